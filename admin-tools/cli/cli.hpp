@@ -1,0 +1,58 @@
+// What both tools share: the common options, running one request, and
+// printing its answer the way CLI.md promises (one JSON document on stdout
+// with --json; text for people otherwise; one-line errors on stderr; the
+// exit status of the error code).
+#pragma once
+
+#include <functional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include "daemon/common/error.hpp"
+
+namespace strongroom::cli {
+
+struct Global {
+    std::string program;  // "strongroom" or "strongroom-admin", for messages
+    std::string socket;
+    bool json = false;
+    // Set by the chosen subcommand; run after parsing.
+    std::function<int()> action;
+};
+
+// Adds --socket and --json, accepted before or after the subcommand.
+void add_global_options(CLI::App& app, Global& global);
+
+// Prints a successful answer for people.
+using HumanPrinter = std::function<void(const boost::json::object& result)>;
+
+// Sends one request and prints the outcome; returns the exit status.
+int call_and_print(const Global& global, std::string_view op, boost::json::object args,
+                   const HumanPrinter& human);
+
+// Prints a failure (stderr, and the error document on stdout with --json);
+// returns its exit status.
+int fail(const Global& global, const Error& error);
+
+// Parses the command line and runs the chosen action. Usage errors exit 2
+// (bad_request), --help exits 0 with the help on stdout.
+int run(CLI::App& app, Global& global, int argc, char** argv);
+
+// Text of a JSON scalar (strings without quotes), or of an array joined by sep.
+std::string text(const boost::json::value& v, std::string_view sep = ", ");
+
+// A left-aligned table with a header row, for people.
+void print_table(std::ostream& out, const std::vector<std::string>& headers,
+                 const std::vector<std::vector<std::string>>& rows);
+
+// "key: value" lines, keys padded to line up.
+void print_fields(std::ostream& out,
+                  const std::vector<std::pair<std::string, std::string>>& fields);
+
+}  // namespace strongroom::cli

@@ -1,0 +1,36 @@
+# Compiler flags shared by every Strongroom target: warnings (as errors by
+# default), code hardening, and the optional sanitizer build.
+
+add_library(strongroom_flags INTERFACE)
+
+target_compile_options(strongroom_flags INTERFACE
+  -Wall -Wextra -Wpedantic
+  -Wshadow -Wconversion -Wnon-virtual-dtor -Wold-style-cast
+  -Woverloaded-virtual -Wformat=2 -Wimplicit-fallthrough
+  -Wcast-qual -Wnull-dereference -Wundef
+  -fstack-protector-strong -fstack-clash-protection -fcf-protection
+  -fno-strict-aliasing)
+
+if(STRONGROOM_WERROR)
+  target_compile_options(strongroom_flags INTERFACE -Werror)
+endif()
+
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  target_compile_options(strongroom_flags INTERFACE -Wduplicated-cond -Wlogical-op
+                                                   -Wuseless-cast)
+endif()
+
+# Full RELRO and a non-executable stack for every binary.
+target_link_options(strongroom_flags INTERFACE
+  -Wl,-z,relro -Wl,-z,now -Wl,-z,noexecstack -pie)
+
+if(STRONGROOM_SANITIZE)
+  target_compile_options(strongroom_flags INTERFACE
+    -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+  target_link_options(strongroom_flags INTERFACE -fsanitize=address,undefined)
+else()
+  # _FORTIFY_SOURCE needs optimisation and conflicts with ASan's interceptors.
+  if(NOT CMAKE_BUILD_TYPE STREQUAL "Debug")
+    target_compile_definitions(strongroom_flags INTERFACE _FORTIFY_SOURCE=2)
+  endif()
+endif()

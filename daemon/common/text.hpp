@@ -1,0 +1,19 @@
+// Small text helpers shared by the daemon and the tools.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace strongroom {
+
+// Copies at most max_bytes of text, replacing control characters and bytes
+// that are not printable ASCII with '?', so that untrusted input can be put
+// in a log line or an error message without forging lines or escapes.
+std::string printable(std::string_view text, std::size_t max_bytes = 80);
+
+// True when text is a valid name for an account, post or compartment:
+// 1-64 characters of [A-Za-z0-9._-], starting with a letter or digit.
+bool is_valid_name(std::string_view text) noexcept;
+
+}  // namespace strongroom

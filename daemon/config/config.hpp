@@ -1,0 +1,92 @@
+// The daemon's configuration: the TOML file strongroomd reads at start-up
+// (/etc/strongroom/strongroomd.conf, or --config FILE).
+//
+// Every setting has a built-in default, so the daemon runs with no file at all.
+// Reading never stops at the first mistake: it collects every problem (unknown
+// table or key, wrong type, value out of range, syntax error) with its dotted
+// key and line, so that --check-config can show an operator the whole list in
+// one go. Nothing here logs and no exception escapes parse() or load(); the
+// caller (main) decides whether the problems are fatal and reports them once.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace strongroom::config {
+
+inline constexpr const char* kDefaultPath = "/etc/strongroom/strongroomd.conf";
+
+// The [limits] table: a bound on every resource a client controls (STYLE.md 11).
+struct Limits {
+    std::size_t max_frame_bytes = 1024 * 1024;  // max_frame_bytes, 4096..16777216
+    unsigned max_json_depth = 16;               // max_json_depth, 2..64
+    unsigned read_timeout_ms = 10000;       // read_timeout_ms, 100..600000: a frame, once started,
+                                            // must arrive whole within this
+    unsigned idle_timeout_ms = 300000;      // idle_timeout_ms, 1000..86400000
+    unsigned max_connections = 256;         // max_connections, 1..65536
+    unsigned max_connections_per_uid = 16;  // max_connections_per_uid, 1..65536 and
+                                            // at most max_connections
+
+    friend bool operator==(const Limits&, const Limits&) = default;
+};
+
+struct Config {
+    // [daemon]
+    std::filesystem::path state_dir = "/var/lib/strongroom";  // state_dir: absolute path
+    std::string user = "strongroom";  // user: service account, [a-z_][a-z0-9_-]{0,31}
+    unsigned threads = 2;             // threads: I/O threads, 1..64
+    // [socket]
+    std::filesystem::path socket_path =
+        "/run/strongroom/strongroom.sock";  // path: absolute, at most 107 bytes (sun_path)
+    unsigned socket_mode = 0660;  // mode: quoted octal string such as "0660", bits within 0666
+    // [key]
+    std::filesystem::path key_file = "/etc/strongroom/strongroom.key";  // file: absolute path
+    // [store]
+    unsigned store_readers = 4;     // readers: 1..64
+    unsigned store_cache_mib = 64;  // cache_mib: page cache per connection, 1..65536
+    // [mission]
+    std::string mission_code = "MISSION";  // code: 2..16 of [A-Z0-9-], starting with a letter
+    // [limits]
+    Limits limits;
+
+    friend bool operator==(const Config&, const Config&) = default;
+};
+
+// One thing wrong with a configuration file.
+struct Problem {
+    std::string key;               // dotted, e.g. "limits.max_frame_bytes"; empty for a
+                                   // syntax error or a file that cannot be read
+    std::optional<unsigned> line;  // 1-based line in the file, when known
+    std::string message;           // e.g. "must be an integer between 4096 and 16777216 (found 12)"
+};
+
+struct Loaded {
+    Config config;                  // defaults overridden by every valid setting found
+    std::vector<Problem> problems;  // in file order; empty means the configuration is usable
+    std::string source;             // file name used in messages, "built-in defaults" when no file
+};
+
+// Parses TOML text; source names it in messages. Every problem found is
+// reported: a syntax error is one problem (TOML parsing cannot go on past it)
+// and leaves the defaults in place.
+Loaded parse(std::string_view text, std::string source);
+
+// Reads and parses a file (source is the path as given). When required is false
+// and the file does not exist, returns the defaults with no problems (source
+// "built-in defaults"). A file that exists but cannot be read, is not a regular
+// file or is implausibly large is a problem, with the errno text where there is one.
+Loaded load(const std::filesystem::path& path, bool required);
+
+// "strongroomd.conf:12: limits.max_frame_bytes: must be ..." or, without a
+// line, "strongroomd.conf: ..."; one line, no trailing newline.
+std::string format(const Problem& p, std::string_view source);
+
+// The effective configuration rendered as TOML: every table and key with its
+// value and a one-line comment, in a fixed order. parse(to_toml(c)) gives c back.
+std::string to_toml(const Config& c);
+
+}  // namespace strongroom::config

@@ -1,0 +1,43 @@
+// The message catalogue: every event strongroomd logs at INFO or above, with
+// a stable journald MESSAGE_ID. Operators filter on these ids
+// (journalctl MESSAGE_ID=...); packaging/strongroomd.catalog explains each.
+// Never reuse or change an id; add new ones.
+#pragma once
+
+#include <string_view>
+
+namespace strongroom::log {
+
+enum class Priority { crit = 2, err = 3, warning = 4, notice = 5, info = 6, debug = 7 };
+
+struct Message {
+    std::string_view id;    // 128-bit id, 32 lower-case hex digits
+    std::string_view name;  // STRONGROOM_EVENT field
+    Priority priority;
+};
+
+namespace msg {
+inline constexpr Message started{"e70c69525cc4409593a5506b2817d7ca", "started", Priority::notice};
+inline constexpr Message stopping{"31dc9e98fcd44ceaa2a8ce67031ed799", "stopping", Priority::notice};
+inline constexpr Message stopped{"2d234b8f39cc4e7886aae38dc9874bcf", "stopped", Priority::notice};
+inline constexpr Message startup_failed{"eeac5c01a0e84b4d96f5ed876aa3f724", "startup-failed",
+                                        Priority::err};
+inline constexpr Message key_loaded{"547579c4abed428db893b2a5e61fd0dd", "key-loaded",
+                                    Priority::info};
+inline constexpr Message key_not_locked{"c69184f5fcb74638b309734be308b112", "key-not-locked",
+                                        Priority::warning};
+inline constexpr Message database_opened{"f1b20b8baab1498c83e46d77e47cc050", "database-opened",
+                                         Priority::info};
+inline constexpr Message listening{"c9c1436a1c1a4ae08b867355975d0c77", "listening", Priority::info};
+inline constexpr Message malformed_request{"89f87319852744b8bdde598abf859f34", "malformed-request",
+                                           Priority::warning};
+inline constexpr Message connection_refused{"2fc2e66e2dc043f9b2c9dc7416685a18",
+                                            "connection-refused", Priority::warning};
+inline constexpr Message audit_failed{"8cc438bec297462299788e0a3c4411e3", "audit-failed",
+                                      Priority::crit};
+inline constexpr Message hardening{"8b667c81853c4cc48c86f2f6d427402f", "hardening", Priority::info};
+inline constexpr Message request_failed{"5c1a127956d34a55bf90b4b336988ccd", "request-failed",
+                                        Priority::err};
+}  // namespace msg
+
+}  // namespace strongroom::log

@@ -1,0 +1,57 @@
+#include "daemon/policy/access.hpp"
+
+#include <fmt/format.h>
+
+namespace strongroom::policy {
+namespace {
+
+std::string roles_text(RoleSet roles) {
+    const auto names = role_names(roles);
+    std::string out;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        if (i > 0) {
+            out += i + 1 == names.size() ? " or " : ", ";
+        }
+        out += names[i];
+    }
+    return out;
+}
+
+}  // namespace
+
+Decision authorize(const Requirement& requirement, const Subject& subject, bool accounts_exist) {
+    if (requirement.kind == Requirement::Kind::bootstrap) {
+        if (subject.uid != 0) {
+            return Decision::refuse(
+                ErrorCode::denied,
+                fmt::format("bootstrap is accepted only from uid 0, not uid {}", subject.uid));
+        }
+        if (accounts_exist) {
+            return Decision::refuse(ErrorCode::conflict,
+                                    "already initialised: accounts exist; officers add accounts "
+                                    "with 'account add'");
+        }
+        return Decision::allow("bootstrap by uid 0 with no accounts");
+    }
+
+    if (!subject.account) {
+        return Decision::refuse(ErrorCode::denied,
+                                fmt::format("uid {} has no account", subject.uid));
+    }
+    const Account& a = *subject.account;
+    if (a.suspended) {
+        return Decision::refuse(ErrorCode::denied, fmt::format("account {} is suspended", a.name));
+    }
+    if (requirement.kind == Requirement::Kind::any_account) {
+        return Decision::allow(fmt::format("active account {}", a.name));
+    }
+    const RoleSet held = a.roles & requirement.roles;
+    if (held == 0) {
+        return Decision::refuse(ErrorCode::denied,
+                                fmt::format("requires the role {}; account {} does not hold it",
+                                            roles_text(requirement.roles), a.name));
+    }
+    return Decision::allow(fmt::format("role {} of account {}", roles_text(held), a.name));
+}
+
+}  // namespace strongroom::policy

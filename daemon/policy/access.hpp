@@ -1,0 +1,42 @@
+// Who may call an operation. A pure function of the operation's requirement
+// and the subject: no I/O, no clock, exhaustively testable.
+#pragma once
+
+#include <string>
+
+#include "daemon/common/error.hpp"
+#include "daemon/policy/roles.hpp"
+
+namespace strongroom::policy {
+
+struct Requirement {
+    enum class Kind {
+        bootstrap,    // root, and only while no account exists
+        any_account,  // any active account
+        any_role,     // an active account holding at least one of `roles`
+    };
+    Kind kind = Kind::any_role;
+    RoleSet roles = 0;
+
+    static constexpr Requirement bootstrap() { return {Kind::bootstrap, 0}; }
+    static constexpr Requirement any_account() { return {Kind::any_account, 0}; }
+    static constexpr Requirement one_of(RoleSet roles) { return {Kind::any_role, roles}; }
+};
+
+struct Decision {
+    bool allowed = false;
+    ErrorCode code = ErrorCode::denied;  // when refused
+    std::string reason;                  // the rule that decided, for the audit trail
+
+    static Decision allow(std::string reason) {
+        return {true, ErrorCode::denied, std::move(reason)};
+    }
+    static Decision refuse(ErrorCode code, std::string reason) {
+        return {false, code, std::move(reason)};
+    }
+};
+
+// accounts_exist matters only to bootstrap.
+Decision authorize(const Requirement& requirement, const Subject& subject, bool accounts_exist);
+
+}  // namespace strongroom::policy

@@ -1,0 +1,55 @@
+// Strict reading of a request's "args" object.
+//
+//   ArgReader r(request.args);
+//   auto name = r.required_string("name", 64);
+//   auto uid = r.required_uint("uid", 4294967294);
+//   if (auto err = r.finish()) { return *err; }
+//
+// Each accessor marks its field as read. The first problem (a missing field,
+// a wrong type, a value out of range) is kept and later accessors return
+// empty values; finish() reports it, or else any field nobody read, because an
+// argument the daemon does not understand is an error, never ignored.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+#include "daemon/common/error.hpp"
+
+namespace strongroom::protocol {
+
+class ArgReader {
+public:
+    explicit ArgReader(const boost::json::object& args) : args_(args) {}
+
+    std::string required_string(std::string_view key, std::size_t max_bytes);
+    std::optional<std::string> optional_string(std::string_view key, std::size_t max_bytes);
+    std::uint64_t required_uint(std::string_view key, std::uint64_t max);
+    std::optional<std::uint64_t> optional_uint(std::string_view key, std::uint64_t max);
+    bool optional_bool(std::string_view key, bool fallback);
+    // An array of strings, absent meaning empty.
+    std::vector<std::string> string_list(std::string_view key, std::size_t max_items,
+                                         std::size_t max_bytes);
+
+    // Records a validation failure found by the caller (for example, a name
+    // that is well-typed but not well-formed). Only the first one is kept.
+    void fail(Error error);
+
+    // The first problem found, or an unknown field, or nothing.
+    std::optional<Error> finish() const;
+
+private:
+    const boost::json::value* take(std::string_view key);
+    void type_error(std::string_view key, std::string_view expected);
+
+    const boost::json::object& args_;
+    std::vector<std::string> seen_;
+    std::optional<Error> error_;
+};
+
+}  // namespace strongroom::protocol

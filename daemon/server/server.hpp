@@ -1,0 +1,80 @@
+// The socket boundary: a Boost.Asio acceptor on a Unix stream socket and one
+// session per connection. This is the only code that touches bytes from
+// untrusted peers. It frames, limits and decodes; it never decides access
+// (it has no access to the store): every decoded request goes to the
+// request hook, and the answer comes back through the reply callback.
+//
+// Limits enforced here: the frame size (checked before allocating), JSON
+// depth (in the decoder), a timeout for each frame once its first byte has
+// arrived, an idle timeout between requests, a write timeout, a cap on
+// connections in total and per uid. A malformed frame is answered with an
+// error and the connection is closed; every other connection carries on.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string_view>
+
+#include <boost/asio/io_context.hpp>
+
+#include "daemon/common/error.hpp"
+#include "daemon/common/peer.hpp"
+#include "daemon/protocol/frame.hpp"
+#include "daemon/protocol/message.hpp"
+
+namespace strongroom::server {
+
+// Sends the response to a request. Callable from any thread, exactly once.
+using Reply = std::function<void(protocol::Response)>;
+
+struct Hooks {
+    // A well-formed request. The hook must call reply exactly once.
+    std::function<void(const Peer&, protocol::Request, Reply)> request;
+    // A frame that could not be decoded; the connection is being closed.
+    std::function<void(const Peer&, const Error&)> malformed;
+    // A connection refused at accept (a connection limit).
+    std::function<void(const Peer&, std::string_view reason)> refused;
+};
+
+struct Options {
+    protocol::Limits limits;
+    std::chrono::milliseconds read_timeout{10000};   // a frame, once begun; a write
+    std::chrono::milliseconds idle_timeout{300000};  // waiting for the next request
+    unsigned max_connections = 256;
+    unsigned max_connections_per_uid = 16;
+};
+
+class Server {
+public:
+    Server(boost::asio::io_context& io, Options options, Hooks hooks);
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    // Creates the listening socket at path with the given mode, under a
+    // umask that leaves no window with a looser mode. Refuses, with a
+    // message for the operator, when another daemon answers there or the
+    // path is something other than a stale socket. Throws std::runtime_error.
+    void listen_path(const std::filesystem::path& path, unsigned mode);
+    // Uses a listening socket handed over by systemd (socket activation).
+    void adopt(int fd);
+
+    void start();
+    // Stops accepting; idle connections are closed at once, a request in
+    // progress is answered first. The io_context runs out of work when all
+    // connections are gone.
+    void shutdown();
+
+    std::size_t connections() const;
+
+    struct Impl;  // internal to server.cpp
+
+private:
+    std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace strongroom::server

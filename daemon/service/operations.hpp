@@ -1,0 +1,57 @@
+// The dispatch table: one row per operation. Internal to the service.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+#include <boost/json/object.hpp>
+
+#include "daemon/common/error.hpp"
+#include "daemon/common/peer.hpp"
+#include "daemon/common/time.hpp"
+#include "daemon/policy/access.hpp"
+#include "daemon/store/audit_log.hpp"
+#include "daemon/store/sqlite.hpp"
+#include "daemon/store/writer.hpp"
+
+namespace strongroom::service {
+
+// Facts about the running daemon that some answers include.
+struct DaemonFacts {
+    Micros started_at = 0;
+    store::Writer::Stats writer;
+    std::size_t writer_pending = 0;
+};
+
+// What a handler gets: the caller, its arguments, a connection (a reader for
+// reads, the writer's transaction for changes), and the audit record, whose
+// object it names.
+struct Context {
+    const Peer& peer;
+    const policy::Subject& subject;
+    const boost::json::object& args;
+    store::Connection& conn;
+    store::AuditRecord& audit;
+    Micros now;
+    const DaemonFacts& facts;
+};
+
+using Handler = Result<boost::json::object> (*)(Context&);
+
+enum class Mode { read, write };
+
+struct Operation {
+    std::string_view name;
+    policy::Requirement who;
+    Mode mode;
+    Handler handler;
+    std::string_view summary;  // one line, for `--help` of the tools and docs
+};
+
+// The row for name, or nothing: an unknown operation reaches no handler.
+const Operation* find_operation(std::string_view name) noexcept;
+
+// Every row, for tests and documentation.
+std::span<const Operation> all_operations() noexcept;
+
+}  // namespace strongroom::service

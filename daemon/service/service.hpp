@@ -1,0 +1,60 @@
+// The request service: for every request, authenticate → decide → act →
+// audit, in one transaction for changes.
+//
+// Operations are rows of a dispatch table (operations.cpp): a name, who may
+// call it (a policy requirement), whether it reads or changes state, and a
+// handler. An unknown operation never reaches a handler. Handlers compose the
+// store's repositories and the policy's decisions; they never see SQL or a
+// socket.
+//
+// Reads run on the calling thread with a reader connection; their audit entry
+// is queued to the writer, which makes it durable within milliseconds, and the
+// answer goes out at once. Changes run on the writer thread; the answer goes
+// out only after the transaction holding the change and its audit entry is
+// durable.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "daemon/common/error.hpp"
+#include "daemon/common/peer.hpp"
+#include "daemon/common/time.hpp"
+#include "daemon/protocol/message.hpp"
+#include "daemon/store/store.hpp"
+
+namespace strongroom::service {
+
+using Reply = std::function<void(protocol::Response)>;
+
+struct ServiceOptions {
+    // Requests are refused with `unavailable` while more than this many audit
+    // entries and changes wait for the writer: a bound on memory under load.
+    std::size_t max_pending_writes = 65536;
+    std::uint32_t daemon_uid = 0;  // recorded as the actor of start and stop
+    std::int32_t daemon_pid = 0;
+};
+
+class Service {
+public:
+    Service(store::Store& store, ServiceOptions options);
+
+    // Handles one decoded request; reply is called exactly once, possibly on
+    // another thread.
+    void handle(const Peer& peer, protocol::Request request, Reply reply);
+
+    // Audits a frame that could not be decoded (the server closes the
+    // connection).
+    void record_malformed(const Peer& peer, const Error& error);
+
+    // Audits a lifecycle event of the daemon itself (start, stop), durably.
+    void record_event(std::string request, std::string reason);
+
+private:
+    store::Store& store_;
+    ServiceOptions options_;
+    Micros started_at_;
+};
+
+}  // namespace strongroom::service

@@ -1,0 +1,39 @@
+// Handlers about the daemon itself.
+#include "daemon/common/version.hpp"
+#include "daemon/protocol/args.hpp"
+#include "daemon/service/handlers.hpp"
+#include "daemon/store/accounts.hpp"
+#include "daemon/store/audit_log.hpp"
+
+namespace strongroom::service {
+namespace json = boost::json;
+
+Result<json::object> handle_status(Context& ctx) {
+    protocol::ArgReader args(ctx.args);
+    if (auto err = args.finish()) {
+        return *err;
+    }
+    ctx.audit.object = "daemon";
+    store::AccountRepository accounts(ctx.conn);
+    store::AuditRepository audit(ctx.conn);
+    const auto head = audit.head();
+
+    json::object out;
+    out["version"] = kVersion;
+    out["schema_version"] = ctx.conn.query_int("PRAGMA user_version");
+    out["started"] = format_timestamp(ctx.facts.started_at);
+    out["uptime_seconds"] = (ctx.now - ctx.facts.started_at) / 1000000;
+    out["accounts"] = accounts.count();
+    out["audit_entries"] = head ? head->first : 0;
+    out["database_bytes"] =
+        ctx.conn.query_int("PRAGMA page_count") * ctx.conn.query_int("PRAGMA page_size");
+    json::object writer;
+    writer["commits"] = ctx.facts.writer.commits;
+    writer["items"] = ctx.facts.writer.items;
+    writer["largest_batch"] = ctx.facts.writer.largest_batch;
+    writer["pending"] = ctx.facts.writer_pending;
+    out["writer"] = std::move(writer);
+    return out;
+}
+
+}  // namespace strongroom::service

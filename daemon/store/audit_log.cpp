@@ -1,0 +1,97 @@
+#include "daemon/store/audit_log.hpp"
+
+#include <algorithm>
+#include <string_view>
+
+#include "daemon/store/sqlite.hpp"
+
+namespace strongroom::store {
+
+const char* to_string(Decision d) noexcept {
+    switch (d) {
+        case Decision::allow:
+            return "allow";
+        case Decision::deny:
+            return "deny";
+        case Decision::error:
+            return "error";
+    }
+    return "error";
+}
+
+std::optional<Decision> decision_from_string(std::string_view text) noexcept {
+    if (text == "allow") {
+        return Decision::allow;
+    }
+    if (text == "deny") {
+        return Decision::deny;
+    }
+    if (text == "error") {
+        return Decision::error;
+    }
+    return std::nullopt;
+}
+
+void AuditRepository::append(const AuditRow& row) {
+    static constexpr const char* sql =
+        "INSERT INTO audit_log (seq, at, account_id, account, uid, pid, request, object, "
+        "decision, reason, mac) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+    const auto& r = row.record;
+    auto s = conn_.cached(sql);
+    s->bind(1, row.seq)
+        .bind(2, r.at)
+        .bind(3, r.account_id)
+        .bind(4, r.account)
+        .bind(5, std::int64_t{r.uid})
+        .bind(6, std::int64_t{r.pid})
+        .bind(7, r.request)
+        .bind(8, r.object)
+        .bind(9, std::string_view(to_string(r.decision)))
+        .bind(10, r.reason)
+        .bind_blob(11, row.mac);
+    s->run();
+}
+
+std::optional<std::pair<std::int64_t, Mac>> AuditRepository::head() {
+    static constexpr const char* sql = "SELECT seq, mac FROM audit_log ORDER BY seq DESC LIMIT 1";
+    auto s = conn_.cached(sql);
+    if (!s->step()) {
+        return std::nullopt;
+    }
+    Mac mac{};
+    const auto blob = s->column_blob(1);
+    std::copy_n(blob.begin(), std::min(blob.size(), mac.size()), mac.begin());
+    return std::make_pair(s->column_int(0), mac);
+}
+
+std::int64_t AuditRepository::count() {
+    return conn_.query_int("SELECT count(*) FROM audit_log");
+}
+
+void AuditRepository::scan(std::int64_t from, const std::function<bool(const AuditRow&)>& visit) {
+    static constexpr const char* sql =
+        "SELECT seq, at, account_id, account, uid, pid, request, object, decision, reason, mac "
+        "FROM audit_log WHERE seq >= ?1 ORDER BY seq";
+    auto s = conn_.cached(sql);
+    s->bind(1, from);
+    while (s->step()) {
+        AuditRow row;
+        row.seq = s->column_int(0);
+        row.record.at = s->column_int(1);
+        row.record.account_id = s->column_optional_int(2);
+        row.record.account = s->column_text(3);
+        row.record.uid = static_cast<std::uint32_t>(s->column_int(4));
+        row.record.pid = static_cast<std::int32_t>(s->column_int(5));
+        row.record.request = s->column_text(6);
+        row.record.object = s->column_text(7);
+        row.record.decision = decision_from_string(s->column_text(8)).value_or(Decision::error);
+        row.record.reason = s->column_text(9);
+        const auto blob = s->column_blob(10);
+        std::copy_n(blob.begin(), std::min(blob.size(), row.mac.size()), row.mac.begin());
+        if (!visit(row)) {
+            break;
+        }
+    }
+}
+
+}  // namespace strongroom::store

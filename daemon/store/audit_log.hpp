@@ -1,0 +1,59 @@
+// Typed access to the audit_log table. The chain (sequence numbers and MACs)
+// is computed by the audit module; this repository only stores and reads rows.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "daemon/common/time.hpp"
+
+namespace strongroom::store {
+
+class Connection;
+
+enum class Decision { allow, deny, error };
+
+const char* to_string(Decision d) noexcept;
+std::optional<Decision> decision_from_string(std::string_view text) noexcept;
+
+// What a request leaves in the audit trail, before it is chained.
+struct AuditRecord {
+    Micros at = 0;
+    std::optional<std::int64_t> account_id;
+    std::string account;  // name at the time, empty for an unknown caller
+    std::uint32_t uid = 0;
+    std::int32_t pid = 0;
+    std::string request;  // operation name
+    std::string object;   // what it acted on, e.g. "account:alice"
+    Decision decision = Decision::deny;
+    std::string reason;  // which rule allowed or refused it
+};
+
+using Mac = std::array<std::uint8_t, 32>;
+
+struct AuditRow {
+    std::int64_t seq = 0;
+    AuditRecord record;
+    Mac mac{};
+};
+
+class AuditRepository {
+public:
+    explicit AuditRepository(Connection& conn) : conn_(conn) {}
+
+    void append(const AuditRow& row);
+    // The newest row's sequence number and MAC, if any.
+    std::optional<std::pair<std::int64_t, Mac>> head();
+    std::int64_t count();
+    // Rows with seq >= from in order, until the callback returns false.
+    void scan(std::int64_t from, const std::function<bool(const AuditRow&)>& visit);
+
+private:
+    Connection& conn_;
+};
+
+}  // namespace strongroom::store

@@ -1,0 +1,228 @@
+#include "daemon/store/store.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+#include "daemon/crypto/key_vault.hpp"
+
+namespace strongroom::store {
+namespace {
+
+constexpr const char* kKeyCheckHeader = "strongroom-keycheck v1 ";
+
+std::string hex(std::span<const std::uint8_t> bytes) {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(bytes.size() * 2);
+    for (auto b : bytes) {
+        out.push_back(digits[b >> 4]);
+        out.push_back(digits[b & 0x0f]);
+    }
+    return out;
+}
+
+std::optional<std::string> read_small_file(const std::filesystem::path& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        if (errno == ENOENT) {
+            return std::nullopt;
+        }
+        throw OpenError(fmt::format("cannot read {}: {}", path.string(), std::strerror(errno)));
+    }
+    std::string out;
+    char buf[256];
+    for (;;) {
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            const int err = errno;
+            ::close(fd);
+            throw OpenError(fmt::format("cannot read {}: {}", path.string(), std::strerror(err)));
+        }
+        if (n == 0 || out.size() > 1024) {
+            break;
+        }
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return out;
+}
+
+// Writes a small file so that it is either absent or complete after a crash:
+// a temporary file, fsync'd, renamed into place, then the directory fsync'd.
+void write_file_durably(const std::filesystem::path& path, std::string_view content) {
+    const auto tmp = path.string() + ".tmp";
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        throw OpenError(fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));
+    }
+    const ssize_t n = ::write(fd, content.data(), content.size());
+    const bool ok = n == static_cast<ssize_t>(content.size()) && ::fsync(fd) == 0;
+    const int err = errno;
+    ::close(fd);
+    if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+        throw OpenError(fmt::format("cannot write {}: {}", path.string(), std::strerror(err)));
+    }
+    const int dir = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir >= 0) {
+        ::fsync(dir);
+        ::close(dir);
+    }
+}
+
+}  // namespace
+
+ReaderLease::~ReaderLease() {
+    if (conn_ != nullptr) {
+        pool_->give_back(conn_);
+    }
+}
+
+ReaderPool::ReaderPool(const std::filesystem::path& db, const crypto::KeyVault& vault,
+                       unsigned count, unsigned cache_mib) {
+    ConnectionOptions options;
+    options.cache_mib = cache_mib;
+    options.query_only = true;
+    for (unsigned i = 0; i < count; ++i) {
+        all_.push_back(std::make_unique<Connection>(db, OpenMode::read_write, vault, options));
+        free_.push_back(all_.back().get());
+    }
+}
+
+ReaderLease ReaderPool::lease() {
+    std::unique_lock lock(mutex_);
+    available_.wait(lock, [this] { return !free_.empty(); });
+    Connection* conn = free_.back();
+    free_.pop_back();
+    return ReaderLease(*this, conn);
+}
+
+void ReaderPool::give_back(Connection* conn) {
+    {
+        std::lock_guard lock(mutex_);
+        free_.push_back(conn);
+    }
+    available_.notify_one();
+}
+
+ReadSnapshot::ReadSnapshot(Connection& conn) : conn_(conn) {
+    conn_.exec("BEGIN;");
+}
+
+ReadSnapshot::~ReadSnapshot() {
+    try {
+        conn_.exec("COMMIT;");
+    } catch (const StoreError&) {
+        try {
+            conn_.exec("ROLLBACK;");
+        } catch (const StoreError&) {
+            // Nothing more to do: a read transaction holds no changes.
+        }
+    }
+}
+
+Store::Store(const StoreOptions& options, const crypto::KeyVault& vault, bool create)
+    : db_path_(options.state_dir / "strongroom.db"),
+      keycheck_path_(options.state_dir / "strongroom.keycheck") {
+    const auto key_check = vault.key_check();
+    const std::string expected = kKeyCheckHeader + hex(key_check) + "\n";
+
+    std::error_code ec;
+    const bool exists = std::filesystem::exists(db_path_, ec);
+    if (!exists && !create) {
+        throw OpenError(fmt::format("no database at {}", db_path_.string()));
+    }
+
+    bool rewrite_keycheck = false;
+    ConnectionOptions writer_options;
+    writer_options.cache_mib = options.cache_mib;
+    if (exists) {
+        const auto recorded = read_small_file(keycheck_path_);
+        const bool key_matches = recorded.has_value() && *recorded == expected;
+        struct stat st {};
+        if (::stat(db_path_.c_str(), &st) == 0 && st.st_size < 4096) {
+            throw OpenError(fmt::format(
+                "the database {} is damaged: it is {} bytes long, shorter than one page; restore "
+                "it from a backup. The file was not modified.",
+                db_path_.string(), st.st_size));
+        }
+        try {
+            writer_conn_ =
+                std::make_unique<Connection>(db_path_, OpenMode::read_write, vault, writer_options);
+        } catch (const StoreError& e) {
+            if (e.code() != SQLITE_NOTADB) {
+                throw OpenError(
+                    fmt::format("cannot open the database {}: {}", db_path_.string(), e.what()));
+            }
+            // The first page failed its check: the key check tells a wrong
+            // key from a damaged file.
+            if (recorded && !key_matches) {
+                throw OpenError(fmt::format(
+                    "the master key is not the one {} was created with (it does not match {}); "
+                    "start strongroomd with the right key. The database was not modified.",
+                    db_path_.string(), keycheck_path_.string()));
+            }
+            if (key_matches) {
+                throw OpenError(fmt::format(
+                    "the database {} is damaged: its first page fails the integrity check "
+                    "({}); restore it from a backup. The file was not modified.",
+                    db_path_.string(), e.what()));
+            }
+            throw OpenError(fmt::format(
+                "cannot open the database {}: the master key is wrong or the file is damaged "
+                "({}). The file was not modified.",
+                db_path_.string(), e.what()));
+        }
+        rewrite_keycheck = !key_matches;
+    } else {
+        try {
+            writer_conn_ =
+                std::make_unique<Connection>(db_path_, OpenMode::create, vault, writer_options);
+        } catch (const StoreError& e) {
+            throw OpenError(
+                fmt::format("cannot create the database {}: {}", db_path_.string(), e.what()));
+        }
+        created_ = true;
+    }
+
+    try {
+        writer_conn_->exec("PRAGMA journal_mode = WAL;");
+        migration_ = migrate(*writer_conn_);
+        if (created_ || rewrite_keycheck) {
+            // New, or the key check was lost or stale: the key has just
+            // proved itself by opening the database, so record it.
+            write_file_durably(keycheck_path_, expected);
+        }
+        readers_ =
+            std::make_unique<ReaderPool>(db_path_, vault, options.readers, options.cache_mib);
+    } catch (const StoreError& e) {
+        throw OpenError(
+            fmt::format("cannot prepare the database {}: {}", db_path_.string(), e.what()));
+    }
+}
+
+Store::~Store() {
+    stop();
+}
+
+void Store::start_writer(Writer::AuditAppender append, Writer::FailureHandler on_failure) {
+    writer_ = std::make_unique<Writer>(*writer_conn_, std::move(append), std::move(on_failure));
+}
+
+void Store::stop() {
+    if (writer_) {
+        writer_->stop();
+    }
+}
+
+}  // namespace strongroom::store

@@ -1,0 +1,115 @@
+// The single writer connection, with group commit.
+//
+// Every change of state, and every audit entry, goes through one thread that
+// owns the only read-write connection. Requests that arrive while a commit is
+// in progress are gathered and committed together in the next transaction,
+// so that concurrent requests share one fsync (synchronous=FULL in WAL mode).
+//
+// Within a batch each piece of work runs inside its own SAVEPOINT: work that
+// refuses (returns false) or throws has its effects rolled back, while its
+// audit record is still written. A completion is called only after the
+// transaction holding the work and its audit record is durable.
+//
+// If a batch cannot be committed the writer fails closed: every waiting
+// request is answered with an error, the failure handler is called once, and
+// no further work is accepted.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "daemon/common/error.hpp"
+#include "daemon/store/audit_log.hpp"
+
+namespace strongroom::store {
+
+class Connection;
+
+// Handed to work running on the writer thread.
+class Transaction {
+public:
+    explicit Transaction(Connection& conn) : conn_(conn) {}
+    Connection& connection() noexcept { return conn_; }
+
+private:
+    Connection& conn_;
+};
+
+class Writer {
+public:
+    // Runs inside the transaction; fills in the decision and reason of the
+    // audit record; returns false to roll back its own effects.
+    using Work = std::function<bool(Transaction&, AuditRecord&)>;
+    // Called on the writer thread after the commit (ok) or its failure.
+    using Done = std::function<void(const Status&)>;
+    // Appends a (chained) audit record within the open transaction. Set by
+    // the audit module; a failure to append is a failure of the batch.
+    using AuditAppender = std::function<void(Transaction&, AuditRecord&&)>;
+    using FailureHandler = std::function<void(const std::string& reason)>;
+
+    struct Stats {
+        std::uint64_t commits = 0;
+        std::uint64_t items = 0;
+        std::uint64_t largest_batch = 0;
+    };
+
+    Writer(Connection& conn, AuditAppender append, FailureHandler on_failure,
+           std::size_t max_batch = 4096);
+    ~Writer();
+    Writer(const Writer&) = delete;
+    Writer& operator=(const Writer&) = delete;
+
+    // A change of state with its audit record; done after it is durable.
+    void submit(AuditRecord audit, Work work, Done done);
+    // An audit record alone (a read, or a refusal that changed nothing). It
+    // is committed with the next batch, which starts at once.
+    void submit_audit(AuditRecord audit);
+
+    // Waits until everything submitted so far is committed.
+    void flush();
+    // Commits what is queued, then stops the thread. Idempotent.
+    void stop();
+
+    bool failed() const noexcept { return failed_.load(std::memory_order_acquire); }
+    std::size_t pending() const;
+    Stats stats() const;
+    // Microseconds since the epoch of the writer loop's last wake-up; the
+    // watchdog checks that the writer is alive.
+    std::int64_t last_heartbeat() const noexcept { return heartbeat_.load(); }
+
+private:
+    struct Item {
+        AuditRecord audit;
+        Work work;
+        Done done;
+    };
+
+    void run();
+    void commit_batch(std::deque<Item>& batch);
+    void fail(const std::string& reason, std::deque<Item>& batch);
+
+    Connection& conn_;
+    AuditAppender append_;
+    FailureHandler on_failure_;
+    std::size_t max_batch_;
+
+    mutable std::mutex mutex_;
+    std::condition_variable wake_;
+    std::condition_variable idle_;
+    std::deque<Item> queue_;
+    bool stopping_ = false;
+    bool busy_ = false;
+    std::atomic<bool> failed_{false};
+    std::atomic<std::int64_t> heartbeat_{0};
+    Stats stats_;
+    std::thread thread_;
+};
+
+}  // namespace strongroom::store

@@ -1,0 +1,466 @@
+// strongroomd: start-up, serving and shutdown.
+//
+// Start-up, in order: protect the process (no core dumps) → read the
+// configuration → load the master key into locked memory → open the database
+// (key check, migrations) → start the writer with the audit trail → open or
+// adopt the socket → set no_new_privs → audit the start → serve and tell
+// systemd READY=1. SIGTERM stops accepting, answers requests in progress,
+// commits everything queued and exits 0.
+//
+// Start-up errors are exceptions caught here, logged once and turned into a
+// non-zero exit with a message an operator can act on.
+
+#include <atomic>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <fmt/format.h>
+#include <systemd/sd-daemon.h>
+
+#include "daemon/audit/trail.hpp"
+#include "daemon/common/time.hpp"
+#include "daemon/common/version.hpp"
+#include "daemon/config/config.hpp"
+#include "daemon/crypto/key_source.hpp"
+#include "daemon/crypto/key_vault.hpp"
+#include "daemon/log/log.hpp"
+#include "daemon/server/server.hpp"
+#include "daemon/service/service.hpp"
+#include "daemon/store/audit_log.hpp"
+#include "daemon/store/store.hpp"
+#include "hardening/process.hpp"
+
+namespace sr = strongroom;
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct CommandLine {
+    std::optional<std::string> config;
+    std::optional<std::string> state_dir;
+    std::optional<std::string> socket;
+    std::optional<std::string> key_file;
+    std::optional<std::string> dev;
+    bool check_config = false;
+    bool version = false;
+};
+
+// A start-up failure: logged once and shown to the operator.
+struct Fatal : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+void fatal_message(const std::string& text) {
+    sr::log::emit(sr::log::msg::startup_failed, text);
+}
+
+// Creates a directory with the given mode if it does not exist yet.
+void ensure_directory(const fs::path& dir, mode_t mode) {
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) == 0) {
+        if (!S_ISDIR(st.st_mode)) {
+            throw Fatal(fmt::format("{} exists and is not a directory", dir.string()));
+        }
+        return;
+    }
+    std::error_code ec;
+    fs::create_directories(dir.parent_path(), ec);
+    if (::mkdir(dir.c_str(), mode) != 0 && errno != EEXIST) {
+        throw Fatal(
+            fmt::format("cannot create the directory {}: {}", dir.string(), std::strerror(errno)));
+    }
+    ::chmod(dir.c_str(), mode);
+}
+
+uid_t service_uid(const std::string& user) {
+    if (const passwd* pw = ::getpwnam(user.c_str())) {
+        return pw->pw_uid;
+    }
+    return ::geteuid();
+}
+
+// Loads the configuration and applies the command line over it.
+sr::config::Config effective_config(const CommandLine& cl) {
+    sr::config::Loaded loaded;
+    if (cl.config) {
+        loaded = sr::config::load(*cl.config, true);
+    } else if (cl.dev) {
+        loaded.source = "built-in defaults";  // --dev runs on the embedded defaults
+    } else {
+        loaded = sr::config::load(sr::config::kDefaultPath, false);
+    }
+    if (!loaded.problems.empty()) {
+        std::string text;
+        for (const auto& p : loaded.problems) {
+            text += sr::config::format(p, loaded.source) + "\n";
+        }
+        text += fmt::format("{} problem(s) in the configuration; strongroomd did not start",
+                            loaded.problems.size());
+        throw Fatal(text);
+    }
+    auto c = loaded.config;
+    if (cl.dev) {
+        const fs::path dir = fs::absolute(*cl.dev).lexically_normal();
+        c.state_dir = dir;
+        c.socket_path = dir / "strongroom.sock";
+        c.socket_mode = 0666;
+        c.key_file = dir / "dev.key";
+    }
+    if (cl.state_dir) {
+        c.state_dir = fs::absolute(*cl.state_dir);
+    }
+    if (cl.socket) {
+        c.socket_path = fs::absolute(*cl.socket);
+    }
+    if (cl.key_file) {
+        c.key_file = fs::absolute(*cl.key_file);
+    }
+    return c;
+}
+
+// Everything that runs while serving; destroyed in reverse order.
+class Daemon {
+public:
+    Daemon(const CommandLine& cl, sr::config::Config config)
+        : cl_(cl), config_(std::move(config)) {}
+
+    int run() {
+        // Signals first: a SIGTERM during start-up is kept and handled as
+        // soon as serving begins, instead of killing a half-started daemon.
+        asio::signal_set signals(io_, SIGTERM, SIGINT);
+        signals.async_wait([this](const boost::system::error_code& ec, int sig) {
+            if (!ec) {
+                begin_shutdown(fmt::format("signal {}", sig == SIGTERM ? "SIGTERM" : "SIGINT"), 0);
+            }
+        });
+        signals_ = &signals;
+        const bool dev = cl_.dev.has_value();
+        if (dev) {
+            // Other users reach the socket inside, but cannot list the directory.
+            ensure_directory(config_.state_dir, 0711);
+        } else {
+            ensure_directory(config_.state_dir, 0700);
+        }
+
+        sr::server::Options sopts;
+        sopts.limits.max_frame_bytes = config_.limits.max_frame_bytes;
+        sopts.limits.max_json_depth = config_.limits.max_json_depth;
+        sopts.read_timeout = std::chrono::milliseconds(config_.limits.read_timeout_ms);
+        sopts.idle_timeout = std::chrono::milliseconds(config_.limits.idle_timeout_ms);
+        sopts.max_connections = config_.limits.max_connections;
+        sopts.max_connections_per_uid = config_.limits.max_connections_per_uid;
+        sr::server::Hooks hooks;
+        hooks.request = [this](const sr::Peer& peer, sr::protocol::Request request,
+                               sr::server::Reply reply) {
+            service_->handle(peer, std::move(request), std::move(reply));
+        };
+        hooks.malformed = [this](const sr::Peer& peer, const sr::Error& error) {
+            sr::log::emit(sr::log::msg::malformed_request,
+                          fmt::format("malformed request from uid {} (pid {}): {}; connection "
+                                      "closed",
+                                      peer.uid, peer.pid, error.message),
+                          {{"UID", std::to_string(peer.uid)}, {"PID", std::to_string(peer.pid)}});
+            service_->record_malformed(peer, error);
+        };
+        hooks.refused = [](const sr::Peer& peer, std::string_view reason) {
+            sr::log::emit(sr::log::msg::connection_refused,
+                          fmt::format("connection from uid {} refused: {}", peer.uid, reason),
+                          {{"UID", std::to_string(peer.uid)}});
+        };
+        server_.emplace(io_, sopts, std::move(hooks));
+        // The socket first: a second daemon must stop before it touches the
+        // database. Clients that connect now wait until serving starts.
+        const std::string where = open_socket();
+
+        auto vault = load_key(dev);
+        if (!vault.locked()) {
+            sr::log::emit(sr::log::msg::key_not_locked,
+                          "key memory could not be locked (RLIMIT_MEMLOCK); keys may be written "
+                          "to swap");
+        }
+
+        sr::store::StoreOptions so;
+        so.state_dir = config_.state_dir;
+        so.readers = config_.store_readers;
+        so.cache_mib = config_.store_cache_mib;
+        try {
+            store_.emplace(so, vault, true);
+        } catch (const sr::store::OpenError& e) {
+            throw Fatal(e.what());
+        }
+        const auto& mig = store_->migration();
+        sr::log::emit(
+            sr::log::msg::database_opened,
+            fmt::format(
+                "database {} {} (schema version {}{})", store_->database_path().string(),
+                store_->created() ? "created" : "opened", mig.to,
+                mig.from != mig.to ? fmt::format(", migrated from {}", mig.from) : std::string()),
+            {{"DATABASE", store_->database_path().string()}});
+
+        // The trail continues from the newest entry already stored.
+        const auto head = sr::store::AuditRepository(store_->writer_connection()).head();
+        trail_.emplace(vault.audit_mac(), head);
+        store_->start_writer(
+            [this](sr::store::Transaction& txn, sr::store::AuditRecord&& record) {
+                trail_->append(txn, std::move(record));
+            },
+            [this](const std::string& reason) { audit_failed(reason); });
+
+        sr::service::ServiceOptions svc;
+        svc.daemon_uid = ::geteuid();
+        svc.daemon_pid = ::getpid();
+        service_.emplace(*store_, svc);
+
+        if (auto st = sr::hardening::set_no_new_privs(); !st) {
+            throw Fatal(st.error().message);
+        }
+
+        service_->record_event(
+            "daemon.start",
+            fmt::format("strongroomd {} started: schema version {}, socket {}, key from {}",
+                        sr::kVersion, mig.to, where, key_origin_));
+
+        start_watchdog();
+
+        server_->start();
+        const unsigned n = config_.threads;
+        std::vector<std::thread> threads;
+        for (unsigned i = 1; i < n; ++i) {
+            threads.emplace_back([this] { io_.run(); });
+        }
+        sd_notifyf(0, "READY=1\nSTATUS=serving on %s\nMAINPID=%lu", where.c_str(),
+                   static_cast<unsigned long>(::getpid()));
+        sr::log::emit(sr::log::msg::started,
+                      fmt::format("strongroomd {} serving on {} (state {})", sr::kVersion, where,
+                                  config_.state_dir.string()),
+                      {{"SOCKET", where}, {"STATE_DIR", config_.state_dir.string()}});
+
+        io_.run();
+        for (auto& t : threads) {
+            t.join();
+        }
+        signals_ = nullptr;
+
+        // Every connection is closed: commit what is queued, then stop.
+        if (!store_->writer().failed()) {
+            service_->record_event("daemon.stop",
+                                   fmt::format("strongroomd stopped ({})", stop_reason_));
+        }
+        store_->stop();
+        sr::log::emit(sr::log::msg::stopped, fmt::format("strongroomd stopped ({})", stop_reason_));
+        return exit_code_.load();
+    }
+
+private:
+    sr::crypto::KeyVault load_key(bool dev) {
+        sr::Result<sr::crypto::SecureBuffer> key = sr::make_error(sr::ErrorCode::internal, "");
+        if (dev) {
+            key = sr::crypto::load_or_create_dev_key(config_.key_file);
+            key_origin_ = fmt::format("development key file {}", config_.key_file.string());
+        } else {
+            const auto source = sr::crypto::choose_key_source(std::getenv("CREDENTIALS_DIRECTORY"),
+                                                              config_.key_file);
+            key = sr::crypto::load_master_key(source, service_uid(config_.user));
+            key_origin_ = source.from_credential
+                              ? fmt::format("systemd credential {}", source.path.string())
+                              : fmt::format("key file {}", source.path.string());
+        }
+        if (!key) {
+            throw Fatal(key.error().message);
+        }
+        sr::log::emit(sr::log::msg::key_loaded,
+                      fmt::format("master key loaded from {}", key_origin_));
+        return sr::crypto::KeyVault(std::move(key).value());
+    }
+
+    // Adopts the socket systemd passes, or creates one at the configured path.
+    std::string open_socket() {
+        const int n = sd_listen_fds(1);
+        if (n < 0) {
+            throw Fatal(
+                fmt::format("cannot read the sockets passed by systemd: {}", std::strerror(-n)));
+        }
+        if (n > 1) {
+            throw Fatal(fmt::format("systemd passed {} sockets; strongroomd expects one", n));
+        }
+        if (n == 1) {
+            const int fd = SD_LISTEN_FDS_START;
+            if (sd_is_socket_unix(fd, SOCK_STREAM, 1, nullptr, 0) <= 0) {
+                throw Fatal("the socket passed by systemd is not a listening Unix stream socket");
+            }
+            server_->adopt(fd);
+            sr::log::emit(sr::log::msg::listening, "serving on the socket passed by systemd");
+            return "socket passed by systemd";
+        }
+        try {
+            server_->listen_path(config_.socket_path, config_.socket_mode);
+        } catch (const std::runtime_error& e) {
+            throw Fatal(e.what());
+        }
+        sr::log::emit(sr::log::msg::listening,
+                      fmt::format("listening on {} (mode {:04o})", config_.socket_path.string(),
+                                  config_.socket_mode));
+        return config_.socket_path.string();
+    }
+
+    void start_watchdog() {
+        std::uint64_t usec = 0;
+        if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0) {
+            return;
+        }
+        watchdog_interval_ = std::chrono::microseconds(usec / 2);
+        watchdog_limit_us_ = static_cast<std::int64_t>(usec);
+        watchdog_.emplace(io_);
+        arm_watchdog();
+    }
+
+    void arm_watchdog() {
+        watchdog_->expires_after(watchdog_interval_);
+        watchdog_->async_wait([this](const boost::system::error_code& ec) {
+            if (ec) {
+                return;
+            }
+            // Only a live writer keeps the watchdog fed: a hung disk shows
+            // up as a watchdog timeout and systemd restarts the daemon.
+            const auto age = sr::now_micros() - store_->writer().last_heartbeat();
+            if (!store_->writer().failed() && age < watchdog_limit_us_ + 2000000) {
+                sd_notify(0, "WATCHDOG=1");
+            }
+            arm_watchdog();
+        });
+    }
+
+    void audit_failed(const std::string& reason) {
+        sr::log::emit(sr::log::msg::audit_failed,
+                      fmt::format("the audit trail cannot be written ({}); strongroomd stops "
+                                  "answering and exits",
+                                  reason));
+        asio::post(io_, [this, reason] { begin_shutdown("audit trail failure: " + reason, 1); });
+    }
+
+    // Runs on an io thread.
+    void begin_shutdown(const std::string& reason, int code) {
+        if (stopping_.exchange(true)) {
+            return;
+        }
+        stop_reason_ = reason;
+        exit_code_.store(code);
+        sd_notify(0, "STOPPING=1\nSTATUS=stopping");
+        sr::log::emit(sr::log::msg::stopping, fmt::format("strongroomd stopping ({})", reason));
+        if (signals_ != nullptr) {
+            boost::system::error_code ignored;
+            signals_->cancel(ignored);
+        }
+        if (watchdog_) {
+            watchdog_->cancel();
+        }
+        server_->shutdown();
+    }
+
+    const CommandLine& cl_;
+    sr::config::Config config_;
+    std::string key_origin_;
+    asio::io_context io_;
+    std::optional<sr::store::Store> store_;
+    std::optional<sr::audit::Trail> trail_;
+    std::optional<sr::service::Service> service_;
+    std::optional<sr::server::Server> server_;
+    std::optional<asio::steady_timer> watchdog_;
+    std::chrono::microseconds watchdog_interval_{0};
+    std::int64_t watchdog_limit_us_ = 0;
+    asio::signal_set* signals_ = nullptr;
+    std::atomic<bool> stopping_{false};
+    std::atomic<int> exit_code_{0};
+    std::string stop_reason_ = "stopped";
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    // Before anything else: no core dump may ever hold key material.
+    const auto protect = sr::hardening::protect_process();
+    ::umask(0077);
+    std::signal(SIGPIPE, SIG_IGN);
+
+    CommandLine cl;
+    CLI::App app{"strongroomd: the Strongroom daemon (encrypted registry of classified material)",
+                 "strongroomd"};
+    app.add_option("--config", cl.config, "configuration file (TOML)")->option_text("FILE");
+    app.add_option("--state-dir", cl.state_dir, "state directory (database)")->option_text("DIR");
+    app.add_option("--socket", cl.socket, "socket path to listen on")->option_text("PATH");
+    app.add_option("--key-file", cl.key_file, "master key file (root-owned, mode 0400)")
+        ->option_text("FILE");
+    app.add_option("--dev", cl.dev,
+                   "development mode: state, socket (mode 0666) and a generated key in DIR, "
+                   "logs to stderr; every hardening step still applies")
+        ->option_text("DIR");
+    app.add_flag("--check-config", cl.check_config,
+                 "check the configuration, report every problem, and exit");
+    app.add_flag("--version", cl.version, "print the version and exit");
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? 0 : 2;
+    }
+
+    if (cl.version) {
+        std::cout << "strongroomd " << sr::kVersion << "\n";
+        return 0;
+    }
+
+    sr::log::init(cl.dev || cl.check_config || ::isatty(STDERR_FILENO) != 0
+                      ? sr::log::Target::stderr_lines
+                      : sr::log::Target::journal);
+    if (!protect) {
+        fatal_message(protect.error().message);
+        return 1;
+    }
+
+    try {
+        if (cl.check_config) {
+            sr::config::Loaded loaded = cl.config
+                                            ? sr::config::load(*cl.config, true)
+                                            : sr::config::load(sr::config::kDefaultPath, false);
+            for (const auto& p : loaded.problems) {
+                std::cerr << sr::config::format(p, loaded.source) << "\n";
+            }
+            if (!loaded.problems.empty()) {
+                std::cerr << loaded.problems.size() << " problem(s) in " << loaded.source << "\n";
+                return 1;
+            }
+            std::cout << "configuration OK (" << loaded.source << ")\n";
+            return 0;
+        }
+        auto config = effective_config(cl);
+        Daemon daemon(cl, std::move(config));
+        return daemon.run();
+    } catch (const Fatal& e) {
+        fatal_message(e.what());
+        if (::isatty(STDERR_FILENO) == 0 && !cl.dev) {
+            std::cerr << "strongroomd: " << e.what() << "\n";  // also when logging to the journal
+        }
+        return 1;
+    } catch (const std::exception& e) {
+        fatal_message(fmt::format("unexpected failure at start-up: {}", e.what()));
+        if (::isatty(STDERR_FILENO) == 0 && !cl.dev) {
+            std::cerr << "strongroomd: unexpected failure at start-up: " << e.what() << "\n";
+        }
+        return 1;
+    }
+}
