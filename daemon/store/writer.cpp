@@ -159,6 +159,10 @@ void Writer::commit_batch(std::deque<Item>& batch) {
 
 void Writer::fail(const std::string& reason, std::deque<Item>& batch) {
     const bool first = !failed_.exchange(true, std::memory_order_acq_rel);
+    // The failure handler hears of it before anyone is answered.
+    if (first && on_failure_) {
+        on_failure_(reason);
+    }
     const Status error = make_error(
         ErrorCode::internal,
         fmt::format("the audit trail could not be written ({}); strongroomd stops answering",
@@ -167,9 +171,6 @@ void Writer::fail(const std::string& reason, std::deque<Item>& batch) {
         if (item.done) {
             item.done(error);
         }
-    }
-    if (first && on_failure_) {
-        on_failure_(reason);
     }
     std::lock_guard lock(mutex_);
     idle_.notify_all();

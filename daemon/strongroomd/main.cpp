@@ -139,6 +139,15 @@ class Daemon {
 public:
     Daemon(const CommandLine& cl, sr::config::Config config)
         : cl_(cl), config_(std::move(config)) {}
+    // The writer appends through the trail: it stops first, whatever path
+    // led here.
+    ~Daemon() {
+        if (store_) {
+            store_->stop();
+        }
+    }
+    Daemon(const Daemon&) = delete;
+    Daemon& operator=(const Daemon&) = delete;
 
     int run() {
         // Signals first: a SIGTERM during start-up is kept and handled as

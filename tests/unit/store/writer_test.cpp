@@ -1,0 +1,218 @@
+// Tests of the group-commit writer: durability order, savepoints, audit on
+// refusal, batching, and failing closed.
+
+#include <atomic>
+#include <future>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "daemon/store/accounts.hpp"
+#include "daemon/store/audit_log.hpp"
+#include "daemon/store/store.hpp"
+#include "tests/support/temp_store.hpp"
+
+namespace strongroom::store {
+namespace {
+
+using test::make_vault;
+using test::ScratchDir;
+
+// Stores audit records with consecutive sequence numbers and a zero MAC.
+struct PlainAppender {
+    std::int64_t seq = 0;
+    std::atomic<bool> fail{false};
+    void operator()(Transaction& txn, AuditRecord&& r) {
+        if (fail) {
+            throw StoreError(0, "injected audit failure");
+        }
+        AuditRow row;
+        row.seq = ++seq;
+        row.record = std::move(r);
+        AuditRepository(txn.connection()).append(row);
+    }
+};
+
+struct Env {
+    ScratchDir dir;
+    crypto::KeyVault vault = make_vault();
+    std::unique_ptr<Store> store;
+    PlainAppender appender;
+    std::atomic<int> failures{0};
+
+    Env() {
+        StoreOptions o;
+        o.state_dir = dir.path();
+        o.readers = 2;
+        o.cache_mib = 4;
+        store = std::make_unique<Store>(o, vault, true);
+        store->start_writer([this](Transaction& t, AuditRecord&& r) { appender(t, std::move(r)); },
+                            [this](const std::string&) { ++failures; });
+    }
+    std::int64_t count(const char* sql) {
+        auto lease = store->readers().lease();
+        return lease.connection().query_int(sql);
+    }
+};
+
+AuditRecord record(std::string request) {
+    AuditRecord r;
+    r.at = 1;
+    r.uid = 1000;
+    r.request = std::move(request);
+    return r;
+}
+
+Writer::Work add(const std::string& name, std::uint32_t uid) {
+    return [name, uid](Transaction& txn, AuditRecord& audit) {
+        NewAccount a;
+        a.name = name;
+        a.uid = uid;
+        a.at = 1;
+        AccountRepository(txn.connection()).insert(a);
+        audit.decision = Decision::allow;
+        audit.reason = "test";
+        return true;
+    };
+}
+
+TEST(Writer, DoneIsCalledAfterTheChangeIsCommitted) {
+    // When done(ok) runs, a reader already sees both the change and its audit entry.
+    Env env;
+    std::promise<std::pair<std::int64_t, std::int64_t>> seen;
+    env.store->writer().submit(record("account.add"), add("alice", 1), [&](const Status& st) {
+        EXPECT_TRUE(st.ok());
+        seen.set_value({env.count("SELECT count(*) FROM accounts"),
+                        env.count("SELECT count(*) FROM audit_log")});
+    });
+    const auto [accounts, audit] = seen.get_future().get();
+    EXPECT_EQ(accounts, 1);
+    EXPECT_EQ(audit, 1);
+}
+
+TEST(Writer, RefusedWorkIsRolledBackButAudited) {
+    // Work that returns false leaves no effect, yet its audit record is written.
+    Env env;
+    std::promise<void> done;
+    env.store->writer().submit(
+        record("account.add"),
+        [](Transaction& txn, AuditRecord& audit) {
+            NewAccount a;
+            a.name = "mallory";
+            a.uid = 66;
+            a.at = 1;
+            AccountRepository(txn.connection()).insert(a);
+            audit.decision = Decision::deny;
+            audit.reason = "refused after writing";
+            return false;
+        },
+        [&](const Status& st) {
+            EXPECT_TRUE(st.ok());
+            done.set_value();
+        });
+    done.get_future().get();
+    EXPECT_EQ(env.count("SELECT count(*) FROM accounts"), 0);
+    EXPECT_EQ(env.count("SELECT count(*) FROM audit_log WHERE decision = 'deny'"), 1);
+}
+
+TEST(Writer, ThrowingWorkIsRolledBackAndAuditedAsError) {
+    // An exception in work rolls back its effects and records decision "error" with the reason.
+    Env env;
+    std::promise<void> done;
+    env.store->writer().submit(
+        record("boom"),
+        [](Transaction& txn, AuditRecord&) -> bool {
+            NewAccount a;
+            a.name = "x";
+            a.uid = 5;
+            a.at = 1;
+            AccountRepository(txn.connection()).insert(a);
+            throw std::runtime_error("disk on fire");
+        },
+        [&](const Status&) { done.set_value(); });
+    done.get_future().get();
+    EXPECT_EQ(env.count("SELECT count(*) FROM accounts"), 0);
+    auto lease = env.store->readers().lease();
+    auto s = lease.connection().cached("SELECT decision, reason FROM audit_log");
+    ASSERT_TRUE(s->step());
+    EXPECT_EQ(s->column_text(0), "error");
+    EXPECT_NE(s->column_text(1).find("disk on fire"), std::string::npos);
+}
+
+TEST(Writer, ConcurrentRequestsShareCommits) {
+    // Requests that arrive while a commit is under way are committed together (group commit).
+    Env env;
+    std::promise<void> release;
+    auto gate = release.get_future().share();
+    std::atomic<int> ok{0};
+    // The first job holds the writer until every other request is queued.
+    env.store->writer().submit(
+        record("hold"),
+        [gate](Transaction&, AuditRecord& a) {
+            gate.wait();
+            a.decision = Decision::allow;
+            return true;
+        },
+        [&](const Status& st) { ok += st.ok() ? 1 : 0; });
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 50; ++i) {
+                const auto uid = static_cast<std::uint32_t>(t * 100 + i + 1);
+                env.store->writer().submit(record("account.add"),
+                                           add("u" + std::to_string(uid), uid),
+                                           [&](const Status& st) { ok += st.ok() ? 1 : 0; });
+                env.store->writer().submit_audit(record("whoami"));
+            }
+        });
+    }
+    for (auto& t : threads) {
+        t.join();
+    }
+    release.set_value();
+    env.store->writer().flush();
+    EXPECT_EQ(ok.load(), 201);
+    const auto stats = env.store->writer().stats();
+    EXPECT_EQ(stats.items, 401U);
+    EXPECT_LE(stats.commits, 3U) << "queued requests must share transactions";
+    EXPECT_GE(stats.largest_batch, 200U);
+    EXPECT_EQ(env.count("SELECT count(*) FROM accounts"), 200);
+    EXPECT_EQ(env.count("SELECT count(*) FROM audit_log"), 401);
+}
+
+TEST(Writer, FailsClosedWhenTheAuditCannotBeWritten) {
+    // If an audit record cannot be stored, the batch fails, the failure handler runs once, and
+    // nothing more is accepted.
+    Env env;
+    env.appender.fail = true;
+    std::promise<Status> first;
+    env.store->writer().submit(record("account.add"), add("alice", 1),
+                               [&](const Status& st) { first.set_value(st); });
+    const auto st = first.get_future().get();
+    EXPECT_FALSE(st.ok());
+    EXPECT_TRUE(env.store->writer().failed());
+    EXPECT_EQ(env.failures.load(), 1);
+    EXPECT_EQ(env.count("SELECT count(*) FROM accounts"), 0) << "the change was not committed";
+
+    env.appender.fail = false;
+    std::promise<Status> second;
+    env.store->writer().submit(record("account.add"), add("bob", 2),
+                               [&](const Status& s2) { second.set_value(s2); });
+    const auto st2 = second.get_future().get();
+    EXPECT_FALSE(st2.ok());
+    EXPECT_EQ(st2.error().code, ErrorCode::unavailable);
+    EXPECT_EQ(env.failures.load(), 1);
+}
+
+TEST(Writer, StopCommitsWhatIsQueued) {
+    // stop() commits every record already submitted before the thread ends.
+    Env env;
+    for (int i = 0; i < 100; ++i) {
+        env.store->writer().submit_audit(record("whoami"));
+    }
+    env.store->writer().stop();
+    EXPECT_EQ(env.count("SELECT count(*) FROM audit_log"), 100);
+}
+
+}  // namespace
+}  // namespace strongroom::store
