@@ -38,6 +38,12 @@ inline constexpr Message audit_failed{"8cc438bec297462299788e0a3c4411e3", "audit
 inline constexpr Message hardening{"8b667c81853c4cc48c86f2f6d427402f", "hardening", Priority::info};
 inline constexpr Message request_failed{"5c1a127956d34a55bf90b4b336988ccd", "request-failed",
                                         Priority::err};
+
+// Every message above, for the catalogue test and documentation.
+inline constexpr Message kAll[] = {
+    started,        stopping,        stopped,       startup_failed,    key_loaded,
+    key_not_locked, database_opened, listening,     malformed_request, connection_refused,
+    audit_failed,   hardening,       request_failed};
 }  // namespace msg
 
 }  // namespace strongroom::log
