@@ -454,8 +454,9 @@ TEST(Lifecycle, SigtermWithClientsConnectedAnswersAndExitsZero) {
     }
 }
 
-TEST(Lifecycle, ReadyAndStoppingAreSentToNotifySocket) {
-    // With NOTIFY_SOCKET set, the daemon sends READY=1 once serving and STOPPING=1 on SIGTERM.
+TEST(Lifecycle, ReadyWatchdogAndStoppingAreSentToNotifySocket) {
+    // With NOTIFY_SOCKET set, the daemon sends READY=1 once serving, feeds the watchdog, and
+    // sends STOPPING=1 on SIGTERM.
     TempDir tmp;
     const auto notify = tmp.path() / "notify.sock";
     const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -481,10 +482,14 @@ TEST(Lifecycle, ReadyAndStoppingAreSentToNotifySocket) {
         }
         return all;
     };
-    Daemon d(tmp.path() / "state", {}, {{"NOTIFY_SOCKET", notify.string()}});
+    Daemon d(tmp.path() / "state", {},
+             {{"NOTIFY_SOCKET", notify.string()}, {"WATCHDOG_USEC", "400000"}});
     const auto ready = receive_until("READY=1");
     EXPECT_NE(ready.find("READY=1"), std::string::npos) << ready;
     EXPECT_NE(ready.find("STATUS=serving"), std::string::npos) << ready;
+    // With WATCHDOG_USEC set, the watchdog is fed at half the interval.
+    const auto fed = receive_until("WATCHDOG=1");
+    EXPECT_NE(fed.find("WATCHDOG=1"), std::string::npos) << fed;
     ::kill(d.pid(), SIGTERM);
     const auto stopping = receive_until("STOPPING=1");
     EXPECT_NE(stopping.find("STOPPING=1"), std::string::npos) << stopping;
