@@ -29,6 +29,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <fmt/format.h>
 #include <systemd/sd-daemon.h>
 
@@ -152,7 +153,7 @@ public:
     int run() {
         // Signals first: a SIGTERM during start-up is kept and handled as
         // soon as serving begins, instead of killing a half-started daemon.
-        asio::signal_set signals(io_, SIGTERM, SIGINT);
+        asio::signal_set signals(control_, SIGTERM, SIGINT);
         signals.async_wait([this](const boost::system::error_code& ec, int sig) {
             if (!ec) {
                 begin_shutdown(fmt::format("signal {}", sig == SIGTERM ? "SIGTERM" : "SIGINT"), 0);
@@ -346,14 +347,14 @@ private:
         }
         watchdog_interval_ = std::chrono::microseconds(usec / 2);
         watchdog_limit_us_ = static_cast<std::int64_t>(usec);
-        watchdog_.emplace(io_);
+        watchdog_.emplace(control_);
         arm_watchdog();
     }
 
     void arm_watchdog() {
         watchdog_->expires_after(watchdog_interval_);
         watchdog_->async_wait([this](const boost::system::error_code& ec) {
-            if (ec) {
+            if (ec || stopping_) {
                 return;
             }
             // Only a live writer keeps the watchdog fed: a hung disk shows
@@ -371,10 +372,12 @@ private:
                       fmt::format("the audit trail cannot be written ({}); strongroomd stops "
                                   "answering and exits",
                                   reason));
-        asio::post(io_, [this, reason] { begin_shutdown("audit trail failure: " + reason, 1); });
+        asio::post(control_,
+                   [this, reason] { begin_shutdown("audit trail failure: " + reason, 1); });
     }
 
-    // Runs on an io thread.
+    // Runs on the control strand, like the signal and watchdog handlers, so
+    // that a cancelled timer cannot be re-armed behind its back.
     void begin_shutdown(const std::string& reason, int code) {
         if (stopping_.exchange(true)) {
             return;
@@ -397,6 +400,8 @@ private:
     sr::config::Config config_;
     std::string key_origin_;
     asio::io_context io_;
+    // Serialises signals, the watchdog and shutdown.
+    asio::strand<asio::io_context::executor_type> control_ = asio::make_strand(io_);
     std::optional<sr::store::Store> store_;
     std::optional<sr::audit::Trail> trail_;
     std::optional<sr::service::Service> service_;
