@@ -79,13 +79,9 @@ Result<json::object> handle_whoami(Context& ctx) {
     if (auto err = args.finish()) {
         return *err;
     }
-    store::AccountRepository repo(ctx.conn);
-    auto row = repo.find_by_uid(ctx.peer.uid);
-    if (!row) {
-        return make_error(ErrorCode::not_found, "no account");  // raced with a change
-    }
-    ctx.audit.object = "account:" + row->name;
-    return account_json(*row);
+    // Authentication has just read the caller's row in this snapshot.
+    ctx.audit.object = "account:" + ctx.caller->name;
+    return account_json(*ctx.caller);
 }
 
 Result<json::object> handle_init(Context& ctx) {

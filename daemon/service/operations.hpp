@@ -10,6 +10,7 @@
 #include "daemon/common/peer.hpp"
 #include "daemon/common/time.hpp"
 #include "daemon/policy/access.hpp"
+#include "daemon/store/accounts.hpp"
 #include "daemon/store/audit_log.hpp"
 #include "daemon/store/sqlite.hpp"
 #include "daemon/store/writer.hpp"
@@ -29,6 +30,7 @@ struct DaemonFacts {
 struct Context {
     const Peer& peer;
     const policy::Subject& subject;
+    const store::AccountRow* caller;  // the caller's account row, if any
     const boost::json::object& args;
     store::Connection& conn;
     store::AuditRecord& audit;

@@ -75,7 +75,9 @@ Result<json::object> run_operation(const Operation& op, const Peer& peer, const 
         audit.reason = decision.reason;
         return make_error(decision.code, refusal_message(decision, caller.subject));
     }
-    Context ctx{peer, caller.subject, args, conn, audit, now_micros(), facts};
+    Context ctx{peer,         caller.subject, caller.row ? &*caller.row : nullptr,
+                args,         conn,           audit,
+                now_micros(), facts};
     auto result = op.handler(ctx);
     if (!result) {
         audit.decision = decision_for(result.error().code);

@@ -115,13 +115,15 @@ void ReaderPool::give_back(Connection* conn) {
     available_.notify_one();
 }
 
+// BEGIN and COMMIT are prepared once per connection: a read request is a
+// few microseconds of work, and parsing them each time would be a good part.
 ReadSnapshot::ReadSnapshot(Connection& conn) : conn_(conn) {
-    conn_.exec("BEGIN;");
+    conn_.cached("BEGIN")->run();
 }
 
 ReadSnapshot::~ReadSnapshot() {
     try {
-        conn_.exec("COMMIT;");
+        conn_.cached("COMMIT")->run();
     } catch (const StoreError&) {
         try {
             conn_.exec("ROLLBACK;");
