@@ -7,12 +7,19 @@ target_compile_options(strongroom_flags INTERFACE
   -Wall -Wextra -Wpedantic
   -Wshadow -Wconversion -Wnon-virtual-dtor -Wold-style-cast
   -Woverloaded-virtual -Wformat=2 -Wimplicit-fallthrough
-  -Wcast-qual -Wnull-dereference -Wundef
+  -Wcast-qual -Wundef
   -fstack-protector-strong -fstack-clash-protection -fcf-protection
   -fno-strict-aliasing)
 
 if(STRONGROOM_WERROR)
   target_compile_options(strongroom_flags INTERFACE -Werror)
+endif()
+
+# GCC's -Wnull-dereference runs after inlining and reports paths inside
+# Boost.Asio and libstdc++ at -O2 that cannot happen; Clang's is a front-end
+# check on our own code.
+if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+  target_compile_options(strongroom_flags INTERFACE -Wnull-dereference)
 endif()
 
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
@@ -24,7 +31,19 @@ endif()
 target_link_options(strongroom_flags INTERFACE
   -Wl,-z,relro -Wl,-z,now -Wl,-z,noexecstack -pie)
 
-if(STRONGROOM_SANITIZE)
+if(STRONGROOM_FUZZ)
+  # libFuzzer build (scripts/build fuzz): every target gets coverage
+  # instrumentation and ASan/UBSan, which also stand in for STRONGROOM_SANITIZE;
+  # only the fuzz executables link libFuzzer itself (-fsanitize=fuzzer, in
+  # tests/fuzz). UBSan findings must stop the run, or libFuzzer never sees them.
+  if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "STRONGROOM_FUZZ needs clang: use scripts/build fuzz")
+  endif()
+  target_compile_options(strongroom_flags INTERFACE
+    -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+    -fno-omit-frame-pointer)
+  target_link_options(strongroom_flags INTERFACE -fsanitize=address,undefined)
+elseif(STRONGROOM_SANITIZE)
   target_compile_options(strongroom_flags INTERFACE
     -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
   target_link_options(strongroom_flags INTERFACE -fsanitize=address,undefined)
