@@ -15,39 +15,39 @@ namespace {
 // MAC the daemon computes over anything else with the same key.
 constexpr std::string_view kTag = "strongroom audit entry v1";
 
-void put_u64(crypto::HmacSha256& mac, std::uint64_t v) {
-    std::array<std::uint8_t, 8> b{};
-    for (int i = 7; i >= 0; --i) {
-        b[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(v & 0xff);
-        v >>= 8;
+// The canonical encoding is built in one buffer and MACed in one call: a
+// call into OpenSSL per field would cost more than the hashing itself.
+void put_u64(std::string& out, std::uint64_t v) {
+    for (int shift = 56; shift >= 0; shift -= 8) {
+        out.push_back(static_cast<char>((v >> shift) & 0xff));
     }
-    mac.update(b);
 }
 
-void put_text(crypto::HmacSha256& mac, std::string_view text) {
-    put_u64(mac, text.size());
-    mac.update(std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+void put_text(std::string& out, std::string_view text) {
+    put_u64(out, text.size());
+    out.append(text);
 }
 
 }  // namespace
 
 store::Mac chain_mac(crypto::HmacSha256& mac, const store::Mac& previous, std::int64_t seq,
                      const store::AuditRecord& r) {
-    mac.begin();
-    put_text(mac, kTag);
-    mac.update(previous);
-    put_u64(mac, static_cast<std::uint64_t>(seq));
-    put_u64(mac, static_cast<std::uint64_t>(r.at));
-    put_u64(mac, r.account_id ? 1 : 0);
-    put_u64(mac, static_cast<std::uint64_t>(r.account_id.value_or(0)));
-    put_text(mac, r.account);
-    put_u64(mac, r.uid);
-    put_u64(mac, static_cast<std::uint64_t>(static_cast<std::int64_t>(r.pid)));
-    put_text(mac, r.request);
-    put_text(mac, r.object);
-    put_text(mac, store::to_string(r.decision));
-    put_text(mac, r.reason);
-    return mac.finish();
+    thread_local std::string buf;
+    buf.clear();
+    put_text(buf, kTag);
+    buf.append(reinterpret_cast<const char*>(previous.data()), previous.size());
+    put_u64(buf, static_cast<std::uint64_t>(seq));
+    put_u64(buf, static_cast<std::uint64_t>(r.at));
+    put_u64(buf, r.account_id ? 1 : 0);
+    put_u64(buf, static_cast<std::uint64_t>(r.account_id.value_or(0)));
+    put_text(buf, r.account);
+    put_u64(buf, r.uid);
+    put_u64(buf, static_cast<std::uint64_t>(static_cast<std::int64_t>(r.pid)));
+    put_text(buf, r.request);
+    put_text(buf, r.object);
+    put_text(buf, store::to_string(r.decision));
+    put_text(buf, r.reason);
+    return mac.mac(std::string_view(buf));
 }
 
 Trail::Trail(crypto::HmacSha256 mac, std::optional<std::pair<std::int64_t, store::Mac>> head)

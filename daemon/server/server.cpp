@@ -1,27 +1,29 @@
 #include "daemon/server/server.hpp"
 
+#include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
+#include <pthread.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <fmt/format.h>
 
@@ -29,42 +31,26 @@ namespace strongroom::server {
 namespace asio = boost::asio;
 using stream = asio::local::stream_protocol;
 using boost::system::error_code;
+using SteadyClock = std::chrono::steady_clock;
 
 class Session;
 
-struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
-    Impl(asio::io_context& io_, Options options_, Hooks hooks_)
-        : io(io_), options(std::move(options_)), hooks(std::move(hooks_)), acceptor(io_) {}
-
-    void accept();
-    // Counts a new connection; false (with the reason) when over a limit.
-    bool admit(const Peer& peer, std::string& reason);
-    void release(const Peer& peer, Session* session);
-
-    asio::io_context& io;
-    Options options;
-    Hooks hooks;
-    stream::acceptor acceptor;
-    std::string owned_path;  // a socket this server created, removed at shutdown
-    bool stopping = false;   // guarded by mutex
-
-    mutable std::mutex mutex;
-    std::size_t total = 0;
-    std::unordered_map<std::uint32_t, unsigned> per_uid;
-    std::unordered_map<Session*, std::weak_ptr<Session>> sessions;
-};
-
 namespace {
+
+constexpr std::size_t kInitialBuffer = 4096;
+constexpr std::size_t kKeepBuffer = 64 * 1024;  // larger buffers are released after use
 
 Peer peer_of(int fd) {
     ucred cred{};
     socklen_t len = sizeof cred;
+    Peer peer;
     if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
         // Without credentials the caller cannot be identified; an
         // impossible uid makes every decision a refusal.
-        return Peer{0xffffffffU, 0xffffffffU, 0};
+        peer.uid = 0xffffffffU;
+        peer.gid = 0xffffffffU;
+        return peer;
     }
-    Peer peer;
     peer.uid = cred.uid;
     peer.gid = cred.gid;
     peer.pid = cred.pid;
@@ -73,32 +59,92 @@ Peer peer_of(int fd) {
 
 }  // namespace
 
+// One worker thread with its own io_context and the sessions it serves.
+// sessions and the sweep are touched only on the worker's thread.
+struct Worker {
+    explicit Worker(std::chrono::milliseconds sweep_every)
+        : ctx(1), guard(asio::make_work_guard(ctx)), sweep(ctx), sweep_interval(sweep_every) {}
+
+    void arm_sweep();
+
+    asio::io_context ctx;  // concurrency hint 1: one thread runs it
+    std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard;
+    asio::steady_timer sweep;
+    std::chrono::milliseconds sweep_interval;
+    std::unordered_map<Session*, std::weak_ptr<Session>> sessions;
+    bool draining = false;
+    std::thread thread;
+};
+
+struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
+    Impl(asio::io_context& io_, Options options_, Hooks hooks_)
+        : io(io_), options(std::move(options_)), hooks(std::move(hooks_)), acceptor(io_) {
+        // Deadlines are checked a few times per shortest timeout.
+        auto every = std::min(options.read_timeout, options.idle_timeout) / 4;
+        every = std::clamp(every, std::chrono::milliseconds(20), std::chrono::milliseconds(1000));
+        const unsigned n = options.threads == 0 ? 1 : options.threads;
+        for (unsigned i = 0; i < n; ++i) {
+            workers.push_back(std::make_unique<Worker>(every));
+        }
+    }
+
+    void accept();
+    // Counts a new connection; false (with the reason) when over a limit.
+    bool admit(const Peer& peer, std::string& reason);
+    void release(const Peer& peer);
+
+    asio::io_context& io;
+    Options options;
+    Hooks hooks;
+    stream::acceptor acceptor;
+    std::string owned_path;  // a socket this server created, removed at shutdown
+    std::vector<std::unique_ptr<Worker>> workers;
+    std::size_t next_worker = 0;  // acceptor thread only
+
+    mutable std::mutex mutex;
+    bool stopping = false;
+    std::size_t total = 0;
+    std::unordered_map<std::uint32_t, unsigned> per_uid;
+};
+
 class Session : public std::enable_shared_from_this<Session> {
 public:
-    Session(std::shared_ptr<Server::Impl> owner, stream::socket socket, Peer peer, bool counted)
+    Session(std::shared_ptr<Server::Impl> owner, Worker& worker, stream::socket socket, Peer peer,
+            bool counted)
         : owner_(std::move(owner)),
+          worker_(worker),
           socket_(std::move(socket)),
-          timer_(socket_.get_executor()),
           peer_(peer),
           counted_(counted) {}
 
     ~Session() {
         if (counted_) {
-            owner_->release(peer_, this);
+            owner_->release(peer_);
         }
     }
 
-    void start() { read_first_byte(); }
+    // The following run on the worker's thread.
+
+    void start() {
+        worker_.sessions[this] = weak_from_this();
+        if (worker_.draining) {
+            close();
+            return;
+        }
+        in_.resize(kInitialBuffer);
+        wait_for_request();
+    }
 
     // Answers with an error and closes: used for connections over a limit.
     void refuse(Error error) {
+        worker_.sessions[this] = weak_from_this();
         closing_ = true;
         write_response(protocol::Response::failure(0, std::move(error)));
     }
 
-    // Called on shutdown, through the strand. A request being processed is
-    // answered first; a connection between requests, or in the middle of
-    // sending one (nothing acknowledged yet), is closed now.
+    // On shutdown. A request being processed is answered first; a
+    // connection between requests, or in the middle of sending one (nothing
+    // acknowledged yet), is closed now.
     void drain() {
         closing_ = true;
         if (state_ == State::idle || state_ == State::reading) {
@@ -106,59 +152,73 @@ public:
         }
     }
 
-    asio::any_io_executor executor() { return socket_.get_executor(); }
+    // Called by the sweep: closes the connection if its deadline has passed.
+    void check_deadline(SteadyClock::time_point now) {
+        if (state_ != State::processing && state_ != State::closed && now >= deadline_) {
+            close();
+        }
+    }
 
 private:
-    enum class State { idle, reading, processing, writing };
-
-    void arm_timer(std::chrono::milliseconds after) {
-        timer_.expires_after(after);
-        timer_.async_wait([self = shared_from_this()](const error_code& ec) {
-            if (!ec) {
-                self->close();  // cancels the pending read or write
-            }
-        });
-    }
+    enum class State { idle, reading, processing, writing, closed };
 
     void close() {
+        if (state_ == State::closed) {
+            return;
+        }
+        state_ = State::closed;
         error_code ignored;
-        timer_.cancel();
         socket_.shutdown(stream::socket::shutdown_both, ignored);
         socket_.close(ignored);
+        worker_.sessions.erase(this);
     }
 
-    void read_first_byte() {
-        state_ = State::idle;
+    // Between requests: wait (at most the idle timeout) for the next one.
+    void wait_for_request() {
         if (closing_) {
             close();
             return;
         }
-        arm_timer(owner_->options.idle_timeout);
-        asio::async_read(socket_, asio::buffer(header_.data(), 1),
-                         [self = shared_from_this()](const error_code& ec, std::size_t) {
-                             if (ec) {
-                                 self->close();
-                                 return;
-                             }
-                             self->read_rest_of_header();
-                         });
+        state_ = State::idle;
+        deadline_ = SteadyClock::now() + owner_->options.idle_timeout;
+        if (have_ > 0) {
+            parse();  // bytes of the next request already arrived
+            return;
+        }
+        read_more();
     }
 
-    void read_rest_of_header() {
-        state_ = State::reading;
-        arm_timer(owner_->options.read_timeout);
-        asio::async_read(socket_, asio::buffer(header_.data() + 1, header_.size() - 1),
-                         [self = shared_from_this()](const error_code& ec, std::size_t) {
-                             if (ec) {
-                                 self->close();
-                                 return;
-                             }
-                             self->read_payload();
-                         });
+    void read_more() {
+        socket_.async_read_some(asio::buffer(in_.data() + have_, in_.size() - have_),
+                                [self = shared_from_this()](const error_code& ec, std::size_t n) {
+                                    if (ec || self->state_ == State::closed) {
+                                        self->close();
+                                        return;
+                                    }
+                                    if (self->state_ == State::idle && n > 0) {
+                                        // A frame has begun: it must arrive whole in time.
+                                        self->state_ = State::reading;
+                                        self->deadline_ =
+                                            SteadyClock::now() + self->owner_->options.read_timeout;
+                                    }
+                                    self->have_ += n;
+                                    self->parse();
+                                });
     }
 
-    void read_payload() {
-        auto header = protocol::decode_header(header_, owner_->options.limits);
+    // Takes one complete frame from the buffer, or reads more.
+    void parse() {
+        if (have_ > 0 && state_ == State::idle) {
+            state_ = State::reading;
+            deadline_ = SteadyClock::now() + owner_->options.read_timeout;
+        }
+        if (have_ < protocol::kHeaderSize) {
+            read_more();
+            return;
+        }
+        std::array<std::uint8_t, protocol::kHeaderSize> bytes{};
+        std::memcpy(bytes.data(), in_.data(), bytes.size());
+        auto header = protocol::decode_header(bytes, owner_->options.limits);
         if (!header) {
             malformed(std::move(header).error());
             return;
@@ -168,23 +228,19 @@ private:
                                  "content frame without a request that takes content"));
             return;
         }
-        // The length has been checked against the limit: now allocate.
-        payload_.resize(header->length);
-        asio::async_read(socket_, asio::buffer(payload_),
-                         [self = shared_from_this()](const error_code& ec, std::size_t) {
-                             if (ec) {
-                                 self->close();
-                                 return;
-                             }
-                             self->process();
-                         });
-    }
-
-    void process() {
-        timer_.cancel();
-        auto request = protocol::decode_request(payload_, owner_->options.limits);
-        payload_.clear();
-        payload_.shrink_to_fit();
+        const std::size_t need = protocol::kHeaderSize + header->length;
+        if (have_ < need) {
+            // The length has been checked against the limit: now allocate.
+            if (in_.size() < need) {
+                in_.resize(need);
+            }
+            read_more();
+            return;
+        }
+        auto request = protocol::decode_request(
+            std::string_view(in_.data() + protocol::kHeaderSize, header->length),
+            owner_->options.limits);
+        consume(need);
         if (!request) {
             malformed(std::move(request).error());
             return;
@@ -194,17 +250,31 @@ private:
                                  "streamed content is not accepted by this operation"));
             return;
         }
+        dispatch_request(std::move(*request));
+    }
+
+    // Drops a processed frame from the front of the buffer.
+    void consume(std::size_t n) {
+        std::memmove(in_.data(), in_.data() + n, have_ - n);
+        have_ -= n;
+        if (in_.size() > kKeepBuffer && have_ <= kInitialBuffer) {
+            in_.resize(kInitialBuffer);
+            in_.shrink_to_fit();
+        }
+    }
+
+    void dispatch_request(protocol::Request request) {
         state_ = State::processing;
-        // The work guard keeps the io_context running while the request is
-        // on another thread (the writer): a shutdown still answers it.
-        auto reply = [self = shared_from_this(), work = asio::make_work_guard(executor())](
+        // The work guard keeps the worker running while the request is on
+        // another thread (the writer): a shutdown still answers it.
+        auto reply = [self = shared_from_this(), work = asio::make_work_guard(worker_.ctx)](
                          protocol::Response response) mutable {
-            asio::dispatch(self->executor(), [self, r = std::move(response)]() mutable {
+            asio::dispatch(self->worker_.ctx, [self, r = std::move(response)]() mutable {
                 self->write_response(std::move(r));
             });
             work.reset();
         };
-        owner_->hooks.request(peer_, std::move(*request), std::move(reply));
+        owner_->hooks.request(peer_, std::move(request), std::move(reply));
     }
 
     void malformed(Error error) {
@@ -212,20 +282,23 @@ private:
             owner_->hooks.malformed(peer_, error);
         }
         closing_ = true;
+        have_ = 0;
         write_response(protocol::Response::failure(0, std::move(error)));
     }
 
     void write_response(protocol::Response response) {
+        if (state_ == State::closed) {
+            return;
+        }
         state_ = State::writing;
-        std::string body = protocol::encode_response(response);
-        if (body.size() > 0xffffffffU) {
-            body = protocol::encode_response(protocol::Response::failure(
+        deadline_ = SteadyClock::now() + owner_->options.read_timeout;
+        out_body_ = protocol::encode_response(response);
+        if (out_body_.size() > 0xffffffffU) {
+            out_body_ = protocol::encode_response(protocol::Response::failure(
                 response.id, make_error(ErrorCode::internal, "response too large")));
         }
         out_header_ = protocol::encode_header(protocol::FrameType::message,
-                                              static_cast<std::uint32_t>(body.size()));
-        out_body_ = std::move(body);
-        arm_timer(owner_->options.read_timeout);
+                                              static_cast<std::uint32_t>(out_body_.size()));
         const std::array<asio::const_buffer, 2> buffers{asio::buffer(out_header_),
                                                         asio::buffer(out_body_)};
         asio::async_write(socket_, buffers,
@@ -235,26 +308,44 @@ private:
                                   self->close();
                                   return;
                               }
-                              if (self->closing_) {
-                                  self->close();
-                                  return;
-                              }
-                              self->read_first_byte();
+                              self->wait_for_request();
                           });
     }
 
     std::shared_ptr<Server::Impl> owner_;
+    Worker& worker_;
     stream::socket socket_;
-    asio::steady_timer timer_;
     Peer peer_;
     bool counted_;
     bool closing_ = false;
     State state_ = State::idle;
-    protocol::HeaderBytes header_{};
-    std::string payload_;
+    SteadyClock::time_point deadline_ = SteadyClock::time_point::max();
+    std::vector<char> in_;
+    std::size_t have_ = 0;
     protocol::HeaderBytes out_header_{};
     std::string out_body_;
 };
+
+void Worker::arm_sweep() {
+    sweep.expires_after(sweep_interval);
+    sweep.async_wait([this](const error_code& ec) {
+        if (ec || draining) {
+            return;
+        }
+        const auto now = SteadyClock::now();
+        std::vector<std::shared_ptr<Session>> live;
+        live.reserve(sessions.size());
+        for (auto& [ptr, weak] : sessions) {
+            if (auto s = weak.lock()) {
+                live.push_back(std::move(s));
+            }
+        }
+        for (auto& s : live) {
+            s->check_deadline(now);
+        }
+        arm_sweep();
+    });
+}
 
 bool Server::Impl::admit(const Peer& peer, std::string& reason) {
     std::lock_guard lock(mutex);
@@ -277,9 +368,8 @@ bool Server::Impl::admit(const Peer& peer, std::string& reason) {
     return true;
 }
 
-void Server::Impl::release(const Peer& peer, Session* session) {
+void Server::Impl::release(const Peer& peer) {
     std::lock_guard lock(mutex);
-    sessions.erase(session);
     --total;
     auto it = per_uid.find(peer.uid);
     if (it != per_uid.end() && --it->second == 0) {
@@ -288,8 +378,10 @@ void Server::Impl::release(const Peer& peer, Session* session) {
 }
 
 void Server::Impl::accept() {
-    acceptor.async_accept(asio::make_strand(io), [self = shared_from_this()](
-                                                     const error_code& ec, stream::socket socket) {
+    Worker& worker = *workers[next_worker];
+    next_worker = (next_worker + 1) % workers.size();
+    acceptor.async_accept(worker.ctx, [self = shared_from_this(), &worker](const error_code& ec,
+                                                                           stream::socket socket) {
         {
             std::lock_guard lock(self->mutex);
             if (self->stopping) {
@@ -309,24 +401,18 @@ void Server::Impl::accept() {
         }
         const Peer peer = peer_of(socket.native_handle());
         std::string reason;
-        if (!self->admit(peer, reason)) {
-            if (self->hooks.refused) {
-                self->hooks.refused(peer, reason);
-            }
-            auto session = std::make_shared<Session>(self, std::move(socket), peer, false);
-            auto ex = session->executor();
-            asio::dispatch(ex, [session, reason] {
-                session->refuse(make_error(ErrorCode::unavailable, reason));
-            });
-        } else {
-            auto session = std::make_shared<Session>(self, std::move(socket), peer, true);
-            {
-                std::lock_guard lock(self->mutex);
-                self->sessions.emplace(session.get(), session);
-            }
-            auto ex = session->executor();
-            asio::dispatch(ex, [session] { session->start(); });
+        const bool admitted = self->admit(peer, reason);
+        if (!admitted && self->hooks.refused) {
+            self->hooks.refused(peer, reason);
         }
+        auto session = std::make_shared<Session>(self, worker, std::move(socket), peer, admitted);
+        asio::post(worker.ctx, [session, admitted, reason] {
+            if (admitted) {
+                session->start();
+            } else {
+                session->refuse(make_error(ErrorCode::unavailable, reason));
+            }
+        });
         self->accept();
     });
 }
@@ -335,6 +421,8 @@ Server::Server(asio::io_context& io, Options options, Hooks hooks)
     : impl_(std::make_shared<Impl>(io, std::move(options), std::move(hooks))) {}
 
 Server::~Server() {
+    shutdown();
+    join();
     if (!impl_->owned_path.empty()) {
         ::unlink(impl_->owned_path.c_str());
     }
@@ -411,31 +499,59 @@ void Server::adopt(int fd) {
 }
 
 void Server::start() {
+    unsigned n = 0;
+    for (auto& w : impl_->workers) {
+        Worker* worker = w.get();
+        asio::post(worker->ctx, [worker] { worker->arm_sweep(); });
+        const std::string name = fmt::format("sr-worker-{}", n++);
+        worker->thread = std::thread([worker, name] {
+            ::pthread_setname_np(::pthread_self(), name.c_str());
+            worker->ctx.run();
+        });
+    }
     impl_->accept();
 }
 
 void Server::shutdown() {
-    std::vector<std::shared_ptr<Session>> live;
     {
         std::lock_guard lock(impl_->mutex);
+        if (impl_->stopping) {
+            return;
+        }
         impl_->stopping = true;
-        for (auto& [ptr, weak] : impl_->sessions) {
-            if (auto s = weak.lock()) {
-                live.push_back(std::move(s));
-            }
-        }
     }
-    asio::post(impl_->io, [impl = impl_] {
-        error_code ignored;
-        impl->acceptor.close(ignored);
-        // Nobody will answer here any more: leave no socket that looks alive.
-        if (!impl->owned_path.empty()) {
-            ::unlink(impl->owned_path.c_str());
+    error_code ignored;
+    impl_->acceptor.close(ignored);
+    // Nobody will answer here any more: leave no socket that looks alive.
+    if (!impl_->owned_path.empty()) {
+        ::unlink(impl_->owned_path.c_str());
+        impl_->owned_path.clear();
+    }
+    for (auto& w : impl_->workers) {
+        Worker* worker = w.get();
+        asio::post(worker->ctx, [worker] {
+            worker->draining = true;
+            worker->sweep.cancel();
+            std::vector<std::shared_ptr<Session>> live;
+            for (auto& [ptr, weak] : worker->sessions) {
+                if (auto s = weak.lock()) {
+                    live.push_back(std::move(s));
+                }
+            }
+            for (auto& s : live) {
+                s->drain();
+            }
+            // Runs out of work once the last connection is answered and closed.
+            worker->guard.reset();
+        });
+    }
+}
+
+void Server::join() {
+    for (auto& w : impl_->workers) {
+        if (w->thread.joinable()) {
+            w->thread.join();
         }
-    });
-    for (auto& s : live) {
-        auto ex = s->executor();
-        asio::dispatch(ex, [s] { s->drain(); });
     }
 }
 

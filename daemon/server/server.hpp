@@ -4,11 +4,17 @@
 // (it has no access to the store): every decoded request goes to the
 // request hook, and the answer comes back through the reply callback.
 //
+// Threads: the acceptor runs on the caller's io_context; connections are
+// spread over `threads` worker threads, each running its own io_context, so
+// a session never changes thread and needs no strand or lock.
+//
 // Limits enforced here: the frame size (checked before allocating), JSON
-// depth (in the decoder), a timeout for each frame once its first byte has
-// arrived, an idle timeout between requests, a write timeout, a cap on
-// connections in total and per uid. A malformed frame is answered with an
-// error and the connection is closed; every other connection carries on.
+// depth (in the decoder), a deadline for each frame once its first byte has
+// arrived, an idle deadline between requests, a write deadline, a cap on
+// connections in total and per uid. Deadlines are checked by a sweep a few
+// times per timeout period, not by a timer per operation. A malformed frame
+// is answered with an error and the connection is closed; every other
+// connection carries on.
 #pragma once
 
 #include <chrono>
@@ -32,7 +38,9 @@ namespace strongroom::server {
 using Reply = std::function<void(protocol::Response)>;
 
 struct Hooks {
-    // A well-formed request. The hook must call reply exactly once.
+    // A well-formed request. The hook must call reply exactly once; it runs
+    // on a worker thread and may answer there (a read) or from another
+    // thread later (a change, once durable).
     std::function<void(const Peer&, protocol::Request, Reply)> request;
     // A frame that could not be decoded; the connection is being closed.
     std::function<void(const Peer&, const Error&)> malformed;
@@ -46,10 +54,12 @@ struct Options {
     std::chrono::milliseconds idle_timeout{300000};  // waiting for the next request
     unsigned max_connections = 256;
     unsigned max_connections_per_uid = 16;
+    unsigned threads = 2;  // worker threads serving connections
 };
 
 class Server {
 public:
+    // io runs the acceptor; the caller runs it (and may use it for other work).
     Server(boost::asio::io_context& io, Options options, Hooks hooks);
     ~Server();
     Server(const Server&) = delete;
@@ -63,11 +73,15 @@ public:
     // Uses a listening socket handed over by systemd (socket activation).
     void adopt(int fd);
 
+    // Starts the worker threads and accepting.
     void start();
-    // Stops accepting; idle connections are closed at once, a request in
-    // progress is answered first. The io_context runs out of work when all
-    // connections are gone.
+    // Stops accepting; idle connections and half-received requests are
+    // closed at once, a request in progress is answered first. Call on the
+    // acceptor's io_context thread (or before it runs).
     void shutdown();
+    // Waits until every worker thread has finished, that is until every
+    // connection is closed. Call after shutdown().
+    void join();
 
     std::size_t connections() const;
 

@@ -92,7 +92,7 @@ Result<json::object> handle_init(Context& ctx) {
         return *err;
     }
     ctx.audit.object = "account:" + name;
-    store::AccountRepository repo(ctx.conn);
+    store::AccountRepository repo(ctx.conn());
     store::NewAccount a;
     a.name = name;
     a.uid = uid;
@@ -115,7 +115,7 @@ Result<json::object> handle_account_add(Context& ctx) {
     if (!roles) {
         return std::move(roles).error();
     }
-    store::AccountRepository repo(ctx.conn);
+    store::AccountRepository repo(ctx.conn());
     if (auto st = check_unique(repo, name, uid); !st) {
         return std::move(st).error();
     }
@@ -136,7 +136,7 @@ Result<json::object> handle_account_list(Context& ctx) {
     if (auto err = args.finish()) {
         return *err;
     }
-    store::AccountRepository repo(ctx.conn);
+    store::AccountRepository repo(ctx.conn());
     const auto rows = repo.list(after, static_cast<std::size_t>(limit) + 1);
     json::array accounts;
     const std::size_t shown = rows.size() > limit ? static_cast<std::size_t>(limit) : rows.size();
@@ -160,7 +160,7 @@ Result<json::object> handle_account_show(Context& ctx) {
         return *err;
     }
     ctx.audit.object = "account:" + name;
-    store::AccountRepository repo(ctx.conn);
+    store::AccountRepository repo(ctx.conn());
     auto row = existing_account(repo, name);
     if (!row) {
         return std::move(row).error();
@@ -177,7 +177,7 @@ Result<json::object> set_suspended(Context& ctx, bool suspend) {
         return *err;
     }
     ctx.audit.object = "account:" + name;
-    store::AccountRepository repo(ctx.conn);
+    store::AccountRepository repo(ctx.conn());
     auto row = existing_account(repo, name);
     if (!row) {
         return std::move(row).error();

@@ -24,18 +24,28 @@ struct DaemonFacts {
     std::size_t writer_pending = 0;
 };
 
-// What a handler gets: the caller, its arguments, a connection (a reader for
-// reads, the writer's transaction for changes), and the audit record, whose
-// object it names.
+// Where a handler's connection comes from: the writer's transaction for a
+// change, or a reader leased on first use for a read (so that an answer that
+// needs no database, like whoami, leases nothing).
+class ConnectionSource {
+public:
+    virtual ~ConnectionSource() = default;
+    virtual store::Connection& get() = 0;
+};
+
+// What a handler gets: the caller, its arguments, a connection, and the
+// audit record, whose object it names.
 struct Context {
     const Peer& peer;
     const policy::Subject& subject;
     const store::AccountRow* caller;  // the caller's account row, if any
     const boost::json::object& args;
-    store::Connection& conn;
+    ConnectionSource& db;
     store::AuditRecord& audit;
     Micros now;
     const DaemonFacts& facts;
+
+    store::Connection& conn() { return db.get(); }
 };
 
 using Handler = Result<boost::json::object> (*)(Context&);

@@ -2,6 +2,7 @@
 
 #include <exception>
 #include <memory>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -16,21 +17,7 @@ using protocol::Response;
 
 namespace {
 
-// Who is calling, read in the same transaction as the request's effects.
-struct Caller {
-    policy::Subject subject;
-    std::optional<store::AccountRow> row;
-};
-
-Caller load_caller(store::Connection& conn, const Peer& peer) {
-    Caller c;
-    c.subject.uid = peer.uid;
-    c.row = store::AccountRepository(conn).find_by_uid(peer.uid);
-    if (c.row) {
-        c.subject.account = policy::Account{c.row->id, c.row->name, c.row->roles, c.row->suspended};
-    }
-    return c;
-}
+constexpr std::size_t kMaxAccounts = 1000000;
 
 store::AuditRecord begin_record(const Peer& peer, std::string_view request, Micros now) {
     store::AuditRecord r;
@@ -39,6 +26,15 @@ store::AuditRecord begin_record(const Peer& peer, std::string_view request, Micr
     r.pid = peer.pid;
     r.request = std::string(request);
     return r;
+}
+
+policy::Subject subject_of(std::uint32_t uid, const store::AccountRow* row) {
+    policy::Subject s;
+    s.uid = uid;
+    if (row != nullptr) {
+        s.account = policy::Account{row->id, row->name, row->roles, row->suspended};
+    }
+    return s;
 }
 
 // The message a refused caller sees. An unknown uid is told how to get an
@@ -55,29 +51,24 @@ store::Decision decision_for(ErrorCode code) {
     return code == ErrorCode::internal ? store::Decision::error : store::Decision::deny;
 }
 
-// Authorises and runs one operation on a connection; fills the audit record.
-// Returns the answer (or refusal) and whether the effects are to be kept.
-Result<json::object> run_operation(const Operation& op, const Peer& peer, const json::object& args,
-                                   store::Connection& conn, store::AuditRecord& audit,
-                                   const DaemonFacts& facts) {
-    Caller caller = load_caller(conn, peer);
-    if (caller.row) {
-        audit.account_id = caller.row->id;
-        audit.account = caller.row->name;
+// Decides and runs one operation for a caller already looked up; fills the
+// audit record. A refusal is an Error result.
+Result<json::object> run_operation(const Operation& op, const Peer& peer,
+                                   const store::AccountRow* caller, bool accounts_exist,
+                                   const json::object& args, ConnectionSource& db,
+                                   store::AuditRecord& audit, const DaemonFacts& facts) {
+    const auto subject = subject_of(peer.uid, caller);
+    if (caller != nullptr) {
+        audit.account_id = caller->id;
+        audit.account = caller->name;
     }
-    bool accounts_exist = true;
-    if (op.who.kind == policy::Requirement::Kind::bootstrap) {
-        accounts_exist = store::AccountRepository(conn).count() > 0;
-    }
-    const auto decision = policy::authorize(op.who, caller.subject, accounts_exist);
+    const auto decision = policy::authorize(op.who, subject, accounts_exist);
     if (!decision.allowed) {
         audit.decision = store::Decision::deny;
         audit.reason = decision.reason;
-        return make_error(decision.code, refusal_message(decision, caller.subject));
+        return make_error(decision.code, refusal_message(decision, subject));
     }
-    Context ctx{peer,         caller.subject, caller.row ? &*caller.row : nullptr,
-                args,         conn,           audit,
-                now_micros(), facts};
+    Context ctx{peer, subject, caller, args, db, audit, now_micros(), facts};
     auto result = op.handler(ctx);
     if (!result) {
         audit.decision = decision_for(result.error().code);
@@ -88,6 +79,34 @@ Result<json::object> run_operation(const Operation& op, const Peer& peer, const 
     audit.reason = decision.reason;
     return result;
 }
+
+// A reader connection leased on first use, inside one read transaction.
+class LazyReader final : public ConnectionSource {
+public:
+    explicit LazyReader(store::ReaderPool& pool) : pool_(pool) {}
+    store::Connection& get() override {
+        if (!lease_) {
+            lease_.emplace(pool_.lease());
+            snapshot_.emplace(lease_->connection());
+        }
+        return lease_->connection();
+    }
+
+private:
+    store::ReaderPool& pool_;
+    std::optional<store::ReaderLease> lease_;
+    std::optional<store::ReadSnapshot> snapshot_;  // ends before the lease
+};
+
+// The writer's open transaction.
+class WriterConnection final : public ConnectionSource {
+public:
+    explicit WriterConnection(store::Connection& conn) : conn_(conn) {}
+    store::Connection& get() override { return conn_; }
+
+private:
+    store::Connection& conn_;
+};
 
 Response to_response(std::uint64_t id, Result<json::object>&& result) {
     if (!result) {
@@ -104,7 +123,15 @@ Error internal_error(const std::exception& e) {
 }  // namespace
 
 Service::Service(store::Store& store, ServiceOptions options)
-    : store_(store), options_(options), started_at_(now_micros()) {}
+    : store_(store), options_(options), started_at_(now_micros()), identities_([&store] {
+          auto lease = store.readers().lease();
+          std::unordered_map<std::uint32_t, store::AccountRow> by_uid;
+          for (auto& row : store::AccountRepository(lease.connection()).list("", kMaxAccounts)) {
+              const auto uid = row.uid;
+              by_uid.emplace(uid, std::move(row));
+          }
+          return by_uid;
+      }) {}
 
 void Service::handle(const Peer& peer, protocol::Request request, Reply reply) {
     const Micros now = now_micros();
@@ -150,9 +177,12 @@ void Service::handle(const Peer& peer, protocol::Request request, Reply reply) {
         auto audit = begin_record(peer, op->name, now);
         Result<json::object> result = make_error(ErrorCode::internal, "not run");
         try {
-            auto lease = store_.readers().lease();
-            store::ReadSnapshot snapshot(lease.connection());
-            result = run_operation(*op, peer, request.args, lease.connection(), audit, facts);
+            // Authentication from the identity cache; the handler's own reads
+            // (if any) from a reader in one snapshot.
+            const auto identities = identities_.current();
+            const auto* caller = identities->find(peer.uid);
+            LazyReader db(store_.readers());
+            result = run_operation(*op, peer, caller, true, request.args, db, audit, facts);
         } catch (const std::exception& e) {
             audit.decision = store::Decision::error;
             audit.reason = fmt::format("internal error: {}", e.what());
@@ -165,7 +195,8 @@ void Service::handle(const Peer& peer, protocol::Request request, Reply reply) {
         return;
     }
 
-    // A change: decided and applied on the writer thread, answered once durable.
+    // A change: decided and applied on the writer thread from the database
+    // itself, answered once durable.
     struct Pending {
         protocol::Request request;
         Result<json::object> result = make_error(ErrorCode::internal, "not run");
@@ -178,18 +209,28 @@ void Service::handle(const Peer& peer, protocol::Request request, Reply reply) {
         begin_record(peer, op->name, now),
         [op, peer, pending](store::Transaction& txn, store::AuditRecord& audit) {
             try {
-                pending->result = run_operation(*op, peer, pending->request.args, txn.connection(),
-                                                audit, pending->facts);
+                auto& conn = txn.connection();
+                store::AccountRepository accounts(conn);
+                const auto caller = accounts.find_by_uid(peer.uid);
+                const bool exist =
+                    op->who.kind != policy::Requirement::Kind::bootstrap || accounts.count() > 0;
+                WriterConnection db(conn);
+                pending->result = run_operation(*op, peer, caller ? &*caller : nullptr, exist,
+                                                pending->request.args, db, audit, pending->facts);
             } catch (const std::exception& e) {
                 pending->result = internal_error(e);
                 throw;  // the writer rolls back and audits the error
             }
             return pending->result.ok();
         },
-        [pending](const Status& committed) {
+        [this, pending](const Status& committed) {
             if (!committed) {
                 pending->reply(Response::failure(pending->request.id, committed.error()));
                 return;
+            }
+            if (pending->result.ok()) {
+                // Whatever changed, requests answered from now on see it.
+                identities_.invalidate();
             }
             pending->reply(to_response(pending->request.id, std::move(pending->result)));
         });

@@ -22,6 +22,7 @@
 #include "daemon/common/peer.hpp"
 #include "daemon/common/time.hpp"
 #include "daemon/protocol/message.hpp"
+#include "daemon/service/identity.hpp"
 #include "daemon/store/store.hpp"
 
 namespace strongroom::service {
@@ -55,6 +56,7 @@ private:
     store::Store& store_;
     ServiceOptions options_;
     Micros started_at_;
+    IdentityCache identities_;
 };
 
 }  // namespace strongroom::service

@@ -1,5 +1,7 @@
 #include "daemon/store/sqlite.hpp"
 
+#include <mutex>
+
 #include <fmt/format.h>
 #include <sqlite3.h>
 
@@ -19,9 +21,12 @@ Statement& Statement::bind(int index, std::int64_t value) {
     return *this;
 }
 
+// Text and blobs are bound without a copy (SQLITE_STATIC): the caller's bytes
+// must stay valid until the statement has been stepped, which every
+// repository guarantees by binding and stepping within one function.
 Statement& Statement::bind(int index, std::string_view text) {
-    if (int rc = sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT,
-                                     SQLITE_UTF8);
+    if (int rc =
+            sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8);
         rc != SQLITE_OK) {
         throw_sqlite(db_, rc, "bind");
     }
@@ -29,7 +34,7 @@ Statement& Statement::bind(int index, std::string_view text) {
 }
 
 Statement& Statement::bind_blob(int index, std::span<const std::uint8_t> bytes) {
-    if (int rc = sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(), SQLITE_TRANSIENT);
+    if (int rc = sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(), SQLITE_STATIC);
         rc != SQLITE_OK) {
         throw_sqlite(db_, rc, "bind");
     }
@@ -103,8 +108,23 @@ void Statement::reset() {
     }
 }
 
+namespace {
+
+// Process-wide SQLite settings, applied once before the first connection.
+void configure_sqlite() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        // Memory statistics take a global mutex on every allocation and free,
+        // which every thread then contends for; nothing here reads them.
+        sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    });
+}
+
+}  // namespace
+
 Connection::Connection(const std::filesystem::path& path, OpenMode mode,
                        const crypto::KeyVault& vault, const ConnectionOptions& options) {
+    configure_sqlite();
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_PRIVATECACHE;
     if (mode == OpenMode::create) {
         flags |= SQLITE_OPEN_CREATE;

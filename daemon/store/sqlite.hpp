@@ -40,7 +40,8 @@ public:
     Statement() = default;
     Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
 
-    // Bind parameters by 1-based index.
+    // Bind parameters by 1-based index. Text and blobs are not copied: they
+    // must stay valid until the statement has been stepped.
     Statement& bind(int index, std::int64_t value);
     Statement& bind(int index, std::string_view text);
     Statement& bind_blob(int index, std::span<const std::uint8_t> bytes);

@@ -2,6 +2,8 @@
 
 #include <exception>
 
+#include <pthread.h>
+
 #include <fmt/format.h>
 
 #include "daemon/common/time.hpp"
@@ -16,7 +18,10 @@ Writer::Writer(Connection& conn, AuditAppender append, FailureHandler on_failure
       on_failure_(std::move(on_failure)),
       max_batch_(max_batch) {
     heartbeat_.store(now_micros());
-    thread_ = std::thread([this] { run(); });
+    thread_ = std::thread([this] {
+        ::pthread_setname_np(::pthread_self(), "sr-writer");
+        run();
+    });
 }
 
 Writer::~Writer() {
@@ -28,7 +33,11 @@ void Writer::submit(AuditRecord audit, Work work, Done done) {
         std::lock_guard lock(mutex_);
         if (!failed() && !stopping_) {
             queue_.push_back(Item{std::move(audit), std::move(work), std::move(done)});
-            wake_.notify_one();
+            // A busy writer takes the queue when its commit ends; only a
+            // sleeping one needs waking (a wake-up is a context switch).
+            if (sleeping_) {
+                wake_.notify_one();
+            }
             return;
         }
     }
@@ -81,7 +90,9 @@ void Writer::run() {
             idle_.notify_all();
             // Wake at least every second so the heartbeat shows the thread is alive.
             while (queue_.empty() && !stopping_) {
+                sleeping_ = true;
                 wake_.wait_for(lock, std::chrono::seconds(1));
+                sleeping_ = false;
                 heartbeat_.store(now_micros());
             }
             if (queue_.empty() && stopping_) {
@@ -107,7 +118,7 @@ void Writer::run() {
 void Writer::commit_batch(std::deque<Item>& batch) {
     Transaction txn(conn_);
     try {
-        conn_.exec("BEGIN IMMEDIATE;");
+        conn_.cached("BEGIN IMMEDIATE")->run();
     } catch (const std::exception& e) {
         fail(fmt::format("cannot begin a transaction: {}", e.what()), batch);
         return;
@@ -115,7 +126,7 @@ void Writer::commit_batch(std::deque<Item>& batch) {
     try {
         for (auto& item : batch) {
             if (item.work) {
-                conn_.exec("SAVEPOINT work;");
+                conn_.cached("SAVEPOINT work")->run();
                 bool keep = false;
                 try {
                     keep = item.work(txn, item.audit);
@@ -125,13 +136,13 @@ void Writer::commit_batch(std::deque<Item>& batch) {
                     item.audit.reason = fmt::format("internal error: {}", e.what());
                 }
                 if (!keep) {
-                    conn_.exec("ROLLBACK TO work;");
+                    conn_.cached("ROLLBACK TO work")->run();
                 }
-                conn_.exec("RELEASE work;");
+                conn_.cached("RELEASE work")->run();
             }
             append_(txn, std::move(item.audit));
         }
-        conn_.exec("COMMIT;");
+        conn_.cached("COMMIT")->run();
     } catch (const std::exception& e) {
         try {
             conn_.exec("ROLLBACK;");

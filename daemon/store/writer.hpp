@@ -106,6 +106,7 @@ private:
     std::deque<Item> queue_;
     bool stopping_ = false;
     bool busy_ = false;
+    bool sleeping_ = false;  // waiting for work on wake_
     std::atomic<bool> failed_{false};
     std::atomic<std::int64_t> heartbeat_{0};
     Stats stats_;

@@ -175,6 +175,7 @@ public:
         sopts.idle_timeout = std::chrono::milliseconds(config_.limits.idle_timeout_ms);
         sopts.max_connections = config_.limits.max_connections;
         sopts.max_connections_per_uid = config_.limits.max_connections_per_uid;
+        sopts.threads = config_.threads;
         sr::server::Hooks hooks;
         hooks.request = [this](const sr::Peer& peer, sr::protocol::Request request,
                                sr::server::Reply reply) {
@@ -260,11 +261,6 @@ public:
         start_watchdog();
 
         server_->start();
-        const unsigned n = config_.threads;
-        std::vector<std::thread> threads;
-        for (unsigned i = 1; i < n; ++i) {
-            threads.emplace_back([this] { io_.run(); });
-        }
         sd_notifyf(0, "READY=1\nSTATUS=serving on %s\nMAINPID=%lu", where.c_str(),
                    static_cast<unsigned long>(::getpid()));
         sr::log::emit(sr::log::msg::started,
@@ -272,10 +268,10 @@ public:
                                   config_.state_dir.string()),
                       {{"SOCKET", where}, {"STATE_DIR", config_.state_dir.string()}});
 
+        // This thread runs the acceptor, signals and the watchdog; the
+        // server's worker threads serve the connections.
         io_.run();
-        for (auto& t : threads) {
-            t.join();
-        }
+        server_->join();
         signals_ = nullptr;
 
         // Every connection is closed: commit what is queued, then stop.

@@ -373,9 +373,11 @@ TEST(Server, ConnectionsPerUidAreCapped) {
     }
     std::this_thread::sleep_for(100ms);
     const int extra = raw_connect(f.d().socket());
-    EXPECT_EQ(error_code_of(read_until_closed(extra)), "unavailable");
+    const auto answer = read_until_closed(extra);
+    EXPECT_EQ(error_code_of(answer), "unavailable") << answer << "\n" << f.d().log();
     ::close(extra);
-    EXPECT_EQ(f.d().tool({"whoami"}, kAlice).status, 0);
+    const auto other = f.d().tool({"whoami"}, kAlice);
+    EXPECT_EQ(other.status, 0) << other.err << "\n" << f.d().log();
     for (int fd : held) {
         ::close(fd);
     }
