@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "daemon/common/text.hpp"
+
 namespace strongroom::policy {
 namespace {
 
@@ -51,7 +53,7 @@ Result<RoleSet> combine_roles(const std::vector<std::string>& names) {
             return make_error(ErrorCode::bad_request,
                               fmt::format("unknown role \"{}\" (roles are officer, registrar, "
                                           "auditor)",
-                                          n.size() > 32 ? n.substr(0, 32) : n));
+                                          printable(n, 32)));
         }
         set |= bit(*r);
     }

@@ -1,5 +1,6 @@
 #include "daemon/protocol/json.hpp"
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 
@@ -40,7 +41,15 @@ struct PairCounter {
     bool on_number_part(json::string_view, ec_t&) { return true; }
     bool on_int64(std::int64_t, json::string_view, ec_t&) { return true; }
     bool on_uint64(std::uint64_t, json::string_view, ec_t&) { return true; }
-    bool on_double(double, json::string_view, ec_t&) { return true; }
+    // A number beyond the range of a double parses as infinity, which JSON
+    // cannot represent: the document could not be written back. Refused.
+    bool on_double(double d, json::string_view, ec_t& ec) {
+        if (!std::isfinite(d)) {
+            ec = json::error::exponent_overflow;
+            return false;
+        }
+        return true;
+    }
     bool on_bool(bool, ec_t&) { return true; }
     bool on_null(ec_t&) { return true; }
     bool on_comment_part(json::string_view, ec_t&) { return true; }

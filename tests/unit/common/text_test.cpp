@@ -1,0 +1,77 @@
+// Unit tests of the text helpers: printable() and is_valid_name().
+#include "daemon/common/text.hpp"
+
+#include <string>
+#include <string_view>
+
+#include <gtest/gtest.h>
+
+namespace strongroom {
+namespace {
+
+using namespace std::string_view_literals;
+
+TEST(Printable, KeepsPrintableAscii) {
+    // Verifies that ordinary printable ASCII, including space and punctuation, is copied unchanged.
+    EXPECT_EQ(printable("account.add alice ~{}[]\"'\\"), "account.add alice ~{}[]\"'\\");
+    EXPECT_EQ(printable(""), "");
+}
+
+TEST(Printable, ReplacesControlCharacters) {
+    // Verifies that every control character, including newline, escape, NUL and DEL, becomes '?'.
+    EXPECT_EQ(printable("a\nb\rc\td\x1b[31me"), "a?b?c?d?[31me");
+    EXPECT_EQ(printable("x\0y"sv), "x?y");
+    EXPECT_EQ(printable("\x7f"), "?");
+    std::string all;
+    for (int c = 0; c < 0x20; ++c) {
+        all.push_back(static_cast<char>(c));
+    }
+    EXPECT_EQ(printable(all), std::string(0x20, '?'));
+}
+
+TEST(Printable, ReplacesEachNonAsciiByte) {
+    // Verifies that bytes above 0x7f (UTF-8 or not) are each replaced by '?', so the output is pure
+    // ASCII.
+    EXPECT_EQ(printable("caf\xc3\xa9"), "caf??");
+    EXPECT_EQ(printable("\xff\x80"), "??");
+}
+
+TEST(Printable, TruncatesLongTextWithAnEllipsis) {
+    // Verifies that text longer than max_bytes is cut to max_bytes and marked with "...".
+    EXPECT_EQ(printable("abcdefgh", 3), "abc...");
+    EXPECT_EQ(printable("abc", 3), "abc");
+    EXPECT_EQ(printable("abcd", 0), "...");
+    EXPECT_EQ(printable("a\nbcdef", 2), "a?...");
+}
+
+TEST(Printable, DefaultLimitIsEightyBytes) {
+    // Verifies that without an explicit limit at most 80 bytes of input are kept.
+    const std::string eighty(80, 'x');
+    EXPECT_EQ(printable(eighty), eighty);
+    EXPECT_EQ(printable(eighty + "y"), eighty + "...");
+}
+
+TEST(IsValidName, AcceptsNamesOfTheDocumentedAlphabet) {
+    // Verifies that 1-64 characters of [A-Za-z0-9._-] starting with a letter or digit are accepted.
+    for (const char* name : {"a", "Z", "7", "alice", "Alice.Smith", "ops_team-2", "9lives", "a.",
+                             "a-", "a_", "x..y"}) {
+        EXPECT_TRUE(is_valid_name(name)) << name;
+    }
+    EXPECT_TRUE(is_valid_name(std::string(64, 'n')));
+    EXPECT_TRUE(is_valid_name("a" + std::string(63, '-')));
+}
+
+TEST(IsValidName, RefusesEverythingElse) {
+    // Verifies that empty, too long, badly started names and names with other characters are
+    // refused.
+    for (const char* name :
+         {"", ".alice", "_alice", "-alice", "al ice", "alice/bob", "alice\n", "al\tice",
+          "alic\xc3\xa9", "a:b", "a@b", "a+b", "../etc", "*", "a,b"}) {
+        EXPECT_FALSE(is_valid_name(name)) << '"' << name << '"';
+    }
+    EXPECT_FALSE(is_valid_name(std::string(65, 'n')));
+    EXPECT_FALSE(is_valid_name("ab\0c"sv));
+}
+
+}  // namespace
+}  // namespace strongroom
