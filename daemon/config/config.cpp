@@ -128,7 +128,7 @@ constexpr std::array kSettings{
             "Service account the daemon runs as after start-up."},
     Setting{"daemon",  "threads",                 Kind::integer,       1,    64,
             number<&Config::threads>(),
-            "Threads serving the socket (1..64)."},
+            "Worker threads serving connections (1..64), best above the core count."},
     Setting{"socket",  "path",                    Kind::socket_path,   0,    0,
             text<&Config::socket_path>(),
             "Unix socket the tools connect to (absolute, at most 107 bytes)."},

@@ -38,7 +38,7 @@ struct Config {
     // [daemon]
     std::filesystem::path state_dir = "/var/lib/strongroom";  // state_dir: absolute path
     std::string user = "strongroom";  // user: service account, [a-z_][a-z0-9_-]{0,31}
-    unsigned threads = 2;             // threads: I/O threads, 1..64
+    unsigned threads = 8;             // threads: worker threads serving connections, 1..64
     // [socket]
     std::filesystem::path socket_path =
         "/run/strongroom/strongroom.sock";  // path: absolute, at most 107 bytes (sun_path)

@@ -3,6 +3,8 @@
 #include <exception>
 
 #include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -20,6 +22,10 @@ Writer::Writer(Connection& conn, AuditAppender append, FailureHandler on_failure
     heartbeat_.store(now_micros());
     thread_ = std::thread([this] {
         ::pthread_setname_np(::pthread_self(), "sr-writer");
+        // The writer works in bursts (a batch of audit records, then fsync);
+        // a lower priority lets request threads preempt a burst at once, so
+        // answers are not delayed behind it. It still gets every idle cycle.
+        ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10);
         run();
     });
 }
@@ -32,10 +38,14 @@ void Writer::submit(AuditRecord audit, Work work, Done done) {
     {
         std::lock_guard lock(mutex_);
         if (!failed() && !stopping_) {
+            const bool durable = static_cast<bool>(done);
             queue_.push_back(Item{std::move(audit), std::move(work), std::move(done)});
+            durable_waiting_ += durable ? 1 : 0;
             // A busy writer takes the queue when its commit ends; only a
-            // sleeping one needs waking (a wake-up is a context switch).
-            if (sleeping_) {
+            // sleeping one needs waking (a wake-up is a context switch), and
+            // one gathering audit records only for someone waiting.
+            if (sleep_ == Sleep::idle ||
+                (sleep_ == Sleep::gathering && (durable || queue_.size() >= max_batch_))) {
                 wake_.notify_one();
             }
             return;
@@ -54,6 +64,8 @@ void Writer::submit_audit(AuditRecord audit) {
 
 void Writer::flush() {
     std::unique_lock lock(mutex_);
+    urgent_ = true;
+    wake_.notify_one();
     idle_.wait(lock, [this] { return (queue_.empty() && !busy_) || failed(); });
 }
 
@@ -90,18 +102,38 @@ void Writer::run() {
             idle_.notify_all();
             // Wake at least every second so the heartbeat shows the thread is alive.
             while (queue_.empty() && !stopping_) {
-                sleeping_ = true;
+                sleep_ = Sleep::idle;
                 wake_.wait_for(lock, std::chrono::seconds(1));
-                sleeping_ = false;
+                sleep_ = Sleep::awake;
                 heartbeat_.store(now_micros());
             }
             if (queue_.empty() && stopping_) {
                 return;
             }
-            const std::size_t n = queue_.size() < max_batch_ ? queue_.size() : max_batch_;
-            for (std::size_t i = 0; i < n; ++i) {
-                batch.push_back(std::move(queue_.front()));
-                queue_.pop_front();
+            // Only audit records of reads (their answers are already sent):
+            // gather more for up to the commit window since the last commit,
+            // so that a commit carries many of them. Anyone waiting for an
+            // acknowledgement ends the wait.
+            if (durable_waiting_ == 0 && !urgent_ && !stopping_ && queue_.size() < max_batch_) {
+                sleep_ = Sleep::gathering;
+                wake_.wait_until(lock, last_commit_ + kAuditWindow, [this] {
+                    return durable_waiting_ > 0 || urgent_ || stopping_ ||
+                           queue_.size() >= max_batch_;
+                });
+                sleep_ = Sleep::awake;
+            }
+            urgent_ = false;
+            if (queue_.size() <= max_batch_) {
+                // Everything: a swap, so that submitters never wait on the
+                // lock while a large batch is moved.
+                batch.swap(queue_);
+                durable_waiting_ = 0;
+            } else {
+                for (std::size_t i = 0; i < max_batch_; ++i) {
+                    durable_waiting_ -= queue_.front().done ? 1 : 0;
+                    batch.push_back(std::move(queue_.front()));
+                    queue_.pop_front();
+                }
             }
             busy_ = true;
         }
@@ -143,6 +175,7 @@ void Writer::commit_batch(std::deque<Item>& batch) {
             append_(txn, std::move(item.audit));
         }
         conn_.cached("COMMIT")->run();
+        last_commit_ = std::chrono::steady_clock::now();
     } catch (const std::exception& e) {
         try {
             conn_.exec("ROLLBACK;");

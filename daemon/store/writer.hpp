@@ -16,6 +16,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -61,7 +62,7 @@ public:
     };
 
     Writer(Connection& conn, AuditAppender append, FailureHandler on_failure,
-           std::size_t max_batch = 4096);
+           std::size_t max_batch = 1024);
     ~Writer();
     Writer(const Writer&) = delete;
     Writer& operator=(const Writer&) = delete;
@@ -104,9 +105,18 @@ private:
     std::condition_variable wake_;
     std::condition_variable idle_;
     std::deque<Item> queue_;
+    // Audit records of reads may wait this long after the previous commit
+    // for company; they are durable well within the 10 ms DESIGN.md allows.
+    static constexpr std::chrono::microseconds kAuditWindow{1000};
+
+    enum class Sleep { awake, idle, gathering };
+
     bool stopping_ = false;
     bool busy_ = false;
-    bool sleeping_ = false;  // waiting for work on wake_
+    bool urgent_ = false;              // flush() is waiting
+    Sleep sleep_ = Sleep::awake;       // what the writer waits for on wake_
+    std::size_t durable_waiting_ = 0;  // queued items whose sender waits for the commit
+    std::chrono::steady_clock::time_point last_commit_{};  // writer thread only
     std::atomic<bool> failed_{false};
     std::atomic<std::int64_t> heartbeat_{0};
     Stats stats_;

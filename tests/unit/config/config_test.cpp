@@ -27,7 +27,7 @@ constexpr const char* kFullFile = R"(# every key, none at its default
 [daemon]
 state_dir = "/srv/strongroom/state"
 user = "_sr-daemon"
-threads = 8
+threads = 12
 
 [socket]
 path = "/run/sr/sr.sock"
@@ -99,7 +99,7 @@ TEST(ConfigParse, EmptyTextGivesDefaults) {
     EXPECT_EQ(loaded.config, Config{});
     EXPECT_EQ(loaded.config.state_dir, "/var/lib/strongroom");
     EXPECT_EQ(loaded.config.user, "strongroom");
-    EXPECT_EQ(loaded.config.threads, 2U);
+    EXPECT_EQ(loaded.config.threads, 8U);
     EXPECT_EQ(loaded.config.socket_path, "/run/strongroom/strongroom.sock");
     EXPECT_EQ(loaded.config.socket_mode, 0660U);
     EXPECT_EQ(loaded.config.key_file, "/etc/strongroom/strongroom.key");
@@ -128,7 +128,7 @@ TEST(ConfigParse, FullFileOverridesEveryKey) {
     const Config& c = loaded.config;
     EXPECT_EQ(c.state_dir, "/srv/strongroom/state");
     EXPECT_EQ(c.user, "_sr-daemon");
-    EXPECT_EQ(c.threads, 8U);
+    EXPECT_EQ(c.threads, 12U);
     EXPECT_EQ(c.socket_path, "/run/sr/sr.sock");
     EXPECT_EQ(c.socket_mode, 0600U);
     EXPECT_EQ(c.key_file, "/etc/sr/db.key");
@@ -166,7 +166,7 @@ TEST(ConfigToToml, RoundTripsThroughParse) {
     for (const char* line : {"[daemon]\n",
                              "state_dir = \"/srv/strongroom/state\"\n",
                              "user = \"_sr-daemon\"\n",
-                             "threads = 8\n",
+                             "threads = 12\n",
                              "[socket]\n",
                              "path = \"/run/sr/sr.sock\"\n",
                              "mode = \"0600\"\n",
