@@ -14,6 +14,7 @@ namespace {
 // Domain separation: a MAC over this encoding can never be confused with a
 // MAC the daemon computes over anything else with the same key.
 constexpr std::string_view kTag = "strongroom audit entry v1";
+constexpr std::string_view kChainTag = "sr-chain";  // exactly 8 bytes
 
 // The canonical encoding is built in one buffer and MACed in one call: a
 // call into OpenSSL per field would cost more than the hashing itself.
@@ -30,13 +31,10 @@ void put_text(std::string& out, std::string_view text) {
 
 }  // namespace
 
-store::Mac chain_mac(crypto::HmacSha256& mac, const store::Mac& previous, std::int64_t seq,
-                     const store::AuditRecord& r) {
+crypto::Sha256Digest content_digest(const store::AuditRecord& r) {
     thread_local std::string buf;
     buf.clear();
     put_text(buf, kTag);
-    buf.append(reinterpret_cast<const char*>(previous.data()), previous.size());
-    put_u64(buf, static_cast<std::uint64_t>(seq));
     put_u64(buf, static_cast<std::uint64_t>(r.at));
     put_u64(buf, r.account_id ? 1 : 0);
     put_u64(buf, static_cast<std::uint64_t>(r.account_id.value_or(0)));
@@ -47,7 +45,34 @@ store::Mac chain_mac(crypto::HmacSha256& mac, const store::Mac& previous, std::i
     put_text(buf, r.object);
     put_text(buf, store::to_string(r.decision));
     put_text(buf, r.reason);
-    return mac.mac(std::string_view(buf));
+    return crypto::sha256(std::string_view(buf));
+}
+
+void seal(store::AuditRecord& record) {
+    if (!record.content_digest) {
+        record.content_digest = content_digest(record);
+    }
+}
+
+store::Mac chain_mac(crypto::HmacSha256& mac, const store::Mac& previous, std::int64_t seq,
+                     const crypto::Sha256Digest& content) {
+    // Fixed size: tag, previous MAC, sequence number, content digest.
+    std::array<std::uint8_t, 8 + 32 + 8 + 32> buf{};
+    std::size_t at = 0;
+    for (char c : kChainTag) {
+        buf[at++] = static_cast<std::uint8_t>(c);
+    }
+    for (auto b : previous) {
+        buf[at++] = b;
+    }
+    const auto s = static_cast<std::uint64_t>(seq);
+    for (int shift = 56; shift >= 0; shift -= 8) {
+        buf[at++] = static_cast<std::uint8_t>((s >> shift) & 0xff);
+    }
+    for (auto b : content) {
+        buf[at++] = b;
+    }
+    return mac.mac(buf);
 }
 
 Trail::Trail(crypto::HmacSha256 mac, std::optional<std::pair<std::int64_t, store::Mac>> head)
@@ -58,14 +83,33 @@ Trail::Trail(crypto::HmacSha256 mac, std::optional<std::pair<std::int64_t, store
     }
 }
 
-void Trail::append(store::Transaction& txn, store::AuditRecord&& record) {
+void Trail::append(store::Transaction&, store::AuditRecord&& record) {
+    seal(record);
     store::AuditRow row;
     row.seq = seq_ + 1;
-    row.mac = chain_mac(mac_, head_, row.seq, record);
+    row.mac = chain_mac(mac_, head_, row.seq, *record.content_digest);
     row.record = std::move(record);
-    store::AuditRepository(txn.connection()).append(row);
     seq_ = row.seq;
     head_ = row.mac;
+    pending_.push_back(std::move(row));
+}
+
+void Trail::flush(store::Transaction& txn) {
+    if (pending_.empty()) {
+        return;
+    }
+    store::AuditRepository(txn.connection()).append_many(pending_);
+    pending_.clear();
+}
+
+store::Writer::AuditHooks Trail::hooks() {
+    store::Writer::AuditHooks h;
+    h.prepare = [](store::AuditRecord& r) { seal(r); };
+    h.append = [this](store::Transaction& txn, store::AuditRecord&& r) {
+        append(txn, std::move(r));
+    };
+    h.flush = [this](store::Transaction& txn) { flush(txn); };
+    return h;
 }
 
 VerifyResult verify(store::Connection& conn, crypto::HmacSha256& mac) {
@@ -80,7 +124,7 @@ VerifyResult verify(store::Connection& conn, crypto::HmacSha256& mac) {
                 fmt::format("entry {} is missing (next present is {})", expected, row.seq);
             return false;
         }
-        const auto computed = chain_mac(mac, previous, row.seq, row.record);
+        const auto computed = chain_mac(mac, previous, row.seq, content_digest(row.record));
         if (!crypto::equal_constant_time(computed, row.mac)) {
             result.intact = false;
             result.first_bad = row.seq;

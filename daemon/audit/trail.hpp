@@ -1,35 +1,55 @@
 // The audit trail: an append-only, hash-chained log in the database.
 //
-// Entry n carries mac(n) = HMAC-SHA256(audit key, mac(n-1) || canonical(n)),
-// where mac(0) is 32 zero bytes and canonical(n) is a fixed, length-prefixed
-// encoding of every field of the entry, its sequence number included. A
-// changed, removed or reordered entry breaks the chain from that point on.
+// Each entry n has a content digest d(n) = SHA-256(canonical(n)), where
+// canonical(n) is a fixed, length-prefixed encoding of every field of the
+// entry, and a chain MAC
 //
-// The Trail is used only on the writer thread (it is the writer's audit
-// appender), so it needs no lock: the writer serialises every append.
+//   mac(n) = HMAC-SHA256(audit key, tag || mac(n-1) || n || d(n)),
+//
+// with mac(0) = 32 zero bytes. A changed, removed or reordered entry breaks
+// the chain from that point on. The digest of a read's entry is computed on
+// the thread that served the read; the writer thread only chains (one short
+// HMAC per entry) and stores, many rows per statement.
+//
+// The Trail is used only on the writer thread (append and flush), so it needs
+// no lock: the writer serialises every append.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "daemon/crypto/digest.hpp"
 #include "daemon/crypto/mac.hpp"
 #include "daemon/store/audit_log.hpp"
 #include "daemon/store/writer.hpp"
 
 namespace strongroom::audit {
 
+// The content digest of a record (any thread).
+crypto::Sha256Digest content_digest(const store::AuditRecord& record);
+
+// Fills in record.content_digest if it is not there yet.
+void seal(store::AuditRecord& record);
+
 // The chain MAC of one entry, given the previous entry's MAC.
 store::Mac chain_mac(crypto::HmacSha256& mac, const store::Mac& previous, std::int64_t seq,
-                     const store::AuditRecord& record);
+                     const crypto::Sha256Digest& content);
 
 class Trail {
 public:
     // head: the newest entry already stored (sequence number and MAC).
     Trail(crypto::HmacSha256 mac, std::optional<std::pair<std::int64_t, store::Mac>> head);
 
-    // Chains and stores one record in the open transaction.
+    // Chains one record; it is stored by the next flush, in the same
+    // transaction.
     void append(store::Transaction& txn, store::AuditRecord&& record);
+    // Stores every record appended since the last flush.
+    void flush(store::Transaction& txn);
+
+    // The hooks the store's writer calls.
+    store::Writer::AuditHooks hooks();
 
     std::int64_t head_seq() const noexcept { return seq_; }
 
@@ -37,6 +57,7 @@ private:
     crypto::HmacSha256 mac_;
     std::int64_t seq_ = 0;
     store::Mac head_{};
+    std::vector<store::AuditRow> pending_;
 };
 
 struct VerifyResult {

@@ -18,6 +18,7 @@ struct OpensslFree {
     void operator()(EVP_MAC* p) const noexcept { EVP_MAC_free(p); }
     void operator()(EVP_MAC_CTX* p) const noexcept { EVP_MAC_CTX_free(p); }
     void operator()(EVP_MD_CTX* p) const noexcept { EVP_MD_CTX_free(p); }
+    void operator()(EVP_MD* p) const noexcept { EVP_MD_free(p); }
     void operator()(EVP_PKEY* p) const noexcept { EVP_PKEY_free(p); }
 };
 

@@ -132,6 +132,8 @@ public:
             return;
         }
         in_.resize(kInitialBuffer);
+        error_code ignored;
+        socket_.non_blocking(true, ignored);  // reads after readiness never block
         wait_for_request();
     }
 
@@ -188,22 +190,39 @@ private:
         read_more();
     }
 
+    // Waits until the socket is readable, then reads what is there. Waiting
+    // first (rather than an asynchronous read, which tries a read at once)
+    // saves a system call that would fail with EAGAIN between requests.
     void read_more() {
-        socket_.async_read_some(asio::buffer(in_.data() + have_, in_.size() - have_),
-                                [self = shared_from_this()](const error_code& ec, std::size_t n) {
-                                    if (ec || self->state_ == State::closed) {
-                                        self->close();
-                                        return;
-                                    }
-                                    if (self->state_ == State::idle && n > 0) {
-                                        // A frame has begun: it must arrive whole in time.
-                                        self->state_ = State::reading;
-                                        self->deadline_ =
-                                            SteadyClock::now() + self->owner_->options.read_timeout;
-                                    }
-                                    self->have_ += n;
-                                    self->parse();
-                                });
+        socket_.async_wait(stream::socket::wait_read,
+                           [self = shared_from_this()](const error_code& ec) {
+                               if (ec || self->state_ == State::closed) {
+                                   self->close();
+                                   return;
+                               }
+                               self->read_available();
+                           });
+    }
+
+    void read_available() {
+        error_code ec;
+        const std::size_t n =
+            socket_.read_some(asio::buffer(in_.data() + have_, in_.size() - have_), ec);
+        if (ec == asio::error::would_block || ec == asio::error::try_again) {
+            read_more();  // a spurious wake-up
+            return;
+        }
+        if (ec || n == 0) {
+            close();
+            return;
+        }
+        if (state_ == State::idle) {
+            // A frame has begun: it must arrive whole in time.
+            state_ = State::reading;
+            deadline_ = SteadyClock::now() + owner_->options.read_timeout;
+        }
+        have_ += n;
+        parse();
     }
 
     // Takes one complete frame from the buffer, or reads more.

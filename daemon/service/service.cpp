@@ -145,11 +145,6 @@ void Service::handle(const Peer& peer, protocol::Request request, Reply reply) {
                                    "answering; a technical officer must check the daemon's log")));
         return;
     }
-    if (writer.pending() > options_.max_pending_writes) {
-        reply(Response::failure(request.id, make_error(ErrorCode::unavailable,
-                                                       "strongroomd is overloaded; try again")));
-        return;
-    }
 
     const Operation* op = find_operation(request.op);
     if (op == nullptr) {

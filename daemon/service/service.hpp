@@ -30,9 +30,6 @@ namespace strongroom::service {
 using Reply = std::function<void(protocol::Response)>;
 
 struct ServiceOptions {
-    // Requests are refused with `unavailable` while more than this many audit
-    // entries and changes wait for the writer: a bound on memory under load.
-    std::size_t max_pending_writes = 65536;
     std::uint32_t daemon_uid = 0;  // recorded as the actor of start and stop
     std::int32_t daemon_pid = 0;
 };

@@ -1,6 +1,7 @@
 #include "daemon/store/audit_log.hpp"
 
 #include <algorithm>
+#include <string>
 #include <string_view>
 
 #include "daemon/store/sqlite.hpp"
@@ -32,24 +33,64 @@ std::optional<Decision> decision_from_string(std::string_view text) noexcept {
     return std::nullopt;
 }
 
-void AuditRepository::append(const AuditRow& row) {
-    static constexpr const char* sql =
+namespace {
+
+constexpr std::size_t kColumnsPerRow = 11;
+constexpr std::size_t kRowsPerStatement = 64;  // 704 parameters, under SQLite's 999
+
+const char* insert_sql(std::size_t rows) {
+    // Built once per size actually used; the cache of prepared statements is
+    // keyed by the address, which stays put.
+    static const std::string many = [] {
+        std::string sql =
+            "INSERT INTO audit_log (seq, at, account_id, account, uid, pid, request, object, "
+            "decision, reason, mac) VALUES ";
+        for (std::size_t i = 0; i < kRowsPerStatement; ++i) {
+            sql += i == 0 ? "(?,?,?,?,?,?,?,?,?,?,?)" : ",(?,?,?,?,?,?,?,?,?,?,?)";
+        }
+        return sql;
+    }();
+    static const std::string one =
         "INSERT INTO audit_log (seq, at, account_id, account, uid, pid, request, object, "
-        "decision, reason, mac) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+        "decision, reason, mac) VALUES (?,?,?,?,?,?,?,?,?,?,?)";
+    return rows == kRowsPerStatement ? many.c_str() : one.c_str();
+}
+
+void bind_row(Statement& s, int first, const AuditRow& row) {
     const auto& r = row.record;
-    auto s = conn_.cached(sql);
-    s->bind(1, row.seq)
-        .bind(2, r.at)
-        .bind(3, r.account_id)
-        .bind(4, r.account)
-        .bind(5, std::int64_t{r.uid})
-        .bind(6, std::int64_t{r.pid})
-        .bind(7, r.request)
-        .bind(8, r.object)
-        .bind(9, std::string_view(to_string(r.decision)))
-        .bind(10, r.reason)
-        .bind_blob(11, row.mac);
+    s.bind(first, row.seq)
+        .bind(first + 1, r.at)
+        .bind(first + 2, r.account_id)
+        .bind(first + 3, r.account)
+        .bind(first + 4, std::int64_t{r.uid})
+        .bind(first + 5, std::int64_t{r.pid})
+        .bind(first + 6, r.request)
+        .bind(first + 7, r.object)
+        .bind(first + 8, std::string_view(to_string(r.decision)))
+        .bind(first + 9, r.reason)
+        .bind_blob(first + 10, row.mac);
+}
+
+}  // namespace
+
+void AuditRepository::append(const AuditRow& row) {
+    auto s = conn_.cached(insert_sql(1));
+    bind_row(*s, 1, row);
     s->run();
+}
+
+void AuditRepository::append_many(std::span<const AuditRow> rows) {
+    while (rows.size() >= kRowsPerStatement) {
+        auto s = conn_.cached(insert_sql(kRowsPerStatement));
+        for (std::size_t i = 0; i < kRowsPerStatement; ++i) {
+            bind_row(*s, static_cast<int>(i * kColumnsPerRow + 1), rows[i]);
+        }
+        s->run();
+        rows = rows.subspan(kRowsPerStatement);
+    }
+    for (const auto& row : rows) {
+        append(row);
+    }
 }
 
 std::optional<std::pair<std::int64_t, Mac>> AuditRepository::head() {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,11 @@ struct AuditRecord {
     std::string object;   // what it acted on, e.g. "account:alice"
     Decision decision = Decision::deny;
     std::string reason;  // which rule allowed or refused it
+
+    // Filled by the audit module (not stored): a digest of the fields above,
+    // computed on the thread that submits a complete record, so that the
+    // writer thread only chains it.
+    std::optional<std::array<std::uint8_t, 32>> content_digest;
 };
 
 using Mac = std::array<std::uint8_t, 32>;
@@ -46,6 +52,8 @@ public:
     explicit AuditRepository(Connection& conn) : conn_(conn) {}
 
     void append(const AuditRow& row);
+    // Appends rows in order, many per statement.
+    void append_many(std::span<const AuditRow> rows);
     // The newest row's sequence number and MAC, if any.
     std::optional<std::pair<std::int64_t, Mac>> head();
     std::int64_t count();

@@ -217,8 +217,8 @@ Store::~Store() {
     stop();
 }
 
-void Store::start_writer(Writer::AuditAppender append, Writer::FailureHandler on_failure) {
-    writer_ = std::make_unique<Writer>(*writer_conn_, std::move(append), std::move(on_failure));
+void Store::start_writer(Writer::AuditHooks audit, Writer::FailureHandler on_failure) {
+    writer_ = std::make_unique<Writer>(*writer_conn_, std::move(audit), std::move(on_failure));
 }
 
 void Store::stop() {

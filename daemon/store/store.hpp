@@ -106,7 +106,7 @@ public:
     // (reading the audit chain head) and for the writer itself.
     Connection& writer_connection() noexcept { return *writer_conn_; }
 
-    void start_writer(Writer::AuditAppender append, Writer::FailureHandler on_failure);
+    void start_writer(Writer::AuditHooks audit, Writer::FailureHandler on_failure);
     Writer& writer() noexcept { return *writer_; }
     ReaderPool& readers() noexcept { return *readers_; }
 

@@ -13,19 +13,19 @@
 
 namespace strongroom::store {
 
-Writer::Writer(Connection& conn, AuditAppender append, FailureHandler on_failure,
-               std::size_t max_batch)
+Writer::Writer(Connection& conn, AuditHooks audit, FailureHandler on_failure, std::size_t max_batch)
     : conn_(conn),
-      append_(std::move(append)),
+      audit_(std::move(audit)),
       on_failure_(std::move(on_failure)),
-      max_batch_(max_batch) {
+      max_batch_(max_batch),
+      max_queue_(2 * max_batch) {
     heartbeat_.store(now_micros());
     thread_ = std::thread([this] {
         ::pthread_setname_np(::pthread_self(), "sr-writer");
         // The writer works in bursts (a batch of audit records, then fsync);
         // a lower priority lets request threads preempt a burst at once, so
         // answers are not delayed behind it. It still gets every idle cycle.
-        ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10);
+        ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 5);
         run();
     });
 }
@@ -35,8 +35,20 @@ Writer::~Writer() {
 }
 
 void Writer::submit(AuditRecord audit, Work work, Done done) {
+    if (!work && audit_.prepare) {
+        audit_.prepare(audit);  // on this thread, in parallel with the writer
+    }
     {
-        std::lock_guard lock(mutex_);
+        std::unique_lock lock(mutex_);
+        // Back-pressure: a full queue holds the submitting request until the
+        // writer has taken a batch, which bounds memory and slows clients to
+        // the rate the audit trail can be written at.
+        if (queue_.size() >= max_queue_) {
+            ++blocked_;
+            space_.wait(lock,
+                        [this] { return queue_.size() < max_queue_ || failed() || stopping_; });
+            --blocked_;
+        }
         if (!failed() && !stopping_) {
             const bool durable = static_cast<bool>(done);
             queue_.push_back(Item{std::move(audit), std::move(work), std::move(done)});
@@ -77,6 +89,7 @@ void Writer::stop() {
         }
         stopping_ = true;
         wake_.notify_one();
+        space_.notify_all();
     }
     if (thread_.joinable()) {
         thread_.join();
@@ -136,6 +149,9 @@ void Writer::run() {
                 }
             }
             busy_ = true;
+            if (blocked_ > 0) {
+                space_.notify_all();
+            }
         }
         heartbeat_.store(now_micros());
         if (failed()) {
@@ -172,7 +188,10 @@ void Writer::commit_batch(std::deque<Item>& batch) {
                 }
                 conn_.cached("RELEASE work")->run();
             }
-            append_(txn, std::move(item.audit));
+            audit_.append(txn, std::move(item.audit));
+        }
+        if (audit_.flush) {
+            audit_.flush(txn);
         }
         conn_.cached("COMMIT")->run();
         last_commit_ = std::chrono::steady_clock::now();
@@ -218,6 +237,7 @@ void Writer::fail(const std::string& reason, std::deque<Item>& batch) {
     }
     std::lock_guard lock(mutex_);
     idle_.notify_all();
+    space_.notify_all();
 }
 
 }  // namespace strongroom::store

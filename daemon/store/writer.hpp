@@ -50,9 +50,17 @@ public:
     using Work = std::function<bool(Transaction&, AuditRecord&)>;
     // Called on the writer thread after the commit (ok) or its failure.
     using Done = std::function<void(const Status&)>;
-    // Appends a (chained) audit record within the open transaction. Set by
-    // the audit module; a failure to append is a failure of the batch.
-    using AuditAppender = std::function<void(Transaction&, AuditRecord&&)>;
+    // How audit records reach the database; provided by the audit module. A
+    // failure to append or flush is a failure of the batch.
+    struct AuditHooks {
+        // On the submitting thread, for a record that is complete when
+        // submitted (a read's): work that need not wait for the writer.
+        std::function<void(AuditRecord&)> prepare;
+        // On the writer thread, in commit order: chains the record.
+        std::function<void(Transaction&, AuditRecord&&)> append;
+        // On the writer thread, before COMMIT: stores what was appended.
+        std::function<void(Transaction&)> flush;
+    };
     using FailureHandler = std::function<void(const std::string& reason)>;
 
     struct Stats {
@@ -61,13 +69,14 @@ public:
         std::uint64_t largest_batch = 0;
     };
 
-    Writer(Connection& conn, AuditAppender append, FailureHandler on_failure,
+    Writer(Connection& conn, AuditHooks audit, FailureHandler on_failure,
            std::size_t max_batch = 1024);
     ~Writer();
     Writer(const Writer&) = delete;
     Writer& operator=(const Writer&) = delete;
 
     // A change of state with its audit record; done after it is durable.
+    // Both submit calls wait while the queue is full (back-pressure).
     void submit(AuditRecord audit, Work work, Done done);
     // An audit record alone (a read, or a refusal that changed nothing). It
     // is committed with the next batch, which starts at once.
@@ -97,13 +106,16 @@ private:
     void fail(const std::string& reason, std::deque<Item>& batch);
 
     Connection& conn_;
-    AuditAppender append_;
+    AuditHooks audit_;
     FailureHandler on_failure_;
     std::size_t max_batch_;
+    std::size_t max_queue_;  // submitters wait while this many items are queued
 
     mutable std::mutex mutex_;
     std::condition_variable wake_;
     std::condition_variable idle_;
+    std::condition_variable space_;  // the queue has room again
+    std::size_t blocked_ = 0;        // submitters waiting for room
     std::deque<Item> queue_;
     // Audit records of reads may wait this long after the previous commit
     // for company; they are durable well within the 10 ms DESIGN.md allows.

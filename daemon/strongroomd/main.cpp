@@ -238,11 +238,8 @@ public:
         // The trail continues from the newest entry already stored.
         const auto head = sr::store::AuditRepository(store_->writer_connection()).head();
         trail_.emplace(vault.audit_mac(), head);
-        store_->start_writer(
-            [this](sr::store::Transaction& txn, sr::store::AuditRecord&& record) {
-                trail_->append(txn, std::move(record));
-            },
-            [this](const std::string& reason) { audit_failed(reason); });
+        store_->start_writer(trail_->hooks(),
+                             [this](const std::string& reason) { audit_failed(reason); });
 
         sr::service::ServiceOptions svc;
         svc.daemon_uid = ::geteuid();

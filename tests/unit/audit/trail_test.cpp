@@ -47,6 +47,7 @@ struct Env {
             r.reason = "active account alice";
             trail.append(txn, std::move(r));
         }
+        trail.flush(txn);
         conn.exec("COMMIT");
     }
     VerifyResult verify() {

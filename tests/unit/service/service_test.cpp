@@ -70,9 +70,7 @@ struct Env {
         o.cache_mib = 4;
         store = std::make_unique<store::Store>(o, vault, true);
         trail = std::make_unique<audit::Trail>(vault.audit_mac(), std::nullopt);
-        store->start_writer([this](store::Transaction& t,
-                                   store::AuditRecord&& r) { trail->append(t, std::move(r)); },
-                            nullptr);
+        store->start_writer(trail->hooks(), nullptr);
         service = std::make_unique<Service>(*store, ServiceOptions{});
     }
     // The writer appends through the trail: stop it before the trail goes.

@@ -46,8 +46,9 @@ struct Env {
         o.readers = 2;
         o.cache_mib = 4;
         store = std::make_unique<Store>(o, vault, true);
-        store->start_writer([this](Transaction& t, AuditRecord&& r) { appender(t, std::move(r)); },
-                            [this](const std::string&) { ++failures; });
+        Writer::AuditHooks hooks;
+        hooks.append = [this](Transaction& t, AuditRecord&& r) { appender(t, std::move(r)); };
+        store->start_writer(hooks, [this](const std::string&) { ++failures; });
     }
     std::int64_t count(const char* sql) {
         auto lease = store->readers().lease();
@@ -212,6 +213,61 @@ TEST(Writer, StopCommitsWhatIsQueued) {
     }
     env.store->writer().stop();
     EXPECT_EQ(env.count("SELECT count(*) FROM audit_log"), 100);
+}
+
+}  // namespace
+}  // namespace strongroom::store
+
+namespace strongroom::store {
+namespace {
+
+TEST(Writer, AFullQueueHoldsSubmittersUntilThereIsRoom) {
+    // With the queue full, submitting waits (back-pressure) instead of growing without bound or
+    // refusing; everything submitted is committed once the writer moves on.
+    test::ScratchDir dir;
+    auto vault = test::make_vault();
+    StoreOptions o;
+    o.state_dir = dir.path();
+    o.readers = 1;
+    o.cache_mib = 4;
+    Store store(o, vault, true);
+    std::int64_t seq = 0;
+    Writer::AuditHooks hooks;
+    hooks.append = [&seq](Transaction& t, AuditRecord&& r) {
+        AuditRow row;
+        row.seq = ++seq;
+        row.record = std::move(r);
+        AuditRepository(t.connection()).append(row);
+    };
+    Writer writer(store.writer_connection(), hooks, nullptr, /*max_batch=*/4);  // 8 queued at most
+    std::promise<void> release;
+    auto gate = release.get_future().share();
+    writer.submit(
+        record("hold"),
+        [gate](Transaction&, AuditRecord& a) {
+            gate.wait();
+            a.decision = Decision::allow;
+            return true;
+        },
+        nullptr);
+    std::atomic<int> submitted{0};
+    std::thread producer([&] {
+        for (int i = 0; i < 100; ++i) {
+            writer.submit_audit(record("whoami"));
+            ++submitted;
+        }
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    // At most one batch (4, the held one among them) taken plus 8 queued.
+    EXPECT_LE(submitted.load(), 4 + 8) << "the producer must wait while the queue is full";
+    EXPECT_GE(submitted.load(), 4);
+    EXPECT_LE(writer.pending(), 8U);
+    release.set_value();
+    producer.join();
+    writer.flush();
+    EXPECT_EQ(submitted.load(), 100);
+    EXPECT_EQ(store.writer_connection().query_int("SELECT count(*) FROM audit_log"), 101);
+    writer.stop();
 }
 
 }  // namespace
