@@ -19,9 +19,12 @@ constexpr std::string_view kChainTag = "sr-chain";  // exactly 8 bytes
 // The canonical encoding is built in one buffer and MACed in one call: a
 // call into OpenSSL per field would cost more than the hashing itself.
 void put_u64(std::string& out, std::uint64_t v) {
-    for (int shift = 56; shift >= 0; shift -= 8) {
-        out.push_back(static_cast<char>((v >> shift) & 0xff));
+    char b[8];
+    for (int i = 7; i >= 0; --i) {
+        b[i] = static_cast<char>(v & 0xff);
+        v >>= 8;
     }
+    out.append(b, sizeof b);
 }
 
 void put_text(std::string& out, std::string_view text) {

@@ -42,8 +42,9 @@ Decision authorize(const Requirement& requirement, const Subject& subject, bool 
     if (a.suspended) {
         return Decision::refuse(ErrorCode::denied, fmt::format("account {} is suspended", a.name));
     }
+    // Allowed: the reason names the rule; the audit entry names the account.
     if (requirement.kind == Requirement::Kind::any_account) {
-        return Decision::allow(fmt::format("active account {}", a.name));
+        return Decision::allow("active account");
     }
     const RoleSet held = a.roles & requirement.roles;
     if (held == 0) {
@@ -51,7 +52,7 @@ Decision authorize(const Requirement& requirement, const Subject& subject, bool 
                                 fmt::format("requires the role {}; account {} does not hold it",
                                             roles_text(requirement.roles), a.name));
     }
-    return Decision::allow(fmt::format("role {} of account {}", roles_text(held), a.name));
+    return Decision::allow("role " + roles_text(held));
 }
 
 }  // namespace strongroom::policy

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/parser.hpp>
@@ -97,7 +98,15 @@ Result<json::value> parse_strict(std::string_view text, const Limits& limits) {
                           fmt::format("{} bytes after the JSON document", text.size() - used));
     }
 
-    json::parser parser(json::storage_ptr{}, options);
+    // One parser per thread, reused: it keeps its working buffers.
+    thread_local std::optional<json::parser> cached;
+    thread_local unsigned cached_depth = 0;
+    if (!cached || cached_depth != limits.max_json_depth) {
+        cached.emplace(json::storage_ptr{}, options);
+        cached_depth = limits.max_json_depth;
+    }
+    json::parser& parser = *cached;
+    parser.reset();
     parser.write(text.data(), text.size(), ec);
     if (ec) {
         return make_error(ErrorCode::bad_request, fmt::format("malformed JSON: {}", ec.message()));

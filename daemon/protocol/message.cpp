@@ -87,7 +87,7 @@ Result<Request> decode_request(std::string_view payload, const Limits& limits) {
     if (!parsed) {
         return std::move(parsed).error();
     }
-    const auto* obj = parsed->if_object();
+    auto* obj = parsed->if_object();
     if (obj == nullptr) {
         return bad("a request must be a JSON object");
     }
@@ -120,11 +120,11 @@ Result<Request> decode_request(std::string_view payload, const Limits& limits) {
         return bad("\"op\" is not a valid operation name");
     }
     req.op.assign(ops.data(), ops.size());
-    if (const auto* args = obj->if_contains("args")) {
+    if (auto* args = obj->if_contains("args")) {
         if (!args->is_object()) {
             return bad("\"args\" must be a JSON object");
         }
-        req.args = args->get_object();
+        req.args = std::move(args->get_object());
     }
     auto stream = read_stream_flag(*obj);
     if (!stream) {
@@ -210,21 +210,29 @@ Result<Response> decode_response(std::string_view payload, const Limits& limits)
 }
 
 std::string encode_response(const Response& response) {
-    json::object obj;
-    obj["v"] = kProtocolVersion;
-    obj["id"] = response.id;
+    // Written out directly: building an envelope object would copy the result.
+    std::string out;
+    out.reserve(256);
+    out += "{\"v\":";
+    out += std::to_string(kProtocolVersion);
+    out += ",\"id\":";
+    out += std::to_string(response.id);
+    out += ',';
     if (response.error) {
         json::object err;
         err["code"] = to_string(response.error->code);
         err["message"] = response.error->message;
-        obj["error"] = std::move(err);
+        out += "\"error\":";
+        out += json::serialize(err);
     } else {
-        obj["result"] = response.result;
+        out += "\"result\":";
+        out += json::serialize(response.result);
     }
     if (response.stream) {
-        obj["stream"] = true;
+        out += ",\"stream\":true";
     }
-    return json::serialize(obj);
+    out += '}';
+    return out;
 }
 
 }  // namespace strongroom::protocol
