@@ -45,6 +45,7 @@
 #include "daemon/store/audit_log.hpp"
 #include "daemon/store/store.hpp"
 #include "hardening/process.hpp"
+#include "hardening/sandbox.hpp"
 
 namespace sr = strongroom;
 namespace asio = boost::asio;
@@ -235,6 +236,10 @@ public:
                 mig.from != mig.to ? fmt::format(", migrated from {}", mig.from) : std::string()),
             {{"DATABASE", store_->database_path().string()}});
 
+        // Everything needed is open: confine the process before any other
+        // thread starts (hardening/sandbox.hpp has the order and why).
+        const std::string sandbox = demote(where);
+
         // The trail continues from the newest entry already stored.
         const auto head = sr::store::AuditRepository(store_->writer_connection()).head();
         trail_.emplace(vault.audit_mac(), head);
@@ -246,14 +251,11 @@ public:
         svc.daemon_pid = ::getpid();
         service_.emplace(*store_, svc);
 
-        if (auto st = sr::hardening::set_no_new_privs(); !st) {
-            throw Fatal(st.error().message);
-        }
-
         service_->record_event(
             "daemon.start",
-            fmt::format("strongroomd {} started: schema version {}, socket {}, key from {}",
-                        sr::kVersion, mig.to, where, key_origin_));
+            fmt::format("strongroomd {} started: schema version {}, socket {}, key from {}; "
+                        "sandbox: {}",
+                        sr::kVersion, mig.to, where, key_origin_, sandbox));
 
         start_watchdog();
 
@@ -301,6 +303,72 @@ private:
         sr::log::emit(sr::log::msg::key_loaded,
                       fmt::format("master key loaded from {}", key_origin_));
         return sr::crypto::KeyVault(std::move(key).value());
+    }
+
+    // The account to become when started as root: [daemon] user, or in --dev
+    // mode "nobody" when that user does not exist on a development machine.
+    std::optional<std::pair<uid_t, gid_t>> service_account() const {
+        if (::geteuid() != 0) {
+            return std::nullopt;  // already unprivileged (systemd's User=, or a developer)
+        }
+        if (const passwd* pw = ::getpwnam(config_.user.c_str())) {
+            return std::make_pair(pw->pw_uid, pw->pw_gid);
+        }
+        if (cl_.dev) {
+            if (const passwd* pw = ::getpwnam("nobody")) {
+                return std::make_pair(pw->pw_uid, pw->pw_gid);
+            }
+            return std::make_pair(uid_t{65534}, gid_t{65534});
+        }
+        throw Fatal(
+            fmt::format("the service account {} does not exist: create it (the package's "
+                        "sysusers entry does), or set [daemon] user",
+                        config_.user));
+    }
+
+    // Gives the state directory and the files in it (but not a key file) to
+    // the account the daemon becomes, so that it can use them now and after
+    // a restart.
+    void hand_over_state(uid_t uid, gid_t gid) const {
+        auto give = [&](const fs::path& p) {
+            if (::chown(p.c_str(), uid, gid) != 0) {
+                throw Fatal(fmt::format("cannot give {} to uid {}: {}", p.string(), uid,
+                                        std::strerror(errno)));
+            }
+        };
+        give(config_.state_dir);
+        for (const auto& entry : fs::directory_iterator(config_.state_dir)) {
+            if (entry.is_regular_file() && !entry.is_symlink() &&
+                entry.path() != config_.key_file) {
+                give(entry.path());
+            }
+        }
+    }
+
+    // Applies the sandbox; returns its one-line summary.
+    std::string demote(const std::string& socket_where) {
+        sr::hardening::SandboxOptions so;
+        if (const auto account = service_account()) {
+            so.uid = account->first;
+            so.gid = account->second;
+            hand_over_state(account->first, account->second);
+        }
+        so.read_write.push_back(config_.state_dir);
+        const fs::path socket_dir = config_.socket_path.parent_path();
+        if (socket_where == config_.socket_path.string() && socket_dir != config_.state_dir) {
+            so.remove_only.push_back(socket_dir);  // to remove the socket at stop
+        }
+        const char* notify = std::getenv("NOTIFY_SOCKET");
+        so.allow_abstract_unix = notify != nullptr && notify[0] == '@';
+        so.seccomp = sr::hardening::default_seccomp_action();
+        auto report = sr::hardening::demote(so);
+        if (!report) {
+            throw Fatal(fmt::format("cannot confine the process, so strongroomd will not serve: {}",
+                                    report.error().message));
+        }
+        const std::string summary = report->summary();
+        sr::log::emit(sr::log::msg::hardening, fmt::format("sandbox applied: {}", summary));
+        return summary;
     }
 
     // Adopts the socket systemd passes, or creates one at the configured path.
