@@ -60,8 +60,10 @@ long create_ruleset(const RulesetAttr* attr, std::size_t size, std::uint32_t fla
 Status add_path(int ruleset, const std::filesystem::path& dir, std::uint64_t rights) {
     const int fd = ::open(dir.c_str(), O_PATH | O_CLOEXEC | O_DIRECTORY);
     if (fd < 0) {
-        return make_error(ErrorCode::internal, fmt::format("Landlock: cannot open {}: {}",
-                                                           dir.string(), std::strerror(errno)));
+        return make_error(ErrorCode::internal,
+                          fmt::format("Landlock: cannot open {}: {} (the service account must be "
+                                      "able to reach it: check the directories above it)",
+                                      dir.string(), std::strerror(errno)));
     }
     PathBeneathAttr rule{rights, fd};
     const long rc = ::syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &rule, 0);
