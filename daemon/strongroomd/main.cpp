@@ -90,11 +90,12 @@ void ensure_directory(const fs::path& dir, mode_t mode) {
     ::chmod(dir.c_str(), mode);
 }
 
-uid_t service_uid(const std::string& user) {
-    if (const passwd* pw = ::getpwnam(user.c_str())) {
-        return pw->pw_uid;
+// The uid and gid of a local account, if it exists.
+std::optional<std::pair<uid_t, gid_t>> find_account(const std::string& name) {
+    if (const passwd* pw = ::getpwnam(name.c_str())) {
+        return std::make_pair(pw->pw_uid, pw->pw_gid);
     }
-    return ::geteuid();
+    return std::nullopt;
 }
 
 // Loads the configuration and applies the command line over it.
@@ -292,7 +293,10 @@ private:
         } else {
             const auto source = sr::crypto::choose_key_source(std::getenv("CREDENTIALS_DIRECTORY"),
                                                               config_.key_file);
-            key = sr::crypto::load_master_key(source, service_uid(config_.user));
+            // The key file may belong to root or to the service account (or,
+            // when there is none, to whoever runs the daemon).
+            const auto account = find_account(config_.user);
+            key = sr::crypto::load_master_key(source, account ? account->first : ::geteuid());
             key_origin_ = source.from_credential
                               ? fmt::format("systemd credential {}", source.path.string())
                               : fmt::format("key file {}", source.path.string());
@@ -311,14 +315,11 @@ private:
         if (::geteuid() != 0) {
             return std::nullopt;  // already unprivileged (systemd's User=, or a developer)
         }
-        if (const passwd* pw = ::getpwnam(config_.user.c_str())) {
-            return std::make_pair(pw->pw_uid, pw->pw_gid);
+        if (auto account = find_account(config_.user)) {
+            return account;
         }
         if (cl_.dev) {
-            if (const passwd* pw = ::getpwnam("nobody")) {
-                return std::make_pair(pw->pw_uid, pw->pw_gid);
-            }
-            return std::make_pair(uid_t{65534}, gid_t{65534});
+            return find_account("nobody").value_or(std::make_pair(uid_t{65534}, gid_t{65534}));
         }
         throw Fatal(
             fmt::format("the service account {} does not exist: create it (the package's "

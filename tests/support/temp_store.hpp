@@ -8,6 +8,7 @@
 
 #include "daemon/crypto/key_vault.hpp"
 #include "daemon/crypto/secure_buffer.hpp"
+#include "daemon/store/store.hpp"
 
 namespace strongroom::test {
 
@@ -18,6 +19,15 @@ inline crypto::KeyVault make_vault(std::uint8_t fill = 0x42) {
         b = fill;
     }
     return crypto::KeyVault(std::move(master));
+}
+
+// Store options for a test: small caches, a given number of readers.
+inline store::StoreOptions store_options(const std::filesystem::path& dir, unsigned readers = 2) {
+    store::StoreOptions o;
+    o.state_dir = dir;
+    o.readers = readers;
+    o.cache_mib = 4;
+    return o;
 }
 
 // A directory removed with everything in it at the end of the scope.

@@ -22,11 +22,7 @@ struct Env {
     Env() { open(); }
     void open() {
         store.reset();
-        store::StoreOptions o;
-        o.state_dir = dir.path();
-        o.readers = 1;
-        o.cache_mib = 4;
-        store = std::make_unique<store::Store>(o, vault, true);
+        store = std::make_unique<store::Store>(test::store_options(dir.path(), 1), vault, true);
     }
     // Appends n entries through a Trail that continues from the stored head.
     void append(int n, const std::string& request = "whoami") {

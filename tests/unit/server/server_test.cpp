@@ -386,6 +386,18 @@ public:
     }
 
     // Expects an error response with id 0 and the given code; returns its message.
+    // Sends bytes the server must refuse: the error message, after checking the
+    // answer is bad_request and the connection is then closed.
+    std::string send_refused(const std::string& bytes) {
+        if (!send(bytes)) {
+            ADD_FAILURE() << "could not send";
+            return {};
+        }
+        auto message = read_error(ErrorCode::bad_request);
+        EXPECT_TRUE(closed_within(std::chrono::seconds(2)));
+        return message;
+    }
+
     std::string read_error(ErrorCode code) {
         const auto resp = read_response();
         if (!resp) {
@@ -604,9 +616,7 @@ TEST(ServerMalformed, FrameLimitComesFromTheOptions) {
     }
     {
         Client c(s.path());
-        ASSERT_TRUE(c.send(header(65, 1)));
-        EXPECT_THAT(c.read_error(ErrorCode::bad_request), HasSubstr("limit of 64"));
-        EXPECT_TRUE(c.closed_within(2s));
+        EXPECT_THAT(c.send_refused(header(65, 1)), HasSubstr("limit of 64"));
     }
 }
 
@@ -617,9 +627,7 @@ TEST(ServerMalformed, UnknownFrameTypeIsRefused) {
     TestServer s(dir.socket());
     s.start();
     Client c(s.path());
-    ASSERT_TRUE(c.send(header(2, 9) + "{}"));
-    EXPECT_THAT(c.read_error(ErrorCode::bad_request), HasSubstr("unknown frame type 9"));
-    EXPECT_TRUE(c.closed_within(2s));
+    EXPECT_THAT(c.send_refused(header(2, 9) + "{}"), HasSubstr("unknown frame type 9"));
 }
 
 TEST(ServerMalformed, DataFrameWithoutRequestIsRefused) {
@@ -630,15 +638,11 @@ TEST(ServerMalformed, DataFrameWithoutRequestIsRefused) {
     s.start();
     {
         Client c(s.path());
-        ASSERT_TRUE(c.send(header(3, 2) + "abc"));
-        EXPECT_THAT(c.read_error(ErrorCode::bad_request), HasSubstr("content frame"));
-        EXPECT_TRUE(c.closed_within(2s));
+        EXPECT_THAT(c.send_refused(header(3, 2) + "abc"), HasSubstr("content frame"));
     }
     {
         Client c(s.path());
-        ASSERT_TRUE(c.send(header(0, 3)));
-        EXPECT_THAT(c.read_error(ErrorCode::bad_request), HasSubstr("content frame"));
-        EXPECT_TRUE(c.closed_within(2s));
+        EXPECT_THAT(c.send_refused(header(0, 3)), HasSubstr("content frame"));
     }
     EXPECT_EQ(s.events().malformed_count(), 2U);
 }

@@ -64,11 +64,7 @@ struct Env {
     std::unique_ptr<Service> service;
 
     Env() {
-        store::StoreOptions o;
-        o.state_dir = dir.path();
-        o.readers = 2;
-        o.cache_mib = 4;
-        store = std::make_unique<store::Store>(o, vault, true);
+        store = std::make_unique<store::Store>(test::store_options(dir.path()), vault, true);
         trail = std::make_unique<audit::Trail>(vault.audit_mac(), std::nullopt);
         store->start_writer(trail->hooks(), nullptr);
         service = std::make_unique<Service>(*store, ServiceOptions{});

@@ -25,11 +25,7 @@ std::string slurp(const std::filesystem::path& p) {
 }
 
 StoreOptions options(const ScratchDir& dir) {
-    StoreOptions o;
-    o.state_dir = dir.path();
-    o.readers = 2;
-    o.cache_mib = 4;
-    return o;
+    return test::store_options(dir.path());
 }
 
 // Runs a write on the writer connection outside the writer thread.

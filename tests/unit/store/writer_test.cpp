@@ -41,11 +41,7 @@ struct Env {
     std::atomic<int> failures{0};
 
     Env() {
-        StoreOptions o;
-        o.state_dir = dir.path();
-        o.readers = 2;
-        o.cache_mib = 4;
-        store = std::make_unique<Store>(o, vault, true);
+        store = std::make_unique<Store>(test::store_options(dir.path()), vault, true);
         Writer::AuditHooks hooks;
         hooks.append = [this](Transaction& t, AuditRecord&& r) { appender(t, std::move(r)); };
         store->start_writer(hooks, [this](const std::string&) { ++failures; });
@@ -226,11 +222,7 @@ TEST(Writer, AFullQueueHoldsSubmittersUntilThereIsRoom) {
     // refusing; everything submitted is committed once the writer moves on.
     test::ScratchDir dir;
     auto vault = test::make_vault();
-    StoreOptions o;
-    o.state_dir = dir.path();
-    o.readers = 1;
-    o.cache_mib = 4;
-    Store store(o, vault, true);
+    Store store(test::store_options(dir.path(), 1), vault, true);
     std::int64_t seq = 0;
     Writer::AuditHooks hooks;
     hooks.append = [&seq](Transaction& t, AuditRecord&& r) {
