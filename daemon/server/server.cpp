@@ -287,13 +287,14 @@ private:
         // The work guard keeps the worker running while the request is on
         // another thread (the writer): a shutdown still answers it.
         auto reply = [self = shared_from_this(), work = asio::make_work_guard(worker_.ctx)](
-                         protocol::Response response) mutable {
+                         protocol::Response response,
+                         std::unique_ptr<ContentSource> /*content*/) mutable {
             asio::dispatch(self->worker_.ctx, [self, r = std::move(response)]() mutable {
                 self->write_response(std::move(r));
             });
             work.reset();
         };
-        owner_->hooks.request(peer_, std::move(request), std::move(reply));
+        owner_->hooks.request(peer_, std::move(request), Reply(std::move(reply)));
     }
 
     void malformed(Error error) {

@@ -29,19 +29,27 @@
 
 #include "daemon/common/error.hpp"
 #include "daemon/common/peer.hpp"
+#include "daemon/common/stream.hpp"
 #include "daemon/protocol/frame.hpp"
 #include "daemon/protocol/message.hpp"
 
 namespace strongroom::server {
 
-// Sends the response to a request. Callable from any thread, exactly once.
-using Reply = std::function<void(protocol::Response)>;
+// Sends the response to a request, with or without content to follow.
+// Callable from any thread, exactly once.
+using Reply = BasicReply<protocol::Response>;
 
 struct Hooks {
     // A well-formed request. The hook must call reply exactly once; it runs
     // on a worker thread and may answer there (a read) or from another
     // thread later (a change, once durable).
     std::function<void(const Peer&, protocol::Request, Reply)> request;
+    // A well-formed request with "stream": true. Returns the sink for its
+    // content, which answers through reply after data_end; or an error,
+    // which the server sends once it has read and discarded the content.
+    // Unset: every streamed request is refused that way.
+    std::function<Result<std::unique_ptr<ContentSink>>(const Peer&, protocol::Request, Reply)>
+        upload;
     // A frame that could not be decoded; the connection is being closed.
     std::function<void(const Peer&, const Error&)> malformed;
     // A connection refused at accept (a connection limit).

@@ -20,6 +20,7 @@
 
 #include "daemon/common/error.hpp"
 #include "daemon/common/peer.hpp"
+#include "daemon/common/stream.hpp"
 #include "daemon/common/time.hpp"
 #include "daemon/protocol/message.hpp"
 #include "daemon/service/identity.hpp"
@@ -27,7 +28,7 @@
 
 namespace strongroom::service {
 
-using Reply = std::function<void(protocol::Response)>;
+using Reply = BasicReply<protocol::Response>;
 
 struct ServiceOptions {
     std::uint32_t daemon_uid = 0;  // recorded as the actor of start and stop

@@ -182,17 +182,18 @@ public:
         hooks.request = [this](const sr::Peer& peer, sr::protocol::Request request,
                                sr::server::Reply reply) {
             // Internal errors are logged here, once, at the boundary.
-            auto logged = [reply = std::move(reply), op = request.op,
-                           peer](sr::protocol::Response response) {
+            auto logged = [reply = std::move(reply), op = request.op, peer](
+                              sr::protocol::Response response,
+                              std::unique_ptr<sr::ContentSource> content) {
                 if (response.error && response.error->code == sr::ErrorCode::internal) {
                     sr::log::emit(sr::log::msg::request_failed,
                                   fmt::format("{} from uid {} failed: {}", op, peer.uid,
                                               response.error->message),
                                   {{"UID", std::to_string(peer.uid)}, {"OP", op}});
                 }
-                reply(std::move(response));
+                reply(std::move(response), std::move(content));
             };
-            service_->handle(peer, std::move(request), std::move(logged));
+            service_->handle(peer, std::move(request), sr::service::Reply(std::move(logged)));
         };
         hooks.malformed = [this](const sr::Peer& peer, const sr::Error& error) {
             sr::log::emit(sr::log::msg::malformed_request,

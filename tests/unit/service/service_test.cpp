@@ -81,7 +81,9 @@ struct Env {
         req.args = std::move(args);
         std::promise<protocol::Response> p;
         service->handle(Peer{uid, uid, 4242}, std::move(req),
-                        [&](protocol::Response r) { p.set_value(std::move(r)); });
+                        Reply([&](protocol::Response r, std::unique_ptr<ContentSource>) {
+                            p.set_value(std::move(r));
+                        }));
         auto r = p.get_future().get();
         EXPECT_EQ(r.id, 77U);
         return r;
