@@ -1,13 +1,19 @@
 #include "daemon/crypto/key_vault.hpp"
 
+#include <array>
+#include <cstring>
+#include <memory>
 #include <stdexcept>
 #include <utility>
 
 #include <fmt/format.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <sqlite3.h>
 
 #include "daemon/crypto/hex.hpp"
 #include "daemon/crypto/hkdf.hpp"
+#include "daemon/crypto/openssl_util.hpp"
 
 namespace strongroom::crypto {
 namespace {
@@ -40,7 +46,8 @@ KeyVault::KeyVault(SecureBuffer master)
     : database_key_(derive(checked(master), derivation::kDatabaseKey)),
       audit_key_(derive(master, derivation::kAuditMacKey)),
       certificate_seed_(derive(master, derivation::kCertificateSeed)),
-      check_key_(derive(master, derivation::kKeyCheckKey)) {
+      check_key_(derive(master, derivation::kKeyCheckKey)),
+      wrap_key_(derive(master, derivation::kRecordKeyWrap)) {
     // The master is not kept: wipe and unmap it now, not whenever the
     // caller's full-expression ends and the parameter is destroyed.
     const SecureBuffer consumed(std::move(master));
@@ -88,9 +95,90 @@ Ed25519Key KeyVault::signing_key() const {
     return Ed25519Key(certificate_seed_.span());
 }
 
+namespace {
+
+constexpr std::size_t kWrapNonce = 12;
+constexpr std::size_t kWrapTag = 16;
+constexpr std::size_t kWrappedBytes = kWrapNonce + RecordKey::kKeyBytes + kWrapTag;
+constexpr std::string_view kWrapAad = "strongroom record key v1";
+
+struct CipherFree {
+    void operator()(EVP_CIPHER_CTX* p) const noexcept { EVP_CIPHER_CTX_free(p); }
+};
+
+std::array<std::uint8_t, kWrapAad.size() + 8> wrap_aad(std::int64_t record_id) {
+    std::array<std::uint8_t, kWrapAad.size() + 8> a{};
+    std::memcpy(a.data(), kWrapAad.data(), kWrapAad.size());
+    const auto id = static_cast<std::uint64_t>(record_id);
+    for (std::size_t i = 0; i < 8; ++i) {
+        a[kWrapAad.size() + i] = static_cast<std::uint8_t>(id >> (56 - 8 * i));
+    }
+    return a;
+}
+
+}  // namespace
+
+std::vector<std::uint8_t> KeyVault::wrap_record_key(std::int64_t record_id,
+                                                    const RecordKey& key) const {
+    require_keys();
+    std::vector<std::uint8_t> out(kWrappedBytes);
+    if (RAND_bytes(out.data(), static_cast<int>(kWrapNonce)) != 1) {
+        detail::throw_openssl_error("random nonce");
+    }
+    std::unique_ptr<EVP_CIPHER_CTX, CipherFree> c(EVP_CIPHER_CTX_new());
+    const auto aad = wrap_aad(record_id);
+    int n = 0;
+    int len = 0;
+    int fin = 0;
+    if (!c ||
+        EVP_EncryptInit_ex(c.get(), EVP_aes_256_gcm(), nullptr, wrap_key_.data(), out.data()) !=
+            1 ||
+        EVP_EncryptUpdate(c.get(), nullptr, &n, aad.data(), static_cast<int>(aad.size())) != 1 ||
+        EVP_EncryptUpdate(c.get(), out.data() + kWrapNonce, &len, key.bytes().data(),
+                          static_cast<int>(RecordKey::kKeyBytes)) != 1 ||
+        EVP_EncryptFinal_ex(c.get(), out.data() + kWrapNonce + RecordKey::kKeyBytes, &fin) != 1 ||
+        EVP_CIPHER_CTX_ctrl(c.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(kWrapTag),
+                            out.data() + kWrapNonce + RecordKey::kKeyBytes) != 1) {
+        detail::throw_openssl_error("wrapping a record key");
+    }
+    return out;
+}
+
+Result<RecordKey> KeyVault::unwrap_record_key(std::int64_t record_id,
+                                              std::span<const std::uint8_t> wrapped) const {
+    require_keys();
+    if (wrapped.size() != kWrappedBytes) {
+        return make_error(ErrorCode::internal, "a stored record key has the wrong length");
+    }
+    SecureBuffer key(RecordKey::kKeyBytes);
+    std::unique_ptr<EVP_CIPHER_CTX, CipherFree> c(EVP_CIPHER_CTX_new());
+    const auto aad = wrap_aad(record_id);
+    std::array<std::uint8_t, kWrapTag> tag{};
+    std::memcpy(tag.data(), wrapped.data() + kWrapNonce + RecordKey::kKeyBytes, kWrapTag);
+    int n = 0;
+    int len = 0;
+    if (!c ||
+        EVP_DecryptInit_ex(c.get(), EVP_aes_256_gcm(), nullptr, wrap_key_.data(), wrapped.data()) !=
+            1 ||
+        EVP_DecryptUpdate(c.get(), nullptr, &n, aad.data(), static_cast<int>(aad.size())) != 1 ||
+        EVP_DecryptUpdate(c.get(), key.data(), &len, wrapped.data() + kWrapNonce,
+                          static_cast<int>(RecordKey::kKeyBytes)) != 1 ||
+        EVP_CIPHER_CTX_ctrl(c.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(kWrapTag),
+                            tag.data()) != 1) {
+        detail::throw_openssl_error("unwrapping a record key");
+    }
+    int fin = 0;
+    if (EVP_DecryptFinal_ex(c.get(), key.data() + len, &fin) != 1) {
+        return make_error(
+            ErrorCode::internal,
+            fmt::format("the stored key of record {} fails authentication", record_id));
+    }
+    return RecordKey(std::move(key));
+}
+
 bool KeyVault::locked() const noexcept {
     return database_key_.locked() && audit_key_.locked() && certificate_seed_.locked() &&
-           check_key_.locked();
+           check_key_.locked() && wrap_key_.locked();
 }
 
 }  // namespace strongroom::crypto

@@ -15,16 +15,19 @@
 //   audit MAC key       "strongroom audit mac key v1"     HMAC-SHA256 of audit rows
 //   certificate seed    "strongroom certificate seed v1"  Ed25519 signing-key seed
 //   key check key       "strongroom key check v1"         key_check() below
+//   record key wrap     "strongroom record key wrap v1"   wraps per-record content keys
 #pragma once
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "daemon/common/error.hpp"
 #include "daemon/crypto/ed25519.hpp"
 #include "daemon/crypto/mac.hpp"
+#include "daemon/crypto/record_key.hpp"
 #include "daemon/crypto/secure_buffer.hpp"
 
 struct sqlite3;  // SQLCipher's connection
@@ -37,6 +40,7 @@ inline constexpr std::string_view kDatabaseKey = "strongroom database key v1";
 inline constexpr std::string_view kAuditMacKey = "strongroom audit mac key v1";
 inline constexpr std::string_view kCertificateSeed = "strongroom certificate seed v1";
 inline constexpr std::string_view kKeyCheckKey = "strongroom key check v1";
+inline constexpr std::string_view kRecordKeyWrap = "strongroom record key wrap v1";
 // The message whose HMAC under the key check key is key_check().
 inline constexpr std::string_view kKeyCheckMessage = "strongroom key check";
 }  // namespace derivation
@@ -82,6 +86,15 @@ public:
     // The certificate-signing key, made from the derived seed.
     Ed25519Key signing_key() const;
 
+    // A record's content key, sealed for storage: AES-256-GCM under the
+    // record key wrap key with a random nonce, bound to the record id
+    // (nonce | ciphertext | tag, 60 bytes).
+    std::vector<std::uint8_t> wrap_record_key(std::int64_t record_id, const RecordKey& key) const;
+    // The reverse; an internal error when the wrapped key was altered or
+    // belongs to another record.
+    Result<RecordKey> unwrap_record_key(std::int64_t record_id,
+                                        std::span<const std::uint8_t> wrapped) const;
+
     // True when every sub-key is in locked, non-dumpable pages.
     bool locked() const noexcept;
 
@@ -92,6 +105,7 @@ private:
     SecureBuffer audit_key_;
     SecureBuffer certificate_seed_;
     SecureBuffer check_key_;
+    SecureBuffer wrap_key_;
 };
 
 }  // namespace strongroom::crypto
