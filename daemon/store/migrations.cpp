@@ -45,6 +45,173 @@ CREATE TABLE audit_log (
     mac        BLOB    NOT NULL
 );
 )SQL"},
+    Migration{2, "the access matrix, records, content and dissemination", R"SQL(
+CREATE TABLE compartments (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT    NOT NULL UNIQUE,
+    description TEXT    NOT NULL DEFAULT '',
+    created_at  INTEGER NOT NULL,
+    created_by  INTEGER REFERENCES accounts(id)
+);
+
+-- Positions that hold clearance. level: for uncompartmented material
+-- (0 unclassified, 1 confidential, 2 strictly confidential).
+CREATE TABLE posts (
+    id         INTEGER PRIMARY KEY,
+    name       TEXT    NOT NULL UNIQUE,
+    level      INTEGER NOT NULL CHECK (level >= 0 AND level < 16),
+    authority  TEXT    NOT NULL DEFAULT ''
+               CHECK (authority IN ('', 'head-of-mission', 'security-focal-point')),
+    created_at INTEGER NOT NULL,
+    created_by INTEGER REFERENCES accounts(id),
+    approved_by INTEGER REFERENCES accounts(id)
+);
+CREATE UNIQUE INDEX posts_by_authority ON posts(authority) WHERE authority != '';
+
+-- Who holds which post, when. ends: exclusive end (the day after --until,
+-- or the moment of unassignment); NULL while open-ended.
+CREATE TABLE assignments (
+    id         INTEGER PRIMARY KEY,
+    post_id    INTEGER NOT NULL REFERENCES posts(id),
+    account_id INTEGER NOT NULL REFERENCES accounts(id),
+    since      INTEGER NOT NULL,
+    ends       INTEGER,
+    created_by INTEGER REFERENCES accounts(id),
+    ended_by   INTEGER REFERENCES accounts(id)
+);
+CREATE INDEX assignments_by_account ON assignments(account_id, post_id);
+CREATE INDEX assignments_by_post ON assignments(post_id, account_id);
+
+-- The access matrix: post x compartment -> highest level.
+CREATE TABLE grants (
+    post_id        INTEGER NOT NULL REFERENCES posts(id),
+    compartment_id INTEGER NOT NULL REFERENCES compartments(id),
+    level          INTEGER NOT NULL CHECK (level >= 0 AND level < 16),
+    granted_at     INTEGER NOT NULL,
+    granted_by     INTEGER REFERENCES accounts(id),
+    approved_by    INTEGER REFERENCES accounts(id),
+    PRIMARY KEY (post_id, compartment_id)
+) WITHOUT ROWID;
+
+-- Every change to the matrix, with who asked and who approved.
+CREATE TABLE matrix_changes (
+    id          INTEGER PRIMARY KEY,
+    at          INTEGER NOT NULL,
+    change      TEXT    NOT NULL,
+    detail      TEXT    NOT NULL,
+    by_account  INTEGER REFERENCES accounts(id),
+    approved_by INTEGER REFERENCES accounts(id)
+);
+
+-- Changes that wait for a second person. args: the request's arguments as
+-- JSON, applied again on approval.
+CREATE TABLE pending (
+    id           INTEGER PRIMARY KEY,
+    op           TEXT    NOT NULL,
+    args         TEXT    NOT NULL,
+    summary      TEXT    NOT NULL,
+    requested_by INTEGER NOT NULL REFERENCES accounts(id),
+    requested_at INTEGER NOT NULL,
+    state        TEXT    NOT NULL DEFAULT 'pending'
+                 CHECK (state IN ('pending', 'approved', 'withdrawn')),
+    decided_by   INTEGER REFERENCES accounts(id),
+    decided_at   INTEGER
+);
+CREATE INDEX pending_by_state ON pending(state, id);
+
+CREATE TABLE registry_sequence (
+    year INTEGER PRIMARY KEY,
+    last INTEGER NOT NULL
+);
+
+-- Record metadata: narrow, content lives in content_chunks. state
+-- 'uploading': content still arriving (removed at start-up if left over).
+CREATE TABLE records (
+    id              INTEGER PRIMARY KEY,
+    title           TEXT    NOT NULL,
+    level           INTEGER NOT NULL CHECK (level >= 0 AND level < 16),
+    type            TEXT    NOT NULL,
+    dated           INTEGER NOT NULL,
+    originator      INTEGER NOT NULL REFERENCES accounts(id),
+    origin_post     INTEGER REFERENCES posts(id),
+    origin          TEXT    NOT NULL DEFAULT '',
+    safety          INTEGER NOT NULL DEFAULT 0 CHECK (safety IN (0, 1)),
+    max_copies      INTEGER CHECK (max_copies IS NULL OR max_copies >= 0),
+    registry_number TEXT    UNIQUE,
+    size            INTEGER NOT NULL,
+    chunks          INTEGER NOT NULL,
+    sha256          BLOB    NOT NULL,
+    is_text         INTEGER NOT NULL CHECK (is_text IN (0, 1)),
+    filename        TEXT    NOT NULL DEFAULT '',
+    created_at      INTEGER NOT NULL,
+    state           TEXT    NOT NULL DEFAULT 'held'
+                    CHECK (state IN ('uploading', 'held', 'destroyed', 'transferred'))
+);
+CREATE INDEX records_by_level ON records(level, state, id);
+CREATE INDEX records_by_originator ON records(originator, state, id);
+
+CREATE TABLE record_compartments (
+    record_id      INTEGER NOT NULL REFERENCES records(id),
+    compartment_id INTEGER NOT NULL REFERENCES compartments(id),
+    PRIMARY KEY (record_id, compartment_id)
+) WITHOUT ROWID;
+CREATE INDEX record_compartments_by_compartment ON record_compartments(compartment_id, record_id);
+
+-- Receipt. recipient: a post id (> 0) or minus an account id (< 0).
+-- authority: the rule under which it was disseminated.
+CREATE TABLE disseminations (
+    id         INTEGER PRIMARY KEY,
+    record_id  INTEGER NOT NULL REFERENCES records(id),
+    recipient  INTEGER NOT NULL CHECK (recipient != 0),
+    authority  TEXT    NOT NULL CHECK (authority IN ('originator', 'delegation',
+                           'head-of-mission', 'must-share', 'receipt')),
+    reference  TEXT    NOT NULL DEFAULT '',
+    by_account INTEGER REFERENCES accounts(id),
+    at         INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX disseminations_by_recipient ON disseminations(recipient, record_id, authority);
+CREATE INDEX disseminations_by_record ON disseminations(record_id);
+
+-- Written delegations: of dissemination (by an originator, for a record) and
+-- of release (by the head of mission, record_id NULL).
+CREATE TABLE delegations (
+    id         INTEGER PRIMARY KEY,
+    kind       TEXT    NOT NULL CHECK (kind IN ('disseminate', 'release')),
+    record_id  INTEGER REFERENCES records(id),
+    grantor    INTEGER NOT NULL REFERENCES accounts(id),
+    to_post    INTEGER NOT NULL REFERENCES posts(id),
+    reference  TEXT    NOT NULL,
+    until      INTEGER,
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER
+);
+CREATE INDEX delegations_by_record ON delegations(record_id, to_post);
+
+-- Each record's content key, wrapped under a key derived from the master
+-- key. Destroying this row makes the record's chunks unreadable.
+CREATE TABLE record_keys (
+    record_id INTEGER PRIMARY KEY REFERENCES records(id),
+    wrapped   BLOB    NOT NULL
+);
+
+-- Content, AES-256-GCM under the record key, in chunks.
+-- id = record_id * 2^20 + chunk number.
+CREATE TABLE content_chunks (
+    id   INTEGER PRIMARY KEY,
+    data BLOB    NOT NULL
+);
+
+-- Full-text index of titles and text content. External content that is
+-- never stored: only the index is kept (to delete an entry, its text is
+-- put back in record_text_source for the moment of the delete).
+CREATE TABLE record_text_source (
+    docid INTEGER PRIMARY KEY,
+    title TEXT,
+    body  TEXT
+);
+CREATE VIRTUAL TABLE record_text USING fts4(content="record_text_source", title, body,
+                                            tokenize=unicode61);
+)SQL"},
 };
 
 }  // namespace
