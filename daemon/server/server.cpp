@@ -7,6 +7,7 @@
 #include <cstring>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -38,7 +39,8 @@ class Session;
 namespace {
 
 constexpr std::size_t kInitialBuffer = 4096;
-constexpr std::size_t kKeepBuffer = 64 * 1024;  // larger buffers are released after use
+constexpr std::size_t kKeepBuffer = 64 * 1024;   // larger buffers are released after use
+constexpr std::size_t kChunkBytes = 256 * 1024;  // content bytes in one data frame sent
 
 Peer peer_of(int fd) {
     ucred cred{};
@@ -118,6 +120,11 @@ public:
           counted_(counted) {}
 
     ~Session() {
+        // Unreachable while an upload is open (its sink holds the reply,
+        // which holds the session), unless a hook dropped that reply.
+        if (sink_ && state_ == State::receiving) {
+            sink_->abandon();
+        }
         if (counted_) {
             owner_->release(peer_);
         }
@@ -144,12 +151,13 @@ public:
         write_response(protocol::Response::failure(0, std::move(error)));
     }
 
-    // On shutdown. A request being processed is answered first; a
-    // connection between requests, or in the middle of sending one (nothing
-    // acknowledged yet), is closed now.
+    // On shutdown. A request being processed is answered first, and an
+    // answer being sent (content included) is finished; a connection
+    // between requests, or in the middle of sending one or its content
+    // (nothing acknowledged yet), is closed now.
     void drain() {
         closing_ = true;
-        if (state_ == State::idle || state_ == State::reading) {
+        if (state_ == State::idle || state_ == State::reading || state_ == State::receiving) {
             close();
         }
     }
@@ -162,17 +170,30 @@ public:
     }
 
 private:
-    enum class State { idle, reading, processing, writing, closed };
+    // idle       waiting for a request (idle deadline)
+    // reading    a request frame has begun (read deadline)
+    // receiving  the content of an upload: data frames until data_end (a
+    //            read deadline for each frame)
+    // processing the request is with the hooks (or the sink); no deadline
+    // writing    sending the answer and its content (write deadline for each write)
+    enum class State { idle, reading, receiving, processing, writing, closed };
 
     void close() {
         if (state_ == State::closed) {
             return;
         }
+        if (state_ == State::receiving) {
+            abandon_upload();
+        }
         state_ = State::closed;
+        content_.reset();
         error_code ignored;
         socket_.shutdown(stream::socket::shutdown_both, ignored);
         socket_.close(ignored);
         worker_.sessions.erase(this);
+        if (worker_.draining && worker_.sessions.empty()) {
+            worker_.sweep.cancel();  // the last connection: let the worker run out of work
+        }
     }
 
     // Between requests: wait (at most the idle timeout) for the next one.
@@ -225,79 +246,187 @@ private:
         parse();
     }
 
-    // Takes one complete frame from the buffer, or reads more.
+    // Takes complete frames from the buffer: a request, or the content of
+    // an upload; reads more when a frame is incomplete.
     void parse() {
-        if (have_ > 0 && state_ == State::idle) {
-            state_ = State::reading;
-            deadline_ = SteadyClock::now() + owner_->options.read_timeout;
-        }
-        if (have_ < protocol::kHeaderSize) {
-            read_more();
-            return;
-        }
-        std::array<std::uint8_t, protocol::kHeaderSize> bytes{};
-        std::memcpy(bytes.data(), in_.data(), bytes.size());
-        auto header = protocol::decode_header(bytes, owner_->options.limits);
-        if (!header) {
-            malformed(std::move(header).error());
-            return;
-        }
-        if (header->type != protocol::FrameType::message) {
-            malformed(make_error(ErrorCode::bad_request,
-                                 "content frame without a request that takes content"));
-            return;
-        }
-        const std::size_t need = protocol::kHeaderSize + header->length;
-        if (have_ < need) {
-            // The length has been checked against the limit: now allocate.
-            if (in_.size() < need) {
-                in_.resize(need);
+        for (;;) {
+            if (have_ > 0 && state_ == State::idle) {
+                state_ = State::reading;
+                deadline_ = SteadyClock::now() + owner_->options.read_timeout;
             }
-            read_more();
+            if (have_ < protocol::kHeaderSize) {
+                read_more();
+                return;
+            }
+            std::array<std::uint8_t, protocol::kHeaderSize> bytes{};
+            std::memcpy(bytes.data(), in_.data(), bytes.size());
+            auto header = protocol::decode_header(bytes, owner_->options.limits);
+            if (!header) {
+                malformed(std::move(header).error());
+                return;
+            }
+            const bool content_frame = header->type != protocol::FrameType::message;
+            if (state_ == State::receiving && !content_frame) {
+                malformed(make_error(ErrorCode::bad_request,
+                                     "a request arrived before the end of the content (data_end)"));
+                return;
+            }
+            if (state_ != State::receiving && content_frame) {
+                malformed(make_error(ErrorCode::bad_request,
+                                     "content frame without a request that takes content"));
+                return;
+            }
+            const std::size_t need = protocol::kHeaderSize + header->length;
+            if (have_ < need) {
+                // The length has been checked against the limit: now allocate.
+                if (in_.size() < need) {
+                    in_.resize(need);
+                }
+                read_more();
+                return;
+            }
+            if (state_ == State::receiving) {
+                if (!receive_content(*header)) {
+                    return;  // the content is complete: the request is answered
+                }
+                continue;
+            }
+            auto request = protocol::decode_request(
+                std::string_view(in_.data() + protocol::kHeaderSize, header->length),
+                owner_->options.limits);
+            consume(need);
+            if (!request) {
+                malformed(std::move(request).error());
+                return;
+            }
+            if (request->stream) {
+                begin_upload(std::move(*request));
+                continue;
+            }
+            dispatch_request(std::move(*request));
             return;
         }
-        auto request = protocol::decode_request(
-            std::string_view(in_.data() + protocol::kHeaderSize, header->length),
-            owner_->options.limits);
-        consume(need);
-        if (!request) {
-            malformed(std::move(request).error());
-            return;
-        }
-        if (request->stream) {
-            malformed(make_error(ErrorCode::bad_request,
-                                 "streamed content is not accepted by this operation"));
-            return;
-        }
-        dispatch_request(std::move(*request));
     }
 
     // Drops a processed frame from the front of the buffer.
     void consume(std::size_t n) {
         std::memmove(in_.data(), in_.data() + n, have_ - n);
         have_ -= n;
-        if (in_.size() > kKeepBuffer && have_ <= kInitialBuffer) {
+        shrink_buffer();
+    }
+
+    // Releases a buffer grown for a large frame, except during an upload,
+    // where each data frame would grow it again.
+    void shrink_buffer() {
+        if (state_ != State::receiving && in_.size() > kKeepBuffer && have_ <= kInitialBuffer) {
             in_.resize(kInitialBuffer);
             in_.shrink_to_fit();
         }
     }
 
-    void dispatch_request(protocol::Request request) {
-        state_ = State::processing;
+    // The answer to the current request, from any thread, once.
+    Reply make_reply() {
         // The work guard keeps the worker running while the request is on
         // another thread (the writer): a shutdown still answers it.
         auto reply = [self = shared_from_this(), work = asio::make_work_guard(worker_.ctx)](
                          protocol::Response response,
-                         std::unique_ptr<ContentSource> /*content*/) mutable {
-            asio::dispatch(self->worker_.ctx, [self, r = std::move(response)]() mutable {
-                self->write_response(std::move(r));
-            });
+                         std::unique_ptr<ContentSource> content) mutable {
+            asio::dispatch(self->worker_.ctx,
+                           [self, r = std::move(response), c = std::move(content)]() mutable {
+                               self->answer(std::move(r), std::move(c));
+                           });
             work.reset();
         };
-        owner_->hooks.request(peer_, std::move(request), Reply(std::move(reply)));
+        return Reply(std::move(reply));
+    }
+
+    void dispatch_request(protocol::Request request) {
+        state_ = State::processing;
+        owner_->hooks.request(peer_, std::move(request), make_reply());
+    }
+
+    void answer(protocol::Response response, std::unique_ptr<ContentSource> content) {
+        if (state_ != State::processing) {
+            return;  // closed meanwhile, or a reply out of turn: nothing to answer
+        }
+        if (sink_) {
+            // The upload is answered: its sink goes, but not from inside its
+            // own finish(), which may be what called the reply.
+            asio::post(worker_.ctx, [sink = std::move(sink_)] {});
+        }
+        write_response(std::move(response), std::move(content));
+    }
+
+    // A request with content: ask for a sink, then read the data frames.
+    void begin_upload(protocol::Request request) {
+        state_ = State::receiving;
+        upload_id_ = request.id;
+        upload_error_.reset();
+        if (!owner_->hooks.upload) {
+            upload_error_ = make_error(ErrorCode::bad_request,
+                                       "streamed content is not accepted by this operation");
+        } else {
+            auto sink = owner_->hooks.upload(peer_, std::move(request), make_reply());
+            if (!sink) {
+                upload_error_ = std::move(sink).error();
+            } else if (!*sink) {
+                upload_error_ = make_error(ErrorCode::internal, "no destination for the content");
+            } else {
+                sink_ = std::move(*sink);
+            }
+        }
+        deadline_ = SteadyClock::now() + owner_->options.read_timeout;
+    }
+
+    // One complete content frame at the front of the buffer. False once
+    // data_end has ended the upload.
+    bool receive_content(const protocol::FrameHeader& header) {
+        const std::size_t size = protocol::kHeaderSize + header.length;
+        if (header.type == protocol::FrameType::data) {
+            if (sink_ && header.length > 0) {
+                const auto* bytes =
+                    reinterpret_cast<const std::uint8_t*>(in_.data() + protocol::kHeaderSize);
+                auto written = sink_->write(std::span<const std::uint8_t>(bytes, header.length));
+                if (!written) {
+                    upload_error_ = std::move(written).error();
+                    abandon_upload();
+                }
+            }
+            consume(size);
+            // Each frame in its own time: the next one has read_timeout
+            // from now, however long the content.
+            deadline_ = SteadyClock::now() + owner_->options.read_timeout;
+            return true;
+        }
+        // data_end
+        state_ = State::processing;
+        consume(size);
+        if (upload_error_) {
+            Error error = std::move(*upload_error_);
+            upload_error_.reset();
+            write_response(protocol::Response::failure(upload_id_, std::move(error)));
+            return false;
+        }
+        if (!sink_) {
+            write_response(protocol::Response::failure(
+                upload_id_, make_error(ErrorCode::internal, "the content has no destination")));
+            return false;
+        }
+        sink_->finish();  // answers through the reply, now or later
+        return false;
+    }
+
+    // The upload ends without data_end: the sink keeps nothing.
+    void abandon_upload() noexcept {
+        if (auto sink = std::move(sink_)) {
+            sink->abandon();
+        }
     }
 
     void malformed(Error error) {
+        if (state_ == State::receiving) {
+            abandon_upload();
+        }
         if (owner_->hooks.malformed) {
             owner_->hooks.malformed(peer_, error);
         }
@@ -306,17 +435,21 @@ private:
         write_response(protocol::Response::failure(0, std::move(error)));
     }
 
-    void write_response(protocol::Response response) {
+    void write_response(protocol::Response response,
+                        std::unique_ptr<ContentSource> content = nullptr) {
         if (state_ == State::closed) {
             return;
         }
         state_ = State::writing;
         deadline_ = SteadyClock::now() + owner_->options.read_timeout;
+        response.stream = content != nullptr;
         out_body_ = protocol::encode_response(response);
         if (out_body_.size() > 0xffffffffU) {
+            content.reset();
             out_body_ = protocol::encode_response(protocol::Response::failure(
                 response.id, make_error(ErrorCode::internal, "response too large")));
         }
+        content_ = std::move(content);
         out_header_ = protocol::encode_header(protocol::FrameType::message,
                                               static_cast<std::uint32_t>(out_body_.size()));
         const std::array<asio::const_buffer, 2> buffers{asio::buffer(out_header_),
@@ -328,6 +461,48 @@ private:
                                   self->close();
                                   return;
                               }
+                              if (self->content_) {
+                                  self->send_content();
+                                  return;
+                              }
+                              self->wait_for_request();
+                          });
+    }
+
+    // The next chunk of a download as one data frame; data_end after the
+    // last. A source that fails closes the connection without data_end.
+    void send_content() {
+        if (state_ == State::closed) {
+            return;
+        }
+        out_chunk_.resize(protocol::kHeaderSize + kChunkBytes);
+        auto got = content_->read(
+            std::span<std::uint8_t>(out_chunk_.data() + protocol::kHeaderSize, kChunkBytes));
+        if (!got || *got > kChunkBytes) {
+            close();
+            return;
+        }
+        const std::size_t n = *got;
+        const bool last = n == 0;
+        if (last) {
+            content_.reset();
+        }
+        const auto head = protocol::encode_header(
+            last ? protocol::FrameType::data_end : protocol::FrameType::data,
+            static_cast<std::uint32_t>(n));
+        std::memcpy(out_chunk_.data(), head.data(), head.size());
+        deadline_ = SteadyClock::now() + owner_->options.read_timeout;
+        asio::async_write(socket_, asio::buffer(out_chunk_.data(), protocol::kHeaderSize + n),
+                          [self = shared_from_this(), last](const error_code& ec, std::size_t) {
+                              if (ec) {
+                                  self->close();
+                                  return;
+                              }
+                              if (!last) {
+                                  self->send_content();
+                                  return;
+                              }
+                              self->out_chunk_ = {};
                               self->wait_for_request();
                           });
     }
@@ -344,12 +519,22 @@ private:
     std::size_t have_ = 0;
     protocol::HeaderBytes out_header_{};
     std::string out_body_;
+    // An upload: its request id, its sink (until finished or abandoned, then
+    // until answered) and the error to answer with after data_end.
+    std::uint64_t upload_id_ = 0;
+    std::unique_ptr<ContentSink> sink_;
+    std::optional<Error> upload_error_;
+    // A download: its source and one frame of it being written.
+    std::unique_ptr<ContentSource> content_;
+    std::vector<std::uint8_t> out_chunk_;
 };
 
 void Worker::arm_sweep() {
     sweep.expires_after(sweep_interval);
     sweep.async_wait([this](const error_code& ec) {
-        if (ec || draining) {
+        // Draining, the sweep goes on while connections remain: an answer
+        // still being sent keeps its write deadline.
+        if (ec || (draining && sessions.empty())) {
             return;
         }
         const auto now = SteadyClock::now();
@@ -363,7 +548,9 @@ void Worker::arm_sweep() {
         for (auto& s : live) {
             s->check_deadline(now);
         }
-        arm_sweep();
+        if (!draining || !sessions.empty()) {
+            arm_sweep();
+        }
     });
 }
 
@@ -551,7 +738,6 @@ void Server::shutdown() {
         Worker* worker = w.get();
         asio::post(worker->ctx, [worker] {
             worker->draining = true;
-            worker->sweep.cancel();
             std::vector<std::shared_ptr<Session>> live;
             for (auto& [ptr, weak] : worker->sessions) {
                 if (auto s = weak.lock()) {
@@ -560,6 +746,9 @@ void Server::shutdown() {
             }
             for (auto& s : live) {
                 s->drain();
+            }
+            if (worker->sessions.empty()) {
+                worker->sweep.cancel();  // else the last one to close cancels it
             }
             // Runs out of work once the last connection is answered and closed.
             worker->guard.reset();

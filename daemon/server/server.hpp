@@ -15,6 +15,29 @@
 // times per timeout period, not by a timer per operation. A malformed frame
 // is answered with an error and the connection is closed; every other
 // connection carries on.
+//
+// Streamed content (see daemon/common/stream.hpp):
+//   upload    a request with "stream": true goes to the upload hook; each
+//             data frame then goes to its sink's write() as it arrives (one
+//             frame buffered at a time, never the whole content), and
+//             data_end to finish(), after which the sink answers like any
+//             request. Each frame must arrive within read_timeout of the
+//             previous one, so a long upload lives as long as it keeps
+//             coming. A refusal (by the hook, or by a write) is answered
+//             only after the rest of the content has been read and
+//             discarded, and the connection then serves the next request.
+//             A connection closed, timed out or drained before data_end, or
+//             a malformed frame (a message among the data frames, one over
+//             the frame limit), abandons the sink, once; it is never
+//             finished.
+//   download  an answer with a ContentSource is sent as the response (with
+//             "stream": true), then data frames of at most 256 KiB read from
+//             the source on the worker thread, one at a time, then
+//             data_end; each write has the write deadline. A source error
+//             closes the connection without data_end.
+// On shutdown a download in progress is finished (as is any answer being
+// sent), within the write deadline of each frame; an upload in progress is
+// closed and abandoned like a half-received request.
 #pragma once
 
 #include <chrono>
@@ -83,9 +106,10 @@ public:
 
     // Starts the worker threads and accepting.
     void start();
-    // Stops accepting; idle connections and half-received requests are
-    // closed at once, a request in progress is answered first. Call on the
-    // acceptor's io_context thread (or before it runs).
+    // Stops accepting; idle connections, half-received requests and uploads
+    // are closed at once, a request in progress is answered first (with its
+    // content, if any). Call on the acceptor's io_context thread (or before
+    // it runs).
     void shutdown();
     // Waits until every worker thread has finished, that is until every
     // connection is closed. Call after shutdown().

@@ -1,32 +1,20 @@
-// Unit tests of strongroom::server: a real Server (its acceptor on an
-// io_context run by two threads), listening on a socket in a temporary
-// directory, with test hooks;
-// raw client sockets check framing, limits, timeouts, connection caps, the
-// listening socket and shutdown.
+// Unit tests of strongroom::server, with the harness of test_server.hpp: raw
+// client sockets check framing, limits, timeouts, connection caps, the
+// listening socket, shutdown, and streamed content (uploads and downloads).
 #include "daemon/server/server.hpp"
 
-#include <atomic>
-#include <cerrno>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <functional>
-#include <future>
-#include <mutex>
-#include <optional>
-#include <stdexcept>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
 #include <grp.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -34,462 +22,18 @@
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/json/object.hpp>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "daemon/protocol/frame.hpp"
 #include "daemon/protocol/message.hpp"
+#include "tests/unit/server/test_server.hpp"
 
 namespace strongroom::server {
 namespace {
 
-namespace fs = std::filesystem;
-namespace json = boost::json;
-using namespace std::chrono_literals;
-using ::testing::HasSubstr;
-using Ms = std::chrono::milliseconds;
-using SteadyClock = std::chrono::steady_clock;
-
-// Size of the result of the "big" operation: far more than a socket buffer.
-constexpr std::size_t kBigResultBytes = 8 * 1024 * 1024;
-
-// A fresh directory with a short path (socket paths are limited to 107 bytes).
-class TempDir {
-public:
-    TempDir() {
-        std::string tmpl = "/tmp/sr-server-XXXXXX";
-        if (::mkdtemp(tmpl.data()) == nullptr) {
-            throw std::runtime_error("mkdtemp failed");
-        }
-        path_ = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-
-    const fs::path& path() const { return path_; }
-    fs::path socket() const { return path_ / "s.sock"; }
-
-private:
-    fs::path path_;
-};
-
-sockaddr_un address_of(const fs::path& path) {
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    const std::string p = path.string();
-    if (p.size() >= sizeof addr.sun_path) {
-        throw std::runtime_error("socket path too long");
-    }
-    std::memcpy(addr.sun_path, p.c_str(), p.size() + 1);
-    return addr;
-}
-
-std::string request_frame(std::uint64_t id, const std::string& op) {
-    protocol::Request r;
-    r.id = id;
-    r.op = op;
-    return protocol::encode_frame(protocol::FrameType::message, protocol::encode_request(r));
-}
-
-std::string header(std::uint32_t length, std::uint8_t type) {
-    const auto h = protocol::encode_header(protocol::FrameType::message, length);
-    std::string out(reinterpret_cast<const char*>(h.data()), h.size());
-    out[4] = static_cast<char>(type);
-    return out;
-}
-
-// Everything the hooks saw, for the tests to inspect.
-struct Events {
-    std::mutex mutex;
-    std::condition_variable changed;
-    std::vector<Peer> request_peers;
-    std::vector<Error> malformed;
-    std::vector<std::string> refused;
-    int slow_started = 0;
-
-    template <class Pred>
-    bool wait_for(Ms timeout, Pred pred) {
-        std::unique_lock lock(mutex);
-        return changed.wait_for(lock, timeout, pred);
-    }
-    std::size_t malformed_count() {
-        std::lock_guard lock(mutex);
-        return malformed.size();
-    }
-};
-
-Options test_options() {
-    Options o;
-    o.read_timeout = 5s;
-    o.idle_timeout = 30s;
-    return o;
-}
-
-// A Server whose acceptor runs on an io_context of two threads (as in
-// strongroomd; the Server serves connections on its own worker threads), and
-// hooks that answer every request by echoing its op and the peer's
-// credentials:
-//   "slow"  answers from another thread after 200 ms
-//   "big"   answers with a result of kBigResultBytes
-class TestServer {
-public:
-    explicit TestServer(fs::path path, Options options = test_options())
-        : path_(std::move(path)), server_(io_, options, hooks()) {}
-
-    ~TestServer() {
-        if (!threads_.empty()) {
-            begin_shutdown();
-            wait_stopped(10s);
-        }
-        join_slow_threads();
-    }
-    TestServer(const TestServer&) = delete;
-    TestServer& operator=(const TestServer&) = delete;
-
-    void listen(unsigned mode = 0660) { server_.listen_path(path_, mode); }
-
-    void run() {
-        server_.start();
-        for (int i = 0; i < 2; ++i) {
-            threads_.emplace_back([this] {
-                io_.run();
-                std::lock_guard lock(done_mutex_);
-                ++finished_;
-                done_.notify_all();
-            });
-        }
-    }
-
-    void start(unsigned mode = 0660) {
-        listen(mode);
-        run();
-    }
-
-    // Calls shutdown() on the acceptor's io_context, as strongroomd does.
-    void begin_shutdown() {
-        boost::asio::post(io_, [this] { server_.shutdown(); });
-    }
-
-    // Waits, at most timeout, for the server to finish after shutdown: every
-    // worker joined and the io_context out of work. False when it does not;
-    // if the workers never finish the test cannot go on, and aborts.
-    bool wait_stopped(Ms timeout) {
-        const auto deadline = SteadyClock::now() + timeout;
-        auto joined = std::async(std::launch::async, [this] { server_.join(); });
-        if (joined.wait_until(deadline) != std::future_status::ready) {
-            std::fprintf(stderr, "server_test: Server::join() did not return after shutdown\n");
-            std::abort();
-        }
-        bool ok = false;
-        {
-            std::unique_lock lock(done_mutex_);
-            ok = done_.wait_until(lock, deadline, [this] { return finished_ == 2; });
-        }
-        if (!ok) {
-            io_.stop();
-        }
-        for (auto& t : threads_) {
-            t.join();
-        }
-        threads_.clear();
-        return ok;
-    }
-
-    bool stop() {
-        begin_shutdown();
-        return wait_stopped(10s);
-    }
-
-    // Waits for the threads of "slow" requests, which hold their Reply (and
-    // so their connection) until they end.
-    void join_slow_threads() {
-        std::lock_guard lock(slow_mutex_);
-        for (auto& t : slow_threads_) {
-            t.join();
-        }
-        slow_threads_.clear();
-    }
-
-    Server& server() { return server_; }
-    Events& events() { return events_; }
-    const fs::path& path() const { return path_; }
-
-private:
-    Hooks hooks() {
-        Hooks h;
-        h.request = [this](const Peer& peer, protocol::Request req, Reply reply) {
-            json::object result;
-            result["op"] = req.op;
-            result["uid"] = peer.uid;
-            result["gid"] = peer.gid;
-            result["pid"] = peer.pid;
-            {
-                std::lock_guard lock(events_.mutex);
-                events_.request_peers.push_back(peer);
-            }
-            events_.changed.notify_all();
-            if (req.op == "slow") {
-                std::lock_guard lock(slow_mutex_);
-                slow_threads_.emplace_back(
-                    [reply = std::move(reply), id = req.id, result = std::move(result)]() mutable {
-                        std::this_thread::sleep_for(200ms);
-                        reply(protocol::Response::success(id, std::move(result)));
-                    });
-                {
-                    std::lock_guard elock(events_.mutex);
-                    ++events_.slow_started;
-                }
-                events_.changed.notify_all();
-                return;
-            }
-            if (req.op == "big") {
-                result["blob"] = std::string(kBigResultBytes, 'x');
-            }
-            reply(protocol::Response::success(req.id, std::move(result)));
-        };
-        h.malformed = [this](const Peer&, const Error& error) {
-            {
-                std::lock_guard lock(events_.mutex);
-                events_.malformed.push_back(error);
-            }
-            events_.changed.notify_all();
-        };
-        h.refused = [this](const Peer&, std::string_view reason) {
-            {
-                std::lock_guard lock(events_.mutex);
-                events_.refused.emplace_back(reason);
-            }
-            events_.changed.notify_all();
-        };
-        return h;
-    }
-
-    fs::path path_;
-    Events events_;
-    boost::asio::io_context io_;
-    Server server_;
-    std::vector<std::thread> threads_;
-    std::mutex done_mutex_;
-    std::condition_variable done_;
-    int finished_ = 0;
-    std::mutex slow_mutex_;
-    std::vector<std::thread> slow_threads_;
-};
-
-enum class Got { data, closed, timeout };
-
-// A raw client socket.
-class Client {
-public:
-    explicit Client(const fs::path& path) {
-        fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd_ < 0) {
-            throw std::runtime_error("socket failed");
-        }
-        const sockaddr_un addr = address_of(path);
-        if (::connect(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
-            error_ = errno;
-            ::close(fd_);
-            fd_ = -1;
-        }
-    }
-    ~Client() { close(); }
-    Client(const Client&) = delete;
-    Client& operator=(const Client&) = delete;
-
-    bool connected() const { return fd_ >= 0; }
-    int connect_error() const { return error_; }
-
-    void close() {
-        if (fd_ >= 0) {
-            ::close(fd_);
-            fd_ = -1;
-        }
-    }
-
-    // Writes all of bytes; false when the server has closed the connection.
-    bool send(std::string_view bytes) {
-        while (!bytes.empty()) {
-            const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-            if (n < 0) {
-                if (errno == EINTR) {
-                    continue;
-                }
-                return false;
-            }
-            bytes.remove_prefix(static_cast<std::size_t>(n));
-        }
-        return true;
-    }
-
-    // Reads exactly n bytes into out before the deadline.
-    Got read_exact(std::string& out, std::size_t n, SteadyClock::time_point deadline) {
-        out.clear();
-        while (out.size() < n) {
-            const Got g = wait_readable(deadline);
-            if (g != Got::data) {
-                return g;
-            }
-            char buf[65536];
-            const std::size_t want = std::min(sizeof buf, n - out.size());
-            const ssize_t got = ::read(fd_, buf, want);
-            if (got == 0 || (got < 0 && errno == ECONNRESET)) {
-                return Got::closed;
-            }
-            if (got < 0) {
-                if (errno == EINTR || errno == EAGAIN) {
-                    continue;
-                }
-                return Got::closed;
-            }
-            out.append(buf, static_cast<std::size_t>(got));
-        }
-        return Got::data;
-    }
-
-    // Reads one response frame within timeout.
-    std::optional<protocol::Response> read_response(Ms timeout = 5s) {
-        const auto deadline = SteadyClock::now() + timeout;
-        std::string head;
-        const Got g = read_exact(head, protocol::kHeaderSize, deadline);
-        if (g != Got::data) {
-            ADD_FAILURE() << "no response: "
-                          << (g == Got::closed ? "connection closed" : "timed out");
-            return std::nullopt;
-        }
-        protocol::HeaderBytes hb{};
-        std::memcpy(hb.data(), head.data(), hb.size());
-        protocol::Limits limits;
-        limits.max_frame_bytes = 64 * 1024 * 1024;
-        const auto h = protocol::decode_header(hb, limits);
-        if (!h.ok() || h->type != protocol::FrameType::message) {
-            ADD_FAILURE() << "bad response header";
-            return std::nullopt;
-        }
-        std::string payload;
-        if (read_exact(payload, h->length, deadline) != Got::data) {
-            ADD_FAILURE() << "response payload cut short";
-            return std::nullopt;
-        }
-        auto resp = protocol::decode_response(payload, limits);
-        if (!resp.ok()) {
-            ADD_FAILURE() << "undecodable response: " << resp.error().message;
-            return std::nullopt;
-        }
-        return std::move(resp).value();
-    }
-
-    // Expects an error response with id 0 and the given code; returns its message.
-    // Sends bytes the server must refuse: the error message, after checking the
-    // answer is bad_request and the connection is then closed.
-    std::string send_refused(const std::string& bytes) {
-        if (!send(bytes)) {
-            ADD_FAILURE() << "could not send";
-            return {};
-        }
-        auto message = read_error(ErrorCode::bad_request);
-        EXPECT_TRUE(closed_within(std::chrono::seconds(2)));
-        return message;
-    }
-
-    std::string read_error(ErrorCode code) {
-        const auto resp = read_response();
-        if (!resp) {
-            return {};
-        }
-        EXPECT_EQ(resp->id, 0U);
-        if (!resp->error) {
-            ADD_FAILURE() << "expected an error response";
-            return {};
-        }
-        EXPECT_EQ(resp->error->code, code) << resp->error->message;
-        return resp->error->message;
-    }
-
-    // Reads until the server closes; returns how many bytes arrived, or
-    // nullopt when the connection is still open at the timeout.
-    std::optional<std::size_t> drain_until_closed(Ms timeout) {
-        const auto deadline = SteadyClock::now() + timeout;
-        std::size_t total = 0;
-        for (;;) {
-            const Got g = wait_readable(deadline);
-            if (g == Got::timeout) {
-                return std::nullopt;
-            }
-            if (g == Got::closed) {
-                return total;
-            }
-            char buf[65536];
-            const ssize_t got = ::read(fd_, buf, sizeof buf);
-            if (got == 0 || (got < 0 && errno == ECONNRESET)) {
-                return total;
-            }
-            if (got > 0) {
-                total += static_cast<std::size_t>(got);
-            }
-        }
-    }
-
-    // True when the server closes the connection within timeout without
-    // sending anything more (used after an error response, which is the last).
-    bool closed_within(Ms timeout) {
-        const auto n = drain_until_closed(timeout);
-        EXPECT_TRUE(!n || *n == 0) << *n << " unexpected bytes before the close";
-        return n.has_value();
-    }
-
-    // A full request/response exchange; true when the answer carries the id.
-    bool round_trip(std::uint64_t id, const std::string& op = "echo") {
-        if (!send(request_frame(id, op))) {
-            return false;
-        }
-        const auto r = read_response();
-        return r && r->id == id && !r->error;
-    }
-
-private:
-    Got wait_readable(SteadyClock::time_point deadline) {
-        for (;;) {
-            const auto left = std::chrono::duration_cast<Ms>(deadline - SteadyClock::now()).count();
-            if (left <= 0) {
-                return Got::timeout;
-            }
-            pollfd p{fd_, POLLIN, 0};
-            const int rc = ::poll(&p, 1, static_cast<int>(left));
-            if (rc < 0 && errno == EINTR) {
-                continue;
-            }
-            if (rc < 0) {
-                return Got::closed;
-            }
-            if (rc == 0) {
-                return Got::timeout;
-            }
-            return (p.revents & (POLLIN | POLLHUP | POLLERR)) != 0 ? Got::data : Got::closed;
-        }
-    }
-
-    int fd_ = -1;
-    int error_ = 0;
-};
-
-// Waits until the server counts exactly n connections.
-bool wait_for_connections(Server& server, std::size_t n, Ms timeout = 5s) {
-    const auto deadline = SteadyClock::now() + timeout;
-    while (SteadyClock::now() < deadline) {
-        if (server.connections() == n) {
-            return true;
-        }
-        std::this_thread::sleep_for(10ms);
-    }
-    return server.connections() == n;
-}
+using namespace test;  // NOLINT(google-build-using-namespace): the harness
 
 // ---------------------------------------------------------------------------
 // Requests
@@ -673,7 +217,6 @@ TEST(ServerMalformed, HookIsCalledOnceForEachMalformedFrame) {
         message(R"({"v": 2, "id": 1, "op": "a"})"),                          // wrong version
         message(R"({"v": 1, "id": -1, "op": "a"})"),                         // negative id
         message(R"({"v": 1, "id": 1, "op": "a", "admin": true})"),           // unknown field
-        message(R"({"v": 1, "id": 1, "op": "a", "stream": true})"),          // content not accepted
     };
     std::size_t expected = 0;
     for (const auto& frame : frames) {
@@ -1024,6 +567,398 @@ TEST(ServerShutdown, WithNoConnectionsTheIoContextRunsOut) {
     ASSERT_TRUE(fs::exists(dir.socket()));
     EXPECT_TRUE(s.stop());
     EXPECT_FALSE(fs::exists(dir.socket()));
+}
+
+// ---------------------------------------------------------------------------
+// Uploads
+
+// The bytes every sink accepted, in order.
+std::string written_bytes(Events& events) {
+    return events.read([&] {
+        std::string all;
+        for (const auto& w : events.written) {
+            all += w;
+        }
+        return all;
+    });
+}
+
+TEST(ServerUpload, ContentReachesTheSinkInOrderAndTheAnswerFollowsDataEnd) {
+    // Verifies that each data frame reaches the sink's write() in order, that nothing is answered
+    // before data_end, and that finish() then answers (at once or from another thread) with the
+    // request's id on a connection that carries on.
+    TempDir dir;
+    TestServer s(dir.socket());
+    s.start();
+    Client c(s.path());
+    const std::vector<std::string> chunks = {"alpha", "beta", content_of(300000)};
+    std::uint64_t id = 10;
+    for (const char* op : {"upload", "upload.later"}) {
+        SCOPED_TRACE(op);
+        s.events().update([&] { s.events().written.clear(); });
+        ++id;
+        ASSERT_TRUE(c.send(upload_frame(id, op) + data_frame(chunks[0]) + data_frame(chunks[1]) +
+                           data_frame(chunks[2])));
+        ASSERT_TRUE(s.events().wait_for(5s, [&] { return s.events().written.size() == 3; }));
+        EXPECT_TRUE(c.quiet_for(50ms)) << "answered before data_end";
+        EXPECT_EQ(s.events().read([&] { return s.events().finished; }), id == 11 ? 0 : 1);
+
+        ASSERT_TRUE(c.send(data_end_frame()));
+        const auto r = c.read_response();
+        ASSERT_TRUE(r);
+        EXPECT_EQ(r->id, id);
+        ASSERT_FALSE(r->error) << r->error->message;
+        EXPECT_EQ(r->result.at("frames").to_number<int>(), 3);
+        EXPECT_EQ(r->result.at("bytes").to_number<std::size_t>(),
+                  chunks[0].size() + chunks[1].size() + chunks[2].size());
+        EXPECT_EQ(s.events().read([&] { return s.events().written; }), chunks);
+        EXPECT_TRUE(c.round_trip(id + 100));
+    }
+    EXPECT_TRUE(s.events().wait_for(5s, [&] { return s.events().sinks_alive == 0; }));
+    EXPECT_EQ(s.events().read([&] { return s.events().finished; }), 2);
+    EXPECT_EQ(s.events().read([&] { return s.events().abandoned; }), 0);
+    EXPECT_EQ(s.events().malformed_count(), 0U);
+}
+
+TEST(ServerUpload, LargeContentInFullFramesAndAPipelinedRequest) {
+    // Verifies that 4 MiB in frames of 256 KiB, sent in one write with data_end and a next
+    // request behind them, arrive intact one frame per write, and both requests are answered.
+    TempDir dir;
+    TestServer s(dir.socket());
+    s.start();
+    Client c(s.path());
+    constexpr std::size_t kFrame = 256 * 1024;
+    const std::string content = content_of(16 * kFrame);
+    std::string bytes = upload_frame(1, "upload");
+    for (std::size_t off = 0; off < content.size(); off += kFrame) {
+        bytes += data_frame(std::string_view(content).substr(off, kFrame));
+    }
+    bytes += data_end_frame() + request_frame(2, "echo");
+    ASSERT_TRUE(c.send(bytes));
+    const auto r = c.read_response();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->id, 1U);
+    ASSERT_FALSE(r->error) << r->error->message;
+    EXPECT_EQ(r->result.at("frames").to_number<int>(), 16);
+    const auto r2 = c.read_response();
+    ASSERT_TRUE(r2);
+    EXPECT_EQ(r2->id, 2U);
+    EXPECT_FALSE(r2->error);
+    EXPECT_TRUE(written_bytes(s.events()) == content) << "content differs";
+    for (const auto& w : s.events().read([&] { return s.events().written; })) {
+        EXPECT_EQ(w.size(), kFrame);
+    }
+}
+
+TEST(ServerUpload, RefusalIsAnsweredAfterTheContentAndTheConnectionCarriesOn) {
+    // Verifies that when the upload hook refuses, the content is read and discarded, the refusal
+    // is sent (with the request's id) only after data_end, and the connection serves the next
+    // request.
+    TempDir dir;
+    TestServer s(dir.socket());
+    s.start();
+    Client c(s.path());
+    ASSERT_TRUE(c.send(upload_frame(4, "upload.refused") + data_frame("one") + data_frame("two")));
+    ASSERT_TRUE(s.events().wait_for(5s, [&] { return s.events().upload_ops.size() == 1; }));
+    EXPECT_TRUE(c.quiet_for(50ms)) << "answered before data_end";
+    ASSERT_TRUE(c.send(data_frame(content_of(500000)) + data_end_frame()));
+    const auto r = c.read_response();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->id, 4U);
+    ASSERT_TRUE(r->error);
+    EXPECT_EQ(r->error->code, ErrorCode::denied);
+    EXPECT_EQ(r->error->message, "uploads are refused here");
+    EXPECT_TRUE(c.round_trip(5));
+    EXPECT_TRUE(s.events().read([&] { return s.events().written.empty(); }));
+    EXPECT_EQ(s.events().malformed_count(), 0U);
+}
+
+TEST(ServerUpload, WithoutAnUploadHookContentIsRefusedAfterDataEnd) {
+    // Verifies that a server without an upload hook answers a streamed request with bad_request
+    // after its content, and keeps the connection.
+    TempDir dir;
+    TestServer s(dir.socket(), test_options(), false);
+    s.start();
+    Client c(s.path());
+    ASSERT_TRUE(c.send(upload_frame(6, "upload") + data_frame("x") + data_end_frame()));
+    const auto r = c.read_response();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->id, 6U);
+    ASSERT_TRUE(r->error);
+    EXPECT_EQ(r->error->code, ErrorCode::bad_request);
+    EXPECT_THAT(r->error->message, HasSubstr("not accepted"));
+    EXPECT_TRUE(c.round_trip(7));
+    EXPECT_EQ(s.events().malformed_count(), 0U);
+}
+
+TEST(ServerUpload, SinkWriteErrorAbandonsAndIsAnsweredAfterTheContent) {
+    // Verifies that a write refused by the sink abandons it (never finished), the rest of the
+    // content is discarded, the refusal is the answer after data_end, and the connection carries
+    // on.
+    TempDir dir;
+    TestServer s(dir.socket());
+    s.start();
+    Client c(s.path());
+    ASSERT_TRUE(c.send(upload_frame(8, "upload.picky") + data_frame("one") + data_frame("two") +
+                       data_frame("three") + data_frame("four") + data_end_frame()));
+    const auto r = c.read_response();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->id, 8U);
+    ASSERT_TRUE(r->error);
+    EXPECT_EQ(r->error->code, ErrorCode::conflict);
+    EXPECT_EQ(r->error->message, TestSink::fmt_refusal(2));
+    EXPECT_TRUE(c.round_trip(9));
+    EXPECT_EQ(s.events().read([&] { return s.events().written; }), std::vector<std::string>{"one"});
+    EXPECT_EQ(s.events().read([&] { return s.events().abandoned; }), 1);
+    EXPECT_EQ(s.events().read([&] { return s.events().finished; }), 0);
+    EXPECT_TRUE(s.events().wait_for(5s, [&] { return s.events().sinks_alive == 0; }));
+}
+
+TEST(ServerUpload, ConnectionClosedMidUploadAbandonsOnce) {
+    // Verifies that a client leaving before data_end gets its sink abandoned exactly once and
+    // never finished, its connection released, and other clients served.
+    TempDir dir;
+    TestServer s(dir.socket());
+    s.start();
+    {
+        Client c(s.path());
+        ASSERT_TRUE(c.send(upload_frame(1, "upload") + data_frame("partial")));
+        ASSERT_TRUE(s.events().wait_for(5s, [&] { return s.events().written.size() == 1; }));
+    }
+    ASSERT_TRUE(s.events().wait_for(5s, [&] { return s.events().abandoned == 1; }));
+    EXPECT_TRUE(s.events().wait_for(5s, [&] { return s.events().sinks_alive == 0; }));
+    EXPECT_TRUE(wait_for_connections(s.server(), 0));
+    Client other(s.path());
+    EXPECT_TRUE(other.round_trip(2));
+    EXPECT_EQ(s.events().read([&] { return s.events().abandoned; }), 1);
+    EXPECT_EQ(s.events().read([&] { return s.events().finished; }), 0);
+}
+
+TEST(ServerUpload, OversizedDataFrameIsMalformed) {
+    // Verifies that a data frame over the frame limit is refused as malformed before its payload,
+    // the connection closed and the sink abandoned.
+    TempDir dir;
+    Options o = test_options();
+    o.limits.max_frame_bytes = 1024;
+    TestServer s(dir.socket(), o);
+    s.start();
+    Client c(s.path());
+    ASSERT_TRUE(c.send(upload_frame(1, "upload") + data_frame("fine") + header(1025, 2)));
+    EXPECT_THAT(c.read_error(ErrorCode::bad_request), HasSubstr("limit of 1024"));
+    EXPECT_TRUE(c.closed_within(2s));
+    EXPECT_EQ(s.events().malformed_count(), 1U);
+    EXPECT_EQ(s.events().read([&] { return s.events().abandoned; }), 1);
+    EXPECT_EQ(s.events().read([&] { return s.events().finished; }), 0);
+}
+
+TEST(ServerUpload, MessageFrameBeforeDataEndIsMalformed) {
+    // Verifies that a request arriving where data frames are expected is malformed: answered with
+    // bad_request, the connection closed, the sink abandoned and never finished.
+    TempDir dir;
+    TestServer s(dir.socket());
+    s.start();
+    Client c(s.path());
+    ASSERT_TRUE(c.send(upload_frame(1, "upload") + data_frame("a") + request_frame(2, "echo")));
+    EXPECT_THAT(c.read_error(ErrorCode::bad_request), HasSubstr("before the end of the content"));
+    EXPECT_TRUE(c.closed_within(2s));
+    EXPECT_EQ(s.events().malformed_count(), 1U);
+    EXPECT_EQ(s.events().read([&] { return s.events().abandoned; }), 1);
+    EXPECT_EQ(s.events().read([&] { return s.events().finished; }), 0);
+    // A streamed request inside an upload is no different.
+    Client d(s.path());
+    ASSERT_TRUE(d.send(upload_frame(1, "upload") + upload_frame(2, "upload")));
+    d.read_error(ErrorCode::bad_request);
+    EXPECT_TRUE(d.closed_within(2s));
+    EXPECT_EQ(s.events().read([&] { return s.events().abandoned; }), 2);
+}
+
+TEST(ServerUpload, ReadDeadlineIsForEachFrame) {
+    // Verifies that an upload may last longer than read_timeout as long as each frame comes in
+    // time (eight frames 250 ms apart against a 1 s deadline).
+    TempDir dir;
+    Options o = test_options();
+    o.read_timeout = 1s;
+    TestServer s(dir.socket(), o);
+    s.start();
+    Client c(s.path());
+    ASSERT_TRUE(c.send(upload_frame(1, "upload")));
+    for (int i = 0; i < 8; ++i) {
+        std::this_thread::sleep_for(250ms);  // pacing, not synchronisation
+        ASSERT_TRUE(c.send(data_frame("tick"))) << "frame " << i;
+    }
+    ASSERT_TRUE(c.send(data_end_frame()));
+    const auto r = c.read_response();
+    ASSERT_TRUE(r);
+    ASSERT_FALSE(r->error) << r->error->message;
+    EXPECT_EQ(r->result.at("frames").to_number<int>(), 8);
+}
+
+TEST(ServerUpload, StalledUploadIsClosedAndAbandoned) {
+    // Verifies that an upload whose next frame does not come within read_timeout is closed and its
+    // sink abandoned.
+    TempDir dir;
+    Options o = test_options();
+    o.read_timeout = 200ms;
+    TestServer s(dir.socket(), o);
+    s.start();
+    Client c(s.path());
+    ASSERT_TRUE(c.send(upload_frame(1, "upload") + data_frame("then nothing")));
+    EXPECT_TRUE(c.drain_until_closed(3s).has_value());
+    EXPECT_TRUE(s.events().wait_for(2s, [&] { return s.events().abandoned == 1; }));
+    EXPECT_EQ(s.events().read([&] { return s.events().finished; }), 0);
+}
+
+TEST(ServerUpload, ShutdownAbandonsAnUploadInProgress) {
+    // Verifies that shutdown closes a connection in the middle of an upload, abandoning its sink,
+    // and the server then stops.
+    TempDir dir;
+    TestServer s(dir.socket());
+    s.start();
+    Client c(s.path());
+    ASSERT_TRUE(c.send(upload_frame(1, "upload") + data_frame("partial")));
+    ASSERT_TRUE(s.events().wait_for(5s, [&] { return s.events().written.size() == 1; }));
+    s.begin_shutdown();
+    EXPECT_TRUE(c.drain_until_closed(2s).has_value());
+    EXPECT_TRUE(s.wait_stopped(5s));
+    EXPECT_EQ(s.events().read([&] { return s.events().abandoned; }), 1);
+    EXPECT_EQ(s.events().read([&] { return s.events().finished; }), 0);
+    EXPECT_EQ(s.events().read([&] { return s.events().sinks_alive; }), 0);
+}
+
+// ---------------------------------------------------------------------------
+// Downloads
+
+json::object download_args(std::size_t bytes, std::size_t chunk = 0, std::size_t fail_at = 0) {
+    json::object args;
+    args["bytes"] = bytes;
+    if (chunk != 0) {
+        args["chunk"] = chunk;
+    }
+    if (fail_at != 0) {
+        args["fail_at"] = fail_at;
+    }
+    return args;
+}
+
+std::string download_frame(std::uint64_t id, const json::object& args) {
+    protocol::Request r;
+    r.id = id;
+    r.op = "download";
+    r.args = args;
+    return protocol::encode_frame(protocol::FrameType::message, protocol::encode_request(r));
+}
+
+TEST(ServerDownload, ContentArrivesIntactThenTheConnectionCarriesOn) {
+    // Verifies that content from a source follows its response ("stream": true) as data frames of
+    // at most 256 KiB, ends with data_end, and the connection then serves the next request; with
+    // reads of the whole buffer and of odd sizes.
+    TempDir dir;
+    TestServer s(dir.socket());
+    s.start();
+    Client c(s.path());
+    constexpr std::size_t kSize = 3 * 1024 * 1024 + 12345;
+    std::uint64_t id = 0;
+    for (std::size_t chunk : {std::size_t{0}, std::size_t{100000}}) {
+        SCOPED_TRACE(chunk);
+        ++id;
+        ASSERT_TRUE(c.send(download_frame(id, download_args(kSize, chunk))));
+        const auto r = c.read_response();
+        ASSERT_TRUE(r);
+        EXPECT_EQ(r->id, id);
+        EXPECT_FALSE(r->error);
+        EXPECT_TRUE(r->stream);
+        const auto content = c.read_content();
+        EXPECT_TRUE(content.ended);
+        EXPECT_TRUE(content.bytes == content_of(kSize)) << "content differs";
+        EXPECT_LE(content.largest, 256U * 1024U);
+        if (chunk != 0) {
+            EXPECT_EQ(content.largest, chunk);
+        }
+        EXPECT_TRUE(c.round_trip(id + 100));
+    }
+}
+
+TEST(ServerDownload, EmptyContentIsJustDataEnd) {
+    // Verifies that an empty source sends the response and data_end, no data frame.
+    TempDir dir;
+    TestServer s(dir.socket());
+    s.start();
+    Client c(s.path());
+    ASSERT_TRUE(c.send(download_frame(1, download_args(0))));
+    const auto r = c.read_response();
+    ASSERT_TRUE(r);
+    EXPECT_TRUE(r->stream);
+    const auto content = c.read_content();
+    EXPECT_TRUE(content.ended);
+    EXPECT_EQ(content.frames, 0U);
+    EXPECT_TRUE(c.round_trip(2));
+}
+
+TEST(ServerDownload, SourceErrorClosesWithoutDataEnd) {
+    // Verifies that a source failing mid-way closes the connection after the content sent so far,
+    // without data_end, so the client knows it is incomplete; others carry on.
+    TempDir dir;
+    TestServer s(dir.socket());
+    s.start();
+    Client c(s.path());
+    ASSERT_TRUE(c.send(download_frame(1, download_args(3 * 1024 * 1024, 0, 1024 * 1024))));
+    const auto r = c.read_response();
+    ASSERT_TRUE(r);
+    EXPECT_TRUE(r->stream);
+    const auto content = c.read_content();
+    EXPECT_FALSE(content.ended);
+    EXPECT_TRUE(content.bytes == content_of(1024 * 1024)) << "content differs";
+    EXPECT_TRUE(wait_for_connections(s.server(), 0));
+    Client other(s.path());
+    EXPECT_TRUE(other.round_trip(2));
+    EXPECT_EQ(s.events().malformed_count(), 0U);
+}
+
+TEST(ServerDownload, ShutdownLetsADownloadInProgressFinish) {
+    // Verifies that a download being sent when shutdown begins is sent whole, with data_end,
+    // before its connection is closed; the idle connection on the same worker shows the drain
+    // has happened first.
+    TempDir dir;
+    Options o = test_options();
+    o.threads = 1;
+    TestServer s(dir.socket(), o);
+    s.start();
+    Client idle(s.path());
+    ASSERT_TRUE(idle.round_trip(1));
+    Client c(s.path());
+    constexpr std::size_t kSize = 8 * 1024 * 1024;  // far more than the socket buffers
+    ASSERT_TRUE(c.send(download_frame(2, download_args(kSize))));
+    const auto r = c.read_response();
+    ASSERT_TRUE(r);
+    EXPECT_TRUE(r->stream);
+
+    s.begin_shutdown();
+    EXPECT_TRUE(idle.drain_until_closed(2s).has_value());
+    const auto content = c.read_content();
+    EXPECT_TRUE(content.ended);
+    EXPECT_TRUE(content.bytes == content_of(kSize)) << "content differs";
+    EXPECT_TRUE(c.closed_within(2s));
+    EXPECT_TRUE(s.wait_stopped(5s));
+}
+
+TEST(ServerDownload, ClientThatStopsReadingIsClosedEvenDuringShutdown) {
+    // Verifies that each write of a download has the write deadline, also once shutdown has begun:
+    // a client that stops reading is cut off and the server still stops.
+    TempDir dir;
+    Options o = test_options();
+    o.read_timeout = 200ms;
+    o.threads = 1;
+    TestServer s(dir.socket(), o);
+    s.start();
+    constexpr std::size_t kSize = 16 * 1024 * 1024;
+    Client c(s.path());
+    ASSERT_TRUE(c.send(download_frame(1, download_args(kSize))));
+    ASSERT_TRUE(c.read_response());
+    s.begin_shutdown();  // while the server waits for the client to read
+    EXPECT_TRUE(s.wait_stopped(5s)) << "a stalled download held up shutdown";
+    const auto received = c.drain_until_closed(5s);
+    ASSERT_TRUE(received.has_value()) << "connection still open";
+    EXPECT_LT(*received, kSize);
 }
 
 }  // namespace
