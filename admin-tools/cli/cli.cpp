@@ -1,9 +1,12 @@
 #include "admin-tools/cli/cli.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <iostream>
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/json/serialize.hpp>
@@ -56,6 +59,172 @@ int call_and_print(const Global& global, std::string_view op, json::object args,
     }
     std::cout.flush();
     return std::cout.good() ? 0 : 1;
+}
+
+namespace {
+
+// A progress line on stderr, only when stderr is a terminal and the
+// transfer is large enough to be worth watching.
+class ProgressLine {
+public:
+    explicit ProgressLine(std::string verb) : verb_(std::move(verb)), tty_(::isatty(2) == 1) {}
+    ~ProgressLine() {
+        if (shown_) {
+            std::cerr << "\r\033[K" << std::flush;
+        }
+    }
+    ProgressLine(const ProgressLine&) = delete;
+    ProgressLine& operator=(const ProgressLine&) = delete;
+
+    void operator()(std::uint64_t bytes) {
+        constexpr std::uint64_t kMiB = 1024 * 1024;
+        if (!tty_ || bytes < 4 * kMiB || bytes - last_ < kMiB) {
+            return;
+        }
+        last_ = bytes;
+        shown_ = true;
+        std::cerr << fmt::format("\r{} {} MiB", verb_, bytes / kMiB) << std::flush;
+    }
+
+private:
+    std::string verb_;
+    bool tty_;
+    bool shown_ = false;
+    std::uint64_t last_ = 0;
+};
+
+int print_response(const Global& global, const protocol::Response& response,
+                   const HumanPrinter& human) {
+    if (response.error) {
+        return fail(global, *response.error);
+    }
+    if (global.json) {
+        std::cout << json::serialize(response.result) << "\n";
+    } else {
+        human(response.result);
+    }
+    std::cout.flush();
+    return std::cout.good() ? 0 : 1;
+}
+
+}  // namespace
+
+int upload_and_print(const Global& global, std::string_view op, json::object args,
+                     const std::string& path, const HumanPrinter& human) {
+    const bool use_stdin = path == "-";
+    const int fd = use_stdin ? 0 : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return fail(global,
+                    make_error(ErrorCode::bad_request,
+                               fmt::format("cannot read {}: {}", path, std::strerror(errno))));
+    }
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        ::close(fd);
+        return fail(global,
+                    make_error(ErrorCode::bad_request, fmt::format("{} is a directory", path)));
+    }
+    auto conn = client::Connection::open(global.socket);
+    if (!conn) {
+        if (!use_stdin) {
+            ::close(fd);
+        }
+        return fail(global, conn.error());
+    }
+    ProgressLine progress("sent");
+    auto response = conn->call_upload(
+        op, std::move(args),
+        [fd, &path](std::span<std::uint8_t> buf) -> Result<std::size_t> {
+            for (;;) {
+                const ssize_t n = ::read(fd, buf.data(), buf.size());
+                if (n >= 0) {
+                    return static_cast<std::size_t>(n);
+                }
+                if (errno != EINTR) {
+                    return make_error(
+                        ErrorCode::bad_request,
+                        fmt::format("cannot read {}: {}", path, std::strerror(errno)));
+                }
+            }
+        },
+        [&progress](std::uint64_t bytes) { progress(bytes); });
+    if (!use_stdin) {
+        ::close(fd);
+    }
+    if (!response) {
+        return fail(global, response.error());
+    }
+    return print_response(global, *response, human);
+}
+
+int download_and_print(const Global& global, std::string_view op, json::object args,
+                       const std::string& out_path, const HumanPrinter& human) {
+    struct stat st {};
+    if (::lstat(out_path.c_str(), &st) == 0) {
+        return fail(global, make_error(ErrorCode::bad_request,
+                                       fmt::format("{} exists; remove it or choose another file",
+                                                   out_path)));
+    }
+    const std::string part = out_path + ".part";
+    int fd = -1;
+    auto conn = client::Connection::open(global.socket);
+    if (!conn) {
+        return fail(global, conn.error());
+    }
+    ProgressLine progress("received");
+    Status write_error;
+    auto response = conn->call_download(
+        op, std::move(args),
+        [&](std::span<const std::uint8_t> bytes) -> Status {
+            if (fd < 0) {
+                fd = ::open(part.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+                            0600);
+                if (fd < 0) {
+                    return make_error(
+                        ErrorCode::bad_request,
+                        fmt::format("cannot write {}: {}", part, std::strerror(errno)));
+                }
+            }
+            std::size_t done = 0;
+            while (done < bytes.size()) {
+                const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+                if (n < 0) {
+                    if (errno == EINTR) {
+                        continue;
+                    }
+                    return make_error(
+                        ErrorCode::bad_request,
+                        fmt::format("cannot write {}: {}", part, std::strerror(errno)));
+                }
+                done += static_cast<std::size_t>(n);
+            }
+            return {};
+        },
+        [&progress](std::uint64_t bytes) { progress(bytes); });
+    const bool ok = response && !response->error;
+    if (ok && fd < 0) {
+        // Empty content: no data frame arrived, but the file is due.
+        fd = ::open(part.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    }
+    if (fd >= 0) {
+        const bool synced = ::fsync(fd) == 0;
+        ::close(fd);
+        if (!ok || !synced || ::rename(part.c_str(), out_path.c_str()) != 0) {
+            ::unlink(part.c_str());
+            if (ok) {
+                return fail(global, make_error(ErrorCode::internal,
+                                               fmt::format("cannot write {}: {}", out_path,
+                                                           std::strerror(errno))));
+            }
+        }
+    } else if (ok) {
+        return fail(global, make_error(ErrorCode::internal, fmt::format("cannot write {}: {}", part,
+                                                                        std::strerror(errno))));
+    }
+    if (!response) {
+        return fail(global, response.error());
+    }
+    return print_response(global, *response, human);
 }
 
 int run(CLI::App& app, Global& global, int argc, char** argv) {

@@ -36,6 +36,17 @@ using HumanPrinter = std::function<void(const boost::json::object& result)>;
 int call_and_print(const Global& global, std::string_view op, boost::json::object args,
                    const HumanPrinter& human);
 
+// Sends a request with the content of the file at path ("-": standard
+// input) following it, and prints the outcome.
+int upload_and_print(const Global& global, std::string_view op, boost::json::object args,
+                     const std::string& path, const HumanPrinter& human);
+
+// Sends a request whose answer carries content, writes the content to a new
+// file at out_path (mode 0600; refused if the file exists; written under a
+// temporary name and renamed only once complete), and prints the outcome.
+int download_and_print(const Global& global, std::string_view op, boost::json::object args,
+                       const std::string& out_path, const HumanPrinter& human);
+
 // Prints a failure (stderr, and the error document on stdout with --json);
 // returns its exit status.
 int fail(const Global& global, const Error& error);

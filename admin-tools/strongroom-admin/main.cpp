@@ -108,6 +108,219 @@ void add_account_commands(CLI::App& app, sr::cli::Global& g) {
     }
 }
 
+// compartment, post, grant, revoke, matrix, pending
+void add_matrix_commands(CLI::App& app, sr::cli::Global& g) {
+    auto done_or_pending = [](const std::string& what) {
+        return [what](const json::object& r) {
+            if (const auto* st = r.if_contains("status"); st && sr::cli::text(*st) == "pending") {
+                std::cout << fmt::format("pending {}: {}\n", sr::cli::text(r.at("pending_id")),
+                                         sr::cli::text(r.at("message")));
+                return;
+            }
+            std::cout << what << "\n";
+        };
+    };
+
+    auto* comp = app.add_subcommand("compartment", "need-to-know compartments (officers)");
+    comp->require_subcommand(1);
+    static std::string comp_name;
+    static std::string comp_description;
+    auto* comp_add = comp->add_subcommand("add", "add a compartment");
+    comp_add->add_option("NAME", comp_name, "compartment name")->required();
+    comp_add->add_option("--description", comp_description, "what it covers")->option_text("TEXT");
+    comp_add->callback([&g] {
+        g.action = [&g] {
+            json::object args{{"name", comp_name}};
+            if (!comp_description.empty()) {
+                args["description"] = comp_description;
+            }
+            return sr::cli::call_and_print(
+                g, "compartment.add", std::move(args), [](const json::object&) {
+                    std::cout << "compartment " << comp_name << " added\n";
+                });
+        };
+    });
+    auto* comp_list = comp->add_subcommand("list", "list compartments");
+    comp_list->callback([&g] {
+        g.action = [&g] {
+            return sr::cli::call_and_print(g, "compartment.list", {}, [](const json::object& r) {
+                std::vector<std::vector<std::string>> rows;
+                for (const auto& v : r.at("compartments").as_array()) {
+                    rows.push_back(
+                        {sr::cli::text(v.at("name")), sr::cli::text(v.at("description"))});
+                }
+                sr::cli::print_table(std::cout, {"NAME", "DESCRIPTION"}, rows);
+            });
+        };
+    });
+
+    auto* post = app.add_subcommand("post", "posts and their holders (officers)");
+    post->require_subcommand(1);
+    struct PostArgs {
+        std::string name;
+        std::string level;
+        std::string authority;
+        std::string account;
+        std::string until;
+    };
+    static PostArgs p;
+    auto* post_add = post->add_subcommand("add", "add a post (highest level: second officer)");
+    post_add->add_option("NAME", p.name, "post name")->required();
+    post_add->add_option("--level", p.level, "level for uncompartmented material")
+        ->required()
+        ->option_text("LEVEL");
+    post_add->add_option("--authority", p.authority, "head-of-mission or security-focal-point")
+        ->option_text("AUTHORITY");
+    post_add->callback([&g, done_or_pending] {
+        g.action = [&g, done_or_pending] {
+            json::object args{{"name", p.name}, {"level", p.level}};
+            if (!p.authority.empty()) {
+                args["authority"] = p.authority;
+            }
+            return sr::cli::call_and_print(g, "post.add", std::move(args),
+                                           done_or_pending("post " + p.name + " added"));
+        };
+    });
+    auto* assign = post->add_subcommand("assign", "assign an account to a post");
+    assign->add_option("POST", p.name, "post")->required();
+    assign->add_option("ACCOUNT", p.account, "account")->required();
+    assign->add_option("--until", p.until, "last day of the assignment")->option_text("YYYY-MM-DD");
+    assign->callback([&g] {
+        g.action = [&g] {
+            json::object args{{"post", p.name}, {"account", p.account}};
+            if (!p.until.empty()) {
+                args["until"] = p.until;
+            }
+            return sr::cli::call_and_print(
+                g, "post.assign", std::move(args), [](const json::object& r) {
+                    const auto& a = r.at("assignment").as_object();
+                    std::cout << fmt::format(
+                        "{} holds post {}{}\n", p.account, p.name,
+                        a.at("until").is_null() ? "" : " until " + sr::cli::text(a.at("until")));
+                });
+        };
+    });
+    auto* unassign = post->add_subcommand("unassign", "end an assignment now");
+    unassign->add_option("POST", p.name, "post")->required();
+    unassign->add_option("ACCOUNT", p.account, "account")->required();
+    unassign->callback([&g] {
+        g.action = [&g] {
+            json::object args{{"post", p.name}, {"account", p.account}};
+            return sr::cli::call_and_print(
+                g, "post.unassign", std::move(args), [](const json::object&) {
+                    std::cout << fmt::format("{} no longer holds post {}\n", p.account, p.name);
+                });
+        };
+    });
+    auto* post_list = post->add_subcommand("list", "posts with their holders");
+    post_list->callback([&g] {
+        g.action = [&g] {
+            return sr::cli::call_and_print(g, "post.list", {}, [](const json::object& r) {
+                std::vector<std::vector<std::string>> rows;
+                for (const auto& v : r.at("posts").as_array()) {
+                    rows.push_back({sr::cli::text(v.at("name")), sr::cli::text(v.at("level")),
+                                    sr::cli::text(v.at("authority")),
+                                    sr::cli::text(v.at("holders"), ",")});
+                }
+                sr::cli::print_table(std::cout, {"POST", "LEVEL", "AUTHORITY", "HOLDERS"}, rows);
+            });
+        };
+    });
+
+    struct GrantArgs {
+        std::string post;
+        std::string compartment;
+        std::string level;
+    };
+    static GrantArgs ga;
+    auto* grant = app.add_subcommand(
+        "grant", "grant a post a compartment up to a level (highest level: second officer)");
+    grant->add_option("POST", ga.post, "post")->required();
+    grant->add_option("COMPARTMENT", ga.compartment, "compartment")->required();
+    grant->add_option("--level", ga.level, "highest level granted")
+        ->required()
+        ->option_text("LEVEL");
+    grant->callback([&g, done_or_pending] {
+        g.action = [&g, done_or_pending] {
+            json::object args{
+                {"post", ga.post}, {"compartment", ga.compartment}, {"level", ga.level}};
+            return sr::cli::call_and_print(
+                g, "grant", std::move(args),
+                done_or_pending(
+                    fmt::format("post {} holds {} up to {}", ga.post, ga.compartment, ga.level)));
+        };
+    });
+    auto* revoke = app.add_subcommand("revoke", "remove a post's grant of a compartment");
+    revoke->add_option("POST", ga.post, "post")->required();
+    revoke->add_option("COMPARTMENT", ga.compartment, "compartment")->required();
+    revoke->callback([&g] {
+        g.action = [&g] {
+            json::object args{{"post", ga.post}, {"compartment", ga.compartment}};
+            return sr::cli::call_and_print(g, "revoke", std::move(args), [](const json::object&) {
+                std::cout << fmt::format("post {} no longer holds {}\n", ga.post, ga.compartment);
+            });
+        };
+    });
+
+    auto* matrix = app.add_subcommand("matrix", "post x compartment -> level, with holders");
+    matrix->callback([&g] {
+        g.action = [&g] {
+            return sr::cli::call_and_print(g, "matrix", {}, [](const json::object& r) {
+                std::vector<std::string> headers{"POST", "LEVEL"};
+                std::vector<std::string> comps;
+                for (const auto& c : r.at("compartments").as_array()) {
+                    comps.push_back(sr::cli::text(c));
+                    headers.push_back(sr::cli::text(c));
+                }
+                headers.emplace_back("HOLDERS");
+                std::vector<std::vector<std::string>> rows;
+                for (const auto& v : r.at("posts").as_array()) {
+                    const auto& post_obj = v.as_object();
+                    const auto& grants = post_obj.at("grants").as_object();
+                    std::vector<std::string> row{sr::cli::text(post_obj.at("name")),
+                                                 sr::cli::text(post_obj.at("level"))};
+                    for (const auto& c : comps) {
+                        const auto* lvl = grants.if_contains(c);
+                        row.push_back(lvl ? sr::cli::text(*lvl) : "-");
+                    }
+                    row.push_back(sr::cli::text(post_obj.at("holders"), ","));
+                    rows.push_back(std::move(row));
+                }
+                sr::cli::print_table(std::cout, headers, rows);
+            });
+        };
+    });
+
+    auto* pending = app.add_subcommand("pending", "changes waiting for a second officer");
+    pending->require_subcommand(1);
+    auto* pending_list = pending->add_subcommand("list", "list pending changes");
+    pending_list->callback([&g] {
+        g.action = [&g] {
+            return sr::cli::call_and_print(g, "pending.list", {}, [](const json::object& r) {
+                std::vector<std::vector<std::string>> rows;
+                for (const auto& v : r.at("pending").as_array()) {
+                    rows.push_back({sr::cli::text(v.at("id")), sr::cli::text(v.at("summary")),
+                                    sr::cli::text(v.at("requested_by")),
+                                    sr::cli::text(v.at("requested_at"))});
+                }
+                sr::cli::print_table(std::cout, {"ID", "CHANGE", "BY", "AT"}, rows);
+            });
+        };
+    });
+    static std::uint64_t pending_id = 0;
+    auto* approve = pending->add_subcommand("approve", "approve another officer's change");
+    approve->add_option("ID", pending_id, "pending change")->required();
+    approve->callback([&g] {
+        g.action = [&g] {
+            return sr::cli::call_and_print(
+                g, "pending.approve", json::object{{"id", pending_id}}, [](const json::object& r) {
+                    std::cout << fmt::format("approved {}: {}\n", sr::cli::text(r.at("approved")),
+                                             sr::cli::text(r.at("summary")));
+                });
+        };
+    });
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -142,6 +355,7 @@ int main(int argc, char** argv) {
     });
 
     add_account_commands(app, g);
+    add_matrix_commands(app, g);
 
     auto* status = app.add_subcommand("status", "show the daemon's state (officers, auditors)");
     status->callback([&g] {

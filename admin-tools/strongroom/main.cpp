@@ -1,5 +1,12 @@
 // strongroom: the tool for everyone with an account (CLI.md).
+#include <cstdint>
 #include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/json/array.hpp>
+#include <fmt/format.h>
 
 #include "admin-tools/cli/cli.hpp"
 
@@ -8,15 +15,311 @@ namespace json = boost::json;
 
 namespace {
 
+json::array to_array(const std::vector<std::string>& items) {
+    json::array a;
+    for (const auto& i : items) {
+        a.emplace_back(i);
+    }
+    return a;
+}
+
+std::string or_none(const json::value& v) {
+    if (v.is_null()) {
+        return "-";
+    }
+    const auto t = sr::cli::text(v);
+    return t.empty() ? "-" : t;
+}
+
 void print_whoami(const json::object& r) {
-    sr::cli::print_fields(
-        std::cout,
-        {
-            {"account", sr::cli::text(r.at("name"))},
-            {"uid", sr::cli::text(r.at("uid"))},
-            {"roles", r.at("roles").as_array().empty() ? "(none)" : sr::cli::text(r.at("roles"))},
-            {"status", sr::cli::text(r.at("status"))},
-        });
+    std::vector<std::pair<std::string, std::string>> fields{
+        {"account", sr::cli::text(r.at("name"))},
+        {"uid", sr::cli::text(r.at("uid"))},
+        {"roles", r.at("roles").as_array().empty() ? "(none)" : sr::cli::text(r.at("roles"))},
+        {"status", sr::cli::text(r.at("status"))},
+    };
+    if (const auto* posts = r.if_contains("posts")) {
+        fields.emplace_back("posts", posts->as_array().empty() ? "(none)" : sr::cli::text(*posts));
+    }
+    sr::cli::print_fields(std::cout, fields);
+}
+
+void print_records(const json::object& r) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& v : r.at("records").as_array()) {
+        const auto& rec = v.as_object();
+        rows.push_back({sr::cli::text(rec.at("id")), sr::cli::text(rec.at("level")),
+                        or_none(rec.at("compartments")), or_none(rec.at("registry_number")),
+                        sr::cli::text(rec.at("dated")), sr::cli::text(rec.at("title"))});
+    }
+    sr::cli::print_table(std::cout, {"ID", "LEVEL", "COMPARTMENTS", "REGISTRY", "DATED", "TITLE"},
+                         rows);
+    if (!r.at("next").is_null()) {
+        std::cerr << fmt::format("more: add --after {}\n", sr::cli::text(r.at("next")));
+    }
+}
+
+void print_record(const json::object& r) {
+    const auto& rec = r.at("record").as_object();
+    std::vector<std::pair<std::string, std::string>> fields{
+        {"id", sr::cli::text(rec.at("id"))},
+        {"title", sr::cli::text(rec.at("title"))},
+        {"level", sr::cli::text(rec.at("level"))},
+        {"compartments", or_none(rec.at("compartments"))},
+        {"registry number", or_none(rec.at("registry_number"))},
+        {"type", sr::cli::text(rec.at("type"))},
+        {"dated", sr::cli::text(rec.at("dated"))},
+        {"originator", sr::cli::text(rec.at("originator"))},
+        {"origin post", or_none(rec.at("origin_post"))},
+        {"safety", rec.at("safety").as_bool() ? "yes: bears on the safety of personnel" : "no"},
+        {"max copies", or_none(rec.at("max_copies"))},
+        {"size", fmt::format("{} bytes{}", sr::cli::text(rec.at("size")),
+                             rec.at("text").as_bool() ? " (text)" : "")},
+        {"sha256", sr::cli::text(rec.at("sha256"))},
+        {"created", sr::cli::text(rec.at("created"))},
+    };
+    sr::cli::print_fields(std::cout, fields);
+    const auto& ds = rec.at("disseminated").as_array();
+    if (!ds.empty()) {
+        std::vector<std::vector<std::string>> rows;
+        for (const auto& v : ds) {
+            const auto& d = v.as_object();
+            const auto* post = d.if_contains("post");
+            rows.push_back({post ? "post " + sr::cli::text(*post)
+                                 : "account " + sr::cli::text(d.at("account")),
+                            sr::cli::text(d.at("authority")), or_none(d.at("reference")),
+                            or_none(d.at("by")), sr::cli::text(d.at("at"))});
+        }
+        std::cout << "\n";
+        sr::cli::print_table(std::cout, {"DISSEMINATED TO", "AUTHORITY", "REFERENCE", "BY", "AT"},
+                             rows);
+    }
+}
+
+// ingest, list, show, search, get
+void add_record_commands(CLI::App& app, sr::cli::Global& g) {
+    struct IngestArgs {
+        std::string file;
+        std::string title;
+        std::string level;
+        std::vector<std::string> compartments;
+        std::string type;
+        std::string dated;
+        std::string as;
+        bool safety = false;
+        std::optional<std::uint32_t> max_copies;
+    };
+    static IngestArgs in;
+    auto* ingest = app.add_subcommand("ingest", "store a record (content from FILE, - for stdin)");
+    ingest->add_option("FILE", in.file, "the content")->required();
+    ingest->add_option("--title", in.title, "title")->required()->option_text("TEXT");
+    ingest->add_option("--level", in.level, "unclassified, confidential or strictly-confidential")
+        ->required()
+        ->option_text("LEVEL");
+    ingest->add_option("--compartment", in.compartments, "compartment (repeatable)")
+        ->option_text("C")
+        ->allow_extra_args(false);
+    ingest->add_option("--type", in.type, "record type (default intelligence-product)")
+        ->option_text("TYPE");
+    ingest->add_option("--dated", in.dated, "document date (default today)")
+        ->option_text("YYYY-MM-DD");
+    ingest->add_option("--as", in.as, "the post you originate it in")->option_text("POST");
+    ingest->add_flag("--safety", in.safety,
+                     "bears on the safety of personnel: reaches the security focal point");
+    ingest
+        ->add_option("--max-copies", in.max_copies,
+                     "copies outstanding at once (0: content never leaves)")
+        ->option_text("N");
+    ingest->callback([&g] {
+        g.action = [&g] {
+            json::object args;
+            args["title"] = in.title;
+            args["level"] = in.level;
+            args["compartments"] = to_array(in.compartments);
+            if (!in.type.empty()) {
+                args["type"] = in.type;
+            }
+            if (!in.dated.empty()) {
+                args["dated"] = in.dated;
+            }
+            if (!in.as.empty()) {
+                args["as"] = in.as;
+            }
+            if (in.safety) {
+                args["safety"] = true;
+            }
+            if (in.max_copies) {
+                args["max_copies"] = *in.max_copies;
+            }
+            if (in.file != "-") {
+                const auto slash = in.file.rfind('/');
+                args["filename"] = slash == std::string::npos ? in.file : in.file.substr(slash + 1);
+            }
+            return sr::cli::upload_and_print(
+                g, "ingest", std::move(args), in.file, [](const json::object& r) {
+                    std::cout << fmt::format(
+                        "record {} ({}){}\n", sr::cli::text(r.at("id")),
+                        sr::cli::text(r.at("level")),
+                        r.at("registry_number").is_null()
+                            ? ""
+                            : ", registry number " + sr::cli::text(r.at("registry_number")));
+                    if (const auto* w = r.if_contains("warning")) {
+                        std::cerr << "warning: " << sr::cli::text(*w) << "\n";
+                    }
+                });
+        };
+    });
+
+    struct ListArgs {
+        std::string type;
+        std::string level;
+        std::string compartment;
+        std::optional<std::uint64_t> after;
+        std::optional<std::uint32_t> limit;
+    };
+    static ListArgs ls;
+    auto* list = app.add_subcommand("list", "records you may read, newest first");
+    list->add_option("--type", ls.type, "only this record type")->option_text("TYPE");
+    list->add_option("--level", ls.level, "only this level")->option_text("LEVEL");
+    list->add_option("--compartment", ls.compartment, "only records in this compartment")
+        ->option_text("C");
+    list->add_option("--after", ls.after, "continue after this record id (paging)")
+        ->option_text("ID");
+    list->add_option("--limit", ls.limit, "records per page (default 100)")->option_text("N");
+    list->callback([&g] {
+        g.action = [&g] {
+            json::object args;
+            if (!ls.type.empty()) {
+                args["type"] = ls.type;
+            }
+            if (!ls.level.empty()) {
+                args["level"] = ls.level;
+            }
+            if (!ls.compartment.empty()) {
+                args["compartment"] = ls.compartment;
+            }
+            if (ls.after) {
+                args["after"] = *ls.after;
+            }
+            if (ls.limit) {
+                args["limit"] = *ls.limit;
+            }
+            return sr::cli::call_and_print(g, "list", std::move(args), print_records);
+        };
+    });
+
+    static std::uint64_t show_id = 0;
+    auto* show = app.add_subcommand("show", "a record's metadata and dissemination");
+    show->add_option("ID", show_id, "record id")->required();
+    show->callback([&g] {
+        g.action = [&g] {
+            return sr::cli::call_and_print(g, "show", json::object{{"id", show_id}}, print_record);
+        };
+    });
+
+    static std::vector<std::string> words;
+    static std::optional<std::uint64_t> search_after;
+    auto* search = app.add_subcommand("search", "full-text search within what you may read");
+    search->add_option("TEXT", words, "words that must all appear")->required();
+    search->add_option("--after", search_after, "continue after this record id (paging)")
+        ->option_text("ID");
+    search->callback([&g] {
+        g.action = [&g] {
+            std::string text;
+            for (const auto& w : words) {
+                text += (text.empty() ? "" : " ") + w;
+            }
+            json::object args{{"text", text}};
+            if (search_after) {
+                args["after"] = *search_after;
+            }
+            return sr::cli::call_and_print(g, "search", std::move(args), print_records);
+        };
+    });
+
+    struct GetArgs {
+        std::uint64_t id = 0;
+        std::string out;
+        std::string purpose;
+    };
+    static GetArgs get_args;
+    auto* get = app.add_subcommand("get", "write a record's content to a new file");
+    get->add_option("ID", get_args.id, "record id")->required();
+    get->add_option("-o,--output", get_args.out, "the file to create")
+        ->required()
+        ->option_text("FILE");
+    get->add_option("--purpose", get_args.purpose, "why you need the copy (recorded)")
+        ->required()
+        ->option_text("TEXT");
+    get->callback([&g] {
+        g.action = [&g] {
+            json::object args{{"id", get_args.id}, {"purpose", get_args.purpose}};
+            return sr::cli::download_and_print(
+                g, "get", std::move(args), get_args.out, [](const json::object& r) {
+                    std::cout << fmt::format("record {} written to {} ({} bytes)\n",
+                                             sr::cli::text(r.at("id")), get_args.out,
+                                             sr::cli::text(r.at("size")));
+                });
+        };
+    });
+}
+
+// disseminate, delegate
+void add_dissemination_commands(CLI::App& app, sr::cli::Global& g) {
+    static std::uint64_t id = 0;
+    static std::vector<std::string> to;
+    auto* dis = app.add_subcommand("disseminate", "send a record to eligible posts");
+    dis->add_option("ID", id, "record id")->required();
+    dis->add_option("--to", to, "post (repeatable)")
+        ->required()
+        ->option_text("POST")
+        ->allow_extra_args(false);
+    dis->callback([&g] {
+        g.action = [&g] {
+            json::object args{{"id", id}, {"to", to_array(to)}};
+            return sr::cli::call_and_print(
+                g, "disseminate", std::move(args), [](const json::object& r) {
+                    std::cout << fmt::format("record {} disseminated ({})\n",
+                                             sr::cli::text(r.at("id")),
+                                             sr::cli::text(r.at("authority")));
+                });
+        };
+    });
+
+    auto* delegate = app.add_subcommand("delegate", "record a written delegation");
+    delegate->require_subcommand(1);
+    struct DelegateArgs {
+        std::uint64_t id = 0;
+        std::string to;
+        std::string ref;
+        std::string until;
+    };
+    static DelegateArgs d;
+    auto* dd = delegate->add_subcommand(
+        "disseminate", "let a post disseminate a record you originated (written delegation)");
+    dd->add_option("ID", d.id, "record id")->required();
+    dd->add_option("--to", d.to, "the delegated post")->required()->option_text("POST");
+    dd->add_option("--ref", d.ref, "reference of the written delegation")
+        ->required()
+        ->option_text("TEXT");
+    dd->add_option("--until", d.until, "last day it holds")->option_text("YYYY-MM-DD");
+    dd->callback([&g] {
+        g.action = [&g] {
+            json::object args{{"id", d.id}, {"to", d.to}, {"ref", d.ref}};
+            if (!d.until.empty()) {
+                args["until"] = d.until;
+            }
+            return sr::cli::call_and_print(
+                g, "delegate.disseminate", std::move(args), [](const json::object& r) {
+                    const auto& del = r.at("delegation").as_object();
+                    std::cout << fmt::format(
+                        "delegation {}: post {} may disseminate record "
+                        "{} until {}\n",
+                        sr::cli::text(del.at("id")), sr::cli::text(del.at("to")),
+                        sr::cli::text(del.at("record")), or_none(del.at("until")));
+                });
+        };
+    });
 }
 
 }  // namespace
@@ -32,6 +335,9 @@ int main(int argc, char** argv) {
     auto* whoami = app.add_subcommand("whoami", "show the account you are using, by your Unix uid");
     whoami->callback(
         [&] { g.action = [&] { return sr::cli::call_and_print(g, "whoami", {}, print_whoami); }; });
+
+    add_record_commands(app, g);
+    add_dissemination_commands(app, g);
 
     return sr::cli::run(app, g, argc, argv);
 }

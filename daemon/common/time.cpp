@@ -11,6 +11,10 @@ Micros now_micros() noexcept {
     return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
 }
 
+std::string format_date(Micros at) {
+    return format_timestamp(at).substr(0, 10);
+}
+
 std::string format_timestamp(Micros at) {
     using namespace std::chrono;
     const sys_time<microseconds> tp{microseconds{at}};

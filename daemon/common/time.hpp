@@ -16,6 +16,8 @@ Micros now_micros() noexcept;
 
 // "2026-11-21T23:40:44Z" (seconds precision, UTC).
 std::string format_timestamp(Micros at);
+// "YYYY-MM-DD" of the UTC day holding `at`.
+std::string format_date(Micros at);
 
 // Parses a calendar date "YYYY-MM-DD" (CLI.md) into the microsecond at its
 // start, UTC. Rejects anything else, including impossible dates.

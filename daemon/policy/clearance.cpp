@@ -10,9 +10,9 @@ namespace strongroom::policy {
 namespace {
 
 constexpr std::array<std::string_view, kLevelCount> kLevelNames{"unclassified", "confidential",
-                                                                 "strictly-confidential"};
-constexpr std::array<std::string_view, kLevelCount> kLevelMarkings{
-    "UNCLASSIFIED", "CONFIDENTIAL", "STRICTLY CONFIDENTIAL"};
+                                                                "strictly-confidential"};
+constexpr std::array<std::string_view, kLevelCount> kLevelMarkings{"UNCLASSIFIED", "CONFIDENTIAL",
+                                                                   "STRICTLY CONFIDENTIAL"};
 
 bool contains(const std::vector<Id>& ids, Id id) {
     return std::find(ids.begin(), ids.end(), id) != ids.end();
@@ -20,9 +20,9 @@ bool contains(const std::vector<Id>& ids, Id id) {
 
 // The level a post holds in a compartment, if any.
 std::optional<Level> granted(const PostClearance& post, Id compartment) {
-    const auto it = std::lower_bound(
-        post.grants.begin(), post.grants.end(), compartment,
-        [](const std::pair<Id, Level>& g, Id c) { return g.first < c; });
+    const auto it =
+        std::lower_bound(post.grants.begin(), post.grants.end(), compartment,
+                         [](const std::pair<Id, Level>& g, Id c) { return g.first < c; });
     if (it == post.grants.end() || it->first != compartment) {
         return std::nullopt;
     }
@@ -33,8 +33,8 @@ std::optional<Level> granted(const PostClearance& post, Id compartment) {
 std::string ineligibility(const PostClearance& post, const Label& label) {
     if (label.compartments.empty()) {
         if (post.level < label.level) {
-            return fmt::format("post {} holds {} for uncompartmented material, below {}",
-                               post.name, level_name(post.level), level_name(label.level));
+            return fmt::format("post {} holds {} for uncompartmented material, below {}", post.name,
+                               level_name(post.level), level_name(label.level));
         }
         return {};
     }
@@ -137,15 +137,15 @@ Decision may_read(const Clearance& reader, const Label& label, const Receipt& re
     }
     for (const auto& p : reader.posts) {
         if (contains(receipt.posts, p.id) && eligible(p, label)) {
-            return Decision::allow(fmt::format("post {} is eligible and received the record",
-                                               p.name));
+            return Decision::allow(
+                fmt::format("post {} is eligible and received the record", p.name));
         }
     }
     if (label.safety) {
         for (const auto& p : reader.posts) {
             if (contains(receipt.must_share_posts, p.id) && p.level >= label.level) {
-                return Decision::allow(fmt::format(
-                    "must-share: post {} received the safety-flagged record", p.name));
+                return Decision::allow(
+                    fmt::format("must-share: post {} received the safety-flagged record", p.name));
             }
         }
     }
@@ -162,9 +162,9 @@ Decision may_read(const Clearance& reader, const Label& label, const Receipt& re
             return Decision::refuse(ErrorCode::not_found,
                                     "not eligible: the reader holds no post now");
         }
-        return Decision::refuse(ErrorCode::not_found,
-                                fmt::format("not eligible: {}",
-                                            ineligibility(reader.posts.front(), label)));
+        return Decision::refuse(
+            ErrorCode::not_found,
+            fmt::format("not eligible: {}", ineligibility(reader.posts.front(), label)));
     }
     return Decision::refuse(ErrorCode::not_found,
                             "need to know: not disseminated to an eligible post of the reader, "

@@ -8,6 +8,7 @@
 #include "daemon/policy/roles.hpp"
 #include "daemon/protocol/args.hpp"
 #include "daemon/service/handlers.hpp"
+#include "daemon/service/identity.hpp"
 
 namespace strongroom::service {
 namespace json = boost::json;
@@ -81,7 +82,15 @@ Result<json::object> handle_whoami(Context& ctx) {
     }
     // Authentication has just read the caller's row in this snapshot.
     ctx.audit.object = "account:" + ctx.caller->name;
-    return account_json(*ctx.caller);
+    auto out = account_json(*ctx.caller);
+    json::array posts;
+    if (ctx.directory != nullptr) {
+        for (const auto& p : clearance_of(*ctx.directory, ctx.caller->id, ctx.now).posts) {
+            posts.emplace_back(p.name);
+        }
+    }
+    out["posts"] = std::move(posts);
+    return out;
 }
 
 Result<json::object> handle_init(Context& ctx) {
@@ -99,6 +108,7 @@ Result<json::object> handle_init(Context& ctx) {
     a.roles = policy::bit(policy::Role::officer);
     a.at = ctx.now;
     repo.insert(a);
+    ctx.changed_directory = true;
     return wrap_account(*repo.find_by_name(name));
 }
 
@@ -126,6 +136,7 @@ Result<json::object> handle_account_add(Context& ctx) {
     a.at = ctx.now;
     a.created_by = ctx.subject.account->id;
     repo.insert(a);
+    ctx.changed_directory = true;
     return wrap_account(*repo.find_by_name(name));
 }
 
@@ -202,6 +213,7 @@ Result<json::object> set_suspended(Context& ctx, bool suspend) {
         }
     }
     repo.set_suspended(row->id, suspend, ctx.now);
+    ctx.changed_directory = true;
     out = wrap_account(*repo.find_by_name(name));
     out["changed"] = true;
     return out;

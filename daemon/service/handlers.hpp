@@ -17,4 +17,26 @@ Result<boost::json::object> handle_account_suspend(Context& ctx);
 Result<boost::json::object> handle_account_reactivate(Context& ctx);
 Result<boost::json::object> handle_status(Context& ctx);
 
+Result<boost::json::object> handle_compartment_add(Context& ctx);
+Result<boost::json::object> handle_compartment_list(Context& ctx);
+Result<boost::json::object> handle_post_add(Context& ctx);
+Result<boost::json::object> handle_post_assign(Context& ctx);
+Result<boost::json::object> handle_post_unassign(Context& ctx);
+Result<boost::json::object> handle_post_list(Context& ctx);
+Result<boost::json::object> handle_grant(Context& ctx);
+Result<boost::json::object> handle_revoke(Context& ctx);
+Result<boost::json::object> handle_matrix(Context& ctx);
+Result<boost::json::object> handle_pending_list(Context& ctx);
+Result<boost::json::object> handle_pending_approve(Context& ctx);
+
+Result<boost::json::object> handle_list(Context& ctx);
+Result<boost::json::object> handle_show(Context& ctx);
+Result<boost::json::object> handle_search(Context& ctx);
+Result<boost::json::object> handle_get(Context& ctx);
+Result<boost::json::object> handle_disseminate(Context& ctx);
+Result<boost::json::object> handle_delegate_disseminate(Context& ctx);
+// Ingest runs as an upload (ingest.cpp); its row names this handler, which
+// refuses a request that arrives without content.
+Result<boost::json::object> handle_ingest(Context& ctx);
+
 }  // namespace strongroom::service

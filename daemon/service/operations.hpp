@@ -8,6 +8,7 @@
 
 #include "daemon/common/error.hpp"
 #include "daemon/common/peer.hpp"
+#include "daemon/common/stream.hpp"
 #include "daemon/common/time.hpp"
 #include "daemon/policy/access.hpp"
 #include "daemon/store/accounts.hpp"
@@ -15,7 +16,24 @@
 #include "daemon/store/sqlite.hpp"
 #include "daemon/store/writer.hpp"
 
+namespace strongroom::crypto {
+class KeyVault;
+}
+namespace strongroom::store {
+class ReaderPool;
+}
+
 namespace strongroom::service {
+
+struct Directory;
+
+// What handlers share across requests: the key vault (record keys), the
+// reader pool (content streamed after an answer) and configuration.
+struct Deps {
+    const crypto::KeyVault* vault = nullptr;
+    store::ReaderPool* readers = nullptr;
+    std::string mission_code = "MISSION";
+};
 
 // Facts about the running daemon that some answers include.
 struct DaemonFacts {
@@ -44,13 +62,24 @@ struct Context {
     store::AuditRecord& audit;
     Micros now;
     const DaemonFacts& facts;
+    const Deps& deps;
+    // Reads: the cached accounts and matrix the caller was authenticated
+    // with. Changes: nullptr (they decide from the database).
+    const Directory* directory = nullptr;
+    // Set by a handler whose answer carries content (get).
+    std::unique_ptr<ContentSource> content;
+    // Set by a handler that changed accounts or the matrix: the cache is
+    // reloaded before the answer goes out.
+    bool changed_directory = false;
 
     store::Connection& conn() { return db.get(); }
 };
 
 using Handler = Result<boost::json::object> (*)(Context&);
 
-enum class Mode { read, write };
+// read: on the calling thread, audit entry queued. write: on the writer,
+// answered when durable. upload: content follows the request (ingest).
+enum class Mode { read, write, upload };
 
 struct Operation {
     std::string_view name;

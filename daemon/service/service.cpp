@@ -8,16 +8,13 @@
 
 #include "daemon/common/text.hpp"
 #include "daemon/policy/access.hpp"
+#include "daemon/service/internal.hpp"
 #include "daemon/service/operations.hpp"
 #include "daemon/store/accounts.hpp"
 
 namespace strongroom::service {
 namespace json = boost::json;
 using protocol::Response;
-
-namespace {
-
-constexpr std::size_t kMaxAccounts = 1000000;
 
 store::AuditRecord begin_record(const Peer& peer, std::string_view request, Micros now) {
     store::AuditRecord r;
@@ -56,7 +53,8 @@ store::Decision decision_for(ErrorCode code) {
 Result<json::object> run_operation(const Operation& op, const Peer& peer,
                                    const store::AccountRow* caller, bool accounts_exist,
                                    const json::object& args, ConnectionSource& db,
-                                   store::AuditRecord& audit, const DaemonFacts& facts) {
+                                   store::AuditRecord& audit, const DaemonFacts& facts,
+                                   const Deps& deps, const Directory* directory, Outputs& outputs) {
     const auto subject = subject_of(peer.uid, caller);
     if (caller != nullptr) {
         audit.account_id = caller->id;
@@ -68,45 +66,26 @@ Result<json::object> run_operation(const Operation& op, const Peer& peer,
         audit.reason = decision.reason;
         return make_error(decision.code, refusal_message(decision, subject));
     }
-    Context ctx{peer, subject, caller, args, db, audit, now_micros(), facts};
+    Context ctx{peer,         subject, caller, args,      db,      audit,
+                now_micros(), facts,   deps,   directory, nullptr, false};
     auto result = op.handler(ctx);
+    outputs.content = std::move(ctx.content);
+    outputs.changed_directory = ctx.changed_directory;
     if (!result) {
         audit.decision = decision_for(result.error().code);
-        audit.reason = fmt::format("{}; refused: {}", decision.reason, result.error().message);
+        // A handler that refused by a rule names it in the audit reason; the
+        // caller may be told less (a refused read says only not_found).
+        audit.reason = fmt::format("{}; refused: {}", decision.reason,
+                                   audit.reason.empty() ? result.error().message : audit.reason);
         return result;
     }
     audit.decision = store::Decision::allow;
-    audit.reason = decision.reason;
+    audit.reason = audit.reason.empty() ? decision.reason
+                                        : fmt::format("{}; {}", decision.reason, audit.reason);
     return result;
 }
 
-// A reader connection leased on first use, inside one read transaction.
-class LazyReader final : public ConnectionSource {
-public:
-    explicit LazyReader(store::ReaderPool& pool) : pool_(pool) {}
-    store::Connection& get() override {
-        if (!lease_) {
-            lease_.emplace(pool_.lease());
-            snapshot_.emplace(lease_->connection());
-        }
-        return lease_->connection();
-    }
-
-private:
-    store::ReaderPool& pool_;
-    std::optional<store::ReaderLease> lease_;
-    std::optional<store::ReadSnapshot> snapshot_;  // ends before the lease
-};
-
-// The writer's open transaction.
-class WriterConnection final : public ConnectionSource {
-public:
-    explicit WriterConnection(store::Connection& conn) : conn_(conn) {}
-    store::Connection& get() override { return conn_; }
-
-private:
-    store::Connection& conn_;
-};
+namespace {}  // namespace
 
 Response to_response(std::uint64_t id, Result<json::object>&& result) {
     if (!result) {
@@ -120,17 +99,15 @@ Error internal_error(const std::exception& e) {
                       fmt::format("internal error: {}; see the daemon's log", e.what()));
 }
 
-}  // namespace
-
 Service::Service(store::Store& store, ServiceOptions options)
-    : store_(store), options_(options), started_at_(now_micros()), identities_([&store] {
+    : store_(store),
+      options_(std::move(options)),
+      deps_{options_.vault, &store.readers(), options_.mission_code},
+      started_at_(now_micros()),
+      identities_([&store] {
           auto lease = store.readers().lease();
-          std::unordered_map<std::uint32_t, store::AccountRow> by_uid;
-          for (auto& row : store::AccountRepository(lease.connection()).list("", kMaxAccounts)) {
-              const auto uid = row.uid;
-              by_uid.emplace(uid, std::move(row));
-          }
-          return by_uid;
+          store::ReadSnapshot snapshot(lease.connection());
+          return load_directory(lease.connection(), now_micros());
       }) {}
 
 void Service::handle(const Peer& peer, protocol::Request request, Reply reply) {
@@ -168,6 +145,18 @@ void Service::handle(const Peer& peer, protocol::Request request, Reply reply) {
         facts.writer_pending = writer.pending();
     }
 
+    if (op->mode == Mode::upload) {
+        auto audit = begin_record(peer, op->name, now);
+        audit.decision = store::Decision::deny;
+        audit.reason = "content must follow this request (stream: true)";
+        writer.submit_audit(std::move(audit));
+        reply(Response::failure(
+            request.id,
+            make_error(ErrorCode::bad_request,
+                       fmt::format("{} needs content to follow the request", op->name))));
+        return;
+    }
+
     if (op->mode == Mode::read) {
         auto audit = begin_record(peer, op->name, now);
         Result<json::object> result = make_error(ErrorCode::internal, "not run");
@@ -177,7 +166,9 @@ void Service::handle(const Peer& peer, protocol::Request request, Reply reply) {
             const auto identities = identities_.current();
             const auto* caller = identities->find(peer.uid);
             LazyReader db(store_.readers());
-            result = run_operation(*op, peer, caller, true, request.args, db, audit, facts);
+            Outputs outputs;
+            result = run_operation(*op, peer, caller, true, request.args, db, audit, facts, deps_,
+                                   &identities->dir, outputs);
         } catch (const std::exception& e) {
             audit.decision = store::Decision::error;
             audit.reason = fmt::format("internal error: {}", e.what());
@@ -197,12 +188,14 @@ void Service::handle(const Peer& peer, protocol::Request request, Reply reply) {
         Result<json::object> result = make_error(ErrorCode::internal, "not run");
         DaemonFacts facts;
         Reply reply;
+        Outputs outputs;
     };
-    auto pending = std::make_shared<Pending>(Pending{
-        std::move(request), make_error(ErrorCode::internal, "not run"), facts, std::move(reply)});
+    auto pending = std::make_shared<Pending>(Pending{std::move(request),
+                                                     make_error(ErrorCode::internal, "not run"),
+                                                     facts, std::move(reply), Outputs{}});
     writer.submit(
         begin_record(peer, op->name, now),
-        [op, peer, pending](store::Transaction& txn, store::AuditRecord& audit) {
+        [this, op, peer, pending](store::Transaction& txn, store::AuditRecord& audit) {
             try {
                 auto& conn = txn.connection();
                 store::AccountRepository accounts(conn);
@@ -211,7 +204,8 @@ void Service::handle(const Peer& peer, protocol::Request request, Reply reply) {
                     op->who.kind != policy::Requirement::Kind::bootstrap || accounts.count() > 0;
                 WriterConnection db(conn);
                 pending->result = run_operation(*op, peer, caller ? &*caller : nullptr, exist,
-                                                pending->request.args, db, audit, pending->facts);
+                                                pending->request.args, db, audit, pending->facts,
+                                                deps_, nullptr, pending->outputs);
             } catch (const std::exception& e) {
                 pending->result = internal_error(e);
                 throw;  // the writer rolls back and audits the error
@@ -223,9 +217,14 @@ void Service::handle(const Peer& peer, protocol::Request request, Reply reply) {
                 pending->reply(Response::failure(pending->request.id, committed.error()));
                 return;
             }
-            if (pending->result.ok()) {
-                // Whatever changed, requests answered from now on see it.
+            if (pending->result.ok() && pending->outputs.changed_directory) {
+                // Requests answered from now on see the change.
                 identities_.invalidate();
+            }
+            if (pending->result.ok() && pending->outputs.content) {
+                pending->reply(to_response(pending->request.id, std::move(pending->result)),
+                               std::move(pending->outputs.content));
+                return;
             }
             pending->reply(to_response(pending->request.id, std::move(pending->result)));
         });

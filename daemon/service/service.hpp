@@ -24,6 +24,7 @@
 #include "daemon/common/time.hpp"
 #include "daemon/protocol/message.hpp"
 #include "daemon/service/identity.hpp"
+#include "daemon/service/operations.hpp"
 #include "daemon/store/store.hpp"
 
 namespace strongroom::service {
@@ -33,6 +34,8 @@ using Reply = BasicReply<protocol::Response>;
 struct ServiceOptions {
     std::uint32_t daemon_uid = 0;  // recorded as the actor of start and stop
     std::int32_t daemon_pid = 0;
+    const crypto::KeyVault* vault = nullptr;  // record keys; required for content
+    std::string mission_code = "MISSION";     // registry numbers
 };
 
 class Service {
@@ -42,6 +45,15 @@ public:
     // Handles one decoded request; reply is called exactly once, possibly on
     // another thread.
     void handle(const Peer& peer, protocol::Request request, Reply reply);
+
+    // A request whose content follows (stream: true): the sink that takes
+    // the content and answers through reply after it, or the refusal, which
+    // the server sends after discarding the content.
+    Result<std::unique_ptr<ContentSink>> upload(const Peer& peer, protocol::Request request,
+                                                Reply reply);
+
+    // Removes what uploads interrupted by a crash left behind (start-up).
+    void remove_unfinished_uploads();
 
     // Audits a frame that could not be decoded (the server closes the
     // connection).
@@ -53,6 +65,7 @@ public:
 private:
     store::Store& store_;
     ServiceOptions options_;
+    Deps deps_;
     Micros started_at_;
     IdentityCache identities_;
 };

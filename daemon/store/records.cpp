@@ -87,6 +87,39 @@ void RecordRepository::finish(std::int64_t id, std::int64_t size, std::int64_t c
     s->run();
 }
 
+void RecordRepository::update_metadata(std::int64_t id, const RecordRow& r) {
+    {
+        auto s = conn_.cached(
+            "UPDATE records SET title = ?2, level = ?3, type = ?4, dated = ?5, originator = ?6, "
+            "origin_post = ?7, origin = ?8, safety = ?9, max_copies = ?10, filename = ?11, "
+            "created_at = ?12 WHERE id = ?1 AND state = 'uploading'");
+        s->bind(1, id)
+            .bind(2, r.title)
+            .bind(3, std::int64_t{r.level})
+            .bind(4, r.type)
+            .bind(5, r.dated)
+            .bind(6, r.originator)
+            .bind(7, r.origin_post)
+            .bind(8, r.origin)
+            .bind(9, std::int64_t{r.safety ? 1 : 0})
+            .bind(10, r.max_copies)
+            .bind(11, r.filename)
+            .bind(12, r.created_at);
+        s->run();
+    }
+    {
+        auto s = conn_.cached("DELETE FROM record_compartments WHERE record_id = ?1");
+        s->bind(1, id);
+        s->run();
+    }
+    for (const auto c : r.compartments) {
+        auto s = conn_.cached(
+            "INSERT INTO record_compartments (record_id, compartment_id) VALUES (?1, ?2)");
+        s->bind(1, id).bind(2, c);
+        s->run();
+    }
+}
+
 std::optional<RecordRow> RecordRepository::find(std::int64_t id) {
     auto s = conn_.cached(
         "SELECT id, title, level, type, dated, originator, origin_post, origin, safety, "

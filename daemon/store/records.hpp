@@ -84,6 +84,8 @@ public:
     void finish(std::int64_t id, std::int64_t size, std::int64_t chunks,
                 std::span<const std::uint8_t> sha256, bool is_text,
                 const std::optional<std::string>& registry_number);
+    // Replaces the metadata and compartments of a record still uploading.
+    void update_metadata(std::int64_t id, const RecordRow& record);
     std::optional<RecordRow> find(std::int64_t id);
     // Removes records left in state 'uploading' (a crash or a lost
     // connection) with their chunks; returns how many.

@@ -35,6 +35,14 @@ Writer::~Writer() {
 }
 
 void Writer::submit(AuditRecord audit, Work work, Done done) {
+    enqueue(std::move(audit), std::move(work), std::move(done), true);
+}
+
+void Writer::submit_internal(Work work, Done done) {
+    enqueue(AuditRecord{}, std::move(work), std::move(done), false);
+}
+
+void Writer::enqueue(AuditRecord audit, Work work, Done done, bool audited) {
     if (!work && audit_.prepare) {
         audit_.prepare(audit);  // on this thread, in parallel with the writer
     }
@@ -51,7 +59,7 @@ void Writer::submit(AuditRecord audit, Work work, Done done) {
         }
         if (!failed() && !stopping_) {
             const bool durable = static_cast<bool>(done);
-            queue_.push_back(Item{std::move(audit), std::move(work), std::move(done)});
+            queue_.push_back(Item{std::move(audit), std::move(work), std::move(done), audited});
             durable_waiting_ += durable ? 1 : 0;
             // A busy writer takes the queue when its commit ends; only a
             // sleeping one needs waking (a wake-up is a context switch), and
@@ -188,7 +196,9 @@ void Writer::commit_batch(std::deque<Item>& batch) {
                 }
                 conn_.cached("RELEASE work")->run();
             }
-            audit_.append(txn, std::move(item.audit));
+            if (item.audited) {
+                audit_.append(txn, std::move(item.audit));
+            }
         }
         if (audit_.flush) {
             audit_.flush(txn);

@@ -78,6 +78,9 @@ public:
     // A change of state with its audit record; done after it is durable.
     // Both submit calls wait while the queue is full (back-pressure).
     void submit(AuditRecord audit, Work work, Done done);
+    // Storage work that is part of a request audited by a later submit (a
+    // large upload's content, written ahead of its record): no audit record.
+    void submit_internal(Work work, Done done);
     // An audit record alone (a read, or a refusal that changed nothing). It
     // is committed with the next batch, which starts at once.
     void submit_audit(AuditRecord audit);
@@ -99,8 +102,10 @@ private:
         AuditRecord audit;
         Work work;
         Done done;
+        bool audited = true;
     };
 
+    void enqueue(AuditRecord audit, Work work, Done done, bool audited);
     void run();
     void commit_batch(std::deque<Item>& batch);
     void fail(const std::string& reason, std::deque<Item>& batch);

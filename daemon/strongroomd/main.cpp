@@ -179,21 +179,29 @@ public:
         sopts.max_connections_per_uid = config_.limits.max_connections_per_uid;
         sopts.threads = config_.threads;
         sr::server::Hooks hooks;
-        hooks.request = [this](const sr::Peer& peer, sr::protocol::Request request,
-                               sr::server::Reply reply) {
-            // Internal errors are logged here, once, at the boundary.
-            auto logged = [reply = std::move(reply), op = request.op, peer](
-                              sr::protocol::Response response,
-                              std::unique_ptr<sr::ContentSource> content) {
-                if (response.error && response.error->code == sr::ErrorCode::internal) {
-                    sr::log::emit(sr::log::msg::request_failed,
-                                  fmt::format("{} from uid {} failed: {}", op, peer.uid,
-                                              response.error->message),
-                                  {{"UID", std::to_string(peer.uid)}, {"OP", op}});
-                }
-                reply(std::move(response), std::move(content));
-            };
-            service_->handle(peer, std::move(request), sr::service::Reply(std::move(logged)));
+        // Internal errors are logged here, once, at the boundary.
+        auto logged = [](sr::server::Reply reply, std::string op, sr::Peer peer) {
+            return sr::service::Reply(
+                [reply = std::move(reply), op = std::move(op), peer](
+                    sr::protocol::Response response, std::unique_ptr<sr::ContentSource> content) {
+                    if (response.error && response.error->code == sr::ErrorCode::internal) {
+                        sr::log::emit(sr::log::msg::request_failed,
+                                      fmt::format("{} from uid {} failed: {}", op, peer.uid,
+                                                  response.error->message),
+                                      {{"UID", std::to_string(peer.uid)}, {"OP", op}});
+                    }
+                    reply(std::move(response), std::move(content));
+                });
+        };
+        hooks.request = [this, logged](const sr::Peer& peer, sr::protocol::Request request,
+                                       sr::server::Reply reply) {
+            auto wrapped = logged(std::move(reply), request.op, peer);
+            service_->handle(peer, std::move(request), std::move(wrapped));
+        };
+        hooks.upload = [this, logged](const sr::Peer& peer, sr::protocol::Request request,
+                                      sr::server::Reply reply) {
+            auto wrapped = logged(std::move(reply), request.op, peer);
+            return service_->upload(peer, std::move(request), std::move(wrapped));
         };
         hooks.malformed = [this](const sr::Peer& peer, const sr::Error& error) {
             sr::log::emit(sr::log::msg::malformed_request,
@@ -213,7 +221,8 @@ public:
         // database. Clients that connect now wait until serving starts.
         const std::string where = open_socket();
 
-        auto vault = load_key(dev);
+        vault_.emplace(load_key(dev));
+        const auto& vault = *vault_;
         if (!vault.locked()) {
             sr::log::emit(sr::log::msg::key_not_locked,
                           "key memory could not be locked (RLIMIT_MEMLOCK); keys may be written "
@@ -251,7 +260,10 @@ public:
         sr::service::ServiceOptions svc;
         svc.daemon_uid = ::geteuid();
         svc.daemon_pid = ::getpid();
+        svc.vault = &vault;
+        svc.mission_code = config_.mission_code;
         service_.emplace(*store_, svc);
+        service_->remove_unfinished_uploads();
 
         service_->record_event(
             "daemon.start",
@@ -465,6 +477,7 @@ private:
     asio::io_context io_;
     // Serialises signals, the watchdog and shutdown.
     asio::strand<asio::io_context::executor_type> control_ = asio::make_strand(io_);
+    std::optional<sr::crypto::KeyVault> vault_;  // outlives the store and the service
     std::optional<sr::store::Store> store_;
     std::optional<sr::audit::Trail> trail_;
     std::optional<sr::service::Service> service_;

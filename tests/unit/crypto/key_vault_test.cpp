@@ -146,7 +146,7 @@ TEST(KeyVault, ConsumesAndWipesTheMaster) {
         EXPECT_EQ(releases, 1);  // the master's pages, nothing else yet
         EXPECT_TRUE(all_zero);
     }
-    EXPECT_EQ(releases, 5);  // then the four sub-keys
+    EXPECT_EQ(releases, 6);  // then the five sub-keys
     EXPECT_TRUE(all_zero);
     test_hooks::set_wipe_observer(nullptr);
     EXPECT_TRUE(master.empty());  // NOLINT: moved-from on purpose

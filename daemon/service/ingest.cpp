@@ -1,0 +1,609 @@
+// Ingest: a request whose content follows as data frames.
+//
+// The request is authenticated and its label checked as soon as it arrives
+// (from the identity cache), so a refused ingest reads and drops the content
+// without storing any of it. Content is then sealed chunk by chunk with a
+// fresh record key as it arrives; up to kSpillBytes of sealed chunks wait
+// in memory, beyond that they are written ahead through the writer (without
+// an audit entry: the ingest is audited once, when it ends) under a record
+// row in state 'uploading'. At the end one transaction re-checks the caller
+// and the label against the database, stores the last chunks, the wrapped
+// key, the registry number, the text index and the must-share
+// dissemination, and audits the ingest; the answer goes out once durable.
+// A lost connection, a refusal at the end or a crash leaves nothing behind:
+// written-ahead chunks are removed at once, or at the next start-up.
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <mutex>
+
+#include <boost/json/array.hpp>
+#include <fmt/format.h>
+
+#include "daemon/common/text.hpp"
+#include "daemon/crypto/key_vault.hpp"
+#include "daemon/crypto/record_key.hpp"
+#include "daemon/policy/clearance.hpp"
+#include "daemon/protocol/args.hpp"
+#include "daemon/service/handlers.hpp"
+#include "daemon/service/internal.hpp"
+#include "daemon/service/records.hpp"
+#include "daemon/service/service.hpp"
+#include "daemon/store/accounts.hpp"
+#include "daemon/store/matrix.hpp"
+#include "daemon/store/records.hpp"
+
+namespace strongroom::service {
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::size_t kSpillBytes = 2 * 1024 * 1024;
+constexpr std::size_t kMaxIndexedText = 1024 * 1024;
+constexpr std::size_t kMaxCompartments = 32;
+
+struct IngestArgs {
+    std::string title;
+    policy::Level level = 0;
+    std::vector<std::string> compartments;  // sorted, unique
+    std::string type;
+    Micros dated = 0;
+    std::optional<std::string> as_post;
+    bool safety = false;
+    std::optional<std::int64_t> max_copies;
+    std::string filename;
+};
+
+Result<IngestArgs> read_ingest_args(const json::object& a, Micros now) {
+    protocol::ArgReader args(a);
+    IngestArgs in;
+    in.title = args.required_string("title", 500);
+    const auto level_text = args.required_string("level", 32);
+    const auto level = policy::parse_level(level_text);
+    if (!level_text.empty() && !level) {
+        args.fail(make_error(ErrorCode::bad_request,
+                             fmt::format("\"{}\" is not a level: use unclassified, confidential "
+                                         "or strictly-confidential",
+                                         printable(level_text, 32))));
+    }
+    in.level = level.value_or(0);
+    in.compartments = args.string_list("compartments", kMaxCompartments, 64);
+    std::sort(in.compartments.begin(), in.compartments.end());
+    in.compartments.erase(std::unique(in.compartments.begin(), in.compartments.end()),
+                          in.compartments.end());
+    in.type = args.optional_string("type", 64).value_or("intelligence-product");
+    if (!is_valid_name(in.type)) {
+        args.fail(make_error(ErrorCode::bad_request,
+                             fmt::format("\"{}\" is not a valid record type", printable(in.type))));
+    }
+    in.dated = now - now % (86400LL * 1000000LL);
+    if (auto dated = args.optional_string("dated", 10)) {
+        if (auto d = parse_date(*dated)) {
+            in.dated = *d;
+        } else {
+            args.fail(make_error(
+                ErrorCode::bad_request,
+                fmt::format("\"{}\" is not a date: use YYYY-MM-DD", printable(*dated, 16))));
+        }
+    }
+    in.as_post = args.optional_string("as", 64);
+    in.safety = args.optional_bool("safety", false);
+    if (auto mc = args.optional_uint("max_copies", 1000000)) {
+        in.max_copies = static_cast<std::int64_t>(*mc);
+    }
+    in.filename = args.optional_string("filename", 255).value_or("");
+    if (auto err = args.finish()) {
+        return *err;
+    }
+    if (in.title.empty() || in.title.find_first_not_of(" \t") == std::string::npos) {
+        return make_error(ErrorCode::bad_request, "a record needs a title (--title)");
+    }
+    if (in.filename.find('/') != std::string::npos) {
+        in.filename = in.filename.substr(in.filename.rfind('/') + 1);
+    }
+    return in;
+}
+
+// Checks the label against a clearance; the compartments are resolved by
+// name with `find` (name → id). Returns the label or a refusal.
+template <typename Find>
+Result<policy::Label> check_label(const IngestArgs& in, const policy::Clearance& clearance,
+                                  Find&& find, std::optional<std::int64_t> as_post,
+                                  std::string& reason) {
+    policy::Label label;
+    label.level = in.level;
+    label.originator = clearance.account;
+    label.safety = in.safety;
+    for (const auto& name : in.compartments) {
+        const auto id = find(name);
+        if (!id) {
+            reason = "unknown compartment " + name;
+            return make_error(ErrorCode::not_found,
+                              fmt::format("no compartment named {}", printable(name, 64)));
+        }
+        label.compartments.push_back(*id);
+    }
+    std::sort(label.compartments.begin(), label.compartments.end());
+    const auto d = policy::may_label(clearance, label, as_post);
+    reason = d.reason;
+    if (!d.allowed) {
+        return make_error(d.code, d.reason);
+    }
+    return label;
+}
+
+// Length of the longest prefix of data made of complete, valid UTF-8
+// sequences, and whether the rest is only an incomplete sequence (as
+// opposed to invalid bytes). NUL counts as invalid: it is not text.
+std::pair<std::size_t, bool> utf8_prefix(std::span<const std::uint8_t> data) {
+    std::size_t i = 0;
+    while (i < data.size()) {
+        const std::uint8_t b = data[i];
+        std::size_t n = 0;
+        std::uint32_t cp = 0;
+        if (b == 0) {
+            return {i, false};
+        }
+        if (b < 0x80) {
+            ++i;
+            continue;
+        }
+        if (b >= 0xc2 && b <= 0xdf) {
+            n = 1;
+            cp = b & 0x1fU;
+        } else if (b >= 0xe0 && b <= 0xef) {
+            n = 2;
+            cp = b & 0x0fU;
+        } else if (b >= 0xf0 && b <= 0xf4) {
+            n = 3;
+            cp = b & 0x07U;
+        } else {
+            return {i, false};
+        }
+        if (i + n >= data.size()) {
+            // The sequence runs past the end: valid so far, or not at all.
+            for (std::size_t k = i + 1; k < data.size(); ++k) {
+                if ((data[k] & 0xc0) != 0x80) {
+                    return {i, false};
+                }
+            }
+            return {i, true};
+        }
+        for (std::size_t k = 1; k <= n; ++k) {
+            const std::uint8_t c = data[i + k];
+            if ((c & 0xc0) != 0x80) {
+                return {i, false};
+            }
+            cp = (cp << 6) | (c & 0x3fU);
+        }
+        if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+            (cp >= 0xd800 && cp <= 0xdfff)) {
+            return {i, false};
+        }
+        i += n + 1;
+    }
+    return {i, true};
+}
+
+struct Shared {
+    std::int64_t record_id = 0;  // writer thread only
+};
+
+class IngestSink final : public ContentSink {
+public:
+    IngestSink(store::Store& store, const Deps& deps, const Peer& peer, IngestArgs args,
+               store::AuditRecord audit, Reply reply, std::uint64_t request_id)
+        : store_(store),
+          deps_(deps),
+          peer_(peer),
+          args_(std::move(args)),
+          audit_(std::move(audit)),
+          reply_(std::move(reply)),
+          request_id_(request_id),
+          key_(std::make_shared<crypto::RecordKey>(crypto::RecordKey::generate())),
+          shared_(std::make_shared<Shared>()) {}
+
+    Status write(std::span<const std::uint8_t> bytes) override {
+        sha_.update(bytes);
+        size_ += bytes.size();
+        track_text(bytes);
+        while (!bytes.empty()) {
+            if (plain_.size() == store::kChunkBytes) {
+                seal(false);  // more content follows: not the last chunk
+            }
+            const std::size_t take = std::min(bytes.size(), store::kChunkBytes - plain_.size());
+            plain_.insert(plain_.end(), bytes.begin(),
+                          bytes.begin() + static_cast<std::ptrdiff_t>(take));
+            bytes = bytes.subspan(take);
+        }
+        if (next_chunk_ + 1 >= store::kMaxChunks) {
+            return make_error(ErrorCode::bad_request, "the content is too large for one record");
+        }
+        if (sealed_bytes_ >= kSpillBytes) {
+            spill();
+        }
+        return {};
+    }
+
+    void finish() override {
+        seal(true);
+        finished_ = true;
+        finish_text();
+        auto sealed = std::make_shared<std::vector<std::vector<std::uint8_t>>>(std::move(sealed_));
+        const auto first = first_unwritten_;
+        const auto chunks = next_chunk_;
+        const auto digest = sha_.finish();
+        auto result =
+            std::make_shared<Result<json::object>>(make_error(ErrorCode::internal, "not run"));
+        auto text = std::make_shared<std::string>(text_ok_ ? std::move(text_) : std::string());
+        const bool is_text = text_ok_ && !text_truncated_bad_;
+        auto self = self_.lock();  // alive until the writer is done with it
+        store_.writer().submit(
+            audit_,
+            [self, sealed, first, chunks, digest, result, text, is_text](
+                store::Transaction& txn, store::AuditRecord& audit) {
+                *result = self->commit(txn.connection(), audit, *sealed, first, chunks, digest,
+                                       *text, is_text);
+                // A refusal keeps only its clean-up of what was written ahead.
+                return result->ok() || self->shared_->record_id != 0;
+            },
+            [self, result](const Status& committed) {
+                if (!committed) {
+                    self->reply_(protocol::Response::failure(self->request_id_, committed.error()));
+                    return;
+                }
+                self->reply_(to_response(self->request_id_, std::move(*result)));
+            });
+    }
+
+    void abandon() noexcept override {
+        if (finished_) {
+            return;
+        }
+        try {
+            if (spilled_) {
+                cleanup(shared_);
+            }
+        } catch (...) {
+            // Left for the clean-up at the next start-up.
+        }
+    }
+
+    // The sink must outlive the writer's callbacks: they hold a reference.
+    void keep_alive(const std::shared_ptr<IngestSink>& self) { self_ = self; }
+
+private:
+    // Seals the buffered plaintext as the next chunk. A full chunk is
+    // sealed only when more content arrives, so the last chunk is always
+    // sealed here with final set (an empty record has one empty chunk).
+    void seal(bool final) {
+        if (!final && plain_.empty()) {
+            return;
+        }
+        std::vector<std::uint8_t> out;
+        out.reserve(plain_.size() + crypto::RecordKey::kTagBytes);
+        key_->seal(next_chunk_, final, plain_, out);
+        sealed_bytes_ += out.size();
+        sealed_.push_back(std::move(out));
+        ++next_chunk_;
+        plain_.clear();
+    }
+
+    void track_text(std::span<const std::uint8_t> bytes) {
+        if (!text_ok_) {
+            return;
+        }
+        pending_utf8_.insert(pending_utf8_.end(), bytes.begin(), bytes.end());
+        const auto [valid, incomplete_only] = utf8_prefix(pending_utf8_);
+        if (!incomplete_only) {
+            text_ok_ = false;
+            text_.clear();
+            return;
+        }
+        if (text_.size() < kMaxIndexedText) {
+            const std::size_t room = std::min(valid, kMaxIndexedText - text_.size());
+            // Cut at a character boundary.
+            std::size_t cut = room;
+            while (cut > 0 && cut < valid && (pending_utf8_[cut] & 0xc0) == 0x80) {
+                --cut;
+            }
+            text_.append(reinterpret_cast<const char*>(pending_utf8_.data()), cut);
+        }
+        pending_utf8_.erase(pending_utf8_.begin(),
+                            pending_utf8_.begin() + static_cast<std::ptrdiff_t>(valid));
+    }
+
+    void finish_text() {
+        if (!pending_utf8_.empty()) {
+            text_truncated_bad_ = true;  // ends inside a character
+        }
+    }
+
+    // Writes the sealed chunks so far ahead of the record (writer thread).
+    void spill() {
+        auto sealed = std::make_shared<std::vector<std::vector<std::uint8_t>>>(std::move(sealed_));
+        sealed_.clear();
+        sealed_bytes_ = 0;
+        const auto first = first_unwritten_;
+        first_unwritten_ = next_chunk_;
+        spilled_ = true;
+        auto shared = shared_;
+        auto placeholder = placeholder_row();
+        store_.writer().submit_internal(
+            [sealed, first, shared, placeholder](store::Transaction& txn, store::AuditRecord&) {
+                store::RecordRepository records(txn.connection());
+                if (shared->record_id == 0) {
+                    shared->record_id = records.insert(placeholder);
+                }
+                for (std::size_t i = 0; i < sealed->size(); ++i) {
+                    records.put_chunk(shared->record_id, first + i, (*sealed)[i]);
+                }
+                return true;
+            },
+            nullptr);
+    }
+
+    store::RecordRow placeholder_row() const {
+        store::RecordRow r;
+        r.title = "(upload in progress)";
+        r.level = policy::kHighestLevel;
+        r.type = args_.type;
+        r.dated = args_.dated;
+        r.originator = audit_.account_id.value_or(0);
+        r.created_at = audit_.at;
+        return r;
+    }
+
+    void cleanup(const std::shared_ptr<Shared>& shared) {
+        store_.writer().submit_internal(
+            [shared](store::Transaction& txn, store::AuditRecord&) {
+                if (shared->record_id != 0) {
+                    store::RecordRepository(txn.connection()).remove_unfinished(shared->record_id);
+                }
+                return true;
+            },
+            nullptr);
+    }
+
+    // The end of the ingest, in the writer's transaction.
+    Result<json::object> commit(store::Connection& conn, store::AuditRecord& audit,
+                                const std::vector<std::vector<std::uint8_t>>& sealed,
+                                std::uint64_t first, std::uint64_t chunks,
+                                const crypto::Sha256Digest& digest, const std::string& text,
+                                bool is_text) {
+        const Micros now = now_micros();
+        auto refuse = [&audit, &conn, this](Error e, std::string reason) -> Result<json::object> {
+            if (shared_->record_id != 0) {
+                store::RecordRepository(conn).remove_unfinished(shared_->record_id);
+            }
+            audit.decision = decision_for(e.code);
+            audit.reason = std::move(reason);
+            return e;
+        };
+        const auto caller = store::AccountRepository(conn).find_by_uid(peer_.uid);
+        if (!caller || caller->suspended) {
+            return refuse(make_error(ErrorCode::denied, "your account is not active"),
+                          "account not active at the end of the upload");
+        }
+        store::MatrixRepository matrix(conn);
+        const auto clearance = clearance_from_db(conn, caller->id, now);
+        std::optional<std::int64_t> as_post;
+        if (args_.as_post) {
+            const auto p = matrix.find_post(*args_.as_post);
+            if (!p) {
+                return refuse(make_error(ErrorCode::not_found,
+                                         fmt::format("no post named {}", *args_.as_post)),
+                              "unknown post");
+            }
+            as_post = p->id;
+        }
+        std::string reason;
+        auto label = check_label(
+            args_, clearance,
+            [&matrix](const std::string& name) -> std::optional<std::int64_t> {
+                const auto c = matrix.find_compartment(name);
+                return c ? std::optional(c->id) : std::nullopt;
+            },
+            as_post, reason);
+        if (!label) {
+            return refuse(std::move(label).error(), reason);
+        }
+        store::RecordRepository records(conn);
+        store::RecordRow row;
+        row.title = args_.title;
+        row.level = args_.level;
+        row.type = args_.type;
+        row.dated = args_.dated;
+        row.originator = caller->id;
+        row.origin_post = as_post;
+        row.safety = args_.safety;
+        row.max_copies = args_.max_copies;
+        row.filename = args_.filename;
+        row.created_at = now;
+        row.compartments = label->compartments;
+        std::int64_t id = shared_->record_id;
+        if (id == 0) {
+            id = records.insert(row);
+        } else {
+            // The row written ahead held the chunks; it gets its real
+            // metadata now that the label has been checked.
+            records.update_metadata(id, row);
+        }
+        for (std::size_t i = 0; i < sealed.size(); ++i) {
+            records.put_chunk(id, first + i, sealed[i]);
+        }
+        records.put_key(id, deps_.vault->wrap_record_key(id, *key_));
+        std::optional<std::string> registry;
+        if (args_.level > policy::kUnclassified) {
+            const auto year = std::stoll(format_date(now).substr(0, 4));
+            registry = fmt::format("{}/{}/{:06}", deps_.mission_code, year,
+                                   records.next_registry_sequence(year));
+        }
+        records.finish(id, static_cast<std::int64_t>(size_), static_cast<std::int64_t>(chunks),
+                       digest, is_text, registry);
+        records.index_text(id, args_.title, text);
+        json::object out;
+        out["id"] = id;
+        out["registry_number"] = registry ? json::value(*registry) : json::value(nullptr);
+        out["level"] = policy::level_name(args_.level);
+        out["size"] = size_;
+        out["text"] = is_text;
+        if (args_.safety) {
+            // Must-share (rule 5): to the security focal point, whatever the
+            // compartments.
+            if (const auto sfp = matrix.post_with_authority("security-focal-point")) {
+                store::DisseminationRow d;
+                d.record_id = id;
+                d.recipient = sfp->id;
+                d.authority = "must-share";
+                d.at = now;
+                records.disseminate(d);
+                out["must_share"] = sfp->name;
+                reason += "; must-share to " + sfp->name;
+            } else {
+                out["must_share"] = nullptr;
+                out["warning"] =
+                    "no post holds the security-focal-point authority: a technical "
+                    "officer must create one; the record has not reached it";
+                reason += "; must-share: no security focal point post exists";
+            }
+        }
+        audit.object = fmt::format("record:{}", id);
+        audit.decision = store::Decision::allow;
+        audit.reason = fmt::format("active account; {}", reason);
+        return out;
+    }
+
+    store::Store& store_;
+    const Deps& deps_;
+    Peer peer_;
+    IngestArgs args_;
+    store::AuditRecord audit_;
+    Reply reply_;
+    std::uint64_t request_id_;
+    std::weak_ptr<IngestSink> self_;
+
+    std::shared_ptr<crypto::RecordKey> key_;
+    crypto::Sha256Stream sha_;
+    std::uint64_t size_ = 0;
+    std::vector<std::uint8_t> plain_;
+    std::vector<std::vector<std::uint8_t>> sealed_;
+    std::size_t sealed_bytes_ = 0;
+    std::uint64_t next_chunk_ = 0;
+    std::uint64_t first_unwritten_ = 0;
+    bool spilled_ = false;
+    bool finished_ = false;
+    std::shared_ptr<Shared> shared_;
+
+    bool text_ok_ = true;
+    bool text_truncated_bad_ = false;
+    std::string text_;
+    std::vector<std::uint8_t> pending_utf8_;
+};
+
+// The sink handed to the server: owns the IngestSink, which the writer's
+// callbacks keep alive until they have run.
+class SinkHandle final : public ContentSink {
+public:
+    explicit SinkHandle(std::shared_ptr<IngestSink> sink) : sink_(std::move(sink)) {}
+    Status write(std::span<const std::uint8_t> bytes) override { return sink_->write(bytes); }
+    void finish() override { sink_->finish(); }
+    void abandon() noexcept override { sink_->abandon(); }
+
+private:
+    std::shared_ptr<IngestSink> sink_;
+};
+
+}  // namespace
+
+Result<json::object> handle_ingest(Context&) {
+    return make_error(ErrorCode::bad_request, "ingest needs content to follow the request");
+}
+
+Result<std::unique_ptr<ContentSink>> Service::upload(const Peer& peer, protocol::Request request,
+                                                     Reply reply) {
+    const Micros now = now_micros();
+    auto& writer = store_.writer();
+    if (writer.failed()) {
+        return make_error(ErrorCode::unavailable,
+                          "the audit trail cannot be written, so strongroomd is not answering; "
+                          "a technical officer must check the daemon's log");
+    }
+    auto audit = begin_record(peer, request.op, now);
+    const Operation* op = find_operation(request.op);
+    if (op == nullptr || op->mode != Mode::upload) {
+        audit.decision = store::Decision::deny;
+        audit.reason = "content sent with an operation that takes none";
+        writer.submit_audit(std::move(audit));
+        return make_error(ErrorCode::bad_request,
+                          fmt::format("\"{}\" does not take content", printable(request.op, 48)));
+    }
+    const auto identities = identities_.current();
+    const auto* caller = identities->find(peer.uid);
+    const auto subject = subject_of(peer.uid, caller);
+    if (caller != nullptr) {
+        audit.account_id = caller->id;
+        audit.account = caller->name;
+    }
+    auto refuse = [&](Error e, std::string reason) -> Result<std::unique_ptr<ContentSink>> {
+        audit.decision = decision_for(e.code);
+        audit.reason = std::move(reason);
+        writer.submit_audit(std::move(audit));
+        return e;
+    };
+    const auto decision = policy::authorize(op->who, subject, true);
+    if (!decision.allowed) {
+        return refuse(make_error(decision.code, refusal_message(decision, subject)),
+                      decision.reason);
+    }
+    auto args = read_ingest_args(request.args, now);
+    if (!args) {
+        return refuse(args.error(),
+                      fmt::format("{}; refused: {}", decision.reason, args.error().message));
+    }
+    // An early check of the label, from the cache: a refused ingest stores
+    // nothing. The end of the upload checks again from the database.
+    const auto& dir = identities->dir;
+    const auto clearance = clearance_of(dir, caller->id, now);
+    std::optional<std::int64_t> as_post;
+    if (args->as_post) {
+        for (const auto& [id, p] : dir.posts) {
+            if (p.name == *args->as_post) {
+                as_post = id;
+            }
+        }
+        if (!as_post) {
+            return refuse(
+                make_error(ErrorCode::not_found,
+                           fmt::format("no post named {}", printable(*args->as_post, 64))),
+                "unknown post");
+        }
+    }
+    std::string reason;
+    auto label = check_label(
+        *args, clearance,
+        [&dir](const std::string& name) -> std::optional<std::int64_t> {
+            const auto it = dir.compartment_ids.find(name);
+            return it == dir.compartment_ids.end() ? std::nullopt : std::optional(it->second);
+        },
+        as_post, reason);
+    if (!label) {
+        return refuse(label.error(), fmt::format("{}; refused: {}", decision.reason, reason));
+    }
+    auto sink = std::make_shared<IngestSink>(store_, deps_, peer, std::move(*args),
+                                             std::move(audit), std::move(reply), request.id);
+    sink->keep_alive(sink);
+    return std::unique_ptr<ContentSink>(std::make_unique<SinkHandle>(std::move(sink)));
+}
+
+void Service::remove_unfinished_uploads() {
+    store_.writer().submit_internal(
+        [](store::Transaction& txn, store::AuditRecord&) {
+            store::RecordRepository(txn.connection()).remove_unfinished();
+            return true;
+        },
+        nullptr);
+    store_.writer().flush();
+}
+
+}  // namespace strongroom::service

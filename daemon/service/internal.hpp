@@ -1,0 +1,73 @@
+// Shared by the service's own files: the request pipeline's pieces, so that
+// uploads (ingest.cpp) run the same authenticate → decide → act → audit
+// steps as every other request. Internal to the service.
+#pragma once
+
+#include <exception>
+#include <memory>
+#include <optional>
+
+#include <boost/json/object.hpp>
+
+#include "daemon/common/error.hpp"
+#include "daemon/common/peer.hpp"
+#include "daemon/common/stream.hpp"
+#include "daemon/common/time.hpp"
+#include "daemon/policy/access.hpp"
+#include "daemon/protocol/message.hpp"
+#include "daemon/service/identity.hpp"
+#include "daemon/service/operations.hpp"
+#include "daemon/store/store.hpp"
+
+namespace strongroom::service {
+
+// What a handler hands back beside its answer.
+struct Outputs {
+    std::unique_ptr<ContentSource> content;
+    bool changed_directory = false;
+};
+
+store::AuditRecord begin_record(const Peer& peer, std::string_view request, Micros now);
+policy::Subject subject_of(std::uint32_t uid, const store::AccountRow* row);
+std::string refusal_message(const policy::Decision& d, const policy::Subject& s);
+store::Decision decision_for(ErrorCode code);
+
+Result<boost::json::object> run_operation(const Operation& op, const Peer& peer,
+                                          const store::AccountRow* caller, bool accounts_exist,
+                                          const boost::json::object& args, ConnectionSource& db,
+                                          store::AuditRecord& audit, const DaemonFacts& facts,
+                                          const Deps& deps, const Directory* directory,
+                                          Outputs& outputs);
+
+protocol::Response to_response(std::uint64_t id, Result<boost::json::object>&& result);
+Error internal_error(const std::exception& e);
+
+// A reader connection leased on first use, inside one read transaction.
+class LazyReader final : public ConnectionSource {
+public:
+    explicit LazyReader(store::ReaderPool& pool) : pool_(pool) {}
+    store::Connection& get() override {
+        if (!lease_) {
+            lease_.emplace(pool_.lease());
+            snapshot_.emplace(lease_->connection());
+        }
+        return lease_->connection();
+    }
+
+private:
+    store::ReaderPool& pool_;
+    std::optional<store::ReaderLease> lease_;
+    std::optional<store::ReadSnapshot> snapshot_;  // ends before the lease
+};
+
+// The writer's open transaction.
+class WriterConnection final : public ConnectionSource {
+public:
+    explicit WriterConnection(store::Connection& conn) : conn_(conn) {}
+    store::Connection& get() override { return conn_; }
+
+private:
+    store::Connection& conn_;
+};
+
+}  // namespace strongroom::service
