@@ -212,6 +212,18 @@ void add_matrix_commands(CLI::App& app, sr::cli::Global& g) {
                 });
         };
     });
+    auto* post_level = post->add_subcommand(
+        "level", "set a post's level for uncompartmented material (highest: second officer)");
+    post_level->add_option("POST", p.name, "post")->required();
+    post_level->add_option("--level", p.level, "the new level")->required()->option_text("LEVEL");
+    post_level->callback([&g, done_or_pending] {
+        g.action = [&g, done_or_pending] {
+            json::object args{{"post", p.name}, {"level", p.level}};
+            return sr::cli::call_and_print(
+                g, "post.level", std::move(args),
+                done_or_pending("post " + p.name + " set to " + p.level));
+        };
+    });
     auto* post_list = post->add_subcommand("list", "posts with their holders");
     post_list->callback([&g] {
         g.action = [&g] {

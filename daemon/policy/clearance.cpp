@@ -29,6 +29,17 @@ std::optional<Level> granted(const PostClearance& post, Id compartment) {
     return it->second;
 }
 
+std::string compartment_text(const Label& label, Id c) {
+    if (label.compartment_names.size() == label.compartments.size()) {
+        for (std::size_t i = 0; i < label.compartments.size(); ++i) {
+            if (label.compartments[i] == c) {
+                return label.compartment_names[i];
+            }
+        }
+    }
+    return fmt::format("#{}", c);
+}
+
 // Why a post is not eligible (empty when it is).
 std::string ineligibility(const PostClearance& post, const Label& label) {
     if (label.compartments.empty()) {
@@ -41,11 +52,12 @@ std::string ineligibility(const PostClearance& post, const Label& label) {
     for (const Id c : label.compartments) {
         const auto g = granted(post, c);
         if (!g) {
-            return fmt::format("post {} has no grant for compartment #{}", post.name, c);
+            return fmt::format("post {} has no grant for compartment {}", post.name,
+                               compartment_text(label, c));
         }
         if (*g < label.level) {
-            return fmt::format("post {} holds compartment #{} at {}, below {}", post.name, c,
-                               level_name(*g), level_name(label.level));
+            return fmt::format("post {} holds compartment {} at {}, below {}", post.name,
+                               compartment_text(label, c), level_name(*g), level_name(label.level));
         }
     }
     return {};

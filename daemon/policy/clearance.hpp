@@ -82,6 +82,8 @@ struct Label {
     std::vector<Id> compartments;  // sorted, unique
     Id originator = 0;             // account id
     bool safety = false;
+    // Optional, for messages: the names of `compartments`, in the same order.
+    std::vector<std::string> compartment_names;
 };
 
 // Where a record was disseminated, as far as it concerns the reader: the

@@ -23,6 +23,7 @@ Result<boost::json::object> handle_post_add(Context& ctx);
 Result<boost::json::object> handle_post_assign(Context& ctx);
 Result<boost::json::object> handle_post_unassign(Context& ctx);
 Result<boost::json::object> handle_post_list(Context& ctx);
+Result<boost::json::object> handle_post_level(Context& ctx);
 Result<boost::json::object> handle_grant(Context& ctx);
 Result<boost::json::object> handle_revoke(Context& ctx);
 Result<boost::json::object> handle_matrix(Context& ctx);

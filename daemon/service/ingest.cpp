@@ -114,6 +114,7 @@ Result<policy::Label> check_label(const IngestArgs& in, const policy::Clearance&
     label.level = in.level;
     label.originator = clearance.account;
     label.safety = in.safety;
+    std::vector<std::pair<std::int64_t, std::string>> named;
     for (const auto& name : in.compartments) {
         const auto id = find(name);
         if (!id) {
@@ -121,9 +122,13 @@ Result<policy::Label> check_label(const IngestArgs& in, const policy::Clearance&
             return make_error(ErrorCode::not_found,
                               fmt::format("no compartment named {}", printable(name, 64)));
         }
-        label.compartments.push_back(*id);
+        named.emplace_back(*id, name);
     }
-    std::sort(label.compartments.begin(), label.compartments.end());
+    std::sort(named.begin(), named.end());
+    for (auto& [id, name] : named) {
+        label.compartments.push_back(id);
+        label.compartment_names.push_back(std::move(name));
+    }
     const auto d = policy::may_label(clearance, label, as_post);
     reason = d.reason;
     if (!d.allowed) {
@@ -459,6 +464,12 @@ private:
                 d.at = now;
                 records.disseminate(d);
                 out["must_share"] = sfp->name;
+                if (sfp->level < args_.level) {
+                    out["warning"] = fmt::format(
+                        "post {} has received the record but holds only {}: it cannot read it "
+                        "until a technical officer raises the post's level",
+                        sfp->name, policy::level_name(sfp->level));
+                }
                 reason += "; must-share to " + sfp->name;
             } else {
                 out["must_share"] = nullptr;

@@ -175,7 +175,59 @@ Result<json::object> apply_grant(Context& ctx, const GrantArgs& g, std::int64_t 
     return out;
 }
 
+struct LevelArgs {
+    std::string post;
+    policy::Level level = 0;
+};
+
+Result<LevelArgs> read_level_args(const json::object& a) {
+    protocol::ArgReader args(a);
+    LevelArgs l;
+    l.post = checked_name(args, "post", "post");
+    l.level = checked_level(args, "level");
+    if (auto err = args.finish()) {
+        return *err;
+    }
+    return l;
+}
+
+Result<json::object> apply_post_level(Context& ctx, const LevelArgs& l, std::int64_t requested_by,
+                                      std::optional<std::int64_t> approved_by) {
+    store::MatrixRepository matrix(ctx.conn());
+    const auto post = matrix.find_post(l.post);
+    if (!post) {
+        return no_post(l.post);
+    }
+    matrix.set_post_level(post->id, l.level);
+    matrix.record_change(ctx.now, "post.level",
+                         fmt::format("post {}: {} -> {}", l.post, policy::level_name(post->level),
+                                     policy::level_name(l.level)),
+                         requested_by, approved_by);
+    ctx.changed_directory = true;
+    json::object out;
+    out["status"] = "done";
+    out["post"] = {{"name", l.post}, {"level", policy::level_name(l.level)}};
+    return out;
+}
+
 }  // namespace
+
+Result<json::object> handle_post_level(Context& ctx) {
+    auto l = read_level_args(ctx.args);
+    if (!l) {
+        return std::move(l).error();
+    }
+    ctx.audit.object = "post:" + l->post;
+    if (l->level == policy::kHighestLevel) {
+        if (!store::MatrixRepository(ctx.conn()).find_post(l->post)) {
+            return no_post(l->post);
+        }
+        return file_pending(
+            ctx, "post.level",
+            fmt::format("set post {} to {}", l->post, policy::level_name(l->level)));
+    }
+    return apply_post_level(ctx, *l, ctx.subject.account->id, std::nullopt);
+}
 
 Result<json::object> handle_compartment_add(Context& ctx) {
     protocol::ArgReader args(ctx.args);
@@ -510,6 +562,12 @@ Result<json::object> handle_pending_approve(Context& ctx) {
             return std::move(ga).error();
         }
         applied = apply_grant(ctx, *ga, p->requested_by, me);
+    } else if (p->op == "post.level") {
+        auto la = read_level_args(stored.as_object());
+        if (!la) {
+            return std::move(la).error();
+        }
+        applied = apply_post_level(ctx, *la, p->requested_by, me);
     } else {
         return make_error(ErrorCode::internal,
                           fmt::format("pending change {} has an unknown operation {}", id, p->op));

@@ -55,6 +55,8 @@ constexpr std::array kOperations{
               "add a post (highest level: second officer)"},
     Operation{"post.assign", Requirement::one_of(kOfficer), Mode::write, handle_post_assign,
               "assign an account to a post, optionally until a date"},
+    Operation{"post.level", Requirement::one_of(kOfficer), Mode::write, handle_post_level,
+              "set a post's level for uncompartmented material (highest: second officer)"},
     Operation{"post.list", Requirement::one_of(kOversight), Mode::read, handle_post_list,
               "posts with their holders"},
     Operation{"post.unassign", Requirement::one_of(kOfficer), Mode::write, handle_post_unassign,

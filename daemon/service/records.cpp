@@ -533,7 +533,16 @@ Result<json::object> handle_disseminate(Context& ctx) {
         ctx.audit.reason = c.decision.reason;
         return no_record(id);
     }
-    const auto label = label_of(*c.record);
+    auto label = label_of(*c.record);
+    {
+        std::map<std::int64_t, std::string> names;
+        for (const auto& comp : store::MatrixRepository(conn).compartments()) {
+            names.emplace(comp.id, comp.name);
+        }
+        for (const auto cid : label.compartments) {
+            label.compartment_names.push_back(names[cid]);
+        }
+    }
     store::RecordRepository records(conn);
     std::vector<std::int64_t> delegated;
     std::string reference;

@@ -129,6 +129,12 @@ std::int64_t MatrixRepository::insert_post(std::string_view name, int level,
     return conn_.last_insert_rowid();
 }
 
+void MatrixRepository::set_post_level(std::int64_t id, int level) {
+    auto s = conn_.cached("UPDATE posts SET level = ?2 WHERE id = ?1");
+    s->bind(1, id).bind(2, std::int64_t{level});
+    s->run();
+}
+
 std::vector<AssignmentRow> MatrixRepository::open_assignments(Micros now) {
     auto s = conn_.cached("SELECT " ASSIGNMENT_COLUMNS
                           " FROM assignments WHERE ends IS NULL OR ends > ?1 ORDER BY id");

@@ -74,6 +74,8 @@ public:
     std::int64_t insert_post(std::string_view name, int level, std::string_view authority,
                              Micros at, std::int64_t by, std::optional<std::int64_t> approved_by);
 
+    void set_post_level(std::int64_t id, int level);
+
     // Assignments that have not ended at `now` (including future ones).
     std::vector<AssignmentRow> open_assignments(Micros now);
     // The account's assignments in force at `now`.

@@ -565,6 +565,18 @@ TEST(Tools, HelpOnEveryCommandAndUsageErrorsExitTwo) {
                                                            {"account", "show"},
                                                            {"account", "suspend"},
                                                            {"account", "reactivate"},
+                                                           {"compartment", "add"},
+                                                           {"compartment", "list"},
+                                                           {"post", "add"},
+                                                           {"post", "assign"},
+                                                           {"post", "unassign"},
+                                                           {"post", "level"},
+                                                           {"post", "list"},
+                                                           {"grant"},
+                                                           {"revoke"},
+                                                           {"matrix"},
+                                                           {"pending", "list"},
+                                                           {"pending", "approve"},
                                                            {"status"}};
     for (auto cmd : admin_cmds) {
         cmd.insert(cmd.begin(), admin_path());
@@ -573,7 +585,15 @@ TEST(Tools, HelpOnEveryCommandAndUsageErrorsExitTwo) {
         EXPECT_EQ(r.status, 0) << cmd[1];
         EXPECT_NE(r.out.find("Usage"), std::string::npos) << r.out;
     }
-    for (auto cmd : std::vector<std::vector<std::string>>{{}, {"whoami"}}) {
+    for (auto cmd : std::vector<std::vector<std::string>>{{},
+                                                          {"whoami"},
+                                                          {"ingest"},
+                                                          {"list"},
+                                                          {"show"},
+                                                          {"search"},
+                                                          {"get"},
+                                                          {"disseminate"},
+                                                          {"delegate", "disseminate"}}) {
         cmd.insert(cmd.begin(), tool_path());
         cmd.push_back("--help");
         EXPECT_EQ(run(cmd).status, 0);
