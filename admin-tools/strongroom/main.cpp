@@ -268,15 +268,19 @@ void add_record_commands(CLI::App& app, sr::cli::Global& g) {
 void add_dissemination_commands(CLI::App& app, sr::cli::Global& g) {
     static std::uint64_t id = 0;
     static std::vector<std::string> to;
-    auto* dis = app.add_subcommand("disseminate", "send a record to eligible posts");
+    static std::vector<std::string> to_people;
+    auto* dis = app.add_subcommand("disseminate", "send a record to eligible posts or people");
     dis->add_option("ID", id, "record id")->required();
-    dis->add_option("--to", to, "post (repeatable)")
-        ->required()
-        ->option_text("POST")
+    dis->add_option("--to", to, "post (repeatable)")->option_text("POST")->allow_extra_args(false);
+    dis->add_option("--to-person", to_people, "account, in person (repeatable)")
+        ->option_text("ACCOUNT")
         ->allow_extra_args(false);
     dis->callback([&g] {
         g.action = [&g] {
             json::object args{{"id", id}, {"to", to_array(to)}};
+            if (!to_people.empty()) {
+                args["to_accounts"] = to_array(to_people);
+            }
             return sr::cli::call_and_print(
                 g, "disseminate", std::move(args), [](const json::object& r) {
                     std::cout << fmt::format("record {} disseminated ({})\n",

@@ -518,8 +518,10 @@ Result<json::object> handle_disseminate(Context& ctx) {
     protocol::ArgReader args(ctx.args);
     const auto id = record_id_arg(args);
     const auto to = args.string_list("to", 64, 64);
-    if (to.empty()) {
-        args.fail(make_error(ErrorCode::bad_request, "name at least one post (--to POST)"));
+    const auto to_people = args.string_list("to_accounts", 64, 64);
+    if (to.empty() && to_people.empty()) {
+        args.fail(make_error(ErrorCode::bad_request,
+                             "name at least one post (--to POST) or person (--to-person ACCOUNT)"));
     }
     if (auto err = args.finish()) {
         return *err;
@@ -581,7 +583,39 @@ Result<json::object> handle_disseminate(Context& ctx) {
         }
         targets.emplace_back(std::move(*post), false);
     }
+    // A person receives it only if one of their posts is eligible now.
+    std::vector<store::AccountRow> people;
+    store::AccountRepository accounts(conn);
+    for (const auto& name : to_people) {
+        auto acc = accounts.find_by_name(name);
+        if (!acc || acc->suspended) {
+            return make_error(ErrorCode::not_found,
+                              fmt::format("no active account named {}", printable(name, 64)));
+        }
+        const auto their = clearance_from_db(conn, acc->id, ctx.now);
+        bool ok = false;
+        for (const auto& p : their.posts) {
+            ok = ok || policy::eligible(p, label);
+        }
+        if (!ok) {
+            const auto why = fmt::format("{} holds no post eligible for this record", name);
+            ctx.audit.reason = fmt::format("{}; {}", may.reason, why);
+            return make_error(ErrorCode::denied, why);
+        }
+        people.push_back(std::move(*acc));
+    }
     json::array done;
+    for (const auto& acc : people) {
+        store::DisseminationRow row;
+        row.record_id = id;
+        row.recipient = -acc.id;
+        row.authority = authority;
+        row.reference = authority == "delegation" ? reference : "";
+        row.by_account = me;
+        row.at = ctx.now;
+        const bool added = records.disseminate(row);
+        done.push_back(json::object{{"account", acc.name}, {"new", added}});
+    }
     for (auto& [post, added] : targets) {
         store::DisseminationRow row;
         row.record_id = id;
@@ -593,7 +627,9 @@ Result<json::object> handle_disseminate(Context& ctx) {
         added = records.disseminate(row);
         done.push_back(json::object{{"post", post.name}, {"new", added}});
     }
-    ctx.audit.reason = fmt::format("{}; to {}", may.reason, fmt::join(to, ", "));
+    ctx.audit.reason =
+        fmt::format("{}; to {}{}{}", may.reason, fmt::join(to, ", "),
+                    to.empty() || to_people.empty() ? "" : ", ", fmt::join(to_people, ", "));
     return json::object{{"id", id}, {"disseminated", std::move(done)}, {"authority", authority}};
 }
 

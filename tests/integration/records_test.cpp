@@ -547,3 +547,59 @@ TEST(Records, EveryDecisionIsAuditedWithItsReason) {
 
 }  // namespace
 }  // namespace strongroom::test
+
+namespace strongroom::test {
+namespace {
+
+TEST(Records, DisseminationInPersonNeedsAnEligiblePost) {
+    Mission m;
+    const auto id =
+        m.ingest(kChief, "bridge inspection",
+                 {"--title", "Bridge", "--level", "confidential", "--compartment", "JMAC"});
+    const auto sid = std::to_string(id);
+    auto r = m.tool({"disseminate", sid, "--to-person", "police"}, kChief);
+    EXPECT_EQ(r.status, 3) << r.err;
+    EXPECT_NE(r.err.find("police holds no post eligible"), std::string::npos) << r.err;
+    EXPECT_EQ(m.tool({"show", sid}, kDesk2).status, 4);
+    r = m.tool({"--json", "disseminate", sid, "--to-person", "desk2"}, kChief);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(m.tool({"show", sid}, kDesk2).status, 0);
+    // In person: another holder of the same post does not receive it.
+    ASSERT_EQ(m.admin({"account", "add", "desk2b", "--uid", "61010"}, kOff1).status, 0);
+    ASSERT_EQ(m.admin({"post", "assign", "jmac-desk2", "desk2b"}, kOff1).status, 0);
+    EXPECT_EQ(m.tool({"show", sid}, 61010).status, 4);
+}
+
+TEST(Records, ListingPagesNewestFirstAndFilters) {
+    Mission m;
+    std::vector<std::int64_t> ids;
+    for (int i = 0; i < 5; ++i) {
+        ids.push_back(m.ingest(kAnalyst, "note " + std::to_string(i),
+                               {"--title", "Note " + std::to_string(i), "--level",
+                                i % 2 == 0 ? "unclassified" : "confidential", "--compartment",
+                                "JMAC", "--type", i < 3 ? "report" : "plan"}));
+    }
+    auto r = m.tool({"--json", "list", "--limit", "2"}, kAnalyst);
+    ASSERT_EQ(r.status, 0) << r.err;
+    auto doc = r.json();
+    ASSERT_EQ(doc.at("records").as_array().size(), 2U);
+    EXPECT_EQ(doc.at("records").at(0).at("id"), ids[4]);
+    EXPECT_EQ(doc.at("records").at(1).at("id"), ids[3]);
+    ASSERT_EQ(doc.at("next"), ids[3]);
+    r = m.tool({"--json", "list", "--limit", "2", "--after", std::to_string(ids[3])}, kAnalyst);
+    doc = r.json();
+    ASSERT_EQ(doc.at("records").as_array().size(), 2U);
+    EXPECT_EQ(doc.at("records").at(0).at("id"), ids[2]);
+    r = m.tool({"--json", "list", "--level", "confidential", "--type", "report"}, kAnalyst);
+    doc = r.json();
+    ASSERT_EQ(doc.at("records").as_array().size(), 1U);
+    EXPECT_EQ(doc.at("records").at(0).at("id"), ids[1]);
+    EXPECT_TRUE(doc.at("next").is_null());
+    r = m.tool({"--json", "list", "--compartment", "NOPE"}, kAnalyst);
+    EXPECT_EQ(r.status, 4);
+    // The police desk sees only the unclassified ones.
+    EXPECT_EQ(m.visible(kPolice), (std::vector<std::int64_t>{ids[4], ids[2], ids[0]}));
+}
+
+}  // namespace
+}  // namespace strongroom::test
