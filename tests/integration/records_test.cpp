@@ -15,6 +15,7 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include "admin-tools/client/client.hpp"
 #include "daemon/crypto/key_vault.hpp"
 #include "daemon/store/audit_log.hpp"
 #include "daemon/store/store.hpp"
@@ -599,6 +600,47 @@ TEST(Records, ListingPagesNewestFirstAndFilters) {
     EXPECT_EQ(r.status, 4);
     // The police desk sees only the unclassified ones.
     EXPECT_EQ(m.visible(kPolice), (std::vector<std::int64_t>{ids[4], ids[2], ids[0]}));
+}
+
+}  // namespace
+}  // namespace strongroom::test
+
+namespace strongroom::test {
+namespace {
+
+TEST(Records, AnUploadCutShortLeavesNothingBehind) {
+    Mission m;
+    ASSERT_EQ(m.admin({"account", "add", "rootuser", "--uid", "0"}, kOff1).status, 0);
+    {
+        auto conn = client::Connection::open((m.state() / "strongroom.sock").string());
+        ASSERT_TRUE(conn.ok());
+        std::size_t sent = 0;
+        auto r = conn->call_upload(
+            "ingest", json::object{{"title", "cut"}, {"level", "unclassified"}},
+            [&sent](std::span<std::uint8_t> buf) -> Result<std::size_t> {
+                if (sent >= 5 * 1024 * 1024) {  // beyond the 2 MiB written ahead
+                    return make_error(ErrorCode::bad_request, "the source went away");
+                }
+                std::fill(buf.begin(), buf.end(), std::uint8_t{'z'});
+                sent += buf.size();
+                return buf.size();
+            });
+        EXPECT_FALSE(r.ok());
+    }
+    // The daemon keeps serving, and no record appeared.
+    const auto id = m.ingest(kAnalyst, "after", {"--title", "after", "--level", "unclassified"});
+    EXPECT_EQ(m.visible(kAnalyst), std::vector<std::int64_t>{id});
+    const auto rows = m.audit_rows();  // stops the daemon and opens its database
+    const auto key = read_file(m.state() / "dev.key");
+    crypto::SecureBuffer master(crypto::KeyVault::kMasterKeyBytes);
+    std::memcpy(master.data(), key.data(), master.size());
+    const crypto::KeyVault vault(std::move(master));
+    store::StoreOptions o;
+    o.state_dir = m.state();
+    o.readers = 1;
+    store::Store s(o, vault, false);
+    EXPECT_EQ(s.writer_connection().query_int("SELECT count(*) FROM records"), 1);
+    EXPECT_EQ(s.writer_connection().query_int("SELECT count(*) FROM content_chunks"), 1);
 }
 
 }  // namespace
