@@ -210,6 +210,31 @@ Result<json::object> apply_post_level(Context& ctx, const LevelArgs& l, std::int
     return out;
 }
 
+// Changes that wait for a second officer: their arguments are read again
+// and applied, unchanged, when approved.
+template <typename Args, Result<Args> (*Read)(const json::object&),
+          Result<json::object> (*Apply)(Context&, const Args&, std::int64_t,
+                                        std::optional<std::int64_t>)>
+Result<json::object> reapply(Context& ctx, const json::object& stored, std::int64_t requested_by,
+                             std::int64_t approver) {
+    auto args = Read(stored);
+    if (!args) {
+        return std::move(args).error();
+    }
+    return Apply(ctx, *args, requested_by, approver);
+}
+
+struct TwoPersonOp {
+    std::string_view op;
+    Result<json::object> (*reapply)(Context&, const json::object&, std::int64_t, std::int64_t);
+};
+
+constexpr TwoPersonOp kTwoPerson[] = {
+    {"post.add", reapply<PostArgs, read_post_args, apply_post_add>},
+    {"grant", reapply<GrantArgs, read_grant_args, apply_grant>},
+    {"post.level", reapply<LevelArgs, read_level_args, apply_post_level>},
+};
+
 }  // namespace
 
 Result<json::object> handle_post_level(Context& ctx) {
@@ -549,29 +574,13 @@ Result<json::object> handle_pending_approve(Context& ctx) {
     if (!stored.is_object()) {
         return make_error(ErrorCode::internal, fmt::format("pending change {} is unreadable", id));
     }
-    Result<json::object> applied = make_error(ErrorCode::internal, "unknown pending operation");
-    if (p->op == "post.add") {
-        auto pa = read_post_args(stored.as_object());
-        if (!pa) {
-            return std::move(pa).error();
-        }
-        applied = apply_post_add(ctx, *pa, p->requested_by, me);
-    } else if (p->op == "grant") {
-        auto ga = read_grant_args(stored.as_object());
-        if (!ga) {
-            return std::move(ga).error();
-        }
-        applied = apply_grant(ctx, *ga, p->requested_by, me);
-    } else if (p->op == "post.level") {
-        auto la = read_level_args(stored.as_object());
-        if (!la) {
-            return std::move(la).error();
-        }
-        applied = apply_post_level(ctx, *la, p->requested_by, me);
-    } else {
+    const auto* kind = std::find_if(std::begin(kTwoPerson), std::end(kTwoPerson),
+                                    [&](const TwoPersonOp& t) { return t.op == p->op; });
+    if (kind == std::end(kTwoPerson)) {
         return make_error(ErrorCode::internal,
                           fmt::format("pending change {} has an unknown operation {}", id, p->op));
     }
+    auto applied = kind->reapply(ctx, stored.as_object(), p->requested_by, me);
     if (!applied) {
         return applied;
     }
