@@ -156,8 +156,10 @@ struct ReadCheck {
     policy::Decision decision;
 };
 
-// Loads a record and decides whether the reader may read it.
-ReadCheck check_read(store::Connection& conn, std::int64_t id, const policy::Clearance& reader) {
+// Loads a record and decides whether the reader may read it. A listing
+// needs the disseminations only to decide (not for unclassified records).
+ReadCheck check_read(store::Connection& conn, std::int64_t id, const policy::Clearance& reader,
+                     bool list_only = false) {
     ReadCheck c;
     store::RecordRepository records(conn);
     c.record = records.find(id);
@@ -166,7 +168,9 @@ ReadCheck check_read(store::Connection& conn, std::int64_t id, const policy::Cle
         c.decision = policy::Decision::refuse(ErrorCode::not_found, "no such record held");
         return c;
     }
-    c.disseminations = records.disseminations(id);
+    if (!(list_only && c.record->level <= policy::kUnclassified)) {
+        c.disseminations = records.disseminations(id);
+    }
     c.decision =
         policy::may_read(reader, label_of(*c.record), receipt_of(c.disseminations, reader));
     return c;
@@ -256,7 +260,7 @@ Page walk(Context& ctx, const std::vector<Source>& sources, std::int64_t before,
             }
             cursor = id;
             ++examined;
-            auto c = check_read(ctx.conn(), id, reader);
+            auto c = check_read(ctx.conn(), id, reader, true);
             if (c.decision.allowed && matches(*c.record, filter)) {
                 page.records.push_back(record_summary(*c.record, *ctx.directory));
                 if (page.records.size() == limit) {
