@@ -16,4 +16,14 @@ std::string printable(std::string_view text, std::size_t max_bytes = 80);
 // 1-64 characters of [A-Za-z0-9._-], starting with a letter or digit.
 bool is_valid_name(std::string_view text) noexcept;
 
+// For text that arrives in pieces: the length of the longest prefix made of
+// complete, valid UTF-8 characters (no NUL: NUL is not text), and whether
+// what follows it is only the start of a character that may yet complete
+// (true) rather than invalid bytes (false).
+struct Utf8Prefix {
+    std::size_t valid = 0;
+    bool incomplete_only = true;
+};
+Utf8Prefix utf8_prefix(std::string_view data) noexcept;
+
 }  // namespace strongroom

@@ -137,59 +137,6 @@ Result<policy::Label> check_label(const IngestArgs& in, const policy::Clearance&
     return label;
 }
 
-// Length of the longest prefix of data made of complete, valid UTF-8
-// sequences, and whether the rest is only an incomplete sequence (as
-// opposed to invalid bytes). NUL counts as invalid: it is not text.
-std::pair<std::size_t, bool> utf8_prefix(std::span<const std::uint8_t> data) {
-    std::size_t i = 0;
-    while (i < data.size()) {
-        const std::uint8_t b = data[i];
-        std::size_t n = 0;
-        std::uint32_t cp = 0;
-        if (b == 0) {
-            return {i, false};
-        }
-        if (b < 0x80) {
-            ++i;
-            continue;
-        }
-        if (b >= 0xc2 && b <= 0xdf) {
-            n = 1;
-            cp = b & 0x1fU;
-        } else if (b >= 0xe0 && b <= 0xef) {
-            n = 2;
-            cp = b & 0x0fU;
-        } else if (b >= 0xf0 && b <= 0xf4) {
-            n = 3;
-            cp = b & 0x07U;
-        } else {
-            return {i, false};
-        }
-        if (i + n >= data.size()) {
-            // The sequence runs past the end: valid so far, or not at all.
-            for (std::size_t k = i + 1; k < data.size(); ++k) {
-                if ((data[k] & 0xc0) != 0x80) {
-                    return {i, false};
-                }
-            }
-            return {i, true};
-        }
-        for (std::size_t k = 1; k <= n; ++k) {
-            const std::uint8_t c = data[i + k];
-            if ((c & 0xc0) != 0x80) {
-                return {i, false};
-            }
-            cp = (cp << 6) | (c & 0x3fU);
-        }
-        if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-            (cp >= 0xd800 && cp <= 0xdfff)) {
-            return {i, false};
-        }
-        i += n + 1;
-    }
-    return {i, true};
-}
-
 struct Shared {
     std::int64_t record_id = 0;  // writer thread only
 };
@@ -299,7 +246,8 @@ private:
             return;
         }
         pending_utf8_.insert(pending_utf8_.end(), bytes.begin(), bytes.end());
-        const auto [valid, incomplete_only] = utf8_prefix(pending_utf8_);
+        const auto [valid, incomplete_only] = utf8_prefix(
+            {reinterpret_cast<const char*>(pending_utf8_.data()), pending_utf8_.size()});
         if (!incomplete_only) {
             text_ok_ = false;
             text_.clear();

@@ -75,3 +75,44 @@ TEST(IsValidName, RefusesEverythingElse) {
 
 }  // namespace
 }  // namespace strongroom
+
+namespace strongroom {
+namespace {
+
+TEST(Utf8Prefix, CompleteTextIsAllValid) {
+    const auto r = utf8_prefix("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 ok");
+    EXPECT_EQ(r.valid, 17U);
+    EXPECT_TRUE(r.incomplete_only);
+}
+
+TEST(Utf8Prefix, ACharacterCutAtTheEndMayStillComplete) {
+    const std::string euro = "\xe2\x82\xac";
+    for (std::size_t cut = 1; cut < euro.size(); ++cut) {
+        const auto r = utf8_prefix("ab" + euro.substr(0, cut));
+        EXPECT_EQ(r.valid, 2U);
+        EXPECT_TRUE(r.incomplete_only) << cut;
+    }
+}
+
+TEST(Utf8Prefix, InvalidBytesStopThePrefix) {
+    const std::string cases[] = {
+        std::string("ab\0cd", 5),  // NUL is not text
+        "ab\xff",                  // never valid
+        "ab\xc0\xaf",              // overlong
+        "ab\xe0\x80\xaf",          // overlong
+        "ab\xed\xa0\x80",          // surrogate
+        "ab\xf4\x90\x80\x80",      // beyond U+10FFFF
+        "ab\xc3(",                 // continuation missing
+        "ab\xe2\x82",              // (incomplete: checked below)
+    };
+    for (std::size_t i = 0; i + 1 < std::size(cases); ++i) {
+        const auto r = utf8_prefix(cases[i]);
+        EXPECT_EQ(r.valid, 2U) << i;
+        EXPECT_FALSE(r.incomplete_only) << i;
+    }
+    EXPECT_TRUE(utf8_prefix(cases[std::size(cases) - 1]).incomplete_only);
+    EXPECT_FALSE(utf8_prefix("ab\xe2(").incomplete_only);  // cut, but already wrong
+}
+
+}  // namespace
+}  // namespace strongroom
