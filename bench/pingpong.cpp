@@ -82,11 +82,15 @@ ReadStatus read_frame(int fd, std::string& buf, std::size_t& length) {
     return have == want ? ReadStatus::ok : ReadStatus::bad_frame;
 }
 
-void put_id(char* digits, std::uint64_t id) {
-    for (std::size_t i = kIdDigits; i-- > 0;) {
-        digits[i] = static_cast<char>('0' + id % 10);
-        id /= 10;
+void put_digits(char* digits, std::uint64_t value, std::size_t width) {
+    for (std::size_t i = width; i-- > 0;) {
+        digits[i] = static_cast<char>('0' + value % 10);
+        value /= 10;
     }
+}
+
+void put_id(char* digits, std::uint64_t id) {
+    put_digits(digits, id, kIdDigits);
 }
 
 struct ClientOutput {
@@ -95,14 +99,20 @@ struct ClientOutput {
     std::string failure;
 };
 
-void client_loop(int fd, const Exchange& ex, Clock::time_point measure_from,
-                 Clock::time_point until, ClientOutput& out) {
+void client_loop(int fd, const Exchange& ex, std::size_t client, std::size_t clients,
+                 Clock::time_point measure_from, Clock::time_point until, ClientOutput& out) {
     std::string frame = ex.request_frame;
     std::string expected = ex.reply_payload.substr(0, ex.reply_check_bytes);
     std::string buf(64 * 1024, '\0');
     std::uint64_t id = kFirstId;
+    const std::size_t n_args = ex.arg_values.size();
+    std::size_t arg = n_args > 0 ? client * n_args / clients : 0;
     for (;;) {
         put_id(frame.data() + ex.request_id_offset, id);
+        if (n_args > 0) {
+            put_digits(frame.data() + ex.arg_offset, ex.arg_values[arg], ex.arg_digits);
+            arg = arg + 1 == n_args ? 0 : arg + 1;
+        }
         put_id(expected.data() + ex.reply_id_offset, id);
         const auto t0 = Clock::now();
         if (t0 >= until) {
@@ -122,7 +132,8 @@ void client_loop(int fd, const Exchange& ex, Clock::time_point measure_from,
             return;
         }
         const bool good =
-            st == ReadStatus::ok && length == ex.reply_payload.size() &&
+            st == ReadStatus::ok &&
+            (ex.fixed_reply_size ? length == ex.reply_payload.size() : length >= expected.size()) &&
             std::memcmp(buf.data() + protocol::kHeaderSize, expected.data(), expected.size()) == 0;
         if (t0 >= measure_from) {
             out.latencies_ns.push_back(
@@ -170,7 +181,7 @@ RunResult run_clients(std::span<const int> fds, const Exchange& exchange, const 
             out.latencies_ns.reserve(1U << 20);
             ready.count_down();
             go.wait();
-            client_loop(fds[i], exchange, measure_from, until, out);
+            client_loop(fds[i], exchange, i, n, measure_from, until, out);
         });
     }
     ready.wait();

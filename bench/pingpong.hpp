@@ -31,6 +31,16 @@ struct Exchange {
     // Reply bytes compared on every round trip: through the id and the key
     // after it, so an error answer or a wrong id counts as a bad reply.
     std::size_t reply_check_bytes = 0;
+    // Optional: a second number in the request (a record id, say), arg_digits
+    // wide at arg_offset of request_frame, taken in turn from arg_values on
+    // each round trip (each client starts at a different place). Empty: only
+    // the request id changes.
+    std::vector<std::uint64_t> arg_values;
+    std::size_t arg_offset = 0;
+    std::size_t arg_digits = 0;
+    // false: replies differ in size (answers about different records); only
+    // their first reply_check_bytes are compared.
+    bool fixed_reply_size = true;
 };
 
 struct Timing {
