@@ -133,6 +133,9 @@ constexpr std::array kAllowList{
                  R::prlimit_read},
     SyscallEntry{"process", "restart_syscall", "a system call interrupted by a signal resumes"},
     SyscallEntry{"process", "uname", "glibc and OpenSSL read the kernel version"},
+    SyscallEntry{"process", "sysinfo",
+                 "glibc's qsort asks for the physical memory size (sysconf) before sorting a "
+                 "large array; SQLite's full-text index sorts the terms of a document with it"},
 
     // randomness
     SyscallEntry{"randomness", "getrandom", "OpenSSL's and SQLite's random numbers"},
