@@ -132,10 +132,10 @@ constexpr std::array kAllowList{
     SyscallEntry{"process", "prlimit64", "reading resource limits (never setting them)",
                  R::prlimit_read},
     SyscallEntry{"process", "restart_syscall", "a system call interrupted by a signal resumes"},
-    SyscallEntry{"process", "uname", "glibc and OpenSSL read the kernel version"},
     SyscallEntry{"process", "sysinfo",
                  "glibc's qsort asks for the physical memory size (sysconf) before sorting a "
                  "large array; SQLite's full-text index sorts the terms of a document with it"},
+    SyscallEntry{"process", "uname", "glibc and OpenSSL read the kernel version"},
 
     // randomness
     SyscallEntry{"randomness", "getrandom", "OpenSSL's and SQLite's random numbers"},
