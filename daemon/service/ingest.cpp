@@ -3,8 +3,8 @@
 // The request is authenticated and its label checked as soon as it arrives
 // (from the identity cache), so a refused ingest reads and drops the content
 // without storing any of it. Content is then sealed chunk by chunk with a
-// fresh record key as it arrives; up to kSpillBytes of sealed chunks wait
-// in memory, beyond that they are written ahead through the writer (without
+// fresh record key as it arrives; up to kSpillBytes (512 KiB) of sealed
+// chunks wait in memory, beyond that they are written ahead through the writer (without
 // an audit entry: the ingest is audited once, when it ends) under a record
 // row in state 'uploading'. At the end one transaction re-checks the caller
 // and the label against the database, stores the last chunks, the wrapped
@@ -38,7 +38,9 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::size_t kSpillBytes = 2 * 1024 * 1024;
+// Sealed content beyond this goes to the writer while the rest arrives, so
+// that sealing and writing overlap for large records.
+constexpr std::size_t kSpillBytes = 512 * 1024;
 constexpr std::size_t kMaxIndexedText = 1024 * 1024;
 constexpr std::size_t kMaxCompartments = 32;
 

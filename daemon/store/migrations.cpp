@@ -203,14 +203,16 @@ CREATE TABLE content_chunks (
 
 -- Full-text index of titles and text content. External content that is
 -- never stored: only the index is kept (to delete an entry, its text is
--- put back in record_text_source for the moment of the delete).
+-- put back in record_text_source for the moment of the delete). Doclists
+-- newest first (order=DESC): a search pages from the newest record and
+-- stops after a page instead of decoding a common word's whole doclist.
 CREATE TABLE record_text_source (
     docid INTEGER PRIMARY KEY,
     title TEXT,
     body  TEXT
 );
 CREATE VIRTUAL TABLE record_text USING fts4(content="record_text_source", title, body,
-                                            tokenize=unicode61);
+                                            tokenize=unicode61, order=DESC);
 )SQL"},
 };
 

@@ -1,5 +1,6 @@
 #include "daemon/store/store.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <system_error>
@@ -205,8 +206,11 @@ Store::Store(const StoreOptions& options, const crypto::KeyVault& vault, bool cr
             // proved itself by opening the database, so record it.
             write_file_durably(keycheck_path_, expected);
         }
-        readers_ =
-            std::make_unique<ReaderPool>(db_path_, vault, options.readers, options.cache_mib);
+        // A reader's cache lasts one read transaction when anything was
+        // committed in between (SQLite drops it then), and every request
+        // commits an audit entry: a reader needs only a request's working set.
+        readers_ = std::make_unique<ReaderPool>(db_path_, vault, options.readers,
+                                                std::max(4U, options.cache_mib / 8));
     } catch (const StoreError& e) {
         throw OpenError(
             fmt::format("cannot prepare the database {}: {}", db_path_.string(), e.what()));

@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include <malloc.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -498,6 +499,9 @@ int main(int argc, char** argv) {
     const auto protect = sr::hardening::protect_process();
     ::umask(0077);
     std::signal(SIGPIPE, SIG_IGN);
+    // One malloc arena per worker thread would hold memory the daemon does
+    // not need (RSS stays under 100 MiB); two serve two cores.
+    ::mallopt(M_ARENA_MAX, 2);
 
     CommandLine cl;
     CLI::App app{"strongroomd: the Strongroom daemon (encrypted registry of classified material)",
