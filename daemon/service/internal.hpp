@@ -25,6 +25,7 @@ namespace strongroom::service {
 struct Outputs {
     std::unique_ptr<ContentSource> content;
     bool changed_directory = false;
+    std::vector<std::int64_t> changed_records;
 };
 
 store::AuditRecord begin_record(const Peer& peer, std::string_view request, Micros now);

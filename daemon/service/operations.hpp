@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include <boost/json/object.hpp>
 
@@ -26,6 +27,7 @@ class ReaderPool;
 namespace strongroom::service {
 
 struct Directory;
+class RecordCache;
 
 // What handlers share across requests: the key vault (record keys), the
 // reader pool (content streamed after an answer) and configuration.
@@ -33,6 +35,7 @@ struct Deps {
     const crypto::KeyVault* vault = nullptr;
     store::ReaderPool* readers = nullptr;
     std::string mission_code = "MISSION";
+    RecordCache* records = nullptr;  // metadata for reads; changes invalidate it
 };
 
 // Facts about the running daemon that some answers include.
@@ -71,6 +74,9 @@ struct Context {
     // Set by a handler that changed accounts or the matrix: the cache is
     // reloaded before the answer goes out.
     bool changed_directory = false;
+    // Set by a handler that changed records' metadata or dissemination: they
+    // leave the record cache before the answer goes out.
+    std::vector<std::int64_t> changed_records;
 
     store::Connection& conn() { return db.get(); }
 };

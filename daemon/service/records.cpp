@@ -20,6 +20,7 @@
 #include "daemon/protocol/args.hpp"
 #include "daemon/service/handlers.hpp"
 #include "daemon/service/identity.hpp"
+#include "daemon/service/record_cache.hpp"
 #include "daemon/service/records.hpp"
 #include "daemon/store/accounts.hpp"
 #include "daemon/store/matrix.hpp"
@@ -156,10 +157,9 @@ struct ReadCheck {
     policy::Decision decision;
 };
 
-// Loads a record and decides whether the reader may read it. A listing
-// needs the disseminations only to decide (not for unclassified records).
-ReadCheck check_read(store::Connection& conn, std::int64_t id, const policy::Clearance& reader,
-                     bool list_only = false) {
+// Loads a record from the database and decides whether the reader may read
+// it (changes decide from the database, never from the cache).
+ReadCheck check_read(store::Connection& conn, std::int64_t id, const policy::Clearance& reader) {
     ReadCheck c;
     store::RecordRepository records(conn);
     c.record = records.find(id);
@@ -168,12 +168,50 @@ ReadCheck check_read(store::Connection& conn, std::int64_t id, const policy::Cle
         c.decision = policy::Decision::refuse(ErrorCode::not_found, "no such record held");
         return c;
     }
-    if (!(list_only && c.record->level <= policy::kUnclassified)) {
-        c.disseminations = records.disseminations(id);
-    }
+    c.disseminations = records.disseminations(id);
     c.decision =
         policy::may_read(reader, label_of(*c.record), receipt_of(c.disseminations, reader));
     return c;
+}
+
+// The same decision for reads, from the record cache when it holds the
+// record. stamp: taken before the request's read snapshot began.
+struct CachedCheck {
+    std::shared_ptr<const RecordCache::Entry> entry;  // null: no such record held
+    policy::Decision decision;
+};
+
+CachedCheck check_read_cached(Context& ctx, std::int64_t id, const policy::Clearance& reader,
+                              std::uint64_t stamp) {
+    CachedCheck c;
+    RecordCache* cache = ctx.deps.records;
+    if (cache != nullptr) {
+        c.entry = cache->find(id);
+    }
+    if (!c.entry) {
+        store::RecordRepository records(ctx.conn());
+        auto row = records.find(id);
+        if (row && row->state == "held") {
+            auto entry = std::make_shared<RecordCache::Entry>();
+            entry->disseminations = records.disseminations(id);
+            entry->record = std::move(*row);
+            c.entry = entry;
+            if (cache != nullptr) {
+                cache->put(id, c.entry, stamp);
+            }
+        }
+    }
+    if (!c.entry) {
+        c.decision = policy::Decision::refuse(ErrorCode::not_found, "no such record held");
+        return c;
+    }
+    c.decision = policy::may_read(reader, label_of(c.entry->record),
+                                  receipt_of(c.entry->disseminations, reader));
+    return c;
+}
+
+std::uint64_t cache_stamp(const Context& ctx) {
+    return ctx.deps.records != nullptr ? ctx.deps.records->stamp() : 0;
 }
 
 std::int64_t record_id_arg(protocol::ArgReader& args) {
@@ -189,13 +227,15 @@ Result<json::object> handle_show(Context& ctx) {
         return *err;
     }
     ctx.audit.object = fmt::format("record:{}", id);
+    const auto stamp = cache_stamp(ctx);
     const auto reader = clearance_of(*ctx.directory, ctx.subject.account->id, ctx.now);
-    auto c = check_read(ctx.conn(), id, reader);
+    auto c = check_read_cached(ctx, id, reader, stamp);
     ctx.audit.reason = c.decision.reason;
     if (!c.decision.allowed) {
         return no_record(id);
     }
-    return json::object{{"record", record_detail(*c.record, *ctx.directory, c.disseminations)}};
+    return json::object{
+        {"record", record_detail(c.entry->record, *ctx.directory, c.entry->disseminations)}};
 }
 
 namespace {
@@ -233,7 +273,7 @@ struct Page {
 Page walk(Context& ctx, const std::vector<Source>& sources, std::int64_t before, std::size_t limit,
           const ListFilter& filter, const policy::Clearance& reader) {
     Page page;
-    store::RecordRepository records(ctx.conn());
+    const auto stamp = cache_stamp(ctx);  // before the first read below
     constexpr std::size_t kBatch = 256;
     std::size_t examined = 0;
     std::int64_t cursor = before;
@@ -260,9 +300,9 @@ Page walk(Context& ctx, const std::vector<Source>& sources, std::int64_t before,
             }
             cursor = id;
             ++examined;
-            auto c = check_read(ctx.conn(), id, reader, true);
-            if (c.decision.allowed && matches(*c.record, filter)) {
-                page.records.push_back(record_summary(*c.record, *ctx.directory));
+            auto c = check_read_cached(ctx, id, reader, stamp);
+            if (c.decision.allowed && matches(c.entry->record, filter)) {
+                page.records.push_back(record_summary(c.entry->record, *ctx.directory));
                 if (page.records.size() == limit) {
                     page.next = id;
                     return page;
@@ -631,6 +671,7 @@ Result<json::object> handle_disseminate(Context& ctx) {
         added = records.disseminate(row);
         done.push_back(json::object{{"post", post.name}, {"new", added}});
     }
+    ctx.changed_records.push_back(id);  // its dissemination changed
     ctx.audit.reason =
         fmt::format("{}; to {}{}{}", may.reason, fmt::join(to, ", "),
                     to.empty() || to_people.empty() ? "" : ", ", fmt::join(to_people, ", "));

@@ -66,11 +66,12 @@ Result<json::object> run_operation(const Operation& op, const Peer& peer,
         audit.reason = decision.reason;
         return make_error(decision.code, refusal_message(decision, subject));
     }
-    Context ctx{peer,         subject, caller, args,      db,      audit,
-                now_micros(), facts,   deps,   directory, nullptr, false};
+    Context ctx{peer,  subject, caller,    args,    db,    audit, now_micros(),
+                facts, deps,    directory, nullptr, false, {}};
     auto result = op.handler(ctx);
     outputs.content = std::move(ctx.content);
     outputs.changed_directory = ctx.changed_directory;
+    outputs.changed_records = std::move(ctx.changed_records);
     if (!result) {
         audit.decision = decision_for(result.error().code);
         // A handler that refused by a rule names it in the audit reason; the
@@ -102,7 +103,8 @@ Error internal_error(const std::exception& e) {
 Service::Service(store::Store& store, ServiceOptions options)
     : store_(store),
       options_(std::move(options)),
-      deps_{options_.vault, &store.readers(), options_.mission_code},
+      records_(options_.record_cache_entries),
+      deps_{options_.vault, &store.readers(), options_.mission_code, &records_},
       started_at_(now_micros()),
       identities_([&store] {
           auto lease = store.readers().lease();
@@ -216,6 +218,9 @@ void Service::handle(const Peer& peer, protocol::Request request, Reply reply) {
             if (!committed) {
                 pending->reply(Response::failure(pending->request.id, committed.error()));
                 return;
+            }
+            for (const auto id : pending->outputs.changed_records) {
+                records_.invalidate(id);
             }
             if (pending->result.ok() && pending->outputs.changed_directory) {
                 // Requests answered from now on see the change.

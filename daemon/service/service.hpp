@@ -25,6 +25,7 @@
 #include "daemon/protocol/message.hpp"
 #include "daemon/service/identity.hpp"
 #include "daemon/service/operations.hpp"
+#include "daemon/service/record_cache.hpp"
 #include "daemon/store/store.hpp"
 
 namespace strongroom::service {
@@ -34,8 +35,9 @@ using Reply = BasicReply<protocol::Response>;
 struct ServiceOptions {
     std::uint32_t daemon_uid = 0;  // recorded as the actor of start and stop
     std::int32_t daemon_pid = 0;
-    const crypto::KeyVault* vault = nullptr;  // record keys; required for content
-    std::string mission_code = "MISSION";     // registry numbers
+    const crypto::KeyVault* vault = nullptr;   // record keys; required for content
+    std::string mission_code = "MISSION";      // registry numbers
+    std::size_t record_cache_entries = 10000;  // record metadata kept for reads (~7 MiB)
 };
 
 class Service {
@@ -65,6 +67,7 @@ public:
 private:
     store::Store& store_;
     ServiceOptions options_;
+    RecordCache records_;
     Deps deps_;
     Micros started_at_;
     IdentityCache identities_;

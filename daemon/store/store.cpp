@@ -210,7 +210,7 @@ Store::Store(const StoreOptions& options, const crypto::KeyVault& vault, bool cr
         // committed in between (SQLite drops it then), and every request
         // commits an audit entry: a reader needs only a request's working set.
         readers_ = std::make_unique<ReaderPool>(db_path_, vault, options.readers,
-                                                std::max(4U, options.cache_mib / 8));
+                                                std::max(4U, options.cache_mib / 16));
     } catch (const StoreError& e) {
         throw OpenError(
             fmt::format("cannot prepare the database {}: {}", db_path_.string(), e.what()));
