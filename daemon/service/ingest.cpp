@@ -287,7 +287,9 @@ private:
         store_.writer().submit_internal(
             [sealed, first, shared, placeholder](store::Transaction& txn, store::AuditRecord&) {
                 store::RecordRepository records(txn.connection());
-                if (shared->record_id == 0) {
+                // Run again after a rollback of its batch, the row it
+                // inserted the first time may be gone.
+                if (shared->record_id == 0 || !records.find(shared->record_id)) {
                     shared->record_id = records.insert(placeholder);
                 }
                 for (std::size_t i = 0; i < sealed->size(); ++i) {

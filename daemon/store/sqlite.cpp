@@ -201,6 +201,10 @@ std::int64_t Connection::last_insert_rowid() const {
     return sqlite3_last_insert_rowid(db_);
 }
 
+std::int64_t Connection::total_changes() const {
+    return sqlite3_total_changes(db_);
+}
+
 int Connection::changes() const {
     return sqlite3_changes(db_);
 }

@@ -113,6 +113,9 @@ public:
     // A one-off prepared statement, finalised by the caller via the wrapper.
     std::int64_t last_insert_rowid() const;
     int changes() const;
+    // Rows changed through this connection since it opened (every INSERT,
+    // UPDATE and DELETE, virtual tables included).
+    std::int64_t total_changes() const;
 
     // Reads one integer result, e.g. a PRAGMA.
     std::int64_t query_int(const char* sql);

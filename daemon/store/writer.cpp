@@ -1,6 +1,7 @@
 #include "daemon/store/writer.hpp"
 
 #include <exception>
+#include <vector>
 
 #include <pthread.h>
 #include <sys/resource.h>
@@ -171,6 +172,39 @@ void Writer::run() {
     }
 }
 
+// Runs the work of a batch. Without savepoints (the fast path), a work that
+// refuses or throws after changing rows cannot be undone alone: the answer
+// is false, and the caller rolls the batch back and runs it again with a
+// savepoint around each work. A refusal that changed nothing needs no undo.
+bool Writer::run_works(Transaction& txn, std::deque<Item>& batch, bool savepoints) {
+    for (auto& item : batch) {
+        if (!item.work) {
+            continue;
+        }
+        if (savepoints) {
+            conn_.cached("SAVEPOINT work")->run();
+        }
+        const auto before = conn_.total_changes();
+        bool keep = false;
+        try {
+            keep = item.work(txn, item.audit);
+        } catch (const std::exception& e) {
+            keep = false;
+            item.audit.decision = Decision::error;
+            item.audit.reason = fmt::format("internal error: {}", e.what());
+        }
+        if (savepoints) {
+            if (!keep) {
+                conn_.cached("ROLLBACK TO work")->run();
+            }
+            conn_.cached("RELEASE work")->run();
+        } else if (!keep && conn_.total_changes() != before) {
+            return false;
+        }
+    }
+    return true;
+}
+
 void Writer::commit_batch(std::deque<Item>& batch) {
     Transaction txn(conn_);
     try {
@@ -180,22 +214,27 @@ void Writer::commit_batch(std::deque<Item>& batch) {
         return;
     }
     try {
-        for (auto& item : batch) {
+        // Savepoints cost SQLCipher an encrypted copy of every page each work
+        // touches, for every work: the batch first runs without them.
+        std::vector<AuditRecord> before;
+        for (const auto& item : batch) {
             if (item.work) {
-                conn_.cached("SAVEPOINT work")->run();
-                bool keep = false;
-                try {
-                    keep = item.work(txn, item.audit);
-                } catch (const std::exception& e) {
-                    keep = false;
-                    item.audit.decision = Decision::error;
-                    item.audit.reason = fmt::format("internal error: {}", e.what());
-                }
-                if (!keep) {
-                    conn_.cached("ROLLBACK TO work")->run();
-                }
-                conn_.cached("RELEASE work")->run();
+                before.push_back(item.audit);
             }
+        }
+        if (!run_works(txn, batch, false)) {
+            conn_.cached("ROLLBACK")->run();
+            conn_.cached("BEGIN IMMEDIATE")->run();
+            std::size_t i = 0;
+            for (auto& item : batch) {
+                if (item.work) {
+                    item.audit = before[i++];
+                }
+            }
+            ++replays_;
+            run_works(txn, batch, true);
+        }
+        for (auto& item : batch) {
             if (item.audited) {
                 audit_.append(txn, std::move(item.audit));
             }
@@ -218,6 +257,7 @@ void Writer::commit_batch(std::deque<Item>& batch) {
         std::lock_guard lock(mutex_);
         ++stats_.commits;
         stats_.items += batch.size();
+        stats_.replays = replays_;
         if (batch.size() > stats_.largest_batch) {
             stats_.largest_batch = batch.size();
         }

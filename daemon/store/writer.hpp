@@ -5,9 +5,13 @@
 // in progress are gathered and committed together in the next transaction,
 // so that concurrent requests share one fsync (synchronous=FULL in WAL mode).
 //
-// Within a batch each piece of work runs inside its own SAVEPOINT: work that
-// refuses (returns false) or throws has its effects rolled back, while its
-// audit record is still written. A completion is called only after the
+// Within a batch, work that refuses (returns false) or throws has its
+// effects rolled back, while its audit record is still written. A batch first
+// runs without savepoints (each costs SQLCipher an encrypted copy of every
+// page a work touches); if a work refuses or throws after changing rows, the
+// batch is rolled back and run again with a SAVEPOINT around each work. Work
+// must therefore give the same result when run again after a rollback (its
+// audit record is restored first). A completion is called only after the
 // transaction holding the work and its audit record is durable.
 //
 // If a batch cannot be committed the writer fails closed: every waiting
@@ -67,6 +71,7 @@ public:
         std::uint64_t commits = 0;
         std::uint64_t items = 0;
         std::uint64_t largest_batch = 0;
+        std::uint64_t replays = 0;  // batches run again with savepoints
     };
 
     Writer(Connection& conn, AuditHooks audit, FailureHandler on_failure,
@@ -106,6 +111,7 @@ private:
     };
 
     void enqueue(AuditRecord audit, Work work, Done done, bool audited);
+    bool run_works(Transaction& txn, std::deque<Item>& batch, bool savepoints);
     void run();
     void commit_batch(std::deque<Item>& batch);
     void fail(const std::string& reason, std::deque<Item>& batch);
@@ -137,6 +143,7 @@ private:
     std::atomic<bool> failed_{false};
     std::atomic<std::int64_t> heartbeat_{0};
     Stats stats_;
+    std::uint64_t replays_ = 0;  // writer thread only; copied into stats_ after each commit
     std::thread thread_;
 };
 

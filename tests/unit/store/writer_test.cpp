@@ -264,3 +264,83 @@ TEST(Writer, AFullQueueHoldsSubmittersUntilThereIsRoom) {
 
 }  // namespace
 }  // namespace strongroom::store
+
+namespace strongroom::store {
+namespace {
+
+TEST(Writer, ARefusalAfterWritingIsUndoneAloneWhileItsBatchKeepsTheRest) {
+    // Three works in one batch: the middle one writes, then refuses. The
+    // batch runs without savepoints, is rolled back and run again with them:
+    // the first and last changes stay, the middle one leaves nothing, and all
+    // three are audited once, with the record each work wrote in its last run.
+    Env env;
+    std::promise<void> gate_open;
+    std::shared_future<void> gate = gate_open.get_future().share();
+    std::promise<void> blocked;
+    // Holds the writer so that the next three are taken as one batch.
+    env.store->writer().submit(
+        record("hold"),
+        [&](Transaction&, AuditRecord& a) {
+            a.decision = Decision::allow;
+            blocked.set_value();
+            gate.wait();
+            return true;
+        },
+        [](const Status&) {});
+    blocked.get_future().get();
+    std::atomic<int> middle_runs{0};
+    std::promise<void> all_done;
+    std::atomic<int> done_count{0};
+    auto done = [&](const Status& st) {
+        EXPECT_TRUE(st.ok());
+        if (++done_count == 3) {
+            all_done.set_value();
+        }
+    };
+    env.store->writer().submit(record("first"), add("first", 1), done);
+    env.store->writer().submit(
+        record("middle"),
+        [&](Transaction& txn, AuditRecord& audit) {
+            ++middle_runs;
+            NewAccount a;
+            a.name = "middle";
+            a.uid = 2;
+            a.at = 1;
+            AccountRepository(txn.connection()).insert(a);
+            EXPECT_TRUE(audit.reason.empty());  // restored before the second run
+            audit.decision = Decision::deny;
+            audit.reason = "refused after writing";
+            return false;
+        },
+        done);
+    env.store->writer().submit(record("last"), add("last", 3), done);
+    gate_open.set_value();
+    all_done.get_future().get();
+    EXPECT_EQ(middle_runs.load(), 2);
+    EXPECT_EQ(env.count("SELECT count(*) FROM accounts"), 2);
+    EXPECT_EQ(env.count("SELECT count(*) FROM accounts WHERE name = 'middle'"), 0);
+    EXPECT_EQ(env.count("SELECT count(*) FROM audit_log"), 4);
+    EXPECT_EQ(env.count("SELECT count(*) FROM audit_log WHERE request = 'middle' AND "
+                        "decision = 'deny' AND reason = 'refused after writing'"),
+              1);
+    EXPECT_EQ(env.store->writer().stats().replays, 1U);
+}
+
+TEST(Writer, ARefusalThatWroteNothingNeedsNoReplay) {
+    Env env;
+    std::promise<void> done;
+    env.store->writer().submit(
+        record("account.add"),
+        [](Transaction&, AuditRecord& audit) {
+            audit.decision = Decision::deny;
+            audit.reason = "refused before writing";
+            return false;
+        },
+        [&](const Status&) { done.set_value(); });
+    done.get_future().get();
+    EXPECT_EQ(env.store->writer().stats().replays, 0U);
+    EXPECT_EQ(env.count("SELECT count(*) FROM audit_log WHERE decision = 'deny'"), 1);
+}
+
+}  // namespace
+}  // namespace strongroom::store
