@@ -378,26 +378,32 @@ private:
         row.filename = args_.filename;
         row.created_at = now;
         row.compartments = label->compartments;
-        std::int64_t id = shared_->record_id;
-        if (id == 0) {
-            id = records.insert(row);
-        } else {
-            // The row written ahead held the chunks; it gets its real
-            // metadata now that the label has been checked.
-            records.update_metadata(id, row);
-        }
-        for (std::size_t i = 0; i < sealed.size(); ++i) {
-            records.put_chunk(id, first + i, sealed[i]);
-        }
-        records.put_key(id, deps_.vault->wrap_record_key(id, *key_));
         std::optional<std::string> registry;
         if (args_.level > policy::kUnclassified) {
             const auto year = std::stoll(format_date(now).substr(0, 4));
             registry = fmt::format("{}/{}/{:06}", deps_.mission_code, year,
                                    records.next_registry_sequence(year));
         }
-        records.finish(id, static_cast<std::int64_t>(size_), static_cast<std::int64_t>(chunks),
-                       digest, is_text, registry);
+        std::int64_t id = shared_->record_id;
+        if (id == 0) {
+            // Nothing was written ahead: the row goes in whole, once.
+            row.size = static_cast<std::int64_t>(size_);
+            row.chunks = static_cast<std::int64_t>(chunks);
+            row.sha256.assign(digest.begin(), digest.end());
+            row.is_text = is_text;
+            row.registry_number = registry;
+            id = records.insert_held(row);
+        } else {
+            // The row written ahead held the chunks; it gets its real
+            // metadata now that the label has been checked.
+            records.update_metadata(id, row);
+            records.finish(id, static_cast<std::int64_t>(size_), static_cast<std::int64_t>(chunks),
+                           digest, is_text, registry);
+        }
+        for (std::size_t i = 0; i < sealed.size(); ++i) {
+            records.put_chunk(id, first + i, sealed[i]);
+        }
+        records.put_key(id, deps_.vault->wrap_record_key(id, *key_));
         records.index_text(id, args_.title, text);
         json::object out;
         out["id"] = id;

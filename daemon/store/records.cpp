@@ -71,6 +71,42 @@ std::int64_t RecordRepository::insert(const RecordRow& r) {
     return id;
 }
 
+std::int64_t RecordRepository::insert_held(const RecordRow& r) {
+    auto s = conn_.cached(
+        "INSERT INTO records (title, level, type, dated, originator, origin_post, origin, safety, "
+        "max_copies, registry_number, size, chunks, sha256, is_text, filename, created_at, state) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 'held')");
+    s->bind(1, r.title)
+        .bind(2, std::int64_t{r.level})
+        .bind(3, r.type)
+        .bind(4, r.dated)
+        .bind(5, r.originator)
+        .bind(6, r.origin_post)
+        .bind(7, r.origin)
+        .bind(8, std::int64_t{r.safety ? 1 : 0})
+        .bind(9, r.max_copies);
+    if (r.registry_number) {
+        s->bind(10, std::string_view(*r.registry_number));
+    } else {
+        s->bind_null(10);
+    }
+    s->bind(11, r.size)
+        .bind(12, r.chunks)
+        .bind_blob(13, r.sha256)
+        .bind(14, std::int64_t{r.is_text ? 1 : 0})
+        .bind(15, r.filename)
+        .bind(16, r.created_at);
+    s->run();
+    const auto id = conn_.last_insert_rowid();
+    for (const auto c : r.compartments) {
+        auto rc = conn_.cached(
+            "INSERT INTO record_compartments (record_id, compartment_id) VALUES (?1, ?2)");
+        rc->bind(1, id).bind(2, c);
+        rc->run();
+    }
+    return id;
+}
+
 void RecordRepository::finish(std::int64_t id, std::int64_t size, std::int64_t chunks,
                               std::span<const std::uint8_t> sha256, bool is_text,
                               const std::optional<std::string>& registry_number) {

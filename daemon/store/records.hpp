@@ -79,6 +79,9 @@ public:
     // Inserts the metadata row (state 'uploading' until finished) and its
     // compartments; returns the id.
     std::int64_t insert(const RecordRow& record);
+    // Inserts a record whose content is all known, in state 'held', with
+    // its size, chunks, digest and registry number: one write of the row.
+    std::int64_t insert_held(const RecordRow& record);
     // Fills in what is known once the content has arrived and makes the
     // record visible (state 'held').
     void finish(std::int64_t id, std::int64_t size, std::int64_t chunks,
