@@ -47,7 +47,7 @@ struct Config {
     std::filesystem::path key_file = "/etc/strongroom/strongroom.key";  // file: absolute path
     // [store]
     unsigned store_readers = 4;     // readers: 1..64
-    unsigned store_cache_mib = 48;  // cache_mib: the writer's page cache (readers 1/16), 1..65536
+    unsigned store_cache_mib = 32;  // cache_mib: the writer's page cache (readers 1/16), 1..65536
     // [mission]
     std::string mission_code = "MISSION";  // code: 2..16 of [A-Z0-9-], starting with a letter
     // [limits]

@@ -37,7 +37,7 @@ struct ServiceOptions {
     std::int32_t daemon_pid = 0;
     const crypto::KeyVault* vault = nullptr;   // record keys; required for content
     std::string mission_code = "MISSION";      // registry numbers
-    std::size_t record_cache_entries = 10000;  // record metadata kept for reads (~7 MiB)
+    std::size_t record_cache_entries = 5000;  // record metadata kept for reads (~4 MiB)
 };
 
 class Service {

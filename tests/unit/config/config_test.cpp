@@ -104,7 +104,7 @@ TEST(ConfigParse, EmptyTextGivesDefaults) {
     EXPECT_EQ(loaded.config.socket_mode, 0660U);
     EXPECT_EQ(loaded.config.key_file, "/etc/strongroom/strongroom.key");
     EXPECT_EQ(loaded.config.store_readers, 4U);
-    EXPECT_EQ(loaded.config.store_cache_mib, 48U);
+    EXPECT_EQ(loaded.config.store_cache_mib, 32U);
     EXPECT_EQ(loaded.config.mission_code, "MISSION");
     EXPECT_EQ(loaded.config.limits.max_frame_bytes, 1024U * 1024U);
     EXPECT_EQ(loaded.config.limits.max_json_depth, 16U);
