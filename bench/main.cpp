@@ -64,26 +64,6 @@ struct Args {
     unsigned rounds = 3;
 };
 
-std::optional<double> parse_seconds(const char* text) {
-    char* end = nullptr;
-    errno = 0;
-    const double v = std::strtod(text, &end);
-    if (errno != 0 || end == text || *end != '\0' || !(v >= 0) || v > 3600) {
-        return std::nullopt;
-    }
-    return v;
-}
-
-std::optional<long> parse_count(const char* text, long max) {
-    char* end = nullptr;
-    errno = 0;
-    const long v = std::strtol(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || v < 1 || v > max) {
-        return std::nullopt;
-    }
-    return v;
-}
-
 // Returns the arguments, or the exit status to leave with.
 std::variant<Args, int> parse_args(int argc, char** argv) {
     Args a;
@@ -107,19 +87,19 @@ std::variant<Args, int> parse_args(int argc, char** argv) {
         if (arg == "--socket") {
             a.socket = value;
         } else if (arg == "--daemon-pid") {
-            const auto v = parse_count(value, 1L << 22);
+            const auto v = bench::parse_count(value, 1L << 22);
             ok = v.has_value();
             a.daemon_pid = v.value_or(0);
         } else if (arg == "--duration") {
-            const auto v = parse_seconds(value);
+            const auto v = bench::parse_seconds(value);
             ok = v.has_value() && *v > 0;
             a.duration_s = v.value_or(0);
         } else if (arg == "--warmup") {
-            const auto v = parse_seconds(value);
+            const auto v = bench::parse_seconds(value);
             ok = v.has_value();
             a.warmup_s = v.value_or(0);
         } else if (arg == "--rounds") {
-            const auto v = parse_count(value, 99);
+            const auto v = bench::parse_count(value, 99);
             ok = v.has_value();
             a.rounds = static_cast<unsigned>(v.value_or(1));
         } else {

@@ -316,4 +316,24 @@ void FloorServer::serve(int fd) const {
     ::close(fd);
 }
 
+std::optional<double> parse_seconds(const char* text) {
+    char* end = nullptr;
+    errno = 0;
+    const double v = std::strtod(text, &end);
+    if (errno != 0 || end == text || *end != '\0' || !(v >= 0) || v > 3600) {
+        return std::nullopt;
+    }
+    return v;
+}
+
+std::optional<long> parse_count(const char* text, long max) {
+    char* end = nullptr;
+    errno = 0;
+    const long v = std::strtol(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || v < 1 || v > max) {
+        return std::nullopt;
+    }
+    return v;
+}
+
 }  // namespace strongroom::bench

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <thread>
@@ -97,5 +98,10 @@ private:
     int listen_fd_ = -1;
     std::vector<std::thread> threads_;
 };
+
+// Command-line numbers of the bench drivers: seconds in [0, 3600], counts in
+// [1, max]; nothing for anything else.
+std::optional<double> parse_seconds(const char* text);
+std::optional<long> parse_count(const char* text, long max);
 
 }  // namespace strongroom::bench

@@ -113,26 +113,6 @@ struct Args {
     bool text_ingest = false;              // 4 KiB ingests of text (indexed) instead of bytes
 };
 
-std::optional<double> parse_seconds(const char* text) {
-    char* end = nullptr;
-    errno = 0;
-    const double v = std::strtod(text, &end);
-    if (errno != 0 || end == text || *end != '\0' || !(v >= 0) || v > 3600) {
-        return std::nullopt;
-    }
-    return v;
-}
-
-std::optional<long> parse_count(const char* text, long max) {
-    char* end = nullptr;
-    errno = 0;
-    const long v = std::strtol(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || v < 1 || v > max) {
-        return std::nullopt;
-    }
-    return v;
-}
-
 std::variant<Args, int> parse_args(int argc, char** argv) {
     Args a;
     for (int i = 1; i < argc; ++i) {
@@ -161,30 +141,30 @@ std::variant<Args, int> parse_args(int argc, char** argv) {
         } else if (arg == "--socket") {
             a.socket = value;
         } else if (arg == "--daemon-pid") {
-            const auto v = parse_count(value, 1L << 22);
+            const auto v = bench::parse_count(value, 1L << 22);
             ok = v.has_value();
             a.daemon_pid = v.value_or(0);
         } else if (arg == "--duration") {
-            const auto v = parse_seconds(value);
+            const auto v = bench::parse_seconds(value);
             ok = v.has_value() && *v > 0;
             a.duration_s = v.value_or(0);
         } else if (arg == "--warmup") {
-            const auto v = parse_seconds(value);
+            const auto v = bench::parse_seconds(value);
             ok = v.has_value();
             a.warmup_s = v.value_or(0);
         } else if (arg == "--rounds") {
-            const auto v = parse_count(value, 99);
+            const auto v = bench::parse_count(value, 99);
             ok = v.has_value();
             a.rounds = static_cast<unsigned>(v.value_or(1));
         } else if (arg == "--only") {
             a.only = value;
             ok = a.only == "show" || a.only == "reads" || a.only == "ingest";
         } else if (arg == "--populated-in") {
-            const auto v = parse_seconds(value);
+            const auto v = bench::parse_seconds(value);
             ok = v.has_value();
             a.populated_in_s = v;
         } else if (arg == "--calls") {
-            const auto v = parse_count(value, 100000);
+            const auto v = bench::parse_count(value, 100000);
             ok = v.has_value();
             a.calls = static_cast<unsigned>(v.value_or(1));
         } else {

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -15,6 +17,9 @@ std::string printable(std::string_view text, std::size_t max_bytes = 80);
 // True when text is a valid name for an account, post or compartment:
 // 1-64 characters of [A-Za-z0-9._-], starting with a letter or digit.
 bool is_valid_name(std::string_view text) noexcept;
+
+// Lower-case hexadecimal of bytes.
+std::string to_hex(std::span<const std::uint8_t> bytes);
 
 // For text that arrives in pieces: the length of the longest prefix made of
 // complete, valid UTF-8 characters (no NUL: NUL is not text), and whether

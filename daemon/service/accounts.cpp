@@ -7,6 +7,7 @@
 #include "daemon/common/text.hpp"
 #include "daemon/policy/roles.hpp"
 #include "daemon/protocol/args.hpp"
+#include "daemon/service/arguments.hpp"
 #include "daemon/service/handlers.hpp"
 #include "daemon/service/identity.hpp"
 
@@ -31,18 +32,6 @@ json::object account_json(const store::AccountRow& a) {
     o["created"] = format_timestamp(a.created_at);
     o["changed"] = format_timestamp(a.changed_at);
     return o;
-}
-
-// Reads and checks the name argument of an account.
-std::string account_name(protocol::ArgReader& args, std::string_view key) {
-    auto name = args.required_string(key, 64);
-    if (!name.empty() && !is_valid_name(name)) {
-        args.fail(make_error(ErrorCode::bad_request,
-                             fmt::format("\"{}\" is not a valid account name: use 1-64 letters, "
-                                         "digits, '.', '_' or '-', starting with a letter or digit",
-                                         printable(name, 64))));
-    }
-    return name;
 }
 
 Result<store::AccountRow> existing_account(store::AccountRepository& repo,
@@ -95,7 +84,7 @@ Result<json::object> handle_whoami(Context& ctx) {
 
 Result<json::object> handle_init(Context& ctx) {
     protocol::ArgReader args(ctx.args);
-    const auto name = account_name(args, "name");
+    const auto name = checked_name(args, "name", "account");
     const auto uid = static_cast<std::uint32_t>(args.required_uint("uid", kMaxUid));
     if (auto err = args.finish()) {
         return *err;
@@ -114,7 +103,7 @@ Result<json::object> handle_init(Context& ctx) {
 
 Result<json::object> handle_account_add(Context& ctx) {
     protocol::ArgReader args(ctx.args);
-    const auto name = account_name(args, "name");
+    const auto name = checked_name(args, "name", "account");
     const auto uid = static_cast<std::uint32_t>(args.required_uint("uid", kMaxUid));
     const auto role_list = args.string_list("roles", 3, 32);
     if (auto err = args.finish()) {
@@ -166,7 +155,7 @@ Result<json::object> handle_account_list(Context& ctx) {
 
 Result<json::object> handle_account_show(Context& ctx) {
     protocol::ArgReader args(ctx.args);
-    const auto name = account_name(args, "name");
+    const auto name = checked_name(args, "name", "account");
     if (auto err = args.finish()) {
         return *err;
     }
@@ -183,7 +172,7 @@ namespace {
 
 Result<json::object> set_suspended(Context& ctx, bool suspend) {
     protocol::ArgReader args(ctx.args);
-    const auto name = account_name(args, "name");
+    const auto name = checked_name(args, "name", "account");
     if (auto err = args.finish()) {
         return *err;
     }

@@ -25,6 +25,7 @@
 #include "daemon/crypto/record_key.hpp"
 #include "daemon/policy/clearance.hpp"
 #include "daemon/protocol/args.hpp"
+#include "daemon/service/arguments.hpp"
 #include "daemon/service/handlers.hpp"
 #include "daemon/service/internal.hpp"
 #include "daemon/service/records.hpp"
@@ -60,15 +61,7 @@ Result<IngestArgs> read_ingest_args(const json::object& a, Micros now) {
     protocol::ArgReader args(a);
     IngestArgs in;
     in.title = args.required_string("title", 500);
-    const auto level_text = args.required_string("level", 32);
-    const auto level = policy::parse_level(level_text);
-    if (!level_text.empty() && !level) {
-        args.fail(make_error(ErrorCode::bad_request,
-                             fmt::format("\"{}\" is not a level: use unclassified, confidential "
-                                         "or strictly-confidential",
-                                         printable(level_text, 32))));
-    }
-    in.level = level.value_or(0);
+    in.level = checked_level(args, "level");
     in.compartments = args.string_list("compartments", kMaxCompartments, 64);
     std::sort(in.compartments.begin(), in.compartments.end());
     in.compartments.erase(std::unique(in.compartments.begin(), in.compartments.end()),

@@ -14,6 +14,7 @@
 #include "daemon/common/text.hpp"
 #include "daemon/policy/clearance.hpp"
 #include "daemon/protocol/args.hpp"
+#include "daemon/service/arguments.hpp"
 #include "daemon/service/handlers.hpp"
 #include "daemon/service/identity.hpp"
 #include "daemon/store/accounts.hpp"
@@ -22,31 +23,6 @@ namespace strongroom::service {
 namespace json = boost::json;
 
 namespace {
-
-constexpr std::int64_t kDay = 86400LL * 1000000LL;
-
-std::string checked_name(protocol::ArgReader& args, std::string_view key, std::string_view what) {
-    auto name = args.required_string(key, 64);
-    if (!name.empty() && !is_valid_name(name)) {
-        args.fail(make_error(ErrorCode::bad_request,
-                             fmt::format("\"{}\" is not a valid {} name: use 1-64 letters, "
-                                         "digits, '.', '_' or '-', starting with a letter or digit",
-                                         printable(name, 64), what)));
-    }
-    return name;
-}
-
-policy::Level checked_level(protocol::ArgReader& args, std::string_view key) {
-    const auto text = args.required_string(key, 32);
-    const auto level = policy::parse_level(text);
-    if (!text.empty() && !level) {
-        args.fail(make_error(ErrorCode::bad_request,
-                             fmt::format("\"{}\" is not a level: use unclassified, confidential "
-                                         "or strictly-confidential",
-                                         printable(text, 32))));
-    }
-    return level.value_or(0);
-}
 
 Error no_post(std::string_view name) {
     return make_error(ErrorCode::not_found, fmt::format("no post named {}", name));
@@ -310,18 +286,9 @@ Result<json::object> handle_post_assign(Context& ctx) {
     protocol::ArgReader args(ctx.args);
     const auto post_name = checked_name(args, "post", "post");
     const auto account_name = checked_name(args, "account", "account");
-    const auto until_text = args.optional_string("until", 10);
-    std::optional<Micros> ends;
-    if (until_text) {
-        const auto day = parse_date(*until_text);
-        if (!day) {
-            args.fail(make_error(
-                ErrorCode::bad_request,
-                fmt::format("\"{}\" is not a date: use YYYY-MM-DD", printable(*until_text, 16))));
-        } else {
-            ends = *day + kDay;  // the assignment holds through that day
-        }
-    }
+    const auto until = optional_last_day(args, "until");  // the assignment holds through it
+    const auto& until_text = until.text;
+    const auto& ends = until.end;
     if (auto err = args.finish()) {
         return *err;
     }
@@ -523,16 +490,13 @@ Result<json::object> handle_pending_list(Context& ctx) {
     if (auto err = args.finish()) {
         return *err;
     }
-    store::AccountRepository accounts(ctx.conn());
+    std::map<std::int64_t, std::string> names;
+    for (const auto& a : store::AccountRepository(ctx.conn()).list("", SIZE_MAX / 2)) {
+        names.emplace(a.id, a.name);
+    }
     json::array list;
     for (const auto& p : store::MatrixRepository(ctx.conn()).pending("pending")) {
-        std::string by;
-        // A handful of pending changes at most: one look-up each is fine.
-        for (const auto& a : accounts.list("", SIZE_MAX / 2)) {
-            if (a.id == p.requested_by) {
-                by = a.name;
-            }
-        }
+        const auto& by = names[p.requested_by];
         list.push_back(json::object{{"id", p.id},
                                     {"op", p.op},
                                     {"summary", p.summary},

@@ -14,10 +14,10 @@
 #include <fmt/format.h>
 
 #include "daemon/common/text.hpp"
-#include "daemon/crypto/hex.hpp"
 #include "daemon/crypto/key_vault.hpp"
 #include "daemon/policy/clearance.hpp"
 #include "daemon/protocol/args.hpp"
+#include "daemon/service/arguments.hpp"
 #include "daemon/service/handlers.hpp"
 #include "daemon/service/identity.hpp"
 #include "daemon/service/record_cache.hpp"
@@ -31,7 +31,6 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::int64_t kDay = 86400LL * 1000000LL;
 constexpr std::size_t kMaxPage = 1000;
 constexpr std::size_t kDefaultPage = 100;
 // A listing examines at most this many candidates per request; the rest is
@@ -87,16 +86,6 @@ json::array compartment_names(const Directory& dir, const std::vector<std::int64
     return a;
 }
 
-std::string hex(const std::vector<std::uint8_t>& bytes) {
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out;
-    for (auto b : bytes) {
-        out.push_back(digits[b >> 4]);
-        out.push_back(digits[b & 0x0f]);
-    }
-    return out;
-}
-
 std::string post_name(const Directory& dir, std::int64_t id) {
     const auto it = dir.posts.find(id);
     return it == dir.posts.end() ? fmt::format("post#{}", id) : it->second.name;
@@ -126,7 +115,7 @@ json::object record_detail(const store::RecordRow& r, const Directory& dir,
         r.origin_post ? json::value(post_name(dir, *r.origin_post)) : json::value(nullptr);
     o["safety"] = r.safety;
     o["max_copies"] = r.max_copies ? json::value(*r.max_copies) : json::value(nullptr);
-    o["sha256"] = hex(r.sha256);
+    o["sha256"] = to_hex(r.sha256);
     o["text"] = r.is_text;
     o["filename"] = r.filename;
     o["created"] = format_timestamp(r.created_at);
@@ -552,7 +541,7 @@ Result<json::object> handle_get(Context& ctx) {
     out["registry_number"] =
         c.record->registry_number ? json::value(*c.record->registry_number) : json::value(nullptr);
     out["size"] = c.record->size;
-    out["sha256"] = hex(c.record->sha256);
+    out["sha256"] = to_hex(c.record->sha256);
     out["filename"] = c.record->filename;
     out["purpose"] = purpose;
     return out;
@@ -683,18 +672,9 @@ Result<json::object> handle_delegate_disseminate(Context& ctx) {
     const auto id = record_id_arg(args);
     const auto to = args.required_string("to", 64);
     const auto ref = args.required_string("ref", 200);
-    const auto until_text = args.optional_string("until", 10);
-    std::optional<Micros> until;
-    if (until_text) {
-        const auto day = parse_date(*until_text);
-        if (!day) {
-            args.fail(make_error(
-                ErrorCode::bad_request,
-                fmt::format("\"{}\" is not a date: use YYYY-MM-DD", printable(*until_text, 16))));
-        } else {
-            until = *day + kDay;
-        }
-    }
+    const auto last_day = optional_last_day(args, "until");
+    const auto& until_text = last_day.text;
+    const auto& until = last_day.end;
     if (auto err = args.finish()) {
         return *err;
     }

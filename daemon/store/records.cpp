@@ -44,6 +44,15 @@ std::vector<Candidate> ids_of(Statement& s, bool with_flag) {
 
 }  // namespace
 
+void RecordRepository::put_compartments(std::int64_t id, const std::vector<std::int64_t>& ids) {
+    for (const auto c : ids) {
+        auto s = conn_.cached(
+            "INSERT INTO record_compartments (record_id, compartment_id) VALUES (?1, ?2)");
+        s->bind(1, id).bind(2, c);
+        s->run();
+    }
+}
+
 std::int64_t RecordRepository::insert(const RecordRow& r) {
     auto s = conn_.cached(
         "INSERT INTO records (title, level, type, dated, originator, origin_post, origin, safety, "
@@ -62,12 +71,7 @@ std::int64_t RecordRepository::insert(const RecordRow& r) {
         .bind(11, r.created_at);
     s->run();
     const auto id = conn_.last_insert_rowid();
-    for (const auto c : r.compartments) {
-        auto rc = conn_.cached(
-            "INSERT INTO record_compartments (record_id, compartment_id) VALUES (?1, ?2)");
-        rc->bind(1, id).bind(2, c);
-        rc->run();
-    }
+    put_compartments(id, r.compartments);
     return id;
 }
 
@@ -98,12 +102,7 @@ std::int64_t RecordRepository::insert_held(const RecordRow& r) {
         .bind(16, r.created_at);
     s->run();
     const auto id = conn_.last_insert_rowid();
-    for (const auto c : r.compartments) {
-        auto rc = conn_.cached(
-            "INSERT INTO record_compartments (record_id, compartment_id) VALUES (?1, ?2)");
-        rc->bind(1, id).bind(2, c);
-        rc->run();
-    }
+    put_compartments(id, r.compartments);
     return id;
 }
 
@@ -148,12 +147,7 @@ void RecordRepository::update_metadata(std::int64_t id, const RecordRow& r) {
         s->bind(1, id);
         s->run();
     }
-    for (const auto c : r.compartments) {
-        auto s = conn_.cached(
-            "INSERT INTO record_compartments (record_id, compartment_id) VALUES (?1, ?2)");
-        s->bind(1, id).bind(2, c);
-        s->run();
-    }
+    put_compartments(id, r.compartments);
 }
 
 std::optional<RecordRow> RecordRepository::find(std::int64_t id) {

@@ -130,6 +130,8 @@ public:
     std::int64_t count();
 
 private:
+    void put_compartments(std::int64_t id, const std::vector<std::int64_t>& ids);
+
     Connection& conn_;
 };
 

@@ -12,23 +12,13 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include "daemon/common/text.hpp"
 #include "daemon/crypto/key_vault.hpp"
 
 namespace strongroom::store {
 namespace {
 
 constexpr const char* kKeyCheckHeader = "strongroom-keycheck v1 ";
-
-std::string hex(std::span<const std::uint8_t> bytes) {
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(bytes.size() * 2);
-    for (auto b : bytes) {
-        out.push_back(digits[b >> 4]);
-        out.push_back(digits[b & 0x0f]);
-    }
-    return out;
-}
 
 std::optional<std::string> read_small_file(const std::filesystem::path& path) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -138,7 +128,7 @@ Store::Store(const StoreOptions& options, const crypto::KeyVault& vault, bool cr
     : db_path_(options.state_dir / "strongroom.db"),
       keycheck_path_(options.state_dir / "strongroom.keycheck") {
     const auto key_check = vault.key_check();
-    const std::string expected = kKeyCheckHeader + hex(key_check) + "\n";
+    const std::string expected = kKeyCheckHeader + to_hex(key_check) + "\n";
 
     std::error_code ec;
     const bool exists = std::filesystem::exists(db_path_, ec);

@@ -144,23 +144,34 @@ public:
         daemon_.emplace(state_, std::vector<std::string>{}, std::move(env));
     }
 
-    // The audit entries so far, read from the stopped daemon's database.
-    std::vector<store::AuditRow> audit_rows() {
+    // Stops the daemon and opens its database with the dev key.
+    struct OpenStore {
+        OpenStore(crypto::SecureBuffer master, const store::StoreOptions& options)
+            : vault(std::move(master)), store(options, vault, false) {}
+        crypto::KeyVault vault;
+        store::Store store;
+    };
+    std::unique_ptr<OpenStore> stop_and_open() {
         EXPECT_EQ(daemon_->stop(), 0) << daemon_->log();
         daemon_.reset();
         const auto key = read_file(state_ / "dev.key");
         crypto::SecureBuffer master(crypto::KeyVault::kMasterKeyBytes);
         std::memcpy(master.data(), key.data(), master.size());
-        const crypto::KeyVault vault(std::move(master));
         store::StoreOptions o;
         o.state_dir = state_;
         o.readers = 1;
-        store::Store s(o, vault, false);
+        return std::make_unique<OpenStore>(std::move(master), o);
+    }
+
+    // The audit entries so far, read from the stopped daemon's database.
+    std::vector<store::AuditRow> audit_rows() {
+        auto db = stop_and_open();
         std::vector<store::AuditRow> rows;
-        store::AuditRepository(s.writer_connection()).scan(1, [&](const store::AuditRow& r) {
-            rows.push_back(r);
-            return true;
-        });
+        store::AuditRepository(db->store.writer_connection())
+            .scan(1, [&](const store::AuditRow& r) {
+                rows.push_back(r);
+                return true;
+            });
         return rows;
     }
 
@@ -630,17 +641,10 @@ TEST(Records, AnUploadCutShortLeavesNothingBehind) {
     // The daemon keeps serving, and no record appeared.
     const auto id = m.ingest(kAnalyst, "after", {"--title", "after", "--level", "unclassified"});
     EXPECT_EQ(m.visible(kAnalyst), std::vector<std::int64_t>{id});
-    const auto rows = m.audit_rows();  // stops the daemon and opens its database
-    const auto key = read_file(m.state() / "dev.key");
-    crypto::SecureBuffer master(crypto::KeyVault::kMasterKeyBytes);
-    std::memcpy(master.data(), key.data(), master.size());
-    const crypto::KeyVault vault(std::move(master));
-    store::StoreOptions o;
-    o.state_dir = m.state();
-    o.readers = 1;
-    store::Store s(o, vault, false);
-    EXPECT_EQ(s.writer_connection().query_int("SELECT count(*) FROM records"), 1);
-    EXPECT_EQ(s.writer_connection().query_int("SELECT count(*) FROM content_chunks"), 1);
+    const auto db = m.stop_and_open();
+    auto& conn = db->store.writer_connection();
+    EXPECT_EQ(conn.query_int("SELECT count(*) FROM records"), 1);
+    EXPECT_EQ(conn.query_int("SELECT count(*) FROM content_chunks"), 1);
 }
 
 }  // namespace

@@ -1,0 +1,51 @@
+#include "daemon/service/arguments.hpp"
+
+#include <fmt/format.h>
+
+#include "daemon/common/text.hpp"
+
+namespace strongroom::service {
+
+namespace {
+constexpr Micros kDay = 86400LL * 1000000LL;
+}  // namespace
+
+std::string checked_name(protocol::ArgReader& args, std::string_view key, std::string_view what) {
+    auto name = args.required_string(key, 64);
+    if (!name.empty() && !is_valid_name(name)) {
+        args.fail(make_error(ErrorCode::bad_request,
+                             fmt::format("\"{}\" is not a valid {} name: use 1-64 letters, "
+                                         "digits, '.', '_' or '-', starting with a letter or digit",
+                                         printable(name, 64), what)));
+    }
+    return name;
+}
+
+policy::Level checked_level(protocol::ArgReader& args, std::string_view key) {
+    const auto text = args.required_string(key, 32);
+    const auto level = policy::parse_level(text);
+    if (!text.empty() && !level) {
+        args.fail(make_error(ErrorCode::bad_request,
+                             fmt::format("\"{}\" is not a level: use unclassified, confidential "
+                                         "or strictly-confidential",
+                                         printable(text, 32))));
+    }
+    return level.value_or(0);
+}
+
+LastDay optional_last_day(protocol::ArgReader& args, std::string_view key) {
+    LastDay out;
+    out.text = args.optional_string(key, 10);
+    if (out.text) {
+        if (const auto day = parse_date(*out.text)) {
+            out.end = *day + kDay;
+        } else {
+            args.fail(make_error(
+                ErrorCode::bad_request,
+                fmt::format("\"{}\" is not a date: use YYYY-MM-DD", printable(*out.text, 16))));
+        }
+    }
+    return out;
+}
+
+}  // namespace strongroom::service

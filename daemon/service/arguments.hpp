@@ -1,0 +1,30 @@
+// Reading the arguments every kind of handler shares: names, levels and the
+// last day of something dated. Each records its problem in the ArgReader,
+// which reports the first one at finish(). Internal to the service.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "daemon/common/time.hpp"
+#include "daemon/policy/clearance.hpp"
+#include "daemon/protocol/args.hpp"
+
+namespace strongroom::service {
+
+// A required name of an account, post or compartment (what: for the message).
+std::string checked_name(protocol::ArgReader& args, std::string_view key, std::string_view what);
+
+// A required level, by any of its accepted spellings.
+policy::Level checked_level(protocol::ArgReader& args, std::string_view key);
+
+// An optional "YYYY-MM-DD" naming the last day something holds: its text, and
+// the exclusive end (the start of the next day, UTC).
+struct LastDay {
+    std::optional<std::string> text;
+    std::optional<Micros> end;
+};
+LastDay optional_last_day(protocol::ArgReader& args, std::string_view key);
+
+}  // namespace strongroom::service
