@@ -398,6 +398,10 @@ private:
         }
         records.put_key(id, deps_.vault->wrap_record_key(id, *key_));
         records.index_text(id, args_.title, text);
+        if (deps_.text_pacer != nullptr &&
+            deps_.text_pacer->indexed(args_.title.size() + text.size())) {
+            records.merge_text_index(store::TextIndexPacer::kLeavesPerStep);
+        }
         json::object out;
         out["id"] = id;
         out["registry_number"] = registry ? json::value(*registry) : json::value(nullptr);

@@ -14,6 +14,7 @@
 #include "daemon/policy/access.hpp"
 #include "daemon/store/accounts.hpp"
 #include "daemon/store/audit_log.hpp"
+#include "daemon/store/records.hpp"
 #include "daemon/store/sqlite.hpp"
 #include "daemon/store/writer.hpp"
 
@@ -35,7 +36,8 @@ struct Deps {
     const crypto::KeyVault* vault = nullptr;
     store::ReaderPool* readers = nullptr;
     std::string mission_code = "MISSION";
-    RecordCache* records = nullptr;  // metadata for reads; changes invalidate it
+    RecordCache* records = nullptr;               // metadata for reads; changes invalidate it
+    store::TextIndexPacer* text_pacer = nullptr;  // writer thread only
 };
 
 // Facts about the running daemon that some answers include.

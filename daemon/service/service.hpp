@@ -68,6 +68,7 @@ private:
     store::Store& store_;
     ServiceOptions options_;
     RecordCache records_;
+    store::TextIndexPacer text_pacer_;
     Deps deps_;
     Micros started_at_;
     IdentityCache identities_;

@@ -1,5 +1,7 @@
 #include "daemon/store/records.hpp"
 
+#include <fmt/format.h>
+
 #include "daemon/store/sqlite.hpp"
 
 namespace strongroom::store {
@@ -275,6 +277,11 @@ void RecordRepository::index_text(std::int64_t record_id, std::string_view title
     auto s = conn_.cached("INSERT INTO record_text (docid, title, body) VALUES (?1, ?2, ?3)");
     s->bind(1, record_id).bind(2, title).bind(3, text);
     s->run();
+}
+
+void RecordRepository::merge_text_index(int leaves) {
+    conn_.exec(
+        fmt::format("INSERT INTO record_text(record_text) VALUES('merge={},8');", leaves).c_str());
 }
 
 std::vector<std::int64_t> RecordRepository::search(std::string_view match, std::int64_t before,

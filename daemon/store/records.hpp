@@ -3,6 +3,7 @@
 // sequence.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -72,6 +73,28 @@ struct Candidate {
     bool must_share = false;
 };
 
+// Paces the text index's merging (its automatic merging is off, see
+// migration 2): a merge step is due after every kBytesPerStep bytes of
+// text indexed. Used from the writer thread only.
+class TextIndexPacer {
+public:
+    static constexpr std::size_t kBytesPerStep = 128 * 1024;
+    static constexpr int kLeavesPerStep = 128;
+
+    // Counts what was indexed; true when a merge step is due.
+    bool indexed(std::size_t bytes) {
+        since_ += bytes;
+        if (since_ < kBytesPerStep) {
+            return false;
+        }
+        since_ = 0;
+        return true;
+    }
+
+private:
+    std::size_t since_ = 0;
+};
+
 class RecordRepository {
 public:
     explicit RecordRepository(Connection& conn) : conn_(conn) {}
@@ -106,6 +129,9 @@ public:
 
     // Indexes the title and text of a record for search (text may be empty).
     void index_text(std::int64_t record_id, std::string_view title, std::string_view text);
+    // One step of merging the text index's segments: up to `leaves` leaf
+    // pages of work on the lowest level holding 8 segments or more.
+    void merge_text_index(int leaves);
     // Ids of held records matching an FTS4 query, below `before`, newest first.
     std::vector<std::int64_t> search(std::string_view match, std::int64_t before,
                                      std::size_t limit);

@@ -123,6 +123,40 @@ TEST(Records, SearchMatchesTitleAndTextButKeepsNoCopyOfTheText) {
     EXPECT_EQ(f.conn.query_int("SELECT count(*) FROM record_text_source"), 0);
 }
 
+// Automatic merging is off; merge steps fold the small segments that one
+// transaction each leaves behind, and every record stays findable.
+TEST(Records, TextIndexMergesInPacedStepsAndLosesNothing) {
+    Fixture f;
+    RecordRepository r(f.conn);
+    EXPECT_EQ(f.conn.query_int("SELECT value FROM record_text_stat WHERE id = 2"), 0);
+    std::vector<std::int64_t> ids;
+    for (int i = 0; i < 12; ++i) {
+        f.conn.exec("BEGIN");
+        ids.push_back(f.record(1, "convoy"));
+        r.index_text(ids.back(), "convoy", "route " + std::to_string(i));
+        f.conn.exec("COMMIT");
+    }
+    const auto level0 = [&f] {
+        return f.conn.query_int("SELECT count(*) FROM record_text_segdir WHERE level = 0");
+    };
+    EXPECT_EQ(level0(), 12);  // one segment per transaction, nothing merged them
+    f.conn.exec("BEGIN");
+    r.merge_text_index(TextIndexPacer::kLeavesPerStep);
+    f.conn.exec("COMMIT");
+    EXPECT_LT(level0(), 12);
+    std::vector<std::int64_t> newest_first(ids.rbegin(), ids.rend());
+    EXPECT_EQ(r.search("\"convoy\"", INT64_MAX, 100), newest_first);
+    EXPECT_EQ(r.search("\"route\" \"7\"", INT64_MAX, 100), std::vector<std::int64_t>{ids[7]});
+}
+
+TEST(Records, TextIndexPacerAsksForAStepPerBudgetOfText) {
+    TextIndexPacer pacer;
+    EXPECT_FALSE(pacer.indexed(TextIndexPacer::kBytesPerStep - 1));
+    EXPECT_TRUE(pacer.indexed(1));
+    EXPECT_FALSE(pacer.indexed(10));
+    EXPECT_TRUE(pacer.indexed(10 * TextIndexPacer::kBytesPerStep));
+}
+
 TEST(Records, RegistrySequenceCountsPerYearAndNeverRepeats) {
     Fixture f;
     RecordRepository r(f.conn);
