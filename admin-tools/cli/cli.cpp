@@ -165,6 +165,13 @@ int download_and_print(const Global& global, std::string_view op, json::object a
                                        fmt::format("{} exists; remove it or choose another file",
                                                    out_path)));
     }
+    // Content that cannot carry its marking gets it in a file beside it.
+    const std::string sidecar = out_path + ".marking";
+    if (::lstat(sidecar.c_str(), &st) == 0) {
+        return fail(global, make_error(ErrorCode::bad_request,
+                                       fmt::format("{} exists; remove it or choose another file",
+                                                   sidecar)));
+    }
     const std::string part = out_path + ".part";
     int fd = -1;
     auto conn = client::Connection::open(global.socket);
@@ -223,6 +230,31 @@ int download_and_print(const Global& global, std::string_view op, json::object a
     }
     if (!response) {
         return fail(global, response.error());
+    }
+    if (ok) {
+        const auto& r = response->result;
+        const auto* marked = r.if_contains("marked");
+        const auto* marking = r.if_contains("marking");
+        if (marked != nullptr && marking != nullptr && marked->is_string() &&
+            marking->is_string() && marked->as_string() == "sidecar") {
+            const int sfd =
+                ::open(sidecar.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+            const std::string line = std::string(marking->as_string()) + "\n";
+            const bool written =
+                sfd >= 0 &&
+                ::write(sfd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+                ::fsync(sfd) == 0;
+            if (sfd >= 0) {
+                ::close(sfd);
+            }
+            if (!written) {
+                return fail(global,
+                            make_error(ErrorCode::internal,
+                                       fmt::format("{} was written but its marking could not be: "
+                                                   "cannot write {}: {}",
+                                                   out_path, sidecar, std::strerror(errno))));
+            }
+        }
     }
     return print_response(global, *response, human);
 }

@@ -1,6 +1,9 @@
 // strongroom-admin: the tool of technical officers, registrars and auditors
 // (CLI.md).
+#include <cerrno>
 #include <cstdint>
+#include <cstring>
+#include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -9,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "admin-tools/cli/cli.hpp"
+#include "daemon/common/fingerprint.hpp"
 
 namespace sr = strongroom;
 namespace json = boost::json;
@@ -335,6 +339,77 @@ void add_matrix_commands(CLI::App& app, sr::cli::Global& g) {
 
 }  // namespace
 
+// Registry: muster of copies, trace of a leaked text.
+void add_registry_commands(CLI::App& app, sr::cli::Global& g) {
+    auto* muster = app.add_subcommand("muster", "every outstanding copy, by holder, with its age");
+    muster->callback([&g] {
+        g.action = [&g] {
+            return sr::cli::call_and_print(g, "muster", {}, [](const json::object& r) {
+                std::vector<std::vector<std::string>> rows;
+                for (const auto& h : r.at("holders").as_array()) {
+                    for (const auto& c : h.at("copies").as_array()) {
+                        rows.push_back(
+                            {sr::cli::text(h.at("holder")), sr::cli::text(c.at("record")),
+                             sr::cli::text(c.at("registry_number")), sr::cli::text(c.at("copy")),
+                             sr::cli::text(c.at("age_days")) + "d",
+                             sr::cli::text(c.at("purpose"))});
+                    }
+                }
+                sr::cli::print_table(
+                    std::cout, {"HOLDER", "RECORD", "REGISTRY", "COPY", "AGE", "PURPOSE"}, rows);
+                std::cout << fmt::format("{} outstanding\n", sr::cli::text(r.at("outstanding")));
+            });
+        };
+    });
+
+    static std::string trace_file;
+    auto* trace = app.add_subcommand(
+        "trace", "name the record, copy and holder of a leaked text by its fingerprint");
+    trace->add_option("FILE", trace_file, "the text (- for standard input)")->required();
+    trace->callback([&g] {
+        g.action = [&g]() -> int {
+            std::ifstream file;
+            std::istream* in = &std::cin;
+            if (trace_file != "-") {
+                file.open(trace_file, std::ios::binary);
+                if (!file) {
+                    return sr::cli::fail(
+                        g, sr::make_error(sr::ErrorCode::bad_request,
+                                          fmt::format("cannot read {}: {}", trace_file,
+                                                      std::strerror(errno))));
+                }
+                in = &file;
+            }
+            sr::fingerprint::Scanner scanner;
+            std::vector<char> buf(1 << 16);
+            while (*in) {
+                in->read(buf.data(), static_cast<std::streamsize>(buf.size()));
+                const auto n = static_cast<std::size_t>(in->gcount());
+                scanner.feed({reinterpret_cast<const std::uint8_t*>(buf.data()), n});
+            }
+            json::array prints;
+            for (const auto t : scanner.tokens()) {
+                prints.emplace_back(fmt::format("{:x}", t));
+                if (prints.size() == 64) {
+                    break;
+                }
+            }
+            return sr::cli::call_and_print(
+                g, "trace", json::object{{"fingerprints", std::move(prints)}},
+                [](const json::object& r) {
+                    for (const auto& c : r.at("copies").as_array()) {
+                        std::cout << fmt::format(
+                            "record {} ({}), copy {}, issued to {} on {} for \"{}\" ({})\n",
+                            sr::cli::text(c.at("record")), sr::cli::text(c.at("registry_number")),
+                            sr::cli::text(c.at("copy")), sr::cli::text(c.at("holder")),
+                            sr::cli::text(c.at("issued")), sr::cli::text(c.at("purpose")),
+                            sr::cli::text(c.at("state")));
+                    }
+                });
+        };
+    });
+}
+
 int main(int argc, char** argv) {
     sr::cli::Global g;
     g.program = "strongroom-admin";
@@ -368,6 +443,7 @@ int main(int argc, char** argv) {
 
     add_account_commands(app, g);
     add_matrix_commands(app, g);
+    add_registry_commands(app, g);
 
     auto* status = app.add_subcommand("status", "show the daemon's state (officers, auditors)");
     status->callback([&g] {

@@ -3,6 +3,7 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <boost/json/array.hpp>
@@ -256,12 +257,64 @@ void add_record_commands(CLI::App& app, sr::cli::Global& g) {
             json::object args{{"id", get_args.id}, {"purpose", get_args.purpose}};
             return sr::cli::download_and_print(
                 g, "get", std::move(args), get_args.out, [](const json::object& r) {
-                    std::cout << fmt::format("record {} written to {} ({} bytes)\n",
-                                             sr::cli::text(r.at("id")), get_args.out,
-                                             sr::cli::text(r.at("size")));
+                    std::cout << fmt::format("copy {} of record {} written to {}\n",
+                                             sr::cli::text(r.at("copy")), sr::cli::text(r.at("id")),
+                                             get_args.out);
+                    if (sr::cli::text(r.at("marked")) == "sidecar") {
+                        std::cout << fmt::format("its marking is in {}.marking\n", get_args.out);
+                    }
+                    std::cout << sr::cli::text(r.at("marking")) << "\n";
                 });
         };
     });
+
+    static std::uint64_t copies_id = 0;
+    auto* copies = app.add_subcommand("copies", "the numbered copies of a record");
+    copies->add_option("ID", copies_id, "record id")->required();
+    copies->callback([&g] {
+        g.action = [&g] {
+            return sr::cli::call_and_print(
+                g, "copies", json::object{{"id", copies_id}}, [](const json::object& r) {
+                    std::vector<std::vector<std::string>> rows;
+                    for (const auto& v : r.at("copies").as_array()) {
+                        rows.push_back({sr::cli::text(v.at("copy")), sr::cli::text(v.at("holder")),
+                                        sr::cli::text(v.at("state")), sr::cli::text(v.at("issued")),
+                                        sr::cli::text(v.at("purpose"))});
+                    }
+                    sr::cli::print_table(std::cout,
+                                         {"COPY", "HOLDER", "STATE", "ISSUED", "PURPOSE"}, rows);
+                });
+        };
+    });
+
+    struct CopyArgs {
+        std::uint64_t id = 0;
+        std::uint64_t number = 0;
+    };
+    static CopyArgs copy_args;
+    auto* copy = app.add_subcommand("copy", "close a numbered copy (its holder or a registrar)");
+    copy->require_subcommand(1);
+    for (const auto& [verb, state, help] :
+         {std::tuple{"return", "returned", "the copy came back"},
+          std::tuple{"destroy", "destroyed", "the copy was destroyed"},
+          std::tuple{"lost", "lost", "the copy is lost (report it)"}}) {
+        auto* sub = copy->add_subcommand(verb, help);
+        sub->add_option("ID", copy_args.id, "record id")->required();
+        sub->add_option("N", copy_args.number, "copy number")->required();
+        sub->callback([&g, state = std::string(state)] {
+            g.action = [&g, state] {
+                return sr::cli::call_and_print(
+                    g, "copy.close",
+                    json::object{{"id", copy_args.id}, {"copy", copy_args.number}, {"as", state}},
+                    [](const json::object& r) {
+                        std::cout << fmt::format(
+                            "copy {} of record {} {}; {} outstanding\n",
+                            sr::cli::text(r.at("copy")), sr::cli::text(r.at("id")),
+                            sr::cli::text(r.at("state")), sr::cli::text(r.at("outstanding")));
+                    });
+            };
+        });
+    }
 }
 
 // disseminate, delegate

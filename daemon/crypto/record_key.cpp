@@ -176,4 +176,12 @@ Sha256Digest Sha256Stream::finish() {
     return d;
 }
 
+std::uint64_t random_u64() {
+    std::uint64_t v = 0;
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(&v), sizeof v) != 1) {
+        throw std::runtime_error("the random number generator failed");
+    }
+    return v;
+}
+
 }  // namespace strongroom::crypto

@@ -73,4 +73,7 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
+// 64 random bits from the OpenSSL RNG. Throws std::runtime_error if it fails.
+std::uint64_t random_u64();
+
 }  // namespace strongroom::crypto

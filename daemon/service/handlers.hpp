@@ -36,6 +36,11 @@ Result<boost::json::object> handle_search(Context& ctx);
 Result<boost::json::object> handle_get(Context& ctx);
 Result<boost::json::object> handle_disseminate(Context& ctx);
 Result<boost::json::object> handle_delegate_disseminate(Context& ctx);
+
+Result<boost::json::object> handle_copies(Context& ctx);
+Result<boost::json::object> handle_copy_close(Context& ctx);
+Result<boost::json::object> handle_muster(Context& ctx);
+Result<boost::json::object> handle_trace(Context& ctx);
 // Ingest runs as an upload (ingest.cpp); its row names this handler, which
 // refuses a request that arrives without content.
 Result<boost::json::object> handle_ingest(Context& ctx);

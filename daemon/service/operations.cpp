@@ -14,6 +14,7 @@ using policy::Role;
 
 constexpr auto kOfficer = bit(Role::officer);
 constexpr auto kOversight = bit(Role::officer) | bit(Role::auditor);
+constexpr auto kRegistry = bit(Role::registrar) | bit(Role::auditor);
 constexpr auto kAnyone = Requirement::any_account();
 
 // Sorted by name (checked by a unit test): lookup is a binary search.
@@ -32,6 +33,10 @@ constexpr std::array kOperations{
               "add a compartment (need-to-know category)"},
     Operation{"compartment.list", kAnyone, Mode::read, handle_compartment_list,
               "list compartments"},
+    Operation{"copies", kAnyone, Mode::read, handle_copies,
+              "the numbered copies of a record (readers of the record, registrars)"},
+    Operation{"copy.close", kAnyone, Mode::write, handle_copy_close,
+              "close a copy as returned, destroyed or lost (its holder or a registrar)"},
     Operation{"delegate.disseminate", kAnyone, Mode::write, handle_delegate_disseminate,
               "the originator's written delegation of dissemination to a post"},
     Operation{"disseminate", kAnyone, Mode::write, handle_disseminate,
@@ -47,6 +52,8 @@ constexpr std::array kOperations{
     Operation{"list", kAnyone, Mode::read, handle_list, "records the caller may read"},
     Operation{"matrix", Requirement::one_of(kOversight), Mode::read, handle_matrix,
               "the access matrix with current holders"},
+    Operation{"muster", Requirement::one_of(kRegistry), Mode::read, handle_muster,
+              "every outstanding copy, by holder, with its age"},
     Operation{"pending.approve", Requirement::one_of(kOfficer), Mode::write, handle_pending_approve,
               "approve another officer's pending change"},
     Operation{"pending.list", Requirement::one_of(kOversight), Mode::read, handle_pending_list,
@@ -68,6 +75,8 @@ constexpr std::array kOperations{
     Operation{"show", kAnyone, Mode::read, handle_show, "a record's metadata"},
     Operation{"status", Requirement::one_of(kOversight), Mode::read, handle_status,
               "the daemon's state"},
+    Operation{"trace", Requirement::one_of(kRegistry), Mode::read, handle_trace,
+              "the copies a leaked text's fingerprints name"},
     Operation{"whoami", Requirement::any_account(), Mode::read, handle_whoami,
               "the caller's account"},
 };

@@ -18,6 +18,7 @@
 #include "daemon/policy/clearance.hpp"
 #include "daemon/protocol/args.hpp"
 #include "daemon/service/arguments.hpp"
+#include "daemon/service/copies.hpp"
 #include "daemon/service/handlers.hpp"
 #include "daemon/service/identity.hpp"
 #include "daemon/service/record_cache.hpp"
@@ -36,11 +37,6 @@ constexpr std::size_t kDefaultPage = 100;
 // A listing examines at most this many candidates per request; the rest is
 // reached with "next".
 constexpr std::size_t kMaxExamined = 20000;
-
-Error no_record(std::int64_t id) {
-    return make_error(ErrorCode::not_found,
-                      fmt::format("no record {} (or you may not see it)", id));
-}
 
 }  // namespace
 
@@ -138,16 +134,6 @@ json::object record_detail(const store::RecordRow& r, const Directory& dir,
     return o;
 }
 
-namespace {
-
-struct ReadCheck {
-    std::optional<store::RecordRow> record;
-    std::vector<store::DisseminationRow> disseminations;
-    policy::Decision decision;
-};
-
-// Loads a record from the database and decides whether the reader may read
-// it (changes decide from the database, never from the cache).
 ReadCheck check_read(store::Connection& conn, std::int64_t id, const policy::Clearance& reader) {
     ReadCheck c;
     store::RecordRepository records(conn);
@@ -162,6 +148,13 @@ ReadCheck check_read(store::Connection& conn, std::int64_t id, const policy::Cle
         policy::may_read(reader, label_of(*c.record), receipt_of(c.disseminations, reader));
     return c;
 }
+
+Error no_record(std::int64_t id) {
+    return make_error(ErrorCode::not_found,
+                      fmt::format("no record {} (or you may not see it)", id));
+}
+
+namespace {
 
 // The same decision for reads, from the record cache when it holds the
 // record. stamp: taken before the request's read snapshot began.
@@ -203,11 +196,11 @@ std::uint64_t cache_stamp(const Context& ctx) {
     return ctx.deps.records != nullptr ? ctx.deps.records->stamp() : 0;
 }
 
+}  // namespace
+
 std::int64_t record_id_arg(protocol::ArgReader& args) {
     return static_cast<std::int64_t>(args.required_uint("id", INT64_MAX));
 }
-
-}  // namespace
 
 Result<json::object> handle_show(Context& ctx) {
     protocol::ArgReader args(ctx.args);
@@ -532,8 +525,10 @@ Result<json::object> handle_get(Context& ctx) {
         return std::move(key).error();
     }
     ctx.audit.reason += "; purpose: " + printable(purpose, 120);
-    ctx.content =
-        std::make_unique<RecordContent>(*ctx.deps.readers, std::move(*key), id, c.record->chunks);
+    auto copy = issue_copy(ctx, *c.record, purpose);
+    if (!copy) {
+        return std::move(copy).error();
+    }
     json::object out;
     out["id"] = id;
     out["title"] = c.record->title;
@@ -544,6 +539,10 @@ Result<json::object> handle_get(Context& ctx) {
     out["sha256"] = to_hex(c.record->sha256);
     out["filename"] = c.record->filename;
     out["purpose"] = purpose;
+    out["holder"] = ctx.subject.account->name;
+    ctx.content = copy_content(
+        std::make_unique<RecordContent>(*ctx.deps.readers, std::move(*key), id, c.record->chunks),
+        *c.record, *copy, out);
     return out;
 }
 

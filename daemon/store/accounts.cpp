@@ -44,6 +44,18 @@ std::optional<AccountRow> AccountRepository::find_by_name(std::string_view name)
     return read_row(*s);
 }
 
+std::optional<AccountRow> AccountRepository::find(std::int64_t id) {
+    static constexpr const char* sql =
+        "SELECT id, name, uid, roles, suspended, created_at, created_by, changed_at "
+        "FROM accounts WHERE id = ?1";
+    auto s = conn_.cached(sql);
+    s->bind(1, id);
+    if (!s->step()) {
+        return std::nullopt;
+    }
+    return read_row(*s);
+}
+
 std::vector<AccountRow> AccountRepository::list(std::string_view after, std::size_t limit) {
     static constexpr const char* sql =
         "SELECT id, name, uid, roles, suspended, created_at, created_by, changed_at "

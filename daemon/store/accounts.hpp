@@ -38,6 +38,7 @@ public:
 
     std::optional<AccountRow> find_by_uid(std::uint32_t uid);
     std::optional<AccountRow> find_by_name(std::string_view name);
+    std::optional<AccountRow> find(std::int64_t id);
     // Ordered by name; at most limit rows after the name `after` (paging).
     std::vector<AccountRow> list(std::string_view after, std::size_t limit);
     std::int64_t insert(const NewAccount& account);

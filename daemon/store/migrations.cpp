@@ -220,6 +220,48 @@ CREATE VIRTUAL TABLE record_text USING fts4(content="record_text_source", title,
 -- any write of 5 leaves or more, over every level).
 INSERT INTO record_text(record_text) VALUES('automerge=0');
 )SQL"},
+    Migration{3, "numbered copies and releases", R"SQL(
+-- Releases outside the mission (rule 6). authority: head-of-mission or
+-- delegation (reference: the written delegation's).
+CREATE TABLE releases (
+    id            INTEGER PRIMARY KEY,
+    record_id     INTEGER NOT NULL REFERENCES records(id),
+    requested_by  INTEGER NOT NULL REFERENCES accounts(id),
+    entity        TEXT    NOT NULL,
+    entity_kind   TEXT    NOT NULL CHECK (entity_kind IN ('un', 'non-un', 'security-force')),
+    justification TEXT    NOT NULL,
+    arrangement   TEXT    NOT NULL,
+    hrddp         TEXT    NOT NULL DEFAULT '',
+    requested_at  INTEGER NOT NULL,
+    state         TEXT    NOT NULL DEFAULT 'requested'
+                  CHECK (state IN ('requested', 'approved', 'issued')),
+    approved_by   INTEGER REFERENCES accounts(id),
+    approved_at   INTEGER,
+    authority     TEXT    CHECK (authority IS NULL OR authority IN ('head-of-mission', 'delegation')),
+    reference     TEXT    NOT NULL DEFAULT '',
+    CHECK (entity_kind != 'security-force' OR hrddp != '')
+);
+CREATE INDEX releases_by_record ON releases(record_id);
+
+-- Numbered copies (rule 8): numbers count from 1 per record and are never
+-- reused. fingerprint: the token written invisibly into a text copy.
+-- state 'released': the copy left the mission under a release.
+CREATE TABLE copies (
+    record_id   INTEGER NOT NULL REFERENCES records(id),
+    number      INTEGER NOT NULL CHECK (number > 0),
+    holder      INTEGER NOT NULL REFERENCES accounts(id),
+    purpose     TEXT    NOT NULL,
+    issued_at   INTEGER NOT NULL,
+    fingerprint INTEGER NOT NULL UNIQUE,
+    state       TEXT    NOT NULL DEFAULT 'outstanding'
+                CHECK (state IN ('outstanding', 'returned', 'destroyed', 'lost', 'released')),
+    closed_at   INTEGER,
+    closed_by   INTEGER REFERENCES accounts(id),
+    release_id  INTEGER REFERENCES releases(id),
+    PRIMARY KEY (record_id, number)
+) WITHOUT ROWID;
+CREATE INDEX copies_by_state ON copies(state, holder);
+)SQL"},
 };
 
 }  // namespace

@@ -1,18 +1,11 @@
 // End-to-end tests of records and compartmented access (DESIGN.md §2 rules
-// 1-5 and 11): the real daemon and tools, each person a different Unix uid.
-//
-// The mission used by every test:
-//   officers     off1 (61001), off2 (61002)
-//   chief        61003 holds chief-jmac: JMAC and HUMINT up to strictly confidential
-//   analyst      61004 holds jmac-analyst: JMAC up to confidential
-//   police       61005 holds police-desk: POLICE up to confidential
-//   focal        61006 holds sfp (security focal point), strictly confidential, no grants
-//   hom          61007 holds hom (head of mission), confidential, no grants
-//   desk2        61008 holds jmac-desk2: JMAC up to confidential
+// 1-5 and 11): the real daemon and tools, each person a different Unix uid,
+// in the mission of tests/integration/mission.hpp.
 
 #include <fstream>
 
 #include <boost/json.hpp>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "admin-tools/client/client.hpp"
@@ -20,184 +13,13 @@
 #include "daemon/store/audit_log.hpp"
 #include "daemon/store/store.hpp"
 #include "tests/integration/harness.hpp"
+#include "tests/integration/mission.hpp"
 
 namespace strongroom::test {
 namespace {
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
-
-constexpr uid_t kOff1 = 61001;
-constexpr uid_t kOff2 = 61002;
-constexpr uid_t kChief = 61003;
-constexpr uid_t kAnalyst = 61004;
-constexpr uid_t kPolice = 61005;
-constexpr uid_t kFocal = 61006;
-constexpr uid_t kHom = 61007;
-constexpr uid_t kDesk2 = 61008;
-
-std::string str(uid_t uid) {
-    return std::to_string(uid);
-}
-
-std::string day_offset(int days) {
-    const auto t = std::chrono::system_clock::now() + std::chrono::hours(24 * days);
-    const auto d = std::chrono::floor<std::chrono::days>(t);
-    const std::chrono::year_month_day ymd{d};
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
-                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
-    return buf;
-}
-
-// The daemon, the mission's matrix, and files readable by every test user.
-class Mission {
-public:
-    explicit Mission(std::map<std::string, std::string> env = {}) {
-        fs::permissions(tmp_.path(), fs::perms::all);  // test users write their copies here
-        daemon_.emplace(state_, std::vector<std::string>{}, std::move(env));
-        must(admin({"init", "--officer", "off1", "--uid", str(kOff1)}));
-        must(admin({"account", "add", "off2", "--uid", str(kOff2), "--role", "officer"}, kOff1));
-        const std::pair<const char*, uid_t> people[] = {{"chief", kChief},   {"analyst", kAnalyst},
-                                                        {"police", kPolice}, {"focal", kFocal},
-                                                        {"hom", kHom},       {"desk2", kDesk2}};
-        for (const auto& [name, uid] : people) {
-            must(admin({"account", "add", name, "--uid", str(uid)}, kOff1));
-        }
-        for (const char* c : {"JMAC", "HUMINT", "POLICE"}) {
-            must(admin({"compartment", "add", c}, kOff1));
-        }
-        must(admin({"post", "add", "chief-jmac", "--level", "confidential"}, kOff1));
-        must(admin({"post", "add", "jmac-analyst", "--level", "confidential"}, kOff1));
-        must(admin({"post", "add", "police-desk", "--level", "confidential"}, kOff1));
-        must(admin({"post", "add", "jmac-desk2", "--level", "confidential"}, kOff1));
-        must(admin(
-            {"post", "add", "hom", "--level", "confidential", "--authority", "head-of-mission"},
-            kOff1));
-        approve(admin({"--json", "post", "add", "sfp", "--level", "strictly-confidential",
-                       "--authority", "security-focal-point"},
-                      kOff1));
-        approve(admin({"--json", "grant", "chief-jmac", "JMAC", "--level", "strictly-confidential"},
-                      kOff1));
-        approve(
-            admin({"--json", "grant", "chief-jmac", "HUMINT", "--level", "strictly-confidential"},
-                  kOff1));
-        must(admin({"grant", "jmac-analyst", "JMAC", "--level", "confidential"}, kOff1));
-        must(admin({"grant", "jmac-desk2", "JMAC", "--level", "confidential"}, kOff1));
-        must(admin({"grant", "police-desk", "POLICE", "--level", "confidential"}, kOff1));
-        must(admin({"post", "assign", "chief-jmac", "chief"}, kOff1));
-        must(admin({"post", "assign", "jmac-analyst", "analyst"}, kOff1));
-        must(admin({"post", "assign", "police-desk", "police"}, kOff1));
-        must(admin({"post", "assign", "sfp", "focal"}, kOff1));
-        must(admin({"post", "assign", "hom", "hom"}, kOff1));
-        must(admin({"post", "assign", "jmac-desk2", "desk2"}, kOff1));
-    }
-
-    RunResult admin(std::vector<std::string> args, std::optional<uid_t> uid = std::nullopt) {
-        return daemon_->admin(std::move(args), uid);
-    }
-    RunResult tool(std::vector<std::string> args, uid_t uid) {
-        return daemon_->tool(std::move(args), uid);
-    }
-
-    // Writes a file every test user can read; returns its path.
-    std::string file(const std::string& name, const std::string& content) {
-        const auto p = tmp_.path() / name;
-        std::ofstream(p, std::ios::binary) << content;
-        fs::permissions(p, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
-                               fs::perms::others_read);
-        return p.string();
-    }
-    std::string out_path(const std::string& name) const { return (tmp_.path() / name).string(); }
-
-    // Ingests as uid; returns the new record id.
-    std::int64_t ingest(uid_t uid, const std::string& text, std::vector<std::string> label) {
-        const auto path = file("in-" + std::to_string(++files_), text);
-        std::vector<std::string> args{"--json", "ingest", path};
-        args.insert(args.end(), label.begin(), label.end());
-        auto r = tool(args, uid);
-        EXPECT_EQ(r.status, 0) << r.err;
-        if (r.status != 0) {
-            return -1;
-        }
-        return r.json().at("id").as_int64();
-    }
-
-    // Ids of the records uid sees in `list` (or `search TEXT`).
-    std::vector<std::int64_t> visible(uid_t uid, const std::string& search = "") {
-        auto r = search.empty() ? tool({"--json", "list"}, uid)
-                                : tool({"--json", "search", search}, uid);
-        EXPECT_EQ(r.status, 0) << r.err;
-        std::vector<std::int64_t> ids;
-        if (r.status == 0) {
-            const auto doc = r.json();
-            for (const auto& v : doc.at("records").as_array()) {
-                ids.push_back(v.at("id").as_int64());
-            }
-        }
-        return ids;
-    }
-
-    void restart(std::map<std::string, std::string> env = {}) {
-        ASSERT_EQ(daemon_->stop(), 0) << daemon_->log();
-        daemon_.reset();
-        daemon_.emplace(state_, std::vector<std::string>{}, std::move(env));
-    }
-
-    // Stops the daemon and opens its database with the dev key.
-    struct OpenStore {
-        OpenStore(crypto::SecureBuffer master, const store::StoreOptions& options)
-            : vault(std::move(master)), store(options, vault, false) {}
-        crypto::KeyVault vault;
-        store::Store store;
-    };
-    std::unique_ptr<OpenStore> stop_and_open() {
-        EXPECT_EQ(daemon_->stop(), 0) << daemon_->log();
-        daemon_.reset();
-        const auto key = read_file(state_ / "dev.key");
-        crypto::SecureBuffer master(crypto::KeyVault::kMasterKeyBytes);
-        std::memcpy(master.data(), key.data(), master.size());
-        store::StoreOptions o;
-        o.state_dir = state_;
-        o.readers = 1;
-        return std::make_unique<OpenStore>(std::move(master), o);
-    }
-
-    // The audit entries so far, read from the stopped daemon's database.
-    std::vector<store::AuditRow> audit_rows() {
-        auto db = stop_and_open();
-        std::vector<store::AuditRow> rows;
-        store::AuditRepository(db->store.writer_connection())
-            .scan(1, [&](const store::AuditRow& r) {
-                rows.push_back(r);
-                return true;
-            });
-        return rows;
-    }
-
-    const fs::path& state() const { return state_; }
-
-private:
-    static void must(const RunResult& r) { ASSERT_EQ(r.status, 0) << r.err << r.out; }
-
-    // A change at the highest level is pending until the other officer approves.
-    void approve(const RunResult& r) {
-        ASSERT_EQ(r.status, 0) << r.err;
-        const auto v = r.json();
-        ASSERT_EQ(v.at("status"), "pending") << r.out;
-        const auto id = std::to_string(v.at("pending_id").as_int64());
-        must(admin({"pending", "approve", id}, kOff2));
-    }
-
-    TempDir tmp_;
-    fs::path state_ = tmp_.path() / "state";
-    std::optional<Daemon> daemon_;
-    int files_ = 0;
-};
-
-bool contains(const std::vector<std::int64_t>& ids, std::int64_t id) {
-    return std::find(ids.begin(), ids.end(), id) != ids.end();
-}
 
 TEST(Records, ConfidentialAnalystCannotReadStrictlyConfidentialEvenIfDisseminated) {
     Mission m;
@@ -332,7 +154,12 @@ TEST(Records, TheSafetyFlagReachesTheSecurityFocalPoint) {
                      kFocal)
                   .status,
               0);
-    EXPECT_EQ(read_file(m.out_path("sfp-copy")), "armed group plans to target patrol");
+    // A numbered copy: marked at top and bottom, the text between.
+    const auto copy = strip_invisible(read_file(m.out_path("sfp-copy")));
+    const auto marking = fmt::format(
+        "STRICTLY CONFIDENTIAL // HUMINT | record {} | registry {} | copy 1 | holder focal | {}",
+        id, doc.at("record").at("registry_number").as_string().c_str(), day_offset(0));
+    EXPECT_EQ(copy, marking + "\narmed group plans to target patrol\n" + marking + "\n");
     // Without the flag, the focal point gets nothing.
     const auto plain = m.ingest(
         kChief, "routine source payment",

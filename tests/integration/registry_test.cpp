@@ -1,0 +1,206 @@
+// End-to-end tests of the registry, numbered copies and release (DESIGN.md
+// §2 rules 6-8): the real daemon and tools, each person a different Unix
+// uid, in the mission of tests/integration/mission.hpp.
+#include <boost/json.hpp>
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "tests/integration/harness.hpp"
+#include "tests/integration/mission.hpp"
+
+namespace strongroom::test {
+namespace {
+
+namespace json = boost::json;
+
+std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> out;
+    std::size_t from = 0;
+    for (auto nl = text.find('\n'); nl != std::string::npos; nl = text.find('\n', from)) {
+        out.push_back(text.substr(from, nl - from));
+        from = nl + 1;
+    }
+    if (from < text.size()) {
+        out.push_back(text.substr(from));
+    }
+    return out;
+}
+
+std::string patrol_report(int lines) {
+    std::string t;
+    for (int i = 1; i <= lines; ++i) {
+        t += fmt::format("{}. Patrol sighted {} vehicles at checkpoint {}.\n", i, i % 7, i * 3);
+    }
+    return t;
+}
+
+// A JMAC record of the chief's, disseminated to the analyst's post.
+std::int64_t jmac_record(Mission& m, const std::string& text, std::vector<std::string> extra = {}) {
+    std::vector<std::string> label{"--title",      "Checkpoint activity", "--level",
+                                   "confidential", "--compartment",       "JMAC"};
+    label.insert(label.end(), extra.begin(), extra.end());
+    const auto id = m.ingest(kChief, text, label);
+    EXPECT_EQ(m.tool({"disseminate", std::to_string(id), "--to", "jmac-analyst"}, kChief).status,
+              0);
+    return id;
+}
+
+RunResult get(Mission& m, std::int64_t id, uid_t uid, const std::string& out,
+              const std::string& purpose = "weekly assessment") {
+    return m.tool(
+        {"--json", "get", std::to_string(id), "-o", m.out_path(out), "--purpose", purpose}, uid);
+}
+
+TEST(Copies, NumbersIncreaseAndAppearInTheMarkingAtTopAndBottom) {
+    Mission m;
+    const auto text = patrol_report(20);
+    const auto id = jmac_record(m, text);
+    auto r = get(m, id, kAnalyst, "a1");
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.json().at("copy"), 1);
+    const std::string registry = r.json().at("registry_number").as_string().c_str();
+    r = get(m, id, kChief, "c2");
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.json().at("copy"), 2);
+
+    for (const auto& [file, number, holder] :
+         {std::tuple{"a1", 1, "analyst"}, std::tuple{"c2", 2, "chief"}}) {
+        const auto copy = strip_invisible(read_file(m.out_path(file)));
+        const auto marking =
+            fmt::format("CONFIDENTIAL // JMAC | record {} | registry {} | copy {} | holder {} | {}",
+                        id, registry, number, holder, day_offset(0));
+        EXPECT_EQ(copy, marking + "\n" + text + marking + "\n") << file;
+    }
+    r = m.tool({"--json", "copies", std::to_string(id)}, kAnalyst);
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto listed = r.json();
+    const auto& copies = listed.at("copies").as_array();
+    ASSERT_EQ(copies.size(), 2U);
+    EXPECT_EQ(copies[0].at("holder"), "analyst");
+    EXPECT_EQ(copies[0].at("purpose"), "weekly assessment");
+    EXPECT_EQ(copies[1].at("holder"), "chief");
+    EXPECT_EQ(listed.at("outstanding"), 2);
+    // Someone who may not read the record learns nothing of its copies.
+    EXPECT_EQ(m.tool({"copies", std::to_string(id)}, kPolice).status, 4);
+}
+
+TEST(Copies, TheLimitHoldsAndFreesOnReturnOnlyByTheHolderOrARegistrar) {
+    Mission m;
+    const auto id = jmac_record(m, "fuel convoy timings\n", {"--max-copies", "1"});
+    const auto sid = std::to_string(id);
+    ASSERT_EQ(get(m, id, kAnalyst, "first").status, 0);
+    auto r = get(m, id, kChief, "second");
+    EXPECT_EQ(r.status, 5) << r.out;
+    EXPECT_NE(r.out.find("outstanding"), std::string::npos) << r.out;
+    EXPECT_FALSE(std::filesystem::exists(m.out_path("second")));
+    // Not the holder: the chief may read it but holds no copy; the police
+    // desk may not even know the record exists.
+    EXPECT_EQ(m.tool({"copy", "return", sid, "1"}, kChief).status, 3);
+    EXPECT_EQ(m.tool({"copy", "return", sid, "1"}, kPolice).status, 4);
+    r = m.tool({"--json", "copy", "return", sid, "1"}, kAnalyst);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.json().at("outstanding"), 0);
+    EXPECT_EQ(m.tool({"copy", "return", sid, "1"}, kAnalyst).status, 5);  // already returned
+    r = get(m, id, kChief, "third");
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.json().at("copy"), 2);  // numbers are never reused
+    // A registrar closes a copy without being able to read the record.
+    EXPECT_EQ(m.tool({"show", sid}, kClerk).status, 4);
+    EXPECT_EQ(m.tool({"copy", "destroy", sid, "2"}, kClerk).status, 0);
+    r = m.tool({"--json", "copies", sid}, kClerk);
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto listed = r.json();
+    const auto& copies = listed.at("copies").as_array();
+    EXPECT_EQ(copies[0].at("state"), "returned");
+    EXPECT_EQ(copies[1].at("state"), "destroyed");
+    EXPECT_EQ(copies[1].at("closed_by"), "clerk");
+    EXPECT_EQ(m.tool({"copy", "lost", sid, "9"}, kClerk).status, 4);
+}
+
+TEST(Copies, TraceNamesTheHolderOfTextWhoseMarkingWasCutOff) {
+    Mission m;
+    const auto text = patrol_report(40);
+    const auto id = jmac_record(m, text);
+    ASSERT_EQ(get(m, id, kAnalyst, "analyst-copy").status, 0);
+    ASSERT_EQ(get(m, id, kChief, "chief-copy", "briefing the force commander").status, 0);
+
+    // Each leak: ten lines from the middle, marking lines gone.
+    auto excerpt = [&](const std::string& file) {
+        const auto ls = lines_of(read_file(m.out_path(file)));
+        std::string out;
+        for (std::size_t i = 15; i < 25; ++i) {
+            out += ls[i] + "\n";
+        }
+        EXPECT_EQ(out.find("holder"), std::string::npos);
+        return out;
+    };
+    for (const auto& [file, copy, holder] :
+         {std::tuple{"analyst-copy", 1, "analyst"}, std::tuple{"chief-copy", 2, "chief"}}) {
+        const auto leak = m.file(std::string("leak-") + file, excerpt(file));
+        auto r = m.admin({"--json", "trace", leak}, kClerk);
+        ASSERT_EQ(r.status, 0) << r.err;
+        const auto doc = r.json();
+        const auto& found = doc.at("copies").as_array();
+        ASSERT_EQ(found.size(), 1U) << r.out;
+        EXPECT_EQ(found[0].at("record"), id);
+        EXPECT_EQ(found[0].at("copy"), copy);
+        EXPECT_EQ(found[0].at("holder"), holder);
+        r = m.admin({"trace", leak}, kClerk);
+        EXPECT_NE(r.out.find(fmt::format("copy {}, issued to {}", copy, holder)), std::string::npos)
+            << r.out;
+    }
+    // The original text carries no fingerprint: it cannot be traced.
+    auto r = m.admin({"trace", m.file("plain", text)}, kClerk);
+    EXPECT_EQ(r.status, 4);
+    EXPECT_NE(r.err.find("cannot be traced"), std::string::npos) << r.err;
+    // Tracing is for the registry, not for analysts.
+    EXPECT_EQ(m.admin({"trace", m.file("plain2", text)}, kAnalyst).status, 3);
+}
+
+TEST(Copies, OtherContentIsDeliveredUnchangedWithItsMarkingBeside) {
+    Mission m;
+    std::string bytes;
+    for (int i = 0; i < 5000; ++i) {
+        bytes += static_cast<char>((i * 131) & 0xff);
+    }
+    const auto id = jmac_record(m, bytes);
+    const auto r = get(m, id, kAnalyst, "image.bin");
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.json().at("marked"), "sidecar");
+    EXPECT_EQ(read_file(m.out_path("image.bin")), bytes);
+    const auto sidecar = read_file(m.out_path("image.bin.marking"));
+    EXPECT_EQ(sidecar, r.json().at("marking").as_string().c_str() + std::string("\n"));
+    EXPECT_NE(sidecar.find("copy 1 | holder analyst"), std::string::npos) << sidecar;
+    // Neither file is ever written over.
+    EXPECT_EQ(get(m, id, kAnalyst, "image.bin").status, 2);
+}
+
+TEST(Copies, MusterListsOutstandingCopiesByHolderForRegistrarsOnly) {
+    Mission m;
+    const auto a = jmac_record(m, "first\n");
+    const auto b = jmac_record(m, "second\n");
+    ASSERT_EQ(get(m, a, kAnalyst, "a-analyst").status, 0);
+    ASSERT_EQ(get(m, b, kAnalyst, "b-analyst").status, 0);
+    ASSERT_EQ(get(m, a, kChief, "a-chief").status, 0);
+    ASSERT_EQ(m.tool({"copy", "return", std::to_string(b), "1"}, kAnalyst).status, 0);
+    auto r = m.admin({"--json", "muster"}, kClerk);
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto doc = r.json();
+    EXPECT_EQ(doc.at("outstanding"), 2);
+    std::map<std::string, std::vector<std::int64_t>> held;
+    for (const auto& h : doc.at("holders").as_array()) {
+        for (const auto& c : h.at("copies").as_array()) {
+            held[h.at("holder").as_string().c_str()].push_back(c.at("record").as_int64());
+            EXPECT_EQ(c.at("age_days"), 0);
+        }
+    }
+    EXPECT_EQ(held["analyst"], std::vector<std::int64_t>{a});
+    EXPECT_EQ(held["chief"], std::vector<std::int64_t>{a});
+    r = m.admin({"muster"}, kClerk);
+    EXPECT_NE(r.out.find("2 outstanding"), std::string::npos) << r.out;
+    EXPECT_EQ(m.admin({"muster"}, kAnalyst).status, 3);
+    EXPECT_EQ(m.admin({"muster"}, kOff1).status, 3);
+}
+
+}  // namespace
+}  // namespace strongroom::test
