@@ -5,6 +5,7 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -341,6 +342,88 @@ void add_matrix_commands(CLI::App& app, sr::cli::Global& g) {
 
 // Registry: muster of copies, trace of a leaked text.
 void add_registry_commands(CLI::App& app, sr::cli::Global& g) {
+    struct ReceiveArgs {
+        std::string file;
+        std::string from;
+        std::string title;
+        std::string level;
+        std::vector<std::string> compartments;
+        std::string type;
+        std::string dated;
+        std::vector<std::string> to;
+        bool safety = false;
+        std::optional<std::uint64_t> max_copies;
+    };
+    static ReceiveArgs rc;
+    auto* receive = app.add_subcommand(
+        "receive", "register a product received from outside and disseminate it to posts");
+    receive->add_option("FILE", rc.file, "the content (- for standard input)")->required();
+    receive->add_option("--from", rc.from, "where it comes from (Member State, UN HQ, mission)")
+        ->required()
+        ->option_text("ORIGIN");
+    receive->add_option("--title", rc.title, "title")->required()->option_text("TEXT");
+    receive->add_option("--level", rc.level, "unclassified, confidential or strictly-confidential")
+        ->required()
+        ->option_text("LEVEL");
+    receive->add_option("--compartment", rc.compartments, "compartment (repeatable)")
+        ->option_text("C")
+        ->allow_extra_args(false);
+    receive->add_option("--type", rc.type, "record type (default intelligence-product)")
+        ->option_text("TYPE");
+    receive->add_option("--dated", rc.dated, "document date (default today)")
+        ->option_text("YYYY-MM-DD");
+    receive->add_option("--to", rc.to, "post it goes to (repeatable)")
+        ->required()
+        ->option_text("POST")
+        ->allow_extra_args(false);
+    receive->add_flag("--safety", rc.safety,
+                      "bears on the safety of personnel: reaches the security focal point");
+    receive
+        ->add_option("--max-copies", rc.max_copies,
+                     "copies outstanding at once (0: content never leaves)")
+        ->option_text("N");
+    receive->callback([&g] {
+        g.action = [&g] {
+            json::object args;
+            args["from"] = rc.from;
+            args["title"] = rc.title;
+            args["level"] = rc.level;
+            json::array comps(rc.compartments.begin(), rc.compartments.end());
+            args["compartments"] = std::move(comps);
+            json::array to(rc.to.begin(), rc.to.end());
+            args["to"] = std::move(to);
+            if (!rc.type.empty()) {
+                args["type"] = rc.type;
+            }
+            if (!rc.dated.empty()) {
+                args["dated"] = rc.dated;
+            }
+            if (rc.safety) {
+                args["safety"] = true;
+            }
+            if (rc.max_copies) {
+                args["max_copies"] = *rc.max_copies;
+            }
+            if (rc.file != "-") {
+                const auto slash = rc.file.rfind('/');
+                args["filename"] = slash == std::string::npos ? rc.file : rc.file.substr(slash + 1);
+            }
+            return sr::cli::upload_and_print(
+                g, "receive", std::move(args), rc.file, [](const json::object& r) {
+                    std::cout << fmt::format(
+                        "record {} ({}){} received from {}, disseminated to {}\n",
+                        sr::cli::text(r.at("id")), sr::cli::text(r.at("level")),
+                        r.at("registry_number").is_null()
+                            ? ""
+                            : ", registry number " + sr::cli::text(r.at("registry_number")),
+                        sr::cli::text(r.at("origin")),
+                        sr::cli::text(r.at("disseminated_to"), ", "));
+                    if (const auto* w = r.if_contains("warning")) {
+                        std::cerr << "warning: " << sr::cli::text(*w) << "\n";
+                    }
+                });
+        };
+    });
     auto* muster = app.add_subcommand("muster", "every outstanding copy, by holder, with its age");
     muster->callback([&g] {
         g.action = [&g] {

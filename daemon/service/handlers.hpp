@@ -44,5 +44,6 @@ Result<boost::json::object> handle_trace(Context& ctx);
 // Ingest runs as an upload (ingest.cpp); its row names this handler, which
 // refuses a request that arrives without content.
 Result<boost::json::object> handle_ingest(Context& ctx);
+Result<boost::json::object> handle_receive(Context& ctx);
 
 }  // namespace strongroom::service

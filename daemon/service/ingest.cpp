@@ -55,11 +55,23 @@ struct IngestArgs {
     bool safety = false;
     std::optional<std::int64_t> max_copies;
     std::string filename;
+    // receive: a product from outside, registered by a registrar and
+    // disseminated to the named posts under the authority of its receipt.
+    std::optional<std::string> origin;
+    std::vector<std::string> to_posts;
 };
 
-Result<IngestArgs> read_ingest_args(const json::object& a, Micros now) {
+Result<IngestArgs> read_ingest_args(const json::object& a, Micros now, bool receive) {
     protocol::ArgReader args(a);
     IngestArgs in;
+    if (receive) {
+        in.origin = args.required_string("from", 200);
+        in.to_posts = args.string_list("to", 64, 64);
+        if (in.to_posts.empty()) {
+            args.fail(make_error(ErrorCode::bad_request,
+                                 "name the posts the product goes to (--to POST, repeatable)"));
+        }
+    }
     in.title = args.required_string("title", 500);
     in.level = checked_level(args, "level");
     in.compartments = args.string_list("compartments", kMaxCompartments, 64);
@@ -81,7 +93,9 @@ Result<IngestArgs> read_ingest_args(const json::object& a, Micros now) {
                 fmt::format("\"{}\" is not a date: use YYYY-MM-DD", printable(*dated, 16))));
         }
     }
-    in.as_post = args.optional_string("as", 64);
+    if (!receive) {
+        in.as_post = args.optional_string("as", 64);
+    }
     in.safety = args.optional_bool("safety", false);
     if (auto mc = args.optional_uint("max_copies", 1000000)) {
         in.max_copies = static_cast<std::int64_t>(*mc);
@@ -92,6 +106,10 @@ Result<IngestArgs> read_ingest_args(const json::object& a, Micros now) {
     }
     if (in.title.empty() || in.title.find_first_not_of(" \t") == std::string::npos) {
         return make_error(ErrorCode::bad_request, "a record needs a title (--title)");
+    }
+    if (in.origin && in.origin->find_first_not_of(" \t") == std::string::npos) {
+        return make_error(ErrorCode::bad_request,
+                          "name where the product comes from (--from ORIGIN)");
     }
     if (in.filename.find('/') != std::string::npos) {
         in.filename = in.filename.substr(in.filename.rfind('/') + 1);
@@ -123,6 +141,13 @@ Result<policy::Label> check_label(const IngestArgs& in, const policy::Clearance&
     for (auto& [id, name] : named) {
         label.compartments.push_back(id);
         label.compartment_names.push_back(std::move(name));
+    }
+    if (in.origin) {
+        // Received from outside: originator control stays with the origin,
+        // and the registrar need not be cleared for what they register.
+        label.originator = 0;
+        reason = "registrar registers a product received from outside";
+        return label;
     }
     const auto d = policy::may_label(clearance, label, as_post);
     reason = d.reason;
@@ -358,6 +383,23 @@ private:
         if (!label) {
             return refuse(std::move(label).error(), reason);
         }
+        // A received product goes only to posts eligible for it.
+        std::vector<store::PostRow> recipients;
+        for (const auto& name : args_.to_posts) {
+            auto post = matrix.find_post(name);
+            if (!post) {
+                return refuse(make_error(ErrorCode::not_found,
+                                         fmt::format("no post named {}", printable(name, 64))),
+                              "unknown post " + name);
+            }
+            const auto receive = policy::may_receive(post_clearance_from_db(conn, *post), *label);
+            if (!receive.allowed) {
+                return refuse(
+                    make_error(ErrorCode::denied, fmt::format("post {}: {}", name, receive.reason)),
+                    fmt::format("post {}: {}", name, receive.reason));
+            }
+            recipients.push_back(std::move(*post));
+        }
         store::RecordRepository records(conn);
         store::RecordRow row;
         row.title = args_.title;
@@ -369,6 +411,7 @@ private:
         row.safety = args_.safety;
         row.max_copies = args_.max_copies;
         row.filename = args_.filename;
+        row.origin = args_.origin.value_or("");
         row.created_at = now;
         row.compartments = label->compartments;
         std::optional<std::string> registry;
@@ -408,6 +451,23 @@ private:
         out["level"] = policy::level_name(args_.level);
         out["size"] = size_;
         out["text"] = is_text;
+        if (args_.origin) {
+            json::array to;
+            for (const auto& post : recipients) {
+                store::DisseminationRow d;
+                d.record_id = id;
+                d.recipient = post.id;
+                d.authority = "receipt";
+                d.by_account = caller->id;
+                d.at = now;
+                records.disseminate(d);
+                to.emplace_back(post.name);
+            }
+            out["origin"] = *args_.origin;
+            out["disseminated_to"] = std::move(to);
+            reason += fmt::format("; from {}, to {}", printable(*args_.origin, 60),
+                                  fmt::join(args_.to_posts, ", "));
+        }
         if (args_.safety) {
             // Must-share (rule 5): to the security focal point, whatever the
             // compartments.
@@ -486,6 +546,10 @@ Result<json::object> handle_ingest(Context&) {
     return make_error(ErrorCode::bad_request, "ingest needs content to follow the request");
 }
 
+Result<json::object> handle_receive(Context&) {
+    return make_error(ErrorCode::bad_request, "receive needs content to follow the request");
+}
+
 Result<std::unique_ptr<ContentSink>> Service::upload(const Peer& peer, protocol::Request request,
                                                      Reply reply) {
     const Micros now = now_micros();
@@ -522,7 +586,7 @@ Result<std::unique_ptr<ContentSink>> Service::upload(const Peer& peer, protocol:
         return refuse(make_error(decision.code, refusal_message(decision, subject)),
                       decision.reason);
     }
-    auto args = read_ingest_args(request.args, now);
+    auto args = read_ingest_args(request.args, now, request.op == "receive");
     if (!args) {
         return refuse(args.error(),
                       fmt::format("{}; refused: {}", decision.reason, args.error().message));
@@ -543,6 +607,15 @@ Result<std::unique_ptr<ContentSink>> Service::upload(const Peer& peer, protocol:
                 make_error(ErrorCode::not_found,
                            fmt::format("no post named {}", printable(*args->as_post, 64))),
                 "unknown post");
+        }
+    }
+    for (const auto& name : args->to_posts) {
+        const bool known = std::any_of(dir.posts.begin(), dir.posts.end(),
+                                       [&name](const auto& p) { return p.second.name == name; });
+        if (!known) {
+            return refuse(make_error(ErrorCode::not_found,
+                                     fmt::format("no post named {}", printable(name, 64))),
+                          "unknown post");
         }
     }
     std::string reason;

@@ -15,6 +15,7 @@ using policy::Role;
 constexpr auto kOfficer = bit(Role::officer);
 constexpr auto kOversight = bit(Role::officer) | bit(Role::auditor);
 constexpr auto kRegistry = bit(Role::registrar) | bit(Role::auditor);
+constexpr auto kRegistrar = bit(Role::registrar);
 constexpr auto kAnyone = Requirement::any_account();
 
 // Sorted by name (checked by a unit test): lookup is a binary search.
@@ -68,6 +69,8 @@ constexpr std::array kOperations{
               "posts with their holders"},
     Operation{"post.unassign", Requirement::one_of(kOfficer), Mode::write, handle_post_unassign,
               "end an assignment now"},
+    Operation{"receive", Requirement::one_of(kRegistrar), Mode::upload, handle_receive,
+              "register a product received from outside and disseminate it to posts"},
     Operation{"revoke", Requirement::one_of(kOfficer), Mode::write, handle_revoke,
               "remove a post's grant of a compartment"},
     Operation{"search", kAnyone, Mode::read, handle_search,

@@ -44,7 +44,9 @@ policy::Label label_of(const store::RecordRow& r) {
     policy::Label l;
     l.level = r.level;
     l.compartments = r.compartments;
-    l.originator = r.originator;
+    // A product received from outside keeps originator control with its
+    // origin: the registrar who registered it is not its originator.
+    l.originator = r.origin.empty() ? r.originator : 0;
     l.safety = r.safety;
     return l;
 }
@@ -106,7 +108,13 @@ json::object record_summary(const store::RecordRow& r, const Directory& dir) {
 json::object record_detail(const store::RecordRow& r, const Directory& dir,
                            const std::vector<store::DisseminationRow>& disseminations) {
     json::object o = record_summary(r, dir);
-    o["originator"] = name_or(dir.account_names, r.originator, "account");
+    if (r.origin.empty()) {
+        o["originator"] = name_or(dir.account_names, r.originator, "account");
+    } else {
+        o["originator"] = nullptr;
+        o["origin"] = r.origin;
+        o["received_by"] = name_or(dir.account_names, r.originator, "account");
+    }
     o["origin_post"] =
         r.origin_post ? json::value(post_name(dir, *r.origin_post)) : json::value(nullptr);
     o["safety"] = r.safety;
@@ -690,7 +698,7 @@ Result<json::object> handle_delegate_disseminate(Context& ctx) {
         ctx.audit.reason = c.decision.reason;
         return no_record(id);
     }
-    if (c.record->originator != me) {
+    if (label_of(*c.record).originator != me) {
         ctx.audit.reason = "only the originator may delegate dissemination";
         return make_error(ErrorCode::denied,
                           "only the originator of a record may delegate its dissemination");

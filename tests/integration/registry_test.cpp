@@ -202,5 +202,63 @@ TEST(Copies, MusterListsOutstandingCopiesByHolderForRegistrarsOnly) {
     EXPECT_EQ(m.admin({"muster"}, kOff1).status, 3);
 }
 
+TEST(Registry, ARegistrarReceivesAProductForPostsWithoutReadingIt) {
+    Mission m;
+    const auto in = m.file("hq.txt", "Assessment from headquarters\n");
+    auto r = m.admin(
+        {"--json", "receive", in, "--from", "UN HQ OMA", "--title", "HQ assessment", "--level",
+         "confidential", "--compartment", "JMAC", "--dated", "2026-11-01", "--to", "jmac-analyst"},
+        kClerk);
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto id = r.json().at("id").as_int64();
+    EXPECT_FALSE(r.json().at("registry_number").is_null());
+    const auto sid = std::to_string(id);
+    // The analyst's post received it; the registrar, uncleared, cannot read it.
+    EXPECT_TRUE(contains(m.visible(kAnalyst), id));
+    r = m.tool({"--json", "show", sid}, kAnalyst);
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto doc = r.json();
+    EXPECT_EQ(doc.at("record").at("origin"), "UN HQ OMA");
+    EXPECT_EQ(doc.at("record").at("received_by"), "clerk");
+    const auto& ds = doc.at("record").at("disseminated").as_array();
+    ASSERT_EQ(ds.size(), 1U);
+    EXPECT_EQ(ds[0].at("post"), "jmac-analyst");
+    EXPECT_EQ(ds[0].at("authority"), "receipt");
+    EXPECT_EQ(ds[0].at("by"), "clerk");
+    EXPECT_EQ(m.tool({"show", sid}, kClerk).status, 4);
+    EXPECT_FALSE(contains(m.visible(kClerk), id));
+    EXPECT_EQ(m.tool({"get", sid, "-o", m.out_path("clerk-copy"), "--purpose", "x"}, kClerk).status,
+              4);
+    // Originator control stays with the origin: the registrar cannot pass it on.
+    EXPECT_EQ(m.tool({"disseminate", sid, "--to", "jmac-desk2"}, kClerk).status, 4);
+    EXPECT_EQ(
+        m.tool({"delegate", "disseminate", sid, "--to", "jmac-desk2", "--ref", "x"}, kClerk).status,
+        4);
+    EXPECT_EQ(m.tool({"get", sid, "-o", m.out_path("analyst-copy"), "--purpose", "brief"}, kAnalyst)
+                  .status,
+              0);
+}
+
+TEST(Registry, AProductForAPostNotEligibleIsRefusedAndNothingStored) {
+    Mission m;
+    const auto before = m.visible(kPolice).size();
+    const auto in = m.file("in.txt", "Cross-border movements\n");
+    auto r = m.admin({"receive", in, "--from", "Member State", "--title", "Movements", "--level",
+                      "confidential", "--compartment", "JMAC", "--to", "police-desk"},
+                     kClerk);
+    EXPECT_EQ(r.status, 3) << r.err;
+    EXPECT_NE(r.err.find("police-desk"), std::string::npos) << r.err;
+    EXPECT_EQ(m.visible(kPolice).size(), before);
+    r = m.admin({"receive", in, "--from", "Member State", "--title", "Movements", "--level",
+                 "confidential", "--compartment", "JMAC", "--to", "no-such-post"},
+                kClerk);
+    EXPECT_EQ(r.status, 4) << r.err;
+    // Only registrars receive.
+    r = m.admin({"receive", in, "--from", "Member State", "--title", "Movements", "--level",
+                 "confidential", "--compartment", "JMAC", "--to", "jmac-analyst"},
+                kAnalyst);
+    EXPECT_EQ(r.status, 3) << r.err;
+}
+
 }  // namespace
 }  // namespace strongroom::test
