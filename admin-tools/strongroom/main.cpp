@@ -377,6 +377,137 @@ void add_dissemination_commands(CLI::App& app, sr::cli::Global& g) {
                 });
         };
     });
+
+    static DelegateArgs dr;
+    auto* drel = delegate->add_subcommand(
+        "release", "let a post approve releases (head of mission's written delegation)");
+    drel->add_option("--to", dr.to, "the delegated post")->required()->option_text("POST");
+    drel->add_option("--ref", dr.ref, "reference of the written delegation")
+        ->required()
+        ->option_text("TEXT");
+    drel->add_option("--until", dr.until, "last day it holds")->option_text("YYYY-MM-DD");
+    drel->callback([&g] {
+        g.action = [&g] {
+            json::object args{{"to", dr.to}, {"ref", dr.ref}};
+            if (!dr.until.empty()) {
+                args["until"] = dr.until;
+            }
+            return sr::cli::call_and_print(
+                g, "delegate.release", std::move(args), [](const json::object& r) {
+                    const auto& del = r.at("delegation").as_object();
+                    std::cout << fmt::format(
+                        "delegation {}: post {} may approve releases until {}\n",
+                        sr::cli::text(del.at("id")), sr::cli::text(del.at("to")),
+                        or_none(del.at("until")));
+                });
+        };
+    });
+}
+
+// release request|approve|issue|list
+void add_release_commands(CLI::App& app, sr::cli::Global& g) {
+    auto* release = app.add_subcommand("release", "release a record outside the mission");
+    release->require_subcommand(1);
+    struct RequestArgs {
+        std::uint64_t id = 0;
+        std::string to;
+        std::string kind;
+        std::string justification;
+        std::string arrangement;
+        std::string hrddp;
+    };
+    static RequestArgs rq;
+    auto* request = release->add_subcommand("request", "ask for a record to be released");
+    request->add_option("ID", rq.id, "record id")->required();
+    request->add_option("--to", rq.to, "the recipient entity")->required()->option_text("ENTITY");
+    request->add_option("--entity-kind", rq.kind, "un, non-un or security-force")
+        ->required()
+        ->option_text("KIND");
+    request->add_option("--justification", rq.justification, "justification against the mandate")
+        ->required()
+        ->option_text("TEXT");
+    request
+        ->add_option("--arrangement", rq.arrangement,
+                     "written arrangement reference (originator control)")
+        ->required()
+        ->option_text("REF");
+    request
+        ->add_option("--hrddp", rq.hrddp,
+                     "human-rights due-diligence reference (required for security-force)")
+        ->option_text("REF");
+    request->callback([&g] {
+        g.action = [&g] {
+            json::object args{{"id", rq.id},
+                              {"to", rq.to},
+                              {"entity_kind", rq.kind},
+                              {"justification", rq.justification},
+                              {"arrangement", rq.arrangement}};
+            if (!rq.hrddp.empty()) {
+                args["hrddp"] = rq.hrddp;
+            }
+            return sr::cli::call_and_print(
+                g, "release.request", std::move(args), [](const json::object& r) {
+                    std::cout << fmt::format(
+                        "release request {}: record {} to {}, waiting for approval\n",
+                        sr::cli::text(r.at("request")), sr::cli::text(r.at("record")),
+                        sr::cli::text(r.at("to")));
+                });
+        };
+    });
+
+    static std::uint64_t q = 0;
+    auto* approve = release->add_subcommand(
+        "approve", "approve a release (head of mission or delegate; not the requester)");
+    approve->add_option("Q", q, "release request")->required();
+    approve->callback([&g] {
+        g.action = [&g] {
+            return sr::cli::call_and_print(
+                g, "release.approve", json::object{{"request", q}}, [](const json::object& r) {
+                    std::cout << fmt::format("release {} approved ({}{})\n",
+                                             sr::cli::text(r.at("request")),
+                                             sr::cli::text(r.at("authority")),
+                                             sr::cli::text(r.at("reference")).empty()
+                                                 ? ""
+                                                 : " " + sr::cli::text(r.at("reference")));
+                });
+        };
+    });
+
+    static std::string issue_out;
+    static std::uint64_t issue_q = 0;
+    auto* issue = release->add_subcommand("issue", "write the released copy to a new file");
+    issue->add_option("Q", issue_q, "release request")->required();
+    issue->add_option("-o,--output", issue_out, "the file to create")
+        ->required()
+        ->option_text("FILE");
+    issue->callback([&g] {
+        g.action = [&g] {
+            return sr::cli::download_and_print(
+                g, "release.issue", json::object{{"request", issue_q}}, issue_out,
+                [](const json::object& r) {
+                    std::cout << fmt::format("released copy {} of record {} written to {}\n",
+                                             sr::cli::text(r.at("copy")), sr::cli::text(r.at("id")),
+                                             issue_out);
+                    std::cout << sr::cli::text(r.at("marking")) << "\n";
+                });
+        };
+    });
+
+    auto* list = release->add_subcommand("list", "your requests, and those waiting for you");
+    list->callback([&g] {
+        g.action = [&g] {
+            return sr::cli::call_and_print(g, "release.list", {}, [](const json::object& r) {
+                std::vector<std::vector<std::string>> rows;
+                for (const auto& v : r.at("releases").as_array()) {
+                    rows.push_back({sr::cli::text(v.at("request")), sr::cli::text(v.at("record")),
+                                    sr::cli::text(v.at("to")), sr::cli::text(v.at("entity_kind")),
+                                    sr::cli::text(v.at("requested_by")),
+                                    sr::cli::text(v.at("state"))});
+                }
+                sr::cli::print_table(std::cout, {"Q", "RECORD", "TO", "KIND", "BY", "STATE"}, rows);
+            });
+        };
+    });
 }
 
 }  // namespace
@@ -395,6 +526,7 @@ int main(int argc, char** argv) {
 
     add_record_commands(app, g);
     add_dissemination_commands(app, g);
+    add_release_commands(app, g);
 
     return sr::cli::run(app, g, argc, argv);
 }

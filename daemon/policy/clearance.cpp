@@ -247,4 +247,57 @@ Decision may_receive(const PostClearance& post, const Label& label) {
                                         ineligibility(post, label)));
 }
 
+namespace {
+
+bool blank(std::string_view s) {
+    return s.find_first_not_of(" \t") == std::string_view::npos;
+}
+
+}  // namespace
+
+Decision may_request_release(std::string_view kind, std::string_view justification,
+                             std::string_view arrangement, std::string_view hrddp) {
+    if (kind != "un" && kind != "non-un" && kind != "security-force") {
+        return Decision::refuse(ErrorCode::bad_request,
+                                "the recipient entity's kind is un, non-un or security-force");
+    }
+    if (blank(justification)) {
+        return Decision::refuse(ErrorCode::bad_request,
+                                "a release needs a justification against the mandate");
+    }
+    if (blank(arrangement)) {
+        return Decision::refuse(ErrorCode::bad_request,
+                                "a release needs the reference of the written arrangement that "
+                                "preserves originator control (--arrangement)");
+    }
+    if (kind == "security-force" && blank(hrddp)) {
+        return Decision::refuse(ErrorCode::bad_request,
+                                "a release to a non-UN security force needs the reference of its "
+                                "human-rights due-diligence assessment (--hrddp)");
+    }
+    return Decision::allow(fmt::format("release to a {} entity, with its references", kind));
+}
+
+Decision may_approve_release(const Clearance& approver, Id requester,
+                             const std::vector<Id>& delegated_posts) {
+    if (approver.account == requester) {
+        return Decision::refuse(ErrorCode::conflict,
+                                "you requested this release: another person must approve it");
+    }
+    for (const auto& p : approver.posts) {
+        if (p.authority == Authority::head_of_mission) {
+            return Decision::allow(fmt::format("head of mission (post {})", p.name));
+        }
+    }
+    for (const auto& p : approver.posts) {
+        if (contains(delegated_posts, p.id)) {
+            return Decision::allow(
+                fmt::format("written delegation for release to post {}", p.name));
+        }
+    }
+    return Decision::refuse(ErrorCode::denied,
+                            "only the head of mission or a holder of a valid written delegation "
+                            "for release may approve a release");
+}
+
 }  // namespace strongroom::policy

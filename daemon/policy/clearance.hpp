@@ -111,4 +111,16 @@ Decision may_disseminate(const Clearance& caller, const Label& label,
 // Whether a post may receive a record (checked for every target post).
 Decision may_receive(const PostClearance& post, const Label& label);
 
+// Release outside the mission (rule 6). What a request must carry: a
+// justification, a written arrangement, and for a non-UN security force a
+// human-rights due-diligence reference. kind: un, non-un, security-force.
+Decision may_request_release(std::string_view kind, std::string_view justification,
+                             std::string_view arrangement, std::string_view hrddp);
+
+// Who approves a release: the head of mission, or a holder of a valid
+// written delegation for release (delegated_posts: the approver's posts
+// that hold one); never the requester (conflict).
+Decision may_approve_release(const Clearance& approver, Id requester,
+                             const std::vector<Id>& delegated_posts);
+
 }  // namespace strongroom::policy

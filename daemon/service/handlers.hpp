@@ -41,6 +41,12 @@ Result<boost::json::object> handle_copies(Context& ctx);
 Result<boost::json::object> handle_copy_close(Context& ctx);
 Result<boost::json::object> handle_muster(Context& ctx);
 Result<boost::json::object> handle_trace(Context& ctx);
+
+Result<boost::json::object> handle_release_request(Context& ctx);
+Result<boost::json::object> handle_release_approve(Context& ctx);
+Result<boost::json::object> handle_release_issue(Context& ctx);
+Result<boost::json::object> handle_release_list(Context& ctx);
+Result<boost::json::object> handle_delegate_release(Context& ctx);
 // Ingest runs as an upload (ingest.cpp); its row names this handler, which
 // refuses a request that arrives without content.
 Result<boost::json::object> handle_ingest(Context& ctx);

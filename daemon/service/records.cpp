@@ -499,6 +499,19 @@ private:
 
 }  // namespace
 
+Result<std::unique_ptr<ContentSource>> record_content(Context& ctx, const store::RecordRow& r) {
+    const auto wrapped = store::RecordRepository(ctx.conn()).key(r.id);
+    if (!wrapped) {
+        return make_error(ErrorCode::internal, fmt::format("record {} has no content key", r.id));
+    }
+    auto key = ctx.deps.vault->unwrap_record_key(r.id, *wrapped);
+    if (!key) {
+        return std::move(key).error();
+    }
+    return std::unique_ptr<ContentSource>(
+        std::make_unique<RecordContent>(*ctx.deps.readers, std::move(*key), r.id, r.chunks));
+}
+
 Result<json::object> handle_get(Context& ctx) {
     protocol::ArgReader args(ctx.args);
     const auto id = record_id_arg(args);
@@ -524,13 +537,9 @@ Result<json::object> handle_get(Context& ctx) {
                                       "read its metadata with 'show'",
                                       id));
     }
-    const auto wrapped = store::RecordRepository(conn).key(id);
-    if (!wrapped) {
-        return make_error(ErrorCode::internal, fmt::format("record {} has no content key", id));
-    }
-    auto key = ctx.deps.vault->unwrap_record_key(id, *wrapped);
-    if (!key) {
-        return std::move(key).error();
+    auto plain = record_content(ctx, *c.record);
+    if (!plain) {
+        return std::move(plain).error();
     }
     ctx.audit.reason += "; purpose: " + printable(purpose, 120);
     auto copy = issue_copy(ctx, *c.record, purpose);
@@ -548,9 +557,7 @@ Result<json::object> handle_get(Context& ctx) {
     out["filename"] = c.record->filename;
     out["purpose"] = purpose;
     out["holder"] = ctx.subject.account->name;
-    ctx.content = copy_content(
-        std::make_unique<RecordContent>(*ctx.deps.readers, std::move(*key), id, c.record->chunks),
-        *c.record, *copy, out);
+    ctx.content = copy_content(std::move(*plain), *c.record, *copy, out);
     return out;
 }
 

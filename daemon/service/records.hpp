@@ -1,6 +1,7 @@
 // Shared by the record handlers and ingest. Internal to the service.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -9,6 +10,7 @@
 #include "daemon/policy/clearance.hpp"
 #include "daemon/protocol/args.hpp"
 #include "daemon/service/identity.hpp"
+#include "daemon/service/operations.hpp"
 #include "daemon/store/records.hpp"
 
 namespace strongroom::service {
@@ -31,6 +33,9 @@ ReadCheck check_read(store::Connection& conn, std::int64_t id, const policy::Cle
 // The answer to a record the caller may not read, or that does not exist:
 // the same, so that a refusal reveals nothing.
 Error no_record(std::int64_t id);
+
+// A record's content, decrypted as it is read (the caller decided access).
+Result<std::unique_ptr<ContentSource>> record_content(Context& ctx, const store::RecordRow& r);
 
 // The "id" argument of a request about one record.
 std::int64_t record_id_arg(protocol::ArgReader& args);

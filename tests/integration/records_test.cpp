@@ -124,9 +124,7 @@ TEST(Records, AnAssignmentEndsWithItsDateWithNoAction) {
                  {"--title", "Airstrip", "--level", "confidential", "--compartment", "JMAC"});
     ASSERT_EQ(m.tool({"disseminate", std::to_string(id), "--to", "jmac-desk2"}, kChief).status, 0);
     EXPECT_EQ(m.tool({"show", std::to_string(id)}, 61009).status, 0);
-    m.restart({{"LD_PRELOAD", "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"},
-               {"FAKETIME", "+3d"},
-               {"ASAN_OPTIONS", "verify_asan_link_order=0"}});
+    m.restart(three_days_on());
     EXPECT_EQ(m.tool({"show", std::to_string(id)}, 61009).status, 4);
     EXPECT_EQ(m.tool({"show", std::to_string(id)}, kDesk2).status, 0);  // open-ended: still holds
 }
@@ -209,9 +207,7 @@ TEST(Records, OnlyOriginatorDelegateOrHeadOfMissionDisseminateAndDelegationsExpi
     EXPECT_EQ(r.json().at("authority"), "head-of-mission");
 
     // Three days on, the delegation has lapsed.
-    m.restart({{"LD_PRELOAD", "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"},
-               {"FAKETIME", "+3d"},
-               {"ASAN_OPTIONS", "verify_asan_link_order=0"}});
+    m.restart(three_days_on());
     ASSERT_EQ(m.admin({"post", "add", "jmac-desk3", "--level", "confidential"}, kOff1).status, 0);
     ASSERT_EQ(m.admin({"grant", "jmac-desk3", "JMAC", "--level", "confidential"}, kOff1).status, 0);
     r = m.tool({"disseminate", sid, "--to", "jmac-desk3"}, kAnalyst);

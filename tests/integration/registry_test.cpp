@@ -260,5 +260,107 @@ TEST(Registry, AProductForAPostNotEligibleIsRefusedAndNothingStored) {
     EXPECT_EQ(r.status, 3) << r.err;
 }
 
+// A record the head of mission's post may read (confidential, no
+// compartment), disseminated to it and to the analyst's post.
+std::int64_t shared_record(Mission& m) {
+    const auto id = m.ingest(kChief, "Election security plan\n",
+                             {"--title", "Election security", "--level", "confidential"});
+    EXPECT_EQ(
+        m.tool({"disseminate", std::to_string(id), "--to", "hom", "--to", "jmac-analyst"}, kChief)
+            .status,
+        0);
+    return id;
+}
+
+std::int64_t request_release(Mission& m, std::int64_t id, uid_t uid,
+                             const std::string& kind = "un") {
+    auto r =
+        m.tool({"--json", "release", "request", std::to_string(id), "--to", "UNDP", "--entity-kind",
+                kind, "--justification", "mandate para 7(b)", "--arrangement", "WA-2026-04"},
+               uid);
+    EXPECT_EQ(r.status, 0) << r.err;
+    return r.status == 0 ? r.json().at("request").as_int64() : -1;
+}
+
+TEST(Release, ASecurityForceReleaseNeedsItsDueDiligenceReference) {
+    Mission m;
+    const auto id = shared_record(m);
+    auto r = m.tool(
+        {"release", "request", std::to_string(id), "--to", "Host State Police", "--entity-kind",
+         "security-force", "--justification", "mandate para 7(b)", "--arrangement", "WA-2026-04"},
+        kAnalyst);
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.err.find("--hrddp"), std::string::npos) << r.err;
+    r = m.tool({"--json", "release", "request", std::to_string(id), "--to", "Host State Police",
+                "--entity-kind", "security-force", "--justification", "mandate para 7(b)",
+                "--arrangement", "WA-2026-04", "--hrddp", "HRDDP-2026-11"},
+               kAnalyst);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.json().at("hrddp"), "HRDDP-2026-11");
+    // Only what the requester may read can be requested.
+    EXPECT_EQ(m.tool({"release", "request", std::to_string(id), "--to", "UNDP", "--entity-kind",
+                      "un", "--justification", "j", "--arrangement", "a"},
+                     kPolice)
+                  .status,
+              4);
+}
+
+TEST(Release, TheRequesterNeverApprovesAndTheHeadOfMissionDoes) {
+    Mission m;
+    const auto id = shared_record(m);
+    // The head of mission asks: someone else must approve, and nobody else can.
+    const auto own = request_release(m, id, kHom);
+    EXPECT_EQ(m.tool({"release", "approve", std::to_string(own)}, kHom).status, 5);
+    // The analyst asks; neither the analyst nor the chief may approve.
+    const auto q = request_release(m, id, kAnalyst);
+    const auto sq = std::to_string(q);
+    EXPECT_EQ(m.tool({"release", "approve", sq}, kAnalyst).status, 5);
+    EXPECT_EQ(m.tool({"release", "approve", sq}, kChief).status, 3);
+    EXPECT_EQ(m.tool({"release", "issue", sq, "-o", m.out_path("early")}, kAnalyst).status, 5);
+    auto r = m.tool({"--json", "release", "approve", sq}, kHom);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.json().at("authority"), "head-of-mission");
+    EXPECT_EQ(r.json().at("approved_by"), "hom");
+    EXPECT_EQ(m.tool({"release", "approve", sq}, kHom).status, 5);  // once
+    // Only the requester issues the released copy; it is marked and registered.
+    EXPECT_EQ(m.tool({"release", "issue", sq, "-o", m.out_path("hom-out")}, kHom).status, 3);
+    r = m.tool({"--json", "release", "issue", sq, "-o", m.out_path("released.txt")}, kAnalyst);
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto marking = std::string(r.json().at("marking").as_string().c_str());
+    EXPECT_NE(marking.find("RELEASED TO UNDP UNDER WA-2026-04"), std::string::npos) << marking;
+    const auto copy = strip_invisible(read_file(m.out_path("released.txt")));
+    EXPECT_EQ(copy, marking + "\nElection security plan\n" + marking + "\n");
+    EXPECT_EQ(m.tool({"release", "issue", sq, "-o", m.out_path("again")}, kAnalyst).status, 5);
+    r = m.tool({"--json", "copies", std::to_string(id)}, kAnalyst);
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto doc = r.json();
+    ASSERT_EQ(doc.at("copies").as_array().size(), 1U);
+    EXPECT_EQ(doc.at("copies").as_array()[0].at("state"), "released");
+    EXPECT_EQ(doc.at("copies").as_array()[0].at("purpose").as_string(),
+              "release " + sq + " to UNDP");
+}
+
+TEST(Release, ADelegateApprovesUntilTheDelegationExpires) {
+    Mission m;
+    const auto id = shared_record(m);
+    // Only the head of mission delegates release.
+    EXPECT_EQ(
+        m.tool({"delegate", "release", "--to", "jmac-desk2", "--ref", "DEL-9"}, kChief).status, 3);
+    auto r = m.tool({"--json", "delegate", "release", "--to", "jmac-desk2", "--ref", "DEL-9",
+                     "--until", day_offset(1)},
+                    kHom);
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto first = request_release(m, id, kAnalyst);
+    r = m.tool({"--json", "release", "approve", std::to_string(first)}, kDesk2);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.json().at("authority"), "delegation");
+    EXPECT_EQ(r.json().at("reference"), "DEL-9");
+    // Three days on, the delegation has lapsed: the delegate can no longer approve.
+    const auto second = request_release(m, id, kAnalyst);
+    m.restart(three_days_on());
+    EXPECT_EQ(m.tool({"release", "approve", std::to_string(second)}, kDesk2).status, 3);
+    EXPECT_EQ(m.tool({"release", "approve", std::to_string(second)}, kHom).status, 0);
+}
+
 }  // namespace
 }  // namespace strongroom::test

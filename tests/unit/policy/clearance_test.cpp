@@ -817,5 +817,51 @@ TEST(ClearanceNames, AuthorityNamesRoundTrip) {
     EXPECT_EQ(parse_authority("head-of-missions"), std::nullopt);
 }
 
+// Release: every combination of the approver's posts (none, an ordinary
+// post, the head of mission's, a delegated one) and of who requested it.
+TEST(Release, OnlyTheHeadOfMissionOrADelegateApproveAndNeverTheRequester) {
+    PostClearance plain{1, "desk", 1, Authority::none, {}};
+    PostClearance hom{2, "hom", 1, Authority::head_of_mission, {}};
+    PostClearance delegated{3, "deputy", 1, Authority::none, {}};
+    const std::vector<Id> delegations{3};
+    for (unsigned mask = 0; mask < 8; ++mask) {
+        Clearance approver{10, {}};
+        if ((mask & 1) != 0) {
+            approver.posts.push_back(plain);
+        }
+        if ((mask & 2) != 0) {
+            approver.posts.push_back(hom);
+        }
+        if ((mask & 4) != 0) {
+            approver.posts.push_back(delegated);
+        }
+        const bool authorised = (mask & 6) != 0;
+        for (const Id requester : {Id{10}, Id{11}}) {
+            const auto d = may_approve_release(approver, requester, delegations);
+            EXPECT_EQ(d.allowed, authorised && requester != 10) << mask << " " << requester;
+            if (requester == 10) {
+                EXPECT_EQ(d.code, ErrorCode::conflict);
+            } else if (!authorised) {
+                EXPECT_EQ(d.code, ErrorCode::denied);
+            }
+        }
+        // A delegation held by a post the approver does not hold counts for nothing.
+        EXPECT_EQ(may_approve_release(approver, 11, {}).allowed, (mask & 2) != 0) << mask;
+    }
+}
+
+TEST(Release, ARequestCarriesItsReferencesAndDueDiligenceForSecurityForces) {
+    for (const char* kind : {"un", "non-un", "security-force"}) {
+        const bool force = std::string_view(kind) == "security-force";
+        EXPECT_EQ(may_request_release(kind, "mandate para 3", "WA-1", "").allowed, !force);
+        EXPECT_TRUE(may_request_release(kind, "mandate para 3", "WA-1", "HRDDP-7").allowed);
+        EXPECT_FALSE(may_request_release(kind, " ", "WA-1", "HRDDP-7").allowed);
+        EXPECT_FALSE(may_request_release(kind, "mandate", "", "HRDDP-7").allowed);
+    }
+    EXPECT_FALSE(may_request_release("press", "mandate", "WA-1", "HRDDP-7").allowed);
+    EXPECT_EQ(may_request_release("security-force", "m", "WA-1", "  ").code,
+              ErrorCode::bad_request);
+}
+
 }  // namespace
 }  // namespace strongroom::policy
