@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "admin-tools/cli/cli.hpp"
+#include "admin-tools/cli/report.hpp"
 #include "daemon/common/fingerprint.hpp"
 
 namespace sr = strongroom;
@@ -493,6 +494,47 @@ void add_registry_commands(CLI::App& app, sr::cli::Global& g) {
     });
 }
 
+// Reports for registrars and auditors.
+void add_report_commands(CLI::App& app, sr::cli::Global& g) {
+    auto* report = app.add_subcommand("report", "reports for registrars and auditors");
+    report->require_subcommand(1);
+    struct ReportArgs {
+        std::string format = "json";
+        std::string out;
+        std::optional<std::uint64_t> record;
+        std::string since;
+        std::string until;
+    };
+    static ReportArgs ra;
+    auto* registry = report->add_subcommand(
+        "registry", "receipt, dissemination, copies and releases of each record, in order");
+    registry->add_option("--format", ra.format, "json, csv or html (default json)")
+        ->option_text("FORMAT");
+    registry->add_option("-o,--output", ra.out, "write to a new file instead of standard output")
+        ->option_text("FILE");
+    registry->add_option("--record", ra.record, "one record only")->option_text("ID");
+    registry->add_option("--since", ra.since, "records entered on or after this day")
+        ->option_text("YYYY-MM-DD");
+    registry->add_option("--until", ra.until, "records entered on or before this day")
+        ->option_text("YYYY-MM-DD");
+    registry->callback([&g] {
+        g.action = [&g] {
+            json::object args;
+            if (ra.record) {
+                args["record"] = *ra.record;
+            }
+            if (!ra.since.empty()) {
+                args["since"] = ra.since;
+            }
+            if (!ra.until.empty()) {
+                args["until"] = ra.until;
+            }
+            return sr::cli::report_and_write(g, "report.registry", std::move(args), ra.format,
+                                             ra.out);
+        };
+    });
+}
+
 int main(int argc, char** argv) {
     sr::cli::Global g;
     g.program = "strongroom-admin";
@@ -527,6 +569,7 @@ int main(int argc, char** argv) {
     add_account_commands(app, g);
     add_matrix_commands(app, g);
     add_registry_commands(app, g);
+    add_report_commands(app, g);
 
     auto* status = app.add_subcommand("status", "show the daemon's state (officers, auditors)");
     status->callback([&g] {

@@ -38,6 +38,7 @@ LastDay optional_last_day(protocol::ArgReader& args, std::string_view key) {
     out.text = args.optional_string(key, 10);
     if (out.text) {
         if (const auto day = parse_date(*out.text)) {
+            out.start = *day;
             out.end = *day + kDay;
         } else {
             args.fail(make_error(

@@ -19,10 +19,11 @@ std::string checked_name(protocol::ArgReader& args, std::string_view key, std::s
 // A required level, by any of its accepted spellings.
 policy::Level checked_level(protocol::ArgReader& args, std::string_view key);
 
-// An optional "YYYY-MM-DD" naming the last day something holds: its text, and
-// the exclusive end (the start of the next day, UTC).
+// An optional "YYYY-MM-DD" naming the last day something holds: its text, its
+// start, and the exclusive end (the start of the next day, UTC).
 struct LastDay {
     std::optional<std::string> text;
+    std::optional<Micros> start;
     std::optional<Micros> end;
 };
 LastDay optional_last_day(protocol::ArgReader& args, std::string_view key);

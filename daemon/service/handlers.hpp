@@ -47,6 +47,8 @@ Result<boost::json::object> handle_release_approve(Context& ctx);
 Result<boost::json::object> handle_release_issue(Context& ctx);
 Result<boost::json::object> handle_release_list(Context& ctx);
 Result<boost::json::object> handle_delegate_release(Context& ctx);
+
+Result<boost::json::object> handle_report_registry(Context& ctx);
 // Ingest runs as an upload (ingest.cpp); its row names this handler, which
 // refuses a request that arrives without content.
 Result<boost::json::object> handle_ingest(Context& ctx);

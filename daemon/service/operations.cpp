@@ -81,6 +81,8 @@ constexpr std::array kOperations{
               "your release requests, and those waiting for you to approve"},
     Operation{"release.request", kAnyone, Mode::write, handle_release_request,
               "request the release of a record outside the mission"},
+    Operation{"report.registry", Requirement::one_of(kRegistry), Mode::read, handle_report_registry,
+              "the registry: receipt, dissemination, copies and releases of each record"},
     Operation{"revoke", Requirement::one_of(kOfficer), Mode::write, handle_revoke,
               "remove a post's grant of a compartment"},
     Operation{"search", kAnyone, Mode::read, handle_search,

@@ -297,6 +297,19 @@ std::vector<std::int64_t> RecordRepository::search(std::string_view match, std::
     return out;
 }
 
+std::vector<std::int64_t> RecordRepository::registered(std::int64_t after, Micros since,
+                                                       Micros until, std::size_t limit) {
+    auto s = conn_.cached(
+        "SELECT id FROM records WHERE id > ?1 AND state != 'uploading' AND created_at >= ?2 "
+        "AND created_at < ?3 ORDER BY id LIMIT ?4");
+    s->bind(1, after).bind(2, since).bind(3, until).bind(4, static_cast<std::int64_t>(limit));
+    std::vector<std::int64_t> out;
+    while (s->step()) {
+        out.push_back(s->column_int(0));
+    }
+    return out;
+}
+
 bool RecordRepository::disseminate(const DisseminationRow& r) {
     auto s = conn_.cached(
         "INSERT OR IGNORE INTO disseminations (record_id, recipient, authority, reference, "

@@ -136,6 +136,11 @@ public:
     std::vector<std::int64_t> search(std::string_view match, std::int64_t before,
                                      std::size_t limit);
 
+    // The registry: ids of records entered (held, destroyed or transferred)
+    // in [since, until), above `after`, in order.
+    std::vector<std::int64_t> registered(std::int64_t after, Micros since, Micros until,
+                                         std::size_t limit);
+
     // false when the recipient already received it under that authority.
     bool disseminate(const DisseminationRow& row);
     std::vector<DisseminationRow> disseminations(std::int64_t record_id);

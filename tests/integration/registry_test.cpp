@@ -362,5 +362,72 @@ TEST(Release, ADelegateApprovesUntilTheDelegationExpires) {
     EXPECT_EQ(m.tool({"release", "approve", std::to_string(second)}, kHom).status, 0);
 }
 
+TEST(Registry, TheReportListsReceiptDisseminationsCopiesAndReleasesInOrder) {
+    Mission m;
+    auto r = m.admin({"--json", "receive", m.file("hq.txt", "HQ threat assessment\n"), "--from",
+                      "UN HQ", "--title", "Threat <assessment>", "--level", "confidential",
+                      "--compartment", "JMAC", "--to", "jmac-analyst"},
+                     kClerk);
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto id = r.json().at("id").as_int64();
+    const auto sid = std::to_string(id);
+    const std::string registry = r.json().at("registry_number").as_string().c_str();
+    ASSERT_EQ(m.tool({"get", sid, "-o", m.out_path("c1"), "--purpose", "brief"}, kAnalyst).status,
+              0);
+    ASSERT_EQ(m.tool({"copy", "return", sid, "1"}, kAnalyst).status, 0);
+    const auto q = request_release(m, id, kAnalyst);
+    ASSERT_EQ(m.tool({"release", "approve", std::to_string(q)}, kHom).status, 0);
+    ASSERT_EQ(
+        m.tool({"release", "issue", std::to_string(q), "-o", m.out_path("rel")}, kAnalyst).status,
+        0);
+    // Another record, which a report of this one leaves out.
+    jmac_record(m, "other\n");
+
+    ASSERT_EQ(
+        m.admin({"account", "add", "aud", "--uid", "61021", "--role", "auditor"}, kOff1).status, 0);
+    for (const uid_t who : {kClerk, uid_t{61021}}) {
+        r = m.admin({"--json", "report", "registry", "--record", sid}, who);
+        ASSERT_EQ(r.status, 0) << r.err;
+        const auto doc = r.json();
+        std::vector<std::string> events;
+        for (const auto& row : doc.at("rows").as_array()) {
+            EXPECT_EQ(row.at("record"), id);
+            EXPECT_EQ(row.at("registry_number").as_string(), registry);
+            events.push_back(fmt::format("{} {} {} {}", row.at("event").as_string().c_str(),
+                                         row.at("by").as_string().c_str(),
+                                         row.at("party").as_string().c_str(),
+                                         row.at("authority").as_string().c_str()));
+        }
+        const std::vector<std::string> expected{"received clerk UN HQ receipt",
+                                                "disseminated clerk jmac-analyst receipt",
+                                                "copy issued  analyst ",
+                                                "copy returned analyst analyst ",
+                                                "release requested analyst UNDP (un) ",
+                                                "release approved hom UNDP head-of-mission",
+                                                "copy released analyst UNDP release"};
+        EXPECT_EQ(events, expected);
+    }
+    // CSV and a printable HTML page, written to new files.
+    ASSERT_EQ(
+        m.admin({"report", "registry", "--format", "csv", "-o", m.out_path("reg.csv")}, kClerk)
+            .status,
+        0);
+    const auto csv = read_file(m.out_path("reg.csv"));
+    EXPECT_EQ(csv.rfind("Record,Registry number,Title,", 0), 0U) << csv;
+    EXPECT_NE(csv.find(registry + ",Threat <assessment>,confidential,JMAC,"), std::string::npos)
+        << csv;
+    ASSERT_EQ(
+        m.admin({"report", "registry", "--format", "html", "-o", m.out_path("reg.html")}, kClerk)
+            .status,
+        0);
+    const auto html = read_file(m.out_path("reg.html"));
+    EXPECT_NE(html.find("Threat &lt;assessment&gt;"), std::string::npos);
+    EXPECT_NE(html.find("release approved"), std::string::npos);
+    EXPECT_EQ(m.admin({"report", "registry", "-o", m.out_path("reg.html")}, kClerk).status, 2);
+    // Not for analysts or officers.
+    EXPECT_EQ(m.admin({"report", "registry"}, kAnalyst).status, 3);
+    EXPECT_EQ(m.admin({"report", "registry"}, kOff1).status, 3);
+}
+
 }  // namespace
 }  // namespace strongroom::test
