@@ -109,7 +109,7 @@ struct Args {
     unsigned rounds = 3;
     unsigned calls = 50;
     std::optional<double> populated_in_s;  // reported only: how long populating took
-    std::string only;                      // "", "show", "reads" or "ingest"
+    std::string only;                      // "", "show", "reads", "ingest" or "get"
     bool text_ingest = false;              // 4 KiB ingests of text (indexed) instead of bytes
 };
 
@@ -158,7 +158,7 @@ std::variant<Args, int> parse_args(int argc, char** argv) {
             a.rounds = static_cast<unsigned>(v.value_or(1));
         } else if (arg == "--only") {
             a.only = value;
-            ok = a.only == "show" || a.only == "reads" || a.only == "ingest";
+            ok = a.only == "show" || a.only == "reads" || a.only == "ingest" || a.only == "get";
         } else if (arg == "--populated-in") {
             const auto v = bench::parse_seconds(value);
             ok = v.has_value();
@@ -730,6 +730,120 @@ RateRun raw_inserts(const fs::path& state, const sr::crypto::KeyVault& vault, st
     return r;
 }
 
+// ---- get of a large record against raw chunk reads ----
+
+constexpr std::size_t kGetBytes = 100 * 1024 * 1024;
+constexpr std::size_t kGetChunk = 256 * 1024;  // the daemon's chunk size
+constexpr double kGetTargetRatio = 0.50;
+constexpr double kGetRssGrowthMiB = 16.0;
+
+// The same bytes stored as the daemon stores them (256 KiB chunks, each with
+// a 16-byte tag), read back chunk by chunk on a fresh connection.
+RateRun raw_chunk_reads(const fs::path& state, const sr::crypto::KeyVault& vault,
+                        std::size_t bytes) {
+    Scratch scratch(state);
+    const std::size_t chunks = (bytes + kGetChunk - 1) / kGetChunk;
+    {
+        RawDb db(scratch.db(), vault, true, false);
+        db.exec("CREATE TABLE chunks (id INTEGER PRIMARY KEY, data BLOB NOT NULL);");
+        db.exec("BEGIN IMMEDIATE;");
+        Stmt insert(db.handle(), "INSERT INTO chunks (id, data) VALUES (?1, ?2)");
+        std::vector<std::uint8_t> chunk(kGetChunk + 16);
+        bench::Rng rng(bytes);
+        for (std::size_t i = 0; i < chunks; ++i) {
+            for (auto& b : chunk) {
+                b = static_cast<std::uint8_t>(rng.next());
+            }
+            insert.bind(1, static_cast<std::int64_t>(i)).bind_blob(2, chunk);
+            insert.run();
+        }
+        db.exec("COMMIT;");
+    }
+    RawDb db(scratch.db(), vault, false, true);
+    Stmt select(db.handle(), "SELECT data FROM chunks WHERE id = ?1");
+    const auto t0 = Clock::now();
+    std::size_t got = 0;
+    for (std::size_t i = 0; i < chunks; ++i) {
+        select.bind(1, static_cast<std::int64_t>(i));
+        if (select.step()) {
+            got += select.bytes(0);
+        }
+        select.reset();
+    }
+    const double s = seconds_between(t0, Clock::now());
+    RateRun r;
+    r.per_s = 1.0 / s;
+    r.mb_per_s = static_cast<double>(got) / 1e6 / s;
+    r.latency_ms = stats_of({s * 1000.0});
+    return r;
+}
+
+// Ingests `bytes` of binary content at the unclassified level (readable by
+// the calling account); returns its id.
+std::int64_t ingest_for_get(const std::string& socket, std::size_t bytes) {
+    auto conn = sr::client::Connection::open(socket);
+    if (!conn) {
+        throw std::runtime_error(conn.error().message);
+    }
+    bench::Rng rng(bytes + 1);
+    std::size_t offset = 0;
+    std::vector<std::uint8_t> block(kGetChunk);
+    json::object args{
+        {"title", "bench get 100 MiB"}, {"level", "unclassified"}, {"filename", "bench-get.bin"}};
+    auto resp = conn->call_upload("ingest", std::move(args),
+                                  [&](std::span<std::uint8_t> buf) -> sr::Result<std::size_t> {
+                                      const std::size_t k = std::min(buf.size(), bytes - offset);
+                                      for (std::size_t i = 0; i < k; ++i) {
+                                          buf[i] = static_cast<std::uint8_t>(rng.next());
+                                      }
+                                      offset += k;
+                                      return k;
+                                  });
+    if (!resp) {
+        throw std::runtime_error(resp.error().message);
+    }
+    if (resp->error) {
+        throw std::runtime_error(fmt::format("ingest for get: {}", resp->error->message));
+    }
+    return resp->result.at("id").as_int64();
+}
+
+// One get of the record through the daemon, its content counted and
+// dropped (what the daemon streams, without the client's disk).
+RateRun daemon_get(const std::string& socket, std::int64_t id, std::size_t bytes, unsigned round) {
+    RateRun r;
+    auto conn = sr::client::Connection::open(socket);
+    if (!conn) {
+        r.failure = conn.error().message;
+        return r;
+    }
+    std::size_t got = 0;
+    const auto t0 = Clock::now();
+    auto resp = conn->call_download(
+        "get", json::object{{"id", id}, {"purpose", fmt::format("benchmark round {}", round)}},
+        [&got](std::span<const std::uint8_t> chunk) -> sr::Status {
+            got += chunk.size();
+            return {};
+        });
+    const double s = seconds_between(t0, Clock::now());
+    if (!resp) {
+        r.failure = resp.error().message;
+        return r;
+    }
+    if (resp->error) {
+        r.failure = resp->error->message;
+        return r;
+    }
+    if (got != bytes) {
+        r.failure = fmt::format("{} bytes received, {} expected", got, bytes);
+        return r;
+    }
+    r.per_s = 1.0 / s;
+    r.mb_per_s = static_cast<double>(got) / 1e6 / s;
+    r.latency_ms = stats_of({s * 1000.0});
+    return r;
+}
+
 // ---- the daemon's side ----
 
 // Memory of the daemon, sampled by a thread every 50 ms: the largest VmRSS
@@ -1212,6 +1326,9 @@ struct Report {
     RateRun raw_show_written;  // with a commit by another connection before each query
     RatePair small;            // 4 KiB ingest vs one row per transaction
     RatePair large;            // 1 MiB ingest vs 1 MiB blob
+    RatePair get;              // get of a 100 MiB record vs raw chunk reads
+    std::int64_t get_rss_before_kib = -1;
+    std::int64_t get_rss_peak_kib = -1;
     Memory before;
     Memory after;
     std::int64_t max_rss_kib = -1;
@@ -1219,6 +1336,7 @@ struct Report {
     bool did_show = false;
     bool did_reads = false;
     bool did_ingest = false;
+    bool did_get = false;
 };
 
 std::string verdict(bool ok) {
@@ -1254,6 +1372,7 @@ double rss_peak_mib(const Report& r) {
 
 void print_reads(const Report& r);
 void print_ingest(const Report& r);
+void print_get(const Report& r);
 void print_memory(const Report& r);
 
 void print_table(const Report& r) {
@@ -1303,6 +1422,9 @@ void print_table(const Report& r) {
     if (r.did_ingest) {
         print_ingest(r);
     }
+    if (r.did_get) {
+        print_get(r);
+    }
     print_memory(r);
 
     std::cout << "\nevery run (rate):\n";
@@ -1330,6 +1452,10 @@ void print_table(const Report& r) {
         rates("raw 4 KiB row /s", r.small.raw, false);
         rates("ingest 1 MiB MB/s", r.large.daemon, true);
         rates("raw 1 MiB MB/s", r.large.raw, true);
+    }
+    if (r.did_get) {
+        rates("get 100 MiB MB/s", r.get.daemon, true);
+        rates("raw chunk reads MB/s", r.get.raw, true);
     }
 }
 
@@ -1385,6 +1511,28 @@ void print_ingest(const Report& r) {
               << fmt::format("  ratio {:.2f}  [target >= {:.2f}: {}]\n", r.large.ratio(),
                              kLargeTargetRatio,
                              verdict(r.large.ratio() >= kLargeTargetRatio && ld.failed == 0));
+}
+
+double get_rss_growth_mib(const Report& r) {
+    if (r.get_rss_before_kib < 0 || r.get_rss_peak_kib < 0) {
+        return -1;
+    }
+    return static_cast<double>(r.get_rss_peak_kib - r.get_rss_before_kib) / 1024.0;
+}
+
+void print_get(const Report& r) {
+    const auto& d = r.get.daemon_median();
+    const auto& raw = r.get.raw_median();
+    const double growth = get_rss_growth_mib(r);
+    std::cout << fmt::format(
+        "\nget 100 MiB, 1 client              {:>7.1f} MB/s  ({:.2f} s)\n"
+        "raw SQLCipher 256 KiB chunk reads  {:>7.1f} MB/s  ratio {:.2f}  [target >= {:.2f}: {}]\n"
+        "daemon RSS during get: {} before, {} at most, growth {}  [target < {:.0f} MiB: {}]\n",
+        d.mb_per_s, d.latency_ms.p50 / 1000.0, raw.mb_per_s, r.get.ratio(), kGetTargetRatio,
+        verdict(r.get.ratio() >= kGetTargetRatio), mib(r.get_rss_before_kib),
+        mib(r.get_rss_peak_kib), growth < 0 ? std::string("?") : fmt::format("{:.1f} MiB", growth),
+        kGetRssGrowthMiB,
+        growth < 0 ? std::string("not measured") : verdict(growth < kGetRssGrowthMiB));
 }
 
 void print_memory(const Report& r) {
@@ -1520,6 +1668,15 @@ void print_json(const Report& r) {
         doc["ingest_4k"].as_object()["content"] = r.args.text_ingest ? "text" : "bytes";
         doc["ingest_1m"] = pair_json(r.large, kLargeTargetRatio, "MB/s, 1 client");
     }
+    if (r.did_get) {
+        auto g = pair_json(r.get, kGetTargetRatio, "MB/s, 1 client, 100 MiB");
+        g["rss_before_kib"] = r.get_rss_before_kib;
+        g["rss_peak_kib"] = r.get_rss_peak_kib;
+        g["rss_growth_target_max_mib"] = kGetRssGrowthMiB;
+        const double growth = get_rss_growth_mib(r);
+        g["rss_growth_met"] = growth >= 0 && growth < kGetRssGrowthMiB;
+        doc["get_100m"] = std::move(g);
+    }
 
     json::object mem;
     mem["pid"] = r.args.daemon_pid;
@@ -1583,6 +1740,7 @@ int run(const Args& args) {
     rep.did_show = all || args.only == "show";
     rep.did_reads = all || args.only == "reads";
     rep.did_ingest = all || args.only == "ingest";
+    rep.did_get = all || args.only == "get";
 
     // show against the floor, alternating.
     memory.phase("show");
@@ -1688,6 +1846,35 @@ int run(const Args& args) {
             d.failed > 0 ? fmt::format("  {} refused: {}", d.failed, d.failure) : ""));
         rep.large.raw.push_back(std::move(raw));
         rep.large.daemon.push_back(std::move(d));
+    }
+
+    // get of a 100 MiB record (issue 4), alternating with raw chunk reads.
+    if (rep.did_get) {
+        memory.phase("get setup");
+        const auto id = ingest_for_get(args.socket, kGetBytes);
+        pause();
+        rep.get_rss_before_kib = read_memory(args.daemon_pid).rss_kib;
+        for (unsigned round = 1; round <= args.rounds; ++round) {
+            memory.phase("get 100 MiB");
+            auto raw = raw_chunk_reads(args.state, vault, kGetBytes);
+            pause();
+            auto d = daemon_get(args.socket, id, kGetBytes, round);
+            pause();
+            if (!d.failure.empty()) {
+                throw std::runtime_error(fmt::format("get 100 MiB: {}", d.failure));
+            }
+            progress(fmt::format(
+                "  round {}/{}: raw chunk reads {:>6.1f} MB/s | get 100 MiB "
+                "{:>6.1f} MB/s ({:.2f} s)",
+                round, args.rounds, raw.mb_per_s, d.mb_per_s, d.latency_ms.p50 / 1000.0));
+            rep.get.raw.push_back(std::move(raw));
+            rep.get.daemon.push_back(std::move(d));
+        }
+        for (const auto& [phase, kib] : memory.peaks()) {
+            if (phase == "get 100 MiB") {
+                rep.get_rss_peak_kib = kib;
+            }
+        }
     }
 
     memory.stop();

@@ -13,6 +13,7 @@
 // A lost connection, a refusal at the end or a crash leaves nothing behind:
 // written-ahead chunks are removed at once, or at the next start-up.
 #include <algorithm>
+#include <condition_variable>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -157,8 +158,16 @@ Result<policy::Label> check_label(const IngestArgs& in, const policy::Clearance&
     return label;
 }
 
+// Sealed content handed to the writer but not yet written: an upload faster
+// than the writer waits here rather than queueing its content in memory.
+constexpr std::size_t kMaxSpilledInFlight = 2 * kSpillBytes;
+
 struct Shared {
     std::int64_t record_id = 0;  // writer thread only
+
+    std::mutex mutex;
+    std::condition_variable written;
+    std::size_t in_flight = 0;  // bytes handed to the writer, not yet committed
 };
 
 class IngestSink final : public ContentSink {
@@ -292,8 +301,16 @@ private:
         }
     }
 
-    // Writes the sealed chunks so far ahead of the record (writer thread).
+    // Writes the sealed chunks so far ahead of the record (writer thread),
+    // once what was handed over before is down to one spill.
     void spill() {
+        const auto bytes = sealed_bytes_;
+        {
+            std::unique_lock lock(shared_->mutex);
+            shared_->written.wait(
+                lock, [this] { return shared_->in_flight + sealed_bytes_ <= kMaxSpilledInFlight; });
+            shared_->in_flight += bytes;
+        }
         auto sealed = std::make_shared<std::vector<std::vector<std::uint8_t>>>(std::move(sealed_));
         sealed_.clear();
         sealed_bytes_ = 0;
@@ -313,9 +330,17 @@ private:
                 for (std::size_t i = 0; i < sealed->size(); ++i) {
                     records.put_chunk(shared->record_id, first + i, (*sealed)[i]);
                 }
-                return true;
+                return true;  // (sealed stays: the batch may be run again after a rollback)
             },
-            nullptr);
+            [shared, bytes](const Status&) {
+                // Committed or failed: either way no longer held for the writer
+                // (a failure fails the ingest at its end).
+                {
+                    std::lock_guard lock(shared->mutex);
+                    shared->in_flight -= bytes;
+                }
+                shared->written.notify_all();
+            });
     }
 
     store::RecordRow placeholder_row() const {
