@@ -41,12 +41,24 @@ void Inserter::feed(std::span<const std::uint8_t> in, std::string& out) {
     out.reserve(out.size() + in.size() + kFrameBytes);
     for (const auto byte : in) {
         const char c = static_cast<char>(byte);
-        if (c == '\n') {
-            if (line_ends_ % kLinesPerFrame == 0) {
-                out += frame_;
-                since_frame_ = 0;
+        if (held_cr_) {
+            // A frame goes before a whole "\r\n", not between its bytes.
+            held_cr_ = false;
+            if (c == '\n') {
+                line_end(out);
+                out += "\r\n";
+                ++since_frame_;
+                continue;
             }
-            ++line_ends_;
+            out += '\r';
+            ++since_frame_;
+        }
+        if (c == '\r') {
+            held_cr_ = true;
+            continue;
+        }
+        if (c == '\n') {
+            line_end(out);
         }
         out += c;
         ++since_frame_;
@@ -60,7 +72,19 @@ void Inserter::feed(std::span<const std::uint8_t> in, std::string& out) {
     }
 }
 
+void Inserter::line_end(std::string& out) {
+    if (line_ends_ % kLinesPerFrame == 0) {
+        out += frame_;
+        since_frame_ = 0;
+    }
+    ++line_ends_;
+}
+
 bool Inserter::finish(std::string& out) {
+    if (held_cr_) {
+        out += '\r';
+        held_cr_ = false;
+    }
     out += frame_;
     return ended_with_newline_;
 }

@@ -39,7 +39,10 @@ public:
     bool finish(std::string& out);
 
 private:
+    void line_end(std::string& out);
+
     std::string frame_;
+    bool held_cr_ = false;  // a "\r" waiting to see whether "\n" follows
     std::size_t line_ends_ = 0;
     std::size_t since_frame_ = 0;
     bool ended_with_newline_ = false;

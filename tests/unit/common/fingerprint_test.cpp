@@ -59,7 +59,8 @@ TEST(Fingerprint, TheTextReadsTheSameWithoutItsInvisibleCharacters) {
 TEST(Fingerprint, FoundWhateverThePiecesAndNothingElse) {
     const std::uint64_t token = 0xab'cdef'0123;
     const auto marked = with_fingerprint(lines(30), token, 4096);
-    for (const std::size_t piece : {1, 2, 3, 149, 150, 151, 1000, 100000}) {
+    for (const std::size_t piece :
+         std::initializer_list<std::size_t>{1, 2, 3, 149, 150, 151, 1000, 100000}) {
         EXPECT_EQ(scan(marked, piece), std::set<std::uint64_t>{token}) << piece;
     }
     EXPECT_TRUE(scan(lines(30), 64).empty());
@@ -92,6 +93,21 @@ TEST(Fingerprint, OneLongLineCarriesAFrameEveryTwoKilobytes) {
     const auto marked = with_fingerprint(text, 7, 4096);
     const auto excerpt = marked.substr(9000, 2 * kBytesPerFrame + 2 * kFrameBytes);
     EXPECT_EQ(scan(excerpt, 4096), std::set<std::uint64_t>{7});
+}
+
+TEST(Fingerprint, WindowsLineEndsStayWhole) {
+    std::string text;
+    for (int i = 0; i < 20; ++i) {
+        text += "line " + std::to_string(i) + "\r\n";
+    }
+    text += "last\r";
+    for (const std::size_t piece : std::initializer_list<std::size_t>{1, 2, 7, 4096}) {
+        const auto marked = with_fingerprint(text, 9, piece);
+        EXPECT_EQ(remove_invisible(marked), text) << piece;
+        EXPECT_EQ(marked.find("\r" + frame(9) + "\n"), std::string::npos) << piece;
+        EXPECT_NE(marked.find(frame(9) + "\r\n"), std::string::npos) << piece;
+        EXPECT_EQ(scan(marked, 5), std::set<std::uint64_t>{9});
+    }
 }
 
 TEST(Fingerprint, TwoCopiesInOneFileAreBothNamed) {
