@@ -40,7 +40,7 @@ int fail(const Global& global, const Error& error) {
 }
 
 int call_and_print(const Global& global, std::string_view op, json::object args,
-                   const HumanPrinter& human) {
+                   const HumanPrinter& human, const ExitStatus& status) {
     auto conn = client::Connection::open(global.socket);
     if (!conn) {
         return fail(global, conn.error());
@@ -51,6 +51,47 @@ int call_and_print(const Global& global, std::string_view op, json::object args,
     }
     if (response->error) {
         return fail(global, *response->error);
+    }
+    if (global.json) {
+        std::cout << json::serialize(response->result) << "\n";
+    } else {
+        human(response->result);
+    }
+    std::cout.flush();
+    if (!std::cout.good()) {
+        return 1;
+    }
+    return status ? status(response->result) : 0;
+}
+
+int call_write_and_print(const Global& global, std::string_view op, json::object args,
+                         std::string_view field, const std::string& out_path, mode_t mode,
+                         const HumanPrinter& human) {
+    struct stat st {};
+    if (!out_path.empty() && ::lstat(out_path.c_str(), &st) == 0) {
+        return fail(global, make_error(ErrorCode::bad_request,
+                                       fmt::format("{} exists; remove it or choose another file",
+                                                   out_path)));
+    }
+    auto conn = client::Connection::open(global.socket);
+    if (!conn) {
+        return fail(global, conn.error());
+    }
+    auto response = conn->call(op, std::move(args));
+    if (!response) {
+        return fail(global, response.error());
+    }
+    if (response->error) {
+        return fail(global, *response->error);
+    }
+    if (!out_path.empty()) {
+        const auto* v = response->result.if_contains(field);
+        const std::string content =
+            v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+        if (auto written = write_new_file(out_path, content, mode); !written) {
+            return fail(global, written.error());
+        }
+        response->result["written"] = out_path;
     }
     if (global.json) {
         std::cout << json::serialize(response->result) << "\n";
@@ -155,6 +196,40 @@ int upload_and_print(const Global& global, std::string_view op, json::object arg
         return fail(global, response.error());
     }
     return print_response(global, *response, human);
+}
+
+Status write_new_file(const std::string& path, std::string_view content, mode_t mode) {
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) == 0) {
+        return make_error(ErrorCode::bad_request,
+                          fmt::format("{} exists; remove it or choose another file", path));
+    }
+    const std::string part = path + ".part";
+    const int fd = ::open(part.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+    bool ok = fd >= 0;
+    std::size_t done = 0;
+    while (ok && done < content.size()) {
+        const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        ok = n > 0;
+        done += ok ? static_cast<std::size_t>(n) : 0;
+    }
+    ok = ok && ::fsync(fd) == 0;
+    const int saved = errno;
+    if (fd >= 0) {
+        ::close(fd);
+    }
+    if (!ok || ::rename(part.c_str(), path.c_str()) != 0) {
+        const int err = ok ? errno : saved;
+        if (fd >= 0) {
+            ::unlink(part.c_str());
+        }
+        return make_error(ErrorCode::internal,
+                          fmt::format("cannot write {}: {}", path, std::strerror(err)));
+    }
+    return {};
 }
 
 int download_and_print(const Global& global, std::string_view op, json::object args,

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include <sys/types.h>
+
 #include <CLI/CLI.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
@@ -32,9 +34,19 @@ void add_global_options(CLI::App& app, Global& global);
 // Prints a successful answer for people.
 using HumanPrinter = std::function<void(const boost::json::object& result)>;
 
+// The exit status of a successful answer (0 unless the answer itself is a
+// failed check, such as a chain that is not intact).
+using ExitStatus = std::function<int(const boost::json::object& result)>;
+
 // Sends one request and prints the outcome; returns the exit status.
 int call_and_print(const Global& global, std::string_view op, boost::json::object args,
-                   const HumanPrinter& human);
+                   const HumanPrinter& human, const ExitStatus& status = nullptr);
+
+// Sends one request; when out_path is given, writes the answer's string
+// `field` to that new file (mode), then prints the outcome.
+int call_write_and_print(const Global& global, std::string_view op, boost::json::object args,
+                         std::string_view field, const std::string& out_path, mode_t mode,
+                         const HumanPrinter& human);
 
 // Sends a request with the content of the file at path ("-": standard
 // input) following it, and prints the outcome.
@@ -46,6 +58,10 @@ int upload_and_print(const Global& global, std::string_view op, boost::json::obj
 // temporary name and renamed only once complete), and prints the outcome.
 int download_and_print(const Global& global, std::string_view op, boost::json::object args,
                        const std::string& out_path, const HumanPrinter& human);
+
+// Writes content to a new file at path (refused if anything is there), under
+// a temporary name renamed once complete and synced.
+Status write_new_file(const std::string& path, std::string_view content, mode_t mode);
 
 // Prints a failure (stderr, and the error document on stdout with --json);
 // returns its exit status.

@@ -228,29 +228,8 @@ int report_and_write(const Global& global, std::string_view op, json::object arg
         std::cout << doc << std::flush;
         return 0;
     }
-    const std::string part = out_path + ".part";
-    const int fd = ::open(part.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-    bool ok = fd >= 0;
-    std::size_t done = 0;
-    while (ok && done < doc.size()) {
-        const ssize_t n = ::write(fd, doc.data() + done, doc.size() - done);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        ok = n > 0;
-        done += ok ? static_cast<std::size_t>(n) : 0;
-    }
-    ok = ok && ::fsync(fd) == 0;
-    const int saved = errno;
-    if (fd >= 0) {
-        ::close(fd);
-    }
-    if (!ok || ::rename(part.c_str(), out_path.c_str()) != 0) {
-        const int err = ok ? errno : saved;
-        ::unlink(part.c_str());
-        return fail(global,
-                    make_error(ErrorCode::internal,
-                               fmt::format("cannot write {}: {}", out_path, std::strerror(err))));
+    if (auto written = write_new_file(out_path, doc, 0600); !written) {
+        return fail(global, written.error());
     }
     const auto count = report.at("rows").as_array().size();
     if (global.json) {

@@ -535,6 +535,158 @@ void add_report_commands(CLI::App& app, sr::cli::Global& g) {
     });
 }
 
+// Auditors: the audit trail.
+void add_audit_commands(CLI::App& app, sr::cli::Global& g) {
+    auto* audit = app.add_subcommand("audit", "the audit trail (auditors)");
+    audit->require_subcommand(1);
+
+    static std::string verify_checkpoint;
+    auto* verify = audit->add_subcommand(
+        "verify", "check the whole chain against its checkpoints (and a signed one given)");
+    verify
+        ->add_option("--checkpoint", verify_checkpoint,
+                     "a signed checkpoint taken earlier with 'audit checkpoint'")
+        ->option_text("FILE");
+    verify->callback([&g] {
+        g.action = [&g]() -> int {
+            json::object args;
+            if (!verify_checkpoint.empty()) {
+                std::ifstream in(verify_checkpoint, std::ios::binary);
+                if (!in) {
+                    return sr::cli::fail(
+                        g, sr::make_error(sr::ErrorCode::bad_request,
+                                          fmt::format("cannot read {}: {}", verify_checkpoint,
+                                                      std::strerror(errno))));
+                }
+                std::string text((std::istreambuf_iterator<char>(in)),
+                                 std::istreambuf_iterator<char>());
+                if (text.size() > 1024) {
+                    return sr::cli::fail(
+                        g, sr::make_error(sr::ErrorCode::bad_request,
+                                          fmt::format("{} is not a strongroom audit checkpoint "
+                                                      "(too long)",
+                                                      verify_checkpoint)));
+                }
+                args["checkpoint"] = text;
+            }
+            return sr::cli::call_and_print(
+                g, "audit.verify", std::move(args),
+                [](const json::object& r) {
+                    const auto& cps = r.at("checkpoints").as_object();
+                    if (r.at("intact").as_bool()) {
+                        std::cout << fmt::format(
+                            "intact: {} entries, {} checkpoints matched (latest at entry {})\n",
+                            sr::cli::text(r.at("entries")), sr::cli::text(cps.at("checked")),
+                            sr::cli::text(cps.at("latest")));
+                        return;
+                    }
+                    std::cout << fmt::format("NOT intact: first bad entry {}\n",
+                                             r.at("first_bad").is_null()
+                                                 ? std::string("(none named)")
+                                                 : sr::cli::text(r.at("first_bad")));
+                    for (const auto& p : r.at("problems").as_array()) {
+                        std::cout << "  " << sr::cli::text(p) << "\n";
+                    }
+                },
+                // A chain that is not intact is a failed verification.
+                [](const json::object& r) { return r.at("intact").as_bool() ? 0 : 5; });
+        };
+    });
+
+    struct LogArgs {
+        std::string since;
+        std::string until;
+        std::string account;
+        std::optional<std::uint64_t> record;
+        std::string action;
+        std::string decision;
+        std::optional<std::uint64_t> after;
+        std::optional<std::uint64_t> limit;
+    };
+    static LogArgs la;
+    auto* log = audit->add_subcommand("log", "audit entries, oldest first (--after to page)");
+    log->add_option("--since", la.since, "from this day")->option_text("YYYY-MM-DD");
+    log->add_option("--until", la.until, "to this day (inclusive)")->option_text("YYYY-MM-DD");
+    log->add_option("--account", la.account, "by this account")->option_text("NAME");
+    log->add_option("--record", la.record, "about this record")->option_text("ID");
+    log->add_option("--action", la.action, "this operation, e.g. get")->option_text("OP");
+    log->add_option("--decision", la.decision, "allow, deny or error")->option_text("D");
+    log->add_option("--after", la.after, "entries after this sequence number")->option_text("SEQ");
+    log->add_option("--limit", la.limit, "at most this many (default 100, at most 1000)")
+        ->option_text("N");
+    log->callback([&g] {
+        g.action = [&g] {
+            json::object args;
+            auto put = [&args](const char* key, const std::string& v) {
+                if (!v.empty()) {
+                    args[key] = v;
+                }
+            };
+            put("since", la.since);
+            put("until", la.until);
+            put("account", la.account);
+            put("action", la.action);
+            put("decision", la.decision);
+            if (la.record) {
+                args["record"] = *la.record;
+            }
+            if (la.after) {
+                args["after"] = *la.after;
+            }
+            if (la.limit) {
+                args["limit"] = *la.limit;
+            }
+            return sr::cli::call_and_print(
+                g, "audit.log", std::move(args), [](const json::object& r) {
+                    std::vector<std::vector<std::string>> rows;
+                    for (const auto& e : r.at("entries").as_array()) {
+                        rows.push_back(
+                            {sr::cli::text(e.at("seq")), sr::cli::text(e.at("at")),
+                             sr::cli::text(e.at("account")), sr::cli::text(e.at("action")),
+                             sr::cli::text(e.at("object")), sr::cli::text(e.at("decision")),
+                             sr::cli::text(e.at("reason"))});
+                    }
+                    sr::cli::print_table(
+                        std::cout,
+                        {"SEQ", "AT", "ACCOUNT", "ACTION", "OBJECT", "DECISION", "REASON"}, rows);
+                    if (!r.at("next").is_null()) {
+                        std::cout << fmt::format("more: --after {}\n", sr::cli::text(r.at("next")));
+                    }
+                });
+        };
+    });
+
+    static std::string checkpoint_out;
+    auto* checkpoint = audit->add_subcommand(
+        "checkpoint", "a signed checkpoint of the chain's head, to keep for later comparison");
+    checkpoint->add_option("-o,--output", checkpoint_out, "also write it to a new file")
+        ->option_text("FILE");
+    checkpoint->callback([&g] {
+        g.action = [&g] {
+            return sr::cli::call_write_and_print(g, "audit.checkpoint", {}, "checkpoint",
+                                                 checkpoint_out, 0644, [](const json::object& r) {
+                                                     std::cout << sr::cli::text(r.at("checkpoint"));
+                                                     if (const auto* w = r.if_contains("written")) {
+                                                         std::cerr << fmt::format(
+                                                             "written to {}\n", sr::cli::text(*w));
+                                                     }
+                                                 });
+        };
+    });
+
+    static std::string key_out;
+    auto* key = audit->add_subcommand("public-key",
+                                      "the public key that signs checkpoints and certificates");
+    key->add_option("-o,--output", key_out, "write the PEM to a new file")->option_text("FILE");
+    key->callback([&g] {
+        g.action = [&g] {
+            return sr::cli::call_write_and_print(
+                g, "audit.public-key", {}, "pem", key_out, 0644,
+                [](const json::object& r) { std::cout << sr::cli::text(r.at("pem")); });
+        };
+    });
+}
+
 int main(int argc, char** argv) {
     sr::cli::Global g;
     g.program = "strongroom-admin";
@@ -570,6 +722,7 @@ int main(int argc, char** argv) {
     add_matrix_commands(app, g);
     add_registry_commands(app, g);
     add_report_commands(app, g);
+    add_audit_commands(app, g);
 
     auto* status = app.add_subcommand("status", "show the daemon's state (officers, auditors)");
     status->callback([&g] {

@@ -1,6 +1,8 @@
 #include "daemon/audit/trail.hpp"
 
+#include <algorithm>
 #include <array>
+#include <map>
 #include <span>
 #include <string_view>
 
@@ -112,11 +114,57 @@ store::Writer::AuditHooks Trail::hooks() {
         append(txn, std::move(r));
     };
     h.flush = [this](store::Transaction& txn) { flush(txn); };
+    h.committed = [this] { committed(); };
     return h;
 }
 
-VerifyResult verify(store::Connection& conn, crypto::HmacSha256& mac) {
+void Trail::set_checkpoints(CheckpointLog* log, std::int64_t every, std::int64_t last,
+                            Announce announce) {
+    log_ = log;
+    every_ = every;
+    last_checkpoint_ = last;
+    announce_ = std::move(announce);
+}
+
+Checkpoint Trail::head() const {
+    return Checkpoint{seq_, head_, now_micros()};
+}
+
+void Trail::checkpoint() {
+    const auto c = head();
+    const auto st = log_->append(c);
+    if (st) {
+        last_checkpoint_ = seq_;
+    }
+    if (announce_) {
+        announce_(c, st);
+    }
+}
+
+void Trail::committed() {
+    if (log_ != nullptr && every_ > 0 && seq_ - last_checkpoint_ >= every_) {
+        try {
+            checkpoint();
+        } catch (const std::exception&) {
+            // Tried again after the next commit; the chain itself is stored.
+        }
+    }
+}
+
+void Trail::checkpoint_now() {
+    if (log_ != nullptr && seq_ > last_checkpoint_) {
+        checkpoint();
+    }
+}
+
+VerifyResult verify(store::Connection& conn, crypto::HmacSha256& mac,
+                    const std::vector<Checkpoint>& checkpoints) {
     VerifyResult result;
+    std::map<std::int64_t, const Checkpoint*> at_seq;
+    for (const auto& c : checkpoints) {
+        at_seq.emplace(c.seq, &c);
+        result.latest_checkpoint = std::max(result.latest_checkpoint, c.seq);
+    }
     store::Mac previous{};
     std::int64_t expected = 1;
     store::AuditRepository(conn).scan(1, [&](const store::AuditRow& row) {
@@ -134,11 +182,31 @@ VerifyResult verify(store::Connection& conn, crypto::HmacSha256& mac) {
             result.problem = fmt::format("entry {} does not match its MAC", row.seq);
             return false;
         }
+        if (const auto it = at_seq.find(row.seq); it != at_seq.end()) {
+            ++result.checkpoints_checked;
+            if (!crypto::equal_constant_time(it->second->head, row.mac)) {
+                result.intact = false;
+                result.first_bad = row.seq;
+                result.problem = fmt::format(
+                    "entry {} differs from the checkpoint of {}: the chain was "
+                    "rewritten from there or before",
+                    row.seq, format_timestamp(it->second->at));
+                return false;
+            }
+        }
         previous = row.mac;
         ++expected;
         ++result.entries;
         return true;
     });
+    if (result.intact && result.latest_checkpoint > result.entries) {
+        const auto& c = *at_seq.at(result.latest_checkpoint);
+        result.intact = false;
+        result.first_bad = result.entries + 1;
+        result.problem = fmt::format(
+            "entries {} to {} are missing: the checkpoint of {} had the chain at entry {}",
+            result.entries + 1, c.seq, format_timestamp(c.at), c.seq);
+    }
     return result;
 }
 

@@ -16,10 +16,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "daemon/audit/checkpoint.hpp"
 #include "daemon/crypto/digest.hpp"
 #include "daemon/crypto/mac.hpp"
 #include "daemon/store/audit_log.hpp"
@@ -51,13 +53,32 @@ public:
     // The hooks the store's writer calls.
     store::Writer::AuditHooks hooks();
 
+    // Checkpoints: after a commit that takes the chain `every` entries or
+    // more past the last checkpoint (`last`: its sequence number), the head
+    // goes to the log and to `announce` (the journal). Writer thread.
+    using Announce = std::function<void(const Checkpoint&, const Status&)>;
+    void set_checkpoints(CheckpointLog* log, std::int64_t every, std::int64_t last,
+                         Announce announce);
+    // After each commit (writer thread).
+    void committed();
+    // A checkpoint of the head now, unless the last one is already of it
+    // (when the daemon stops, with the writer stopped).
+    void checkpoint_now();
+
     std::int64_t head_seq() const noexcept { return seq_; }
+    Checkpoint head() const;
 
 private:
+    void checkpoint();
+
     crypto::HmacSha256 mac_;
     std::int64_t seq_ = 0;
     store::Mac head_{};
     std::vector<store::AuditRow> pending_;
+    CheckpointLog* log_ = nullptr;
+    std::int64_t every_ = 0;
+    std::int64_t last_checkpoint_ = 0;
+    Announce announce_;
 };
 
 struct VerifyResult {
@@ -65,9 +86,14 @@ struct VerifyResult {
     std::int64_t entries = 0;
     std::optional<std::int64_t> first_bad;  // sequence number of the first bad entry
     std::string problem;                    // what is wrong there, for people
+    std::int64_t checkpoints_checked = 0;
+    std::int64_t latest_checkpoint = 0;  // the highest sequence number a checkpoint holds
 };
 
-// Walks the whole chain from the first entry.
-VerifyResult verify(store::Connection& conn, crypto::HmacSha256& mac);
+// Walks the whole chain from the first entry, and checks it against the
+// checkpoints: each must match the entry at its sequence number, and none
+// may be beyond the last entry (the newest entries were removed).
+VerifyResult verify(store::Connection& conn, crypto::HmacSha256& mac,
+                    const std::vector<Checkpoint>& checkpoints = {});
 
 }  // namespace strongroom::audit

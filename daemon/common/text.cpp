@@ -1,5 +1,6 @@
 #include "daemon/common/text.hpp"
 
+#include <algorithm>
 #include <cstdint>
 
 namespace strongroom {
@@ -98,6 +99,93 @@ Utf8Prefix utf8_prefix(std::string_view text) noexcept {
         i += n + 1;
     }
     return {i, true};
+}
+
+std::optional<std::vector<std::uint8_t>> from_hex(std::string_view text) {
+    if (text.size() % 2 != 0) {
+        return std::nullopt;
+    }
+    auto nibble = [](char c) -> int {
+        if (c >= '0' && c <= '9') {
+            return c - '0';
+        }
+        if (c >= 'a' && c <= 'f') {
+            return c - 'a' + 10;
+        }
+        if (c >= 'A' && c <= 'F') {
+            return c - 'A' + 10;
+        }
+        return -1;
+    };
+    std::vector<std::uint8_t> out;
+    out.reserve(text.size() / 2);
+    for (std::size_t i = 0; i < text.size(); i += 2) {
+        const int hi = nibble(text[i]);
+        const int lo = nibble(text[i + 1]);
+        if (hi < 0 || lo < 0) {
+            return std::nullopt;
+        }
+        out.push_back(static_cast<std::uint8_t>(hi * 16 + lo));
+    }
+    return out;
+}
+
+namespace {
+constexpr std::string_view kBase64 =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+}  // namespace
+
+std::string to_base64(std::span<const std::uint8_t> bytes) {
+    std::string out;
+    out.reserve((bytes.size() + 2) / 3 * 4);
+    for (std::size_t i = 0; i < bytes.size(); i += 3) {
+        const std::size_t n = std::min<std::size_t>(3, bytes.size() - i);
+        std::uint32_t v = static_cast<std::uint32_t>(bytes[i]) << 16;
+        if (n > 1) {
+            v |= static_cast<std::uint32_t>(bytes[i + 1]) << 8;
+        }
+        if (n > 2) {
+            v |= bytes[i + 2];
+        }
+        out += kBase64[(v >> 18) & 63];
+        out += kBase64[(v >> 12) & 63];
+        out += n > 1 ? kBase64[(v >> 6) & 63] : '=';
+        out += n > 2 ? kBase64[v & 63] : '=';
+    }
+    return out;
+}
+
+std::optional<std::vector<std::uint8_t>> from_base64(std::string_view text) {
+    if (text.size() % 4 != 0) {
+        return std::nullopt;
+    }
+    std::vector<std::uint8_t> out;
+    out.reserve(text.size() / 4 * 3);
+    for (std::size_t i = 0; i < text.size(); i += 4) {
+        std::uint32_t v = 0;
+        int pad = 0;
+        for (std::size_t j = 0; j < 4; ++j) {
+            const char c = text[i + j];
+            if (c == '=' && i + 4 == text.size() && j >= 2) {
+                ++pad;
+                v <<= 6;
+                continue;
+            }
+            const auto at = kBase64.find(c);
+            if (at == std::string_view::npos || pad > 0) {
+                return std::nullopt;
+            }
+            v = (v << 6) | static_cast<std::uint32_t>(at);
+        }
+        out.push_back(static_cast<std::uint8_t>(v >> 16));
+        if (pad < 2) {
+            out.push_back(static_cast<std::uint8_t>((v >> 8) & 0xff));
+        }
+        if (pad < 1) {
+            out.push_back(static_cast<std::uint8_t>(v & 0xff));
+        }
+    }
+    return out;
 }
 
 }  // namespace strongroom

@@ -3,9 +3,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace strongroom {
 
@@ -20,6 +22,12 @@ bool is_valid_name(std::string_view text) noexcept;
 
 // Lower-case hexadecimal of bytes.
 std::string to_hex(std::span<const std::uint8_t> bytes);
+// Lower- or upper-case hex back to bytes; nothing if it is not hex of whole bytes.
+std::optional<std::vector<std::uint8_t>> from_hex(std::string_view text);
+
+// Standard base64 (RFC 4648, with padding), as `base64` and openssl write it.
+std::string to_base64(std::span<const std::uint8_t> bytes);
+std::optional<std::vector<std::uint8_t>> from_base64(std::string_view text);
 
 // For text that arrives in pieces: the length of the longest prefix made of
 // complete, valid UTF-8 characters (no NUL: NUL is not text), and whether

@@ -50,6 +50,8 @@ struct Config {
     unsigned store_cache_mib = 32;  // cache_mib: the writer's page cache (readers 1/16), 1..65536
     // [mission]
     std::string mission_code = "MISSION";  // code: 2..16 of [A-Z0-9-], starting with a letter
+    // [audit]
+    unsigned audit_checkpoint_every = 10000;  // checkpoint_every: entries between checkpoints
     // [limits]
     Limits limits;
 

@@ -39,11 +39,18 @@ inline constexpr Message hardening{"8b667c81853c4cc48c86f2f6d427402f", "hardenin
 inline constexpr Message request_failed{"5c1a127956d34a55bf90b4b336988ccd", "request-failed",
                                         Priority::err};
 
+inline constexpr Message audit_checkpoint{"9d5c1f0e4b7a4e2c8f3d6a1b2c7e9f40", "audit-checkpoint",
+                                          Priority::info};
+inline constexpr Message audit_checkpoint_failed{"4e8a2d6c1f3b47a59c0e7d2b8a6f1c35",
+                                                 "audit-checkpoint-failed", Priority::err};
+inline constexpr Message audit_truncated{"b3f0e6a2c9d14f7e8a5b2c1d0e9f8a76", "audit-truncated",
+                                         Priority::crit};
+
 // Every message above, for the catalogue test and documentation.
 inline constexpr Message kAll[] = {
-    started,        stopping,        stopped,       startup_failed,    key_loaded,
-    key_not_locked, database_opened, listening,     malformed_request, connection_refused,
-    audit_failed,   hardening,       request_failed};
+    started,        stopping,        stopped,        startup_failed,    key_loaded,
+    key_not_locked, database_opened, listening,      malformed_request, connection_refused,
+    audit_failed,   hardening,       request_failed, audit_checkpoint,  audit_checkpoint_failed};
 }  // namespace msg
 
 }  // namespace strongroom::log

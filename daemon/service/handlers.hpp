@@ -49,6 +49,11 @@ Result<boost::json::object> handle_release_list(Context& ctx);
 Result<boost::json::object> handle_delegate_release(Context& ctx);
 
 Result<boost::json::object> handle_report_registry(Context& ctx);
+
+Result<boost::json::object> handle_audit_verify(Context& ctx);
+Result<boost::json::object> handle_audit_log(Context& ctx);
+Result<boost::json::object> handle_audit_checkpoint(Context& ctx);
+Result<boost::json::object> handle_audit_public_key(Context& ctx);
 // Ingest runs as an upload (ingest.cpp); its row names this handler, which
 // refuses a request that arrives without content.
 Result<boost::json::object> handle_ingest(Context& ctx);

@@ -16,6 +16,7 @@ constexpr auto kOfficer = bit(Role::officer);
 constexpr auto kOversight = bit(Role::officer) | bit(Role::auditor);
 constexpr auto kRegistry = bit(Role::registrar) | bit(Role::auditor);
 constexpr auto kRegistrar = bit(Role::registrar);
+constexpr auto kAuditor = bit(Role::auditor);
 constexpr auto kAnyone = Requirement::any_account();
 
 // Sorted by name (checked by a unit test): lookup is a binary search.
@@ -30,6 +31,14 @@ constexpr std::array kOperations{
               "show one account"},
     Operation{"account.suspend", Requirement::one_of(kOfficer), Mode::write, handle_account_suspend,
               "suspend an account: it is refused everything"},
+    Operation{"audit.checkpoint", Requirement::one_of(kAuditor), Mode::read,
+              handle_audit_checkpoint, "a signed checkpoint of the audit chain's head"},
+    Operation{"audit.log", Requirement::one_of(kAuditor), Mode::read, handle_audit_log,
+              "audit entries, filtered by time, account, record, action and decision"},
+    Operation{"audit.public-key", kAnyone, Mode::read, handle_audit_public_key,
+              "the public key that signs checkpoints (PEM)"},
+    Operation{"audit.verify", Requirement::one_of(kAuditor), Mode::read, handle_audit_verify,
+              "check the whole audit chain against its checkpoints"},
     Operation{"compartment.add", Requirement::one_of(kOfficer), Mode::write, handle_compartment_add,
               "add a compartment (need-to-know category)"},
     Operation{"compartment.list", kAnyone, Mode::read, handle_compartment_list,

@@ -7,6 +7,7 @@
 
 #include <boost/json/object.hpp>
 
+#include "daemon/audit/checkpoint.hpp"
 #include "daemon/common/error.hpp"
 #include "daemon/common/peer.hpp"
 #include "daemon/common/stream.hpp"
@@ -38,6 +39,7 @@ struct Deps {
     std::string mission_code = "MISSION";
     RecordCache* records = nullptr;               // metadata for reads; changes invalidate it
     store::TextIndexPacer* text_pacer = nullptr;  // writer thread only
+    const audit::CheckpointLog* checkpoints = nullptr;
 };
 
 // Facts about the running daemon that some answers include.

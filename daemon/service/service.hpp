@@ -35,9 +35,10 @@ using Reply = BasicReply<protocol::Response>;
 struct ServiceOptions {
     std::uint32_t daemon_uid = 0;  // recorded as the actor of start and stop
     std::int32_t daemon_pid = 0;
-    const crypto::KeyVault* vault = nullptr;  // record keys; required for content
-    std::string mission_code = "MISSION";     // registry numbers
-    std::size_t record_cache_entries = 5000;  // record metadata kept for reads (~4 MiB)
+    const crypto::KeyVault* vault = nullptr;            // record keys; required for content
+    std::string mission_code = "MISSION";               // registry numbers
+    std::size_t record_cache_entries = 5000;            // record metadata kept for reads (~4 MiB)
+    const audit::CheckpointLog* checkpoints = nullptr;  // for audit verify
 };
 
 class Service {

@@ -109,6 +109,27 @@ std::int64_t AuditRepository::count() {
     return conn_.query_int("SELECT count(*) FROM audit_log");
 }
 
+namespace {
+
+AuditRow read_audit_row(const Statement& s) {
+    AuditRow row;
+    row.seq = s.column_int(0);
+    row.record.at = s.column_int(1);
+    row.record.account_id = s.column_optional_int(2);
+    row.record.account = s.column_text(3);
+    row.record.uid = static_cast<std::uint32_t>(s.column_int(4));
+    row.record.pid = static_cast<std::int32_t>(s.column_int(5));
+    row.record.request = s.column_text(6);
+    row.record.object = s.column_text(7);
+    row.record.decision = decision_from_string(s.column_text(8)).value_or(Decision::error);
+    row.record.reason = s.column_text(9);
+    const auto blob = s.column_blob(10);
+    std::copy_n(blob.begin(), std::min(blob.size(), row.mac.size()), row.mac.begin());
+    return row;
+}
+
+}  // namespace
+
 void AuditRepository::scan(std::int64_t from, const std::function<bool(const AuditRow&)>& visit) {
     static constexpr const char* sql =
         "SELECT seq, at, account_id, account, uid, pid, request, object, decision, reason, mac "
@@ -116,23 +137,39 @@ void AuditRepository::scan(std::int64_t from, const std::function<bool(const Aud
     auto s = conn_.cached(sql);
     s->bind(1, from);
     while (s->step()) {
-        AuditRow row;
-        row.seq = s->column_int(0);
-        row.record.at = s->column_int(1);
-        row.record.account_id = s->column_optional_int(2);
-        row.record.account = s->column_text(3);
-        row.record.uid = static_cast<std::uint32_t>(s->column_int(4));
-        row.record.pid = static_cast<std::int32_t>(s->column_int(5));
-        row.record.request = s->column_text(6);
-        row.record.object = s->column_text(7);
-        row.record.decision = decision_from_string(s->column_text(8)).value_or(Decision::error);
-        row.record.reason = s->column_text(9);
-        const auto blob = s->column_blob(10);
-        std::copy_n(blob.begin(), std::min(blob.size(), row.mac.size()), row.mac.begin());
-        if (!visit(row)) {
+        if (!visit(read_audit_row(*s))) {
             break;
         }
     }
+}
+
+std::vector<AuditRow> AuditRepository::search(const AuditFilter& f) {
+    static constexpr const char* sql =
+        "SELECT seq, at, account_id, account, uid, pid, request, object, decision, reason, mac "
+        "FROM audit_log WHERE seq > ?1 AND (?2 IS NULL OR at >= ?2) AND (?3 IS NULL OR at < ?3) "
+        "AND (?4 IS NULL OR account = ?4) AND (?5 IS NULL OR request = ?5) "
+        "AND (?6 IS NULL OR decision = ?6) AND (?7 IS NULL OR object = ?7 "
+        "OR object LIKE ?7 || ' %' OR object LIKE '% ' || ?7 OR object LIKE '% ' || ?7 || ' %') "
+        "ORDER BY seq LIMIT ?8";
+    auto s = conn_.cached(sql);
+    s->bind(1, f.after).bind(2, f.since).bind(3, f.until);
+    auto text = [&s](int i, const std::optional<std::string>& v) {
+        if (v) {
+            s->bind(i, std::string_view(*v));
+        } else {
+            s->bind_null(i);
+        }
+    };
+    text(4, f.account);
+    text(5, f.request);
+    text(6, f.decision);
+    text(7, f.object);
+    s->bind(8, static_cast<std::int64_t>(f.limit));
+    std::vector<AuditRow> out;
+    while (s->step()) {
+        out.push_back(read_audit_row(*s));
+    }
+    return out;
 }
 
 }  // namespace strongroom::store

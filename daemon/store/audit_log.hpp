@@ -47,6 +47,18 @@ struct AuditRow {
     Mac mac{};
 };
 
+// What `audit log` asks for; unset fields match everything.
+struct AuditFilter {
+    std::int64_t after = 0;  // entries with a higher sequence number
+    std::optional<Micros> since;
+    std::optional<Micros> until;  // exclusive
+    std::optional<std::string> account;
+    std::optional<std::string> object;  // a whole word of the object, e.g. "record:12"
+    std::optional<std::string> request;
+    std::optional<std::string> decision;
+    std::size_t limit = 100;
+};
+
 class AuditRepository {
 public:
     explicit AuditRepository(Connection& conn) : conn_(conn) {}
@@ -59,6 +71,8 @@ public:
     std::int64_t count();
     // Rows with seq >= from in order, until the callback returns false.
     void scan(std::int64_t from, const std::function<bool(const AuditRow&)>& visit);
+    // Entries matching a filter, oldest first.
+    std::vector<AuditRow> search(const AuditFilter& filter);
 
 private:
     Connection& conn_;

@@ -244,6 +244,9 @@ void Writer::commit_batch(std::deque<Item>& batch) {
         }
         conn_.cached("COMMIT")->run();
         last_commit_ = std::chrono::steady_clock::now();
+        if (audit_.committed) {
+            audit_.committed();
+        }
     } catch (const std::exception& e) {
         try {
             conn_.exec("ROLLBACK;");

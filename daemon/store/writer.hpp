@@ -64,6 +64,8 @@ public:
         std::function<void(Transaction&, AuditRecord&&)> append;
         // On the writer thread, before COMMIT: stores what was appended.
         std::function<void(Transaction&)> flush;
+        // On the writer thread, after COMMIT, before anyone is answered.
+        std::function<void()> committed;
     };
     using FailureHandler = std::function<void(const std::string& reason)>;
 

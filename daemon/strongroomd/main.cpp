@@ -10,6 +10,7 @@
 // Start-up errors are exceptions caught here, logged once and turned into a
 // non-zero exit with a message an operator can act on.
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdlib>
@@ -35,6 +36,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "daemon/audit/trail.hpp"
+#include "daemon/common/text.hpp"
 #include "daemon/common/time.hpp"
 #include "daemon/common/version.hpp"
 #include "daemon/config/config.hpp"
@@ -248,13 +250,58 @@ public:
                 mig.from != mig.to ? fmt::format(", migrated from {}", mig.from) : std::string()),
             {{"DATABASE", store_->database_path().string()}});
 
+        // The checkpoint file, opened before the sandbox closes the file system.
+        try {
+            checkpoints_.emplace(config_.state_dir / "audit-checkpoints", vault.audit_mac());
+        } catch (const std::exception& e) {
+            throw Fatal(e.what());
+        }
+        std::optional<sr::audit::Checkpoint> latest;
+        if (auto content = checkpoints_->read()) {
+            for (const auto& c : content->checkpoints) {
+                if (!latest || c.seq > latest->seq) {
+                    latest = c;
+                }
+            }
+        }
+
         // Everything needed is open: confine the process before any other
         // thread starts (hardening/sandbox.hpp has the order and why).
         const std::string sandbox = demote(where);
 
-        // The trail continues from the newest entry already stored.
-        const auto head = sr::store::AuditRepository(store_->writer_connection()).head();
+        // The trail continues from the newest entry already stored, or, if
+        // entries a checkpoint saw are gone (the newest were removed), from
+        // that checkpoint: the gap stays in the chain for audit verify to
+        // name, and is never filled with other entries under the same numbers.
+        auto head = sr::store::AuditRepository(store_->writer_connection()).head();
+        std::optional<std::string> truncated;
+        if (latest && latest->seq > (head ? head->first : 0)) {
+            truncated = fmt::format(
+                "audit entries {} to {} are missing although the checkpoint of {} recorded them: "
+                "the newest entries were removed; the chain continues after entry {}",
+                (head ? head->first : 0) + 1, latest->seq, sr::format_timestamp(latest->at),
+                latest->seq);
+            head = std::make_pair(latest->seq, latest->head);
+            sr::log::emit(sr::log::msg::audit_truncated, *truncated);
+        }
         trail_.emplace(vault.audit_mac(), head);
+        trail_->set_checkpoints(
+            &*checkpoints_, config_.audit_checkpoint_every, latest ? latest->seq : 0,
+            [](const sr::audit::Checkpoint& c, const sr::Status& st) {
+                const auto seq = std::to_string(c.seq);
+                const auto mac = sr::to_hex(c.head);
+                if (st) {
+                    sr::log::emit(sr::log::msg::audit_checkpoint,
+                                  fmt::format("audit checkpoint: entry {}, head {}", seq, mac),
+                                  {{"SEQ", seq}, {"HEAD", mac}});
+                } else {
+                    sr::log::emit(
+                        sr::log::msg::audit_checkpoint_failed,
+                        fmt::format("audit checkpoint of entry {} (head {}) not written: {}", seq,
+                                    mac, st.error().message),
+                        {{"SEQ", seq}, {"HEAD", mac}});
+                }
+            });
         store_->start_writer(trail_->hooks(),
                              [this](const std::string& reason) { audit_failed(reason); });
 
@@ -262,6 +309,7 @@ public:
         svc.daemon_uid = ::geteuid();
         svc.daemon_pid = ::getpid();
         svc.vault = &vault;
+        svc.checkpoints = &*checkpoints_;
         svc.mission_code = config_.mission_code;
         service_.emplace(*store_, svc);
         service_->remove_unfinished_uploads();
@@ -271,6 +319,10 @@ public:
             fmt::format("strongroomd {} started: schema version {}, socket {}, key from {}; "
                         "sandbox: {}",
                         sr::kVersion, mig.to, where, key_origin_, sandbox));
+
+        if (truncated) {
+            service_->record_event("audit.truncation", *truncated);
+        }
 
         start_watchdog();
 
@@ -294,6 +346,9 @@ public:
                                    fmt::format("strongroomd stopped ({})", stop_reason_));
         }
         store_->stop();
+        if (!store_->writer().failed()) {
+            trail_->checkpoint_now();  // the head everything acknowledged ends at
+        }
         sr::log::emit(sr::log::msg::stopped, fmt::format("strongroomd stopped ({})", stop_reason_));
         return exit_code_.load();
     }
@@ -480,6 +535,7 @@ private:
     asio::strand<asio::io_context::executor_type> control_ = asio::make_strand(io_);
     std::optional<sr::crypto::KeyVault> vault_;  // outlives the store and the service
     std::optional<sr::store::Store> store_;
+    std::optional<sr::audit::CheckpointLog> checkpoints_;
     std::optional<sr::audit::Trail> trail_;
     std::optional<sr::service::Service> service_;
     std::optional<sr::server::Server> server_;

@@ -155,6 +155,11 @@ public:
         daemon_.emplace(state_, std::vector<std::string>{}, std::move(env));
     }
 
+    // Starts the daemon again after stop_and_open (the store closed first).
+    void start(std::map<std::string, std::string> env = {}) {
+        daemon_.emplace(state_, std::vector<std::string>{}, std::move(env));
+    }
+
     // Stops the daemon and opens its database with the dev key.
     struct OpenStore {
         OpenStore(crypto::SecureBuffer master, const store::StoreOptions& options)

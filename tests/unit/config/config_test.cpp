@@ -202,8 +202,9 @@ TEST(ConfigProblems, UnknownTable) {
     const Problem p = only_problem("\n[daemon]\nthreads = 2\n[bogus]\nx = 1\n");
     EXPECT_EQ(p.key, "bogus");
     EXPECT_EQ(p.line, 4U);
-    EXPECT_EQ(p.message,
-              "unknown table; known tables are: daemon, socket, key, store, mission, limits");
+    EXPECT_EQ(
+        p.message,
+        "unknown table; known tables are: daemon, socket, key, store, mission, audit, limits");
 }
 
 TEST(ConfigProblems, UnknownKeyInTable) {

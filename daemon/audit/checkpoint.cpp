@@ -1,0 +1,225 @@
+#include "daemon/audit/checkpoint.hpp"
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <stdexcept>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "daemon/common/text.hpp"
+
+namespace strongroom::audit {
+namespace {
+
+constexpr std::string_view kTitle = "STRONGROOM AUDIT CHECKPOINT";
+
+std::optional<Micros> parse_timestamp(std::string_view t) {
+    // YYYY-MM-DDTHH:MM:SSZ, as format_timestamp writes it.
+    if (t.size() != 20 || t[10] != 'T' || t[13] != ':' || t[16] != ':' || t[19] != 'Z') {
+        return std::nullopt;
+    }
+    const auto day = parse_date(t.substr(0, 10));
+    int h = 0;
+    int m = 0;
+    int s = 0;
+    const auto num = [&t](std::size_t pos, int& out) {
+        const auto [p, ec] = std::from_chars(t.data() + pos, t.data() + pos + 2, out);
+        return ec == std::errc{} && p == t.data() + pos + 2;
+    };
+    if (!day || !num(11, h) || !num(14, m) || !num(17, s) || h > 23 || m > 59 || s > 60) {
+        return std::nullopt;
+    }
+    return *day + ((h * 60LL + m) * 60LL + s) * 1000000LL;
+}
+
+std::optional<std::int64_t> parse_seq(std::string_view t) {
+    std::int64_t v = 0;
+    const auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+    if (ec != std::errc{} || p != t.data() + t.size() || v < 0) {
+        return std::nullopt;
+    }
+    return v;
+}
+
+std::optional<store::Mac> parse_mac(std::string_view t) {
+    const auto bytes = from_hex(t);
+    if (!bytes || bytes->size() != store::Mac{}.size()) {
+        return std::nullopt;
+    }
+    store::Mac m{};
+    std::copy(bytes->begin(), bytes->end(), m.begin());
+    return m;
+}
+
+std::vector<std::string_view> split(std::string_view s, char sep) {
+    std::vector<std::string_view> out;
+    std::size_t from = 0;
+    for (auto at = s.find(sep); at != std::string_view::npos; at = s.find(sep, from)) {
+        out.push_back(s.substr(from, at - from));
+        from = at + 1;
+    }
+    out.push_back(s.substr(from));
+    return out;
+}
+
+}  // namespace
+
+CheckpointLog::CheckpointLog(const std::filesystem::path& path, crypto::HmacSha256 mac)
+    : path_(path), mac_(std::move(mac)) {
+    fd_ = ::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd_ < 0) {
+        throw std::runtime_error(
+            fmt::format("cannot open {}: {}", path.string(), std::strerror(errno)));
+    }
+}
+
+CheckpointLog::~CheckpointLog() {
+    if (fd_ >= 0) {
+        ::close(fd_);
+    }
+}
+
+std::string CheckpointLog::line_mac(std::int64_t seq, const std::string& head,
+                                    const std::string& at) const {
+    const auto tag = mac_.mac(fmt::format("strongroom checkpoint v1|{}|{}|{}", seq, head, at));
+    return to_hex(tag);
+}
+
+Status CheckpointLog::append(const Checkpoint& c) {
+    std::lock_guard lock(mutex_);
+    const auto head = to_hex(c.head);
+    const auto at = format_timestamp(c.at);
+    const auto line = fmt::format("{} {} {} {}\n", c.seq, head, at, line_mac(c.seq, head, at));
+    std::size_t done = 0;
+    while (done < line.size()) {
+        const ssize_t n = ::write(fd_, line.data() + done, line.size() - done);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return make_error(
+                ErrorCode::internal,
+                fmt::format("cannot write {}: {}", path_.string(), std::strerror(errno)));
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    if (::fdatasync(fd_) != 0) {
+        return make_error(ErrorCode::internal,
+                          fmt::format("cannot sync {}: {}", path_.string(), std::strerror(errno)));
+    }
+    return {};
+}
+
+Result<CheckpointFileContent> CheckpointLog::read() const {
+    std::string text;
+    {
+        std::lock_guard lock(mutex_);
+        char buf[65536];
+        off_t offset = 0;
+        for (;;) {
+            const ssize_t n = ::pread(fd_, buf, sizeof buf, offset);
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+            if (n < 0) {
+                return make_error(
+                    ErrorCode::internal,
+                    fmt::format("cannot read {}: {}", path_.string(), std::strerror(errno)));
+            }
+            if (n == 0) {
+                break;
+            }
+            text.append(buf, static_cast<std::size_t>(n));
+            offset += n;
+        }
+    }
+    CheckpointFileContent out;
+    std::size_t number = 0;
+    std::lock_guard lock(mutex_);
+    for (const auto line : split(text, '\n')) {
+        ++number;
+        if (line.empty()) {
+            continue;
+        }
+        const auto f = split(line, ' ');
+        const auto seq = f.size() == 4 ? parse_seq(f[0]) : std::nullopt;
+        const auto head = f.size() == 4 ? parse_mac(f[1]) : std::nullopt;
+        const auto at = f.size() == 4 ? parse_timestamp(f[2]) : std::nullopt;
+        if (!seq || !head || !at || line_mac(*seq, std::string(f[1]), std::string(f[2])) != f[3]) {
+            out.problems.push_back(
+                fmt::format("{} line {} is not a checkpoint strongroomd wrote (altered?)",
+                            path_.filename().string(), number));
+            continue;
+        }
+        out.checkpoints.push_back({*seq, *head, *at});
+    }
+    return out;
+}
+
+std::string signed_checkpoint(const Checkpoint& c, const std::string& mission,
+                              const crypto::Ed25519Key& key) {
+    const auto body = fmt::format("{}\nmission: {}\nsequence: {}\nhead: {}\ntime: {}\n", kTitle,
+                                  mission, c.seq, to_hex(c.head), format_timestamp(c.at));
+    const auto sig = key.sign({reinterpret_cast<const std::uint8_t*>(body.data()), body.size()});
+    return body + "signature: " + to_base64(sig) + "\n";
+}
+
+Result<ParsedCheckpoint> parse_signed_checkpoint(std::string_view text) {
+    auto bad = [](std::string what) {
+        return make_error(ErrorCode::bad_request,
+                          "not a strongroom audit checkpoint: " + std::move(what));
+    };
+    auto lines = split(text, '\n');
+    while (!lines.empty() && lines.back().empty()) {
+        lines.pop_back();
+    }
+    if (lines.size() != 6 || lines[0] != kTitle) {
+        return bad("it has six lines, the first STRONGROOM AUDIT CHECKPOINT");
+    }
+    auto field = [&lines](std::size_t i, std::string_view name) -> std::optional<std::string_view> {
+        const auto prefix = std::string(name) + ": ";
+        if (!lines[i].starts_with(prefix)) {
+            return std::nullopt;
+        }
+        return lines[i].substr(prefix.size());
+    };
+    ParsedCheckpoint p;
+    const auto mission = field(1, "mission");
+    const auto seq = field(2, "sequence");
+    const auto head = field(3, "head");
+    const auto time = field(4, "time");
+    const auto sig = field(5, "signature");
+    if (!mission || !seq || !head || !time || !sig) {
+        return bad("its lines are mission, sequence, head, time and signature");
+    }
+    const auto s = parse_seq(*seq);
+    const auto h = parse_mac(*head);
+    const auto t = parse_timestamp(*time);
+    const auto g = from_base64(*sig);
+    if (!s || !h || !t) {
+        return bad("its sequence, head or time cannot be read");
+    }
+    if (!g || g->size() != p.signature.size()) {
+        return bad("its signature is not 64 bytes of base64");
+    }
+    p.checkpoint = {*s, *h, *t};
+    p.mission = std::string(*mission);
+    std::copy(g->begin(), g->end(), p.signature.begin());
+    const auto body_end = static_cast<std::size_t>(lines[5].data() - text.data());
+    p.body = std::string(text.substr(0, body_end));
+    return p;
+}
+
+std::string public_key_pem(const crypto::Ed25519Key::PublicKey& key) {
+    // SubjectPublicKeyInfo for Ed25519 (RFC 8410): a fixed prefix, the key.
+    std::vector<std::uint8_t> der{0x30, 0x2a, 0x30, 0x05, 0x06, 0x03,
+                                  0x2b, 0x65, 0x70, 0x03, 0x21, 0x00};
+    der.insert(der.end(), key.begin(), key.end());
+    return "-----BEGIN PUBLIC KEY-----\n" + to_base64(der) + "\n-----END PUBLIC KEY-----\n";
+}
+
+}  // namespace strongroom::audit

@@ -1,0 +1,185 @@
+// The audit trail for auditors: verify the chain against its checkpoints,
+// read it with filters, take a signed checkpoint, export the public key.
+// Every one of these requests is itself audited, like any other.
+#include <boost/json/array.hpp>
+#include <fmt/format.h>
+
+#include "daemon/audit/checkpoint.hpp"
+#include "daemon/audit/trail.hpp"
+#include "daemon/common/text.hpp"
+#include "daemon/crypto/key_vault.hpp"
+#include "daemon/protocol/args.hpp"
+#include "daemon/service/arguments.hpp"
+#include "daemon/service/handlers.hpp"
+#include "daemon/store/audit_log.hpp"
+
+namespace strongroom::service {
+namespace json = boost::json;
+
+namespace {
+
+audit::Checkpoint current_head(store::Connection& conn, Micros now) {
+    audit::Checkpoint c;
+    c.at = now;
+    if (const auto head = store::AuditRepository(conn).head()) {
+        c.seq = head->first;
+        c.head = head->second;
+    }
+    return c;
+}
+
+}  // namespace
+
+Result<json::object> handle_audit_verify(Context& ctx) {
+    protocol::ArgReader args(ctx.args);
+    const auto external = args.optional_string("checkpoint", 1024);
+    if (auto err = args.finish()) {
+        return *err;
+    }
+    ctx.audit.object = "audit";
+    std::vector<audit::Checkpoint> checkpoints;
+    std::vector<std::string> problems;
+    if (ctx.deps.checkpoints != nullptr) {
+        auto content = ctx.deps.checkpoints->read();
+        if (!content) {
+            return std::move(content).error();
+        }
+        checkpoints = std::move(content->checkpoints);
+        problems = std::move(content->problems);
+    }
+    json::object given;
+    if (external) {
+        auto parsed = audit::parse_signed_checkpoint(*external);
+        if (!parsed) {
+            return std::move(parsed).error();
+        }
+        const auto key = ctx.deps.vault->signing_key();
+        const bool valid = crypto::Ed25519Key::verify(
+            key.public_key(),
+            {reinterpret_cast<const std::uint8_t*>(parsed->body.data()), parsed->body.size()},
+            parsed->signature);
+        given["sequence"] = parsed->checkpoint.seq;
+        given["time"] = format_timestamp(parsed->checkpoint.at);
+        given["signature_valid"] = valid;
+        if (!valid) {
+            problems.push_back(
+                "the checkpoint given was not signed by this strongroom's key (or was altered)");
+        } else {
+            checkpoints.push_back(parsed->checkpoint);
+        }
+    }
+    auto mac = ctx.deps.vault->audit_mac();
+    const auto r = audit::verify(ctx.conn(), mac, checkpoints);
+    json::object out;
+    out["intact"] = r.intact && problems.empty();
+    out["entries"] = r.entries;
+    out["first_bad"] = r.first_bad ? json::value(*r.first_bad) : json::value(nullptr);
+    json::array all;
+    if (!r.problem.empty()) {
+        all.emplace_back(r.problem);
+    }
+    for (const auto& p : problems) {
+        all.emplace_back(p);
+    }
+    out["problems"] = std::move(all);
+    json::object cps;
+    cps["checked"] = r.checkpoints_checked;
+    cps["latest"] = r.latest_checkpoint;
+    if (ctx.deps.checkpoints != nullptr) {
+        cps["file"] = ctx.deps.checkpoints->path().string();
+    }
+    out["checkpoints"] = std::move(cps);
+    if (external) {
+        out["given_checkpoint"] = std::move(given);
+    }
+    ctx.audit.reason = r.intact && problems.empty()
+                           ? fmt::format("chain intact: {} entries, {} checkpoints matched",
+                                         r.entries, r.checkpoints_checked)
+                           : fmt::format("chain NOT intact: {}",
+                                         !r.problem.empty() ? r.problem : problems.front());
+    return out;
+}
+
+Result<json::object> handle_audit_log(Context& ctx) {
+    protocol::ArgReader args(ctx.args);
+    store::AuditFilter f;
+    const auto since = optional_last_day(args, "since");
+    const auto until = optional_last_day(args, "until");
+    f.since = since.start;
+    f.until = until.end;
+    f.account = args.optional_string("account", 64);
+    if (const auto record = args.optional_uint("record", INT64_MAX)) {
+        f.object = fmt::format("record:{}", *record);
+    }
+    f.request = args.optional_string("action", 64);
+    f.decision = args.optional_string("decision", 8);
+    if (f.decision && !store::decision_from_string(*f.decision)) {
+        args.fail(make_error(ErrorCode::bad_request,
+                             fmt::format("\"{}\" is not a decision: use allow, deny or error",
+                                         printable(*f.decision, 8))));
+    }
+    f.after = static_cast<std::int64_t>(args.optional_uint("after", INT64_MAX).value_or(0));
+    f.limit = args.optional_uint("limit", 1000).value_or(100);
+    if (auto err = args.finish()) {
+        return *err;
+    }
+    if (f.limit == 0) {
+        f.limit = 100;
+    }
+    ctx.audit.object = "audit";
+    const auto rows = store::AuditRepository(ctx.conn()).search(f);
+    json::array entries;
+    for (const auto& r : rows) {
+        json::object e;
+        e["seq"] = r.seq;
+        e["at"] = format_timestamp(r.record.at);
+        e["account"] = r.record.account;
+        e["uid"] = r.record.uid;
+        e["pid"] = r.record.pid;
+        e["action"] = r.record.request;
+        e["object"] = r.record.object;
+        e["decision"] = store::to_string(r.record.decision);
+        e["reason"] = r.record.reason;
+        entries.push_back(std::move(e));
+    }
+    ctx.audit.reason = fmt::format("{} entries read", rows.size());
+    json::object out;
+    out["entries"] = std::move(entries);
+    out["next"] = rows.size() == f.limit ? json::value(rows.back().seq) : json::value(nullptr);
+    return out;
+}
+
+Result<json::object> handle_audit_checkpoint(Context& ctx) {
+    protocol::ArgReader args(ctx.args);
+    if (auto err = args.finish()) {
+        return *err;
+    }
+    ctx.audit.object = "audit";
+    const auto c = current_head(ctx.conn(), ctx.now);
+    const auto text =
+        audit::signed_checkpoint(c, ctx.deps.mission_code, ctx.deps.vault->signing_key());
+    ctx.audit.reason = fmt::format("signed checkpoint of entry {}", c.seq);
+    json::object out;
+    out["sequence"] = c.seq;
+    out["head"] = to_hex(c.head);
+    out["time"] = format_timestamp(c.at);
+    out["checkpoint"] = text;
+    return out;
+}
+
+Result<json::object> handle_audit_public_key(Context& ctx) {
+    protocol::ArgReader args(ctx.args);
+    if (auto err = args.finish()) {
+        return *err;
+    }
+    ctx.audit.object = "signing-key";
+    ctx.audit.reason = "public key exported";
+    const auto key = ctx.deps.vault->signing_key().public_key();
+    json::object out;
+    out["algorithm"] = "Ed25519";
+    out["pem"] = audit::public_key_pem(key);
+    out["fingerprint_sha256"] = to_hex(crypto::sha256(key));
+    return out;
+}
+
+}  // namespace strongroom::service

@@ -1,0 +1,212 @@
+// End-to-end tests of the tamper-evident audit trail (DESIGN.md §2 rule 12):
+// the real daemon and tools; the database opened with its key and altered
+// the way someone with the file could, then `audit verify` asked.
+#include <boost/json.hpp>
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "daemon/store/sqlite.hpp"
+#include "tests/integration/harness.hpp"
+#include "tests/integration/mission.hpp"
+
+namespace strongroom::test {
+namespace {
+
+namespace json = boost::json;
+constexpr uid_t kAuditor = 61021;
+
+void add_auditor(Mission& m) {
+    ASSERT_EQ(m.admin({"account", "add", "aud", "--uid", str(kAuditor), "--role", "auditor"}, kOff1)
+                  .status,
+              0);
+}
+
+// Some traffic: ingests, reads, refusals.
+void traffic(Mission& m) {
+    for (int i = 0; i < 5; ++i) {
+        const auto id = m.ingest(kChief, fmt::format("report {}\n", i),
+                                 {"--title", fmt::format("Report {}", i), "--level", "confidential",
+                                  "--compartment", "JMAC"});
+        m.tool({"show", std::to_string(id)}, kChief);
+        m.tool({"show", std::to_string(id)}, kPolice);  // refused
+    }
+}
+
+json::value verify(Mission& m, int expected_status, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args{"--json", "audit", "verify"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto r = m.admin(args, kAuditor);
+    EXPECT_EQ(r.status, expected_status) << r.out << r.err;
+    return r.status == 0 || r.status == 5 ? r.json() : json::value();
+}
+
+// Stops the daemon, changes its audit_log with sql, starts it again.
+void tamper(Mission& m, const std::string& sql) {
+    {
+        auto db = m.stop_and_open();
+        db->store.writer_connection().exec(sql.c_str());
+    }
+    m.start();
+}
+
+TEST(Audit, AnIntactChainVerifiesAndTheLogIsFilteredAndItselfAudited) {
+    Mission m;
+    add_auditor(m);
+    traffic(m);
+    auto v = verify(m, 0);
+    EXPECT_TRUE(v.at("intact").as_bool());
+    EXPECT_GT(v.at("entries").as_int64(), 20);
+    EXPECT_TRUE(v.at("first_bad").is_null());
+    // Only auditors read the trail.
+    EXPECT_EQ(m.admin({"audit", "verify"}, kAnalyst).status, 3);
+    EXPECT_EQ(m.admin({"audit", "log"}, kOff1).status, 3);
+
+    auto r =
+        m.admin({"--json", "audit", "log", "--account", "police", "--action", "show"}, kAuditor);
+    ASSERT_EQ(r.status, 0) << r.err;
+    auto doc = r.json();
+    ASSERT_EQ(doc.at("entries").as_array().size(), 5U);
+    for (const auto& e : doc.at("entries").as_array()) {
+        EXPECT_EQ(e.at("account"), "police");
+        EXPECT_EQ(e.at("decision"), "deny");
+    }
+    r = m.admin({"--json", "audit", "log", "--decision", "allow", "--record", "1"}, kAuditor);
+    ASSERT_EQ(r.status, 0) << r.err;
+    doc = r.json();
+    ASSERT_FALSE(doc.at("entries").as_array().empty());
+    for (const auto& e : doc.at("entries").as_array()) {
+        EXPECT_EQ(e.at("object"), "record:1");
+    }
+    // Paging.
+    r = m.admin({"--json", "audit", "log", "--limit", "3"}, kAuditor);
+    ASSERT_EQ(r.status, 0) << r.err;
+    doc = r.json();
+    ASSERT_EQ(doc.at("entries").as_array().size(), 3U);
+    const auto next = std::to_string(doc.at("next").as_int64());
+    r = m.admin({"--json", "audit", "log", "--after", next, "--limit", "1"}, kAuditor);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.json().at("entries").as_array()[0].at("seq").as_int64(), std::stoll(next) + 1);
+    // Reading the trail is itself in the trail.
+    r = m.admin({"--json", "audit", "log", "--action", "audit.verify"}, kAuditor);
+    ASSERT_EQ(r.status, 0) << r.err;
+    doc = r.json();
+    ASSERT_EQ(doc.at("entries").as_array().size(), 2U);  // the auditor's and the analyst's
+    EXPECT_EQ(doc.at("entries").as_array()[0].at("account"), "aud");
+}
+
+TEST(Audit, AChangedEntryIsNamed) {
+    Mission m;
+    add_auditor(m);
+    traffic(m);
+    tamper(m, "UPDATE audit_log SET reason = 'nothing to see' WHERE seq = 12");
+    const auto v = verify(m, 5);
+    EXPECT_FALSE(v.at("intact").as_bool());
+    EXPECT_EQ(v.at("first_bad"), 12);
+    EXPECT_EQ(v.at("entries"), 11);
+}
+
+TEST(Audit, ARemovedEntryIsNamed) {
+    Mission m;
+    add_auditor(m);
+    traffic(m);
+    tamper(m, "DELETE FROM audit_log WHERE seq = 17");
+    const auto v = verify(m, 5);
+    EXPECT_EQ(v.at("first_bad"), 17);
+}
+
+TEST(Audit, ReorderedEntriesAreNamed) {
+    Mission m;
+    add_auditor(m);
+    traffic(m);
+    tamper(m,
+           "UPDATE audit_log SET seq = -1 WHERE seq = 20; "
+           "UPDATE audit_log SET seq = 20 WHERE seq = 21; "
+           "UPDATE audit_log SET seq = 21 WHERE seq = -1;");
+    const auto v = verify(m, 5);
+    EXPECT_EQ(v.at("first_bad"), 20);
+}
+
+TEST(Audit, TruncationIsCaughtByAnOlderCheckpoint) {
+    Mission m;
+    add_auditor(m);
+    traffic(m);
+    // Stopping writes a checkpoint of the head to the checkpoint file.
+    std::int64_t head = 0;
+    {
+        auto db = m.stop_and_open();
+        head = store::AuditRepository(db->store.writer_connection()).head()->first;
+        db->store.writer_connection().exec("DELETE FROM audit_log WHERE seq > 15");
+    }
+    ASSERT_GT(head, 20);
+    const auto file = read_file(m.state() / "audit-checkpoints");
+    EXPECT_NE(file.find(std::to_string(head) + " "), std::string::npos) << file;
+    m.start();
+    const auto v = verify(m, 5);
+    EXPECT_FALSE(v.at("intact").as_bool());
+    EXPECT_EQ(v.at("first_bad"), 16);  // the first removed entry
+    // The daemon noticed at start-up and says so in the trail itself.
+    auto r = m.admin({"--json", "audit", "log", "--action", "audit.truncation"}, kAuditor);
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto doc = r.json();
+    ASSERT_EQ(doc.at("entries").as_array().size(), 1U);
+    EXPECT_NE(std::string(doc.at("entries").as_array()[0].at("reason").as_string().c_str())
+                  .find(fmt::format("entries 16 to {}", head)),
+              std::string::npos);
+}
+
+TEST(Audit, AnAlteredCheckpointLineIsReported) {
+    Mission m;
+    add_auditor(m);
+    traffic(m);
+    m.restart();  // a checkpoint at stop
+    { auto db = m.stop_and_open(); }
+    auto text = read_file(m.state() / "audit-checkpoints");
+    ASSERT_FALSE(text.empty());
+    text[0] = text[0] == '9' ? '8' : static_cast<char>(text[0] + 1);  // another sequence number
+    std::ofstream(m.state() / "audit-checkpoints", std::ios::binary | std::ios::trunc) << text;
+    m.start();
+    const auto v = verify(m, 5);
+    EXPECT_TRUE(v.at("first_bad").is_null());
+    EXPECT_NE(json::serialize(v.at("problems")).find("line 1"), std::string::npos) << v;
+}
+
+TEST(Audit, ASignedCheckpointVerifiesWithOpensslAndLaterAgainstTheChain) {
+    Mission m;
+    add_auditor(m);
+    traffic(m);
+    const auto cp = m.out_path("checkpoint.txt");
+    const auto pem = m.out_path("strongroom.pem");
+    auto r = m.admin({"audit", "checkpoint", "-o", cp}, kAuditor);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(read_file(cp), r.out);
+    ASSERT_EQ(m.admin({"audit", "public-key", "-o", pem}, kAuditor).status, 0);
+    // Stock openssl: the five signed lines, the signature decoded.
+    const auto text = read_file(cp);
+    const auto sig_at = text.find("signature: ");
+    ASSERT_NE(sig_at, std::string::npos);
+    const auto body = m.file("body", text.substr(0, sig_at));
+    const auto sig_b64 = text.substr(sig_at + 11, text.size() - sig_at - 12);
+    const auto sig = m.out_path("sig");
+    RunOptions decode;
+    decode.input = sig_b64;
+    auto dec = run({"/usr/bin/openssl", "base64", "-d", "-A", "-out", sig}, decode);
+    ASSERT_EQ(dec.status, 0) << dec.err;
+    auto ok = run({"/usr/bin/openssl", "pkeyutl", "-verify", "-pubin", "-inkey", pem, "-rawin",
+                   "-in", body, "-sigfile", sig});
+    EXPECT_EQ(ok.status, 0) << ok.out << ok.err;
+    EXPECT_NE(ok.out.find("Signature Verified Successfully"), std::string::npos) << ok.out;
+
+    // Later: the chain still holds the entry the checkpoint signed.
+    traffic(m);
+    auto v = verify(m, 0, {"--checkpoint", cp});
+    EXPECT_TRUE(v.at("given_checkpoint").at("signature_valid").as_bool());
+    // A checkpoint whose head was changed is not this strongroom's.
+    auto forged = text;
+    const auto head_at = forged.find("head: ") + 6;
+    forged[head_at] = forged[head_at] == 'a' ? 'b' : 'a';
+    v = verify(m, 5, {"--checkpoint", m.file("forged.txt", forged)});
+    EXPECT_FALSE(v.at("given_checkpoint").at("signature_valid").as_bool());
+}
+
+}  // namespace
+}  // namespace strongroom::test
