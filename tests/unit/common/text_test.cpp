@@ -73,6 +73,37 @@ TEST(IsValidName, RefusesEverythingElse) {
     EXPECT_FALSE(is_valid_name("ab\0c"sv));
 }
 
+// Base64 as RFC 4648 writes it (its test vectors), and hex back to bytes.
+TEST(Base64, MatchesTheRfcVectorsAndRejectsWhatIsNotBase64) {
+    const std::pair<const char*, const char*> vectors[] = {{"", ""},
+                                                           {"f", "Zg=="},
+                                                           {"fo", "Zm8="},
+                                                           {"foo", "Zm9v"},
+                                                           {"foob", "Zm9vYg=="},
+                                                           {"fooba", "Zm9vYmE="},
+                                                           {"foobar", "Zm9vYmFy"}};
+    for (const auto& [plain, encoded] : vectors) {
+        const std::string p(plain);
+        const std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(p.data()),
+                                                  p.size());
+        EXPECT_EQ(to_base64(bytes), encoded);
+        const auto back = from_base64(encoded);
+        ASSERT_TRUE(back) << encoded;
+        EXPECT_EQ(std::string(back->begin(), back->end()), p);
+    }
+    for (const char* bad : {"Zg=", "Z===", "Zg==Zg==", "Zm9!", "=Zm9"}) {
+        EXPECT_FALSE(from_base64(bad)) << bad;
+    }
+}
+
+TEST(Hex, RoundTripsAndRejectsOddOrNonHex) {
+    const std::vector<std::uint8_t> bytes{0x00, 0x7f, 0xa5, 0xff};
+    EXPECT_EQ(from_hex(to_hex(bytes)), bytes);
+    EXPECT_EQ(from_hex("007FA5FF"), bytes);
+    EXPECT_FALSE(from_hex("abc"));
+    EXPECT_FALSE(from_hex("zz"));
+}
+
 }  // namespace
 }  // namespace strongroom
 
