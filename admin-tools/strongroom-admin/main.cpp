@@ -506,33 +506,56 @@ void add_report_commands(CLI::App& app, sr::cli::Global& g) {
         std::string until;
     };
     static ReportArgs ra;
-    auto* registry = report->add_subcommand(
-        "registry", "receipt, dissemination, copies and releases of each record, in order");
-    registry->add_option("--format", ra.format, "json, csv or html (default json)")
-        ->option_text("FORMAT");
-    registry->add_option("-o,--output", ra.out, "write to a new file instead of standard output")
-        ->option_text("FILE");
-    registry->add_option("--record", ra.record, "one record only")->option_text("ID");
-    registry->add_option("--since", ra.since, "records entered on or after this day")
-        ->option_text("YYYY-MM-DD");
-    registry->add_option("--until", ra.until, "records entered on or before this day")
-        ->option_text("YYYY-MM-DD");
-    registry->callback([&g] {
-        g.action = [&g] {
-            json::object args;
-            if (ra.record) {
-                args["record"] = *ra.record;
-            }
-            if (!ra.since.empty()) {
-                args["since"] = ra.since;
-            }
-            if (!ra.until.empty()) {
-                args["until"] = ra.until;
-            }
-            return sr::cli::report_and_write(g, "report.registry", std::move(args), ra.format,
-                                             ra.out);
-        };
-    });
+    static std::string account;
+    struct Kind {
+        const char* name;
+        const char* help;
+        bool record;   // --record
+        bool account;  // --account
+    };
+    static constexpr Kind kinds[] = {
+        {"registry", "receipt, dissemination, copies and releases of each record, in order", true,
+         false},
+        {"matrix", "posts, grants and holders now, and the changes in the period with approvers",
+         false, false},
+        {"copies", "the numbered copies issued in the period, by holder", false, false},
+        {"access", "who read which record, and under which rule, in the period (auditors)", false,
+         true},
+    };
+    for (const auto& kind : kinds) {
+        auto* sub = report->add_subcommand(kind.name, kind.help);
+        sub->add_option("--format", ra.format, "json, csv or html (default json)")
+            ->option_text("FORMAT");
+        sub->add_option("-o,--output", ra.out, "write to a new file instead of standard output")
+            ->option_text("FILE");
+        if (kind.record) {
+            sub->add_option("--record", ra.record, "one record only")->option_text("ID");
+        }
+        if (kind.account) {
+            sub->add_option("--account", account, "one account only")->option_text("NAME");
+        }
+        sub->add_option("--since", ra.since, "from this day")->option_text("YYYY-MM-DD");
+        sub->add_option("--until", ra.until, "to this day (inclusive)")->option_text("YYYY-MM-DD");
+        sub->callback([&g, name = std::string(kind.name)] {
+            g.action = [&g, name] {
+                json::object args;
+                if (ra.record) {
+                    args["record"] = *ra.record;
+                }
+                if (!account.empty()) {
+                    args["account"] = account;
+                }
+                if (!ra.since.empty()) {
+                    args["since"] = ra.since;
+                }
+                if (!ra.until.empty()) {
+                    args["until"] = ra.until;
+                }
+                return sr::cli::report_and_write(g, "report." + name, std::move(args), ra.format,
+                                                 ra.out);
+            };
+        });
+    }
 }
 
 // Auditors: the audit trail.

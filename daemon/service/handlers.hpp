@@ -49,6 +49,9 @@ Result<boost::json::object> handle_release_list(Context& ctx);
 Result<boost::json::object> handle_delegate_release(Context& ctx);
 
 Result<boost::json::object> handle_report_registry(Context& ctx);
+Result<boost::json::object> handle_report_matrix(Context& ctx);
+Result<boost::json::object> handle_report_copies(Context& ctx);
+Result<boost::json::object> handle_report_access(Context& ctx);
 
 Result<boost::json::object> handle_audit_verify(Context& ctx);
 Result<boost::json::object> handle_audit_log(Context& ctx);

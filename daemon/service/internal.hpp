@@ -4,8 +4,11 @@
 #pragma once
 
 #include <exception>
+#include <map>
 #include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include <boost/json/object.hpp>
 
@@ -39,6 +42,9 @@ Result<boost::json::object> run_operation(const Operation& op, const Peer& peer,
                                           store::AuditRecord& audit, const DaemonFacts& facts,
                                           const Deps& deps, const Directory* directory,
                                           Outputs& outputs);
+
+// Post id → names of the accounts holding it now (suspended ones marked), sorted.
+std::map<std::int64_t, std::vector<std::string>> holders(store::Connection& conn, Micros now);
 
 protocol::Response to_response(std::uint64_t id, Result<boost::json::object>&& result);
 Error internal_error(const std::exception& e);

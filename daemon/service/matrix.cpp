@@ -358,9 +358,6 @@ Result<json::object> handle_post_unassign(Context& ctx) {
     return out;
 }
 
-namespace {
-
-// Post name → names of the accounts holding it now.
 std::map<std::int64_t, std::vector<std::string>> holders(store::Connection& conn, Micros now) {
     std::map<std::int64_t, std::vector<std::string>> out;
     store::AccountRepository accounts(conn);
@@ -378,6 +375,8 @@ std::map<std::int64_t, std::vector<std::string>> holders(store::Connection& conn
     }
     return out;
 }
+
+namespace {
 
 json::array to_array(const std::vector<std::string>& items) {
     json::array a;

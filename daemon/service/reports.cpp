@@ -15,7 +15,9 @@
 #include "daemon/protocol/args.hpp"
 #include "daemon/service/arguments.hpp"
 #include "daemon/service/handlers.hpp"
+#include "daemon/service/internal.hpp"
 #include "daemon/store/accounts.hpp"
+#include "daemon/store/audit_log.hpp"
 #include "daemon/store/copies.hpp"
 #include "daemon/store/matrix.hpp"
 #include "daemon/store/records.hpp"
@@ -27,6 +29,37 @@ namespace json = boost::json;
 namespace {
 
 constexpr std::size_t kRecordsPerPage = 500;
+constexpr std::size_t kEntriesPerPage = 2000;
+
+// A period from the optional --since and --until days (until inclusive).
+struct Period {
+    Micros since = 0;
+    Micros until = INT64_MAX;
+    std::string text;
+};
+
+Period read_period(protocol::ArgReader& args, Micros now) {
+    const auto since = optional_last_day(args, "since");
+    const auto until = optional_last_day(args, "until");
+    Period p;
+    p.since = since.start.value_or(0);
+    p.until = until.end.value_or(INT64_MAX);
+    p.text = fmt::format("{} to {}", since.text.value_or("the start"),
+                         until.text.value_or(format_date(now)));
+    return p;
+}
+
+// The parts every report answer shares.
+json::object report_head(const Context& ctx, const char* name, const char* title,
+                         std::string scope) {
+    json::object out;
+    out["report"] = name;
+    out["title"] = title;
+    out["scope"] = std::move(scope);
+    out["generated"] = format_timestamp(ctx.now);
+    out["generated_by"] = ctx.subject.account->name;
+    return out;
+}
 
 json::array columns(std::initializer_list<std::pair<const char*, const char*>> cols) {
     json::array a;
@@ -204,12 +237,7 @@ Result<json::object> handle_report_registry(Context& ctx) {
         }
     }
     ctx.audit.reason = fmt::format("{} records, {} registry events", ids.size(), rows.size());
-    json::object out;
-    out["report"] = "registry";
-    out["title"] = "Registry of records";
-    out["scope"] = scope;
-    out["generated"] = format_timestamp(ctx.now);
-    out["generated_by"] = ctx.subject.account->name;
+    auto out = report_head(ctx, "registry", "Registry of records", scope);
     out["group"] = "record";
     out["group_columns"] =
         json::array{"record", "registry_number", "level", "compartments", "title"};
@@ -228,6 +256,178 @@ Result<json::object> handle_report_registry(Context& ctx) {
                               {"detail", "Detail"}});
     out["rows"] = std::move(rows);
     out["next"] = next ? json::value(*next) : json::value(nullptr);
+    return out;
+}
+
+Result<json::object> handle_report_matrix(Context& ctx) {
+    protocol::ArgReader args(ctx.args);
+    const auto period = read_period(args, ctx.now);
+    if (auto err = args.finish()) {
+        return *err;
+    }
+    ctx.audit.object = "report:matrix " + period.text;
+    auto& conn = ctx.conn();
+    store::MatrixRepository matrix(conn);
+    Names names(conn);
+    std::map<std::int64_t, std::vector<std::pair<std::string, int>>> grants;
+    for (const auto& g : matrix.grants()) {
+        grants[g.post_id].emplace_back(names.compartments({g.compartment_id}), g.level);
+    }
+    auto held = holders(conn, ctx.now);
+    json::array rows;
+    auto post_row = [&](const store::PostRow& p, const std::string& compartment,
+                        const std::string& level) {
+        json::object row;
+        row["section"] = "Access matrix now";
+        row["post"] = p.name;
+        row["authority"] = p.authority;
+        row["post_level"] = policy::level_name(p.level);
+        row["compartment"] = compartment;
+        row["level"] = level;
+        std::string who;
+        for (const auto& h : held[p.id]) {
+            who += (who.empty() ? "" : ", ") + h;
+        }
+        row["holders"] = who;
+        rows.push_back(std::move(row));
+    };
+    std::size_t posts = 0;
+    for (const auto& p : matrix.posts()) {
+        ++posts;
+        auto& list = grants[p.id];
+        std::sort(list.begin(), list.end());
+        if (list.empty()) {
+            post_row(p, "", "");
+        }
+        for (const auto& [compartment, level] : list) {
+            post_row(p, compartment, std::string(policy::level_name(level)));
+        }
+    }
+    std::size_t changes = 0;
+    for (const auto& c : matrix.changes(period.since, period.until)) {
+        ++changes;
+        json::object row;
+        row["section"] = "Changes in the period";
+        row["at"] = format_timestamp(c.at);
+        row["change"] = c.change;
+        row["detail"] = c.detail;
+        row["by"] = names.account(c.by_account);
+        row["approved_by"] = names.account(c.approved_by);
+        rows.push_back(std::move(row));
+    }
+    ctx.audit.reason = fmt::format("{} posts, {} changes", posts, changes);
+    auto out = report_head(
+        ctx, "matrix", "Access matrix",
+        fmt::format("matrix as of {}; changes {}", format_timestamp(ctx.now), period.text));
+    out["group"] = "section";
+    out["group_columns"] = json::array{"section"};
+    out["columns"] = columns({{"section", "Section"},
+                              {"post", "Post"},
+                              {"authority", "Authority"},
+                              {"post_level", "Post level"},
+                              {"compartment", "Compartment"},
+                              {"level", "Granted up to"},
+                              {"holders", "Holders now"},
+                              {"at", "When (UTC)"},
+                              {"change", "Change"},
+                              {"detail", "Detail"},
+                              {"by", "By"},
+                              {"approved_by", "Approved by"}});
+    out["rows"] = std::move(rows);
+    out["next"] = nullptr;
+    return out;
+}
+
+Result<json::object> handle_report_copies(Context& ctx) {
+    protocol::ArgReader args(ctx.args);
+    const auto period = read_period(args, ctx.now);
+    if (auto err = args.finish()) {
+        return *err;
+    }
+    ctx.audit.object = "report:copies " + period.text;
+    auto& conn = ctx.conn();
+    Names names(conn);
+    store::RecordRepository records(conn);
+    json::array rows;
+    for (const auto& c : store::CopyRepository(conn).issued_between(period.since, period.until)) {
+        const auto r = records.find(c.record_id);
+        json::object row;
+        row["holder"] = names.account(c.holder);
+        row["record"] = c.record_id;
+        row["registry_number"] = r && r->registry_number ? *r->registry_number : "";
+        row["level"] = r ? std::string(policy::level_name(r->level)) : "";
+        row["copy"] = c.number;
+        row["purpose"] = c.purpose;
+        row["issued"] = format_timestamp(c.issued_at);
+        row["state"] = c.state;
+        row["closed"] = c.closed_at ? format_timestamp(*c.closed_at) : "";
+        row["closed_by"] = names.account(c.closed_by);
+        row["age_days"] = (ctx.now - c.issued_at) / (86400LL * 1000000LL);
+        rows.push_back(std::move(row));
+    }
+    ctx.audit.reason = fmt::format("{} copies", rows.size());
+    auto out = report_head(ctx, "copies", "Numbered copies", "copies issued " + period.text);
+    out["group"] = "holder";
+    out["group_columns"] = json::array{"holder"};
+    out["columns"] = columns({{"holder", "Holder"},
+                              {"record", "Record"},
+                              {"registry_number", "Registry number"},
+                              {"level", "Level"},
+                              {"copy", "Copy"},
+                              {"purpose", "Purpose"},
+                              {"issued", "Issued (UTC)"},
+                              {"age_days", "Age (days)"},
+                              {"state", "State"},
+                              {"closed", "Closed (UTC)"},
+                              {"closed_by", "Closed by"}});
+    out["rows"] = std::move(rows);
+    out["next"] = nullptr;
+    return out;
+}
+
+Result<json::object> handle_report_access(Context& ctx) {
+    protocol::ArgReader args(ctx.args);
+    const auto period = read_period(args, ctx.now);
+    store::AuditFilter f;
+    f.account = args.optional_string("account", 64);
+    f.after = static_cast<std::int64_t>(args.optional_uint("after", INT64_MAX).value_or(0));
+    if (auto err = args.finish()) {
+        return *err;
+    }
+    f.since = period.since;
+    f.until = period.until;
+    f.limit = kEntriesPerPage;
+    ctx.audit.object = "report:access " + period.text;
+    const auto entries = store::AuditRepository(ctx.conn()).reads(f);
+    json::array rows;
+    for (const auto& e : entries) {
+        json::object row;
+        row["seq"] = e.seq;
+        row["at"] = format_timestamp(e.record.at);
+        row["account"] =
+            e.record.account.empty() ? fmt::format("uid {}", e.record.uid) : e.record.account;
+        row["action"] = e.record.request == "show"  ? "metadata (show)"
+                        : e.record.request == "get" ? "content (get)"
+                                                    : "content (release issue)";
+        row["object"] = e.record.object;
+        row["decision"] = store::to_string(e.record.decision);
+        row["rule"] = e.record.reason;
+        rows.push_back(std::move(row));
+    }
+    ctx.audit.reason = fmt::format("{} reads", rows.size());
+    auto out = report_head(
+        ctx, "access", "Access to records",
+        fmt::format("reads {}{}", period.text, f.account ? " by " + *f.account : std::string()));
+    out["columns"] = columns({{"seq", "Entry"},
+                              {"at", "When (UTC)"},
+                              {"account", "Account"},
+                              {"action", "Read"},
+                              {"object", "Record"},
+                              {"decision", "Decision"},
+                              {"rule", "Rule"}});
+    out["next"] =
+        entries.size() == kEntriesPerPage ? json::value(entries.back().seq) : json::value(nullptr);
+    out["rows"] = std::move(rows);
     return out;
 }
 

@@ -143,6 +143,32 @@ void AuditRepository::scan(std::int64_t from, const std::function<bool(const Aud
     }
 }
 
+std::vector<AuditRow> AuditRepository::reads(const AuditFilter& f) {
+    static constexpr const char* sql =
+        "SELECT seq, at, account_id, account, uid, pid, request, object, decision, reason, mac "
+        "FROM audit_log WHERE seq > ?1 AND (?2 IS NULL OR at >= ?2) AND (?3 IS NULL OR at < ?3) "
+        "AND (?4 IS NULL OR account = ?4) AND request IN ('show', 'get', 'release.issue') "
+        "AND (?5 IS NULL OR decision = ?5) ORDER BY seq LIMIT ?6";
+    auto s = conn_.cached(sql);
+    s->bind(1, f.after).bind(2, f.since).bind(3, f.until);
+    if (f.account) {
+        s->bind(4, std::string_view(*f.account));
+    } else {
+        s->bind_null(4);
+    }
+    if (f.decision) {
+        s->bind(5, std::string_view(*f.decision));
+    } else {
+        s->bind_null(5);
+    }
+    s->bind(6, static_cast<std::int64_t>(f.limit));
+    std::vector<AuditRow> out;
+    while (s->step()) {
+        out.push_back(read_audit_row(*s));
+    }
+    return out;
+}
+
 std::vector<AuditRow> AuditRepository::search(const AuditFilter& f) {
     static constexpr const char* sql =
         "SELECT seq, at, account_id, account, uid, pid, request, object, decision, reason, mac "

@@ -71,6 +71,9 @@ public:
     std::int64_t count();
     // Rows with seq >= from in order, until the callback returns false.
     void scan(std::int64_t from, const std::function<bool(const AuditRow&)>& visit);
+    // Reads of records (show, get, release.issue) matching a filter (its
+    // request and object fields ignored), oldest first.
+    std::vector<AuditRow> reads(const AuditFilter& filter);
     // Entries matching a filter, oldest first.
     std::vector<AuditRow> search(const AuditFilter& filter);
 

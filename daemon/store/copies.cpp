@@ -107,6 +107,19 @@ std::vector<CopyRow> CopyRepository::of_record(std::int64_t record_id) {
     return out;
 }
 
+std::vector<CopyRow> CopyRepository::issued_between(Micros since, Micros until) {
+    static const std::string sql = select(
+        "WHERE issued_at >= ?1 AND issued_at < ?2 ORDER BY holder, issued_at, record_id, "
+        "number");
+    auto s = conn_.cached(sql.c_str());
+    s->bind(1, since).bind(2, until);
+    std::vector<CopyRow> out;
+    while (s->step()) {
+        out.push_back(read_row(*s));
+    }
+    return out;
+}
+
 std::vector<CopyRow> CopyRepository::all_outstanding() {
     static const std::string sql =
         select("WHERE state = 'outstanding' ORDER BY holder, issued_at, record_id, number");

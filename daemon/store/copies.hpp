@@ -40,6 +40,8 @@ public:
     bool close(std::int64_t record_id, std::int64_t number, const std::string& state, Micros at,
                std::int64_t by);
     std::vector<CopyRow> of_record(std::int64_t record_id);
+    // Copies issued in [since, until), by holder then time.
+    std::vector<CopyRow> issued_between(Micros since, Micros until);
     // Every outstanding copy, by holder, oldest first.
     std::vector<CopyRow> all_outstanding();
 

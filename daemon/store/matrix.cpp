@@ -239,6 +239,25 @@ void MatrixRepository::delete_grant(std::int64_t post_id, std::int64_t compartme
     s->run();
 }
 
+std::vector<MatrixChangeRow> MatrixRepository::changes(Micros since, Micros until) {
+    auto s = conn_.cached(
+        "SELECT id, at, change, detail, by_account, approved_by FROM matrix_changes "
+        "WHERE at >= ?1 AND at < ?2 ORDER BY id");
+    s->bind(1, since).bind(2, until);
+    std::vector<MatrixChangeRow> out;
+    while (s->step()) {
+        MatrixChangeRow r;
+        r.id = s->column_int(0);
+        r.at = s->column_int(1);
+        r.change = s->column_text(2);
+        r.detail = s->column_text(3);
+        r.by_account = s->column_optional_int(4);
+        r.approved_by = s->column_optional_int(5);
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
 void MatrixRepository::record_change(Micros at, std::string_view change, std::string_view detail,
                                      std::int64_t by, std::optional<std::int64_t> approved_by) {
     auto s = conn_.cached(

@@ -58,6 +58,15 @@ struct PendingRow {
     std::optional<Micros> decided_at;
 };
 
+struct MatrixChangeRow {
+    std::int64_t id = 0;
+    Micros at = 0;
+    std::string change;
+    std::string detail;
+    std::optional<std::int64_t> by_account;
+    std::optional<std::int64_t> approved_by;
+};
+
 class MatrixRepository {
 public:
     explicit MatrixRepository(Connection& conn) : conn_(conn) {}
@@ -92,6 +101,8 @@ public:
     void put_grant(const GrantRow& grant);
     void delete_grant(std::int64_t post_id, std::int64_t compartment_id);
 
+    // Changes of the matrix in [since, until), oldest first.
+    std::vector<MatrixChangeRow> changes(Micros since, Micros until);
     void record_change(Micros at, std::string_view change, std::string_view detail, std::int64_t by,
                        std::optional<std::int64_t> approved_by);
 

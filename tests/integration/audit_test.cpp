@@ -208,5 +208,76 @@ TEST(Audit, ASignedCheckpointVerifiesWithOpensslAndLaterAgainstTheChain) {
     EXPECT_FALSE(v.at("given_checkpoint").at("signature_valid").as_bool());
 }
 
+TEST(Reports, MatrixCopiesAndAccessForAuditorsAndRegistrars) {
+    Mission m;
+    add_auditor(m);
+    const auto id =
+        m.ingest(kChief, "Armed group movements\n",
+                 {"--title", "Movements", "--level", "confidential", "--compartment", "JMAC"});
+    const auto sid = std::to_string(id);
+    ASSERT_EQ(m.tool({"disseminate", sid, "--to", "jmac-analyst"}, kChief).status, 0);
+    ASSERT_EQ(m.tool({"get", sid, "-o", m.out_path("a"), "--purpose", "brief"}, kAnalyst).status,
+              0);
+    EXPECT_EQ(m.tool({"show", sid}, kPolice).status, 4);
+
+    // Access: who read what, under which rule, refusals included.
+    auto r = m.admin({"--json", "report", "access"}, kAuditor);
+    ASSERT_EQ(r.status, 0) << r.err;
+    auto doc = r.json();
+    bool analyst_get = false;
+    bool police_refused = false;
+    for (const auto& row : doc.at("rows").as_array()) {
+        const std::string who = row.at("account").as_string().c_str();
+        const std::string rule = row.at("rule").as_string().c_str();
+        if (who == "analyst" && row.at("action") == "content (get)") {
+            analyst_get = true;
+            EXPECT_EQ(row.at("object").as_string(), "record:" + sid);
+            EXPECT_NE(rule.find("copy 1 issued"), std::string::npos) << rule;
+        }
+        if (who == "police") {
+            police_refused = row.at("decision") == "deny";
+        }
+    }
+    EXPECT_TRUE(analyst_get);
+    EXPECT_TRUE(police_refused);
+    r = m.admin({"--json", "report", "access", "--account", "police"}, kAuditor);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.json().at("rows").as_array().size(), 1U);
+    EXPECT_EQ(m.admin({"report", "access"}, kClerk).status, 3);  // auditors only
+
+    // Copies, for registrars.
+    r = m.admin({"--json", "report", "copies"}, kClerk);
+    ASSERT_EQ(r.status, 0) << r.err;
+    doc = r.json();
+    ASSERT_EQ(doc.at("rows").as_array().size(), 1U);
+    EXPECT_EQ(doc.at("rows").as_array()[0].at("holder"), "analyst");
+    EXPECT_EQ(doc.at("rows").as_array()[0].at("state"), "outstanding");
+
+    // The matrix now and its changes, with who approved them.
+    r = m.admin({"--json", "report", "matrix", "--since", day_offset(-1)}, kAuditor);
+    ASSERT_EQ(r.status, 0) << r.err;
+    doc = r.json();
+    bool chief_grant = false;
+    bool approved_change = false;
+    for (const auto& row : doc.at("rows").as_array()) {
+        if (row.at("section") == "Access matrix now" && row.at("post") == "chief-jmac" &&
+            row.at("compartment") == "JMAC") {
+            chief_grant =
+                row.at("level") == "strictly-confidential" && row.at("holders") == "chief";
+        }
+        if (row.at("section") == "Changes in the period" && row.at("approved_by") == "off2") {
+            approved_change = true;
+        }
+    }
+    EXPECT_TRUE(chief_grant) << doc;
+    EXPECT_TRUE(approved_change) << doc;
+    ASSERT_EQ(
+        m.admin({"report", "matrix", "--format", "html", "-o", m.out_path("matrix.html")}, kAuditor)
+            .status,
+        0);
+    EXPECT_NE(read_file(m.out_path("matrix.html")).find("Changes in the period"),
+              std::string::npos);
+}
+
 }  // namespace
 }  // namespace strongroom::test
