@@ -279,5 +279,66 @@ TEST(Reports, MatrixCopiesAndAccessForAuditorsAndRegistrars) {
               std::string::npos);
 }
 
+// Headless Chromium renders a file and takes a screenshot; its log carries
+// the page's console messages (a blocked external request is one).
+struct Rendered {
+    int status = -1;
+    std::vector<std::string> console;
+    std::string log;
+};
+
+Rendered render(const std::string& html, const std::string& png) {
+    const auto chromium = std::string("/usr/bin/chromium");
+    EXPECT_TRUE(std::filesystem::exists(chromium)) << "scripts/setup installs chromium";
+    auto r = run({chromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                  "--disable-dev-shm-usage", "--enable-logging=stderr", "--v=0",
+                  "--window-size=1280,900", "--screenshot=" + png, "file://" + html});
+    Rendered out;
+    out.status = r.status;
+    out.log = r.err + r.out;
+    std::size_t from = 0;
+    for (auto at = out.log.find(":CONSOLE"); at != std::string::npos;
+         at = out.log.find(":CONSOLE", from)) {
+        const auto end = out.log.find('\n', at);
+        out.console.push_back(out.log.substr(at, end - at));
+        from = end == std::string::npos ? out.log.size() : end;
+    }
+    return out;
+}
+
+TEST(Reports, TheHtmlReportsRenderInChromiumWithoutErrorsOrRequests) {
+    Mission m;
+    add_auditor(m);
+    const auto id = m.ingest(kChief, "Ford crossing\n",
+                             {"--title", "Crossing <b>&</b> \"ford\"", "--level", "confidential",
+                              "--compartment", "JMAC"});
+    ASSERT_EQ(m.tool({"disseminate", std::to_string(id), "--to", "jmac-analyst"}, kChief).status,
+              0);
+    ASSERT_EQ(
+        m.tool({"get", std::to_string(id), "-o", m.out_path("c"), "--purpose", "brief"}, kAnalyst)
+            .status,
+        0);
+    const std::filesystem::path artifacts = STRONGROOM_ARTIFACTS_DIR;
+    std::filesystem::create_directories(artifacts);
+    for (const char* kind : {"registry", "matrix", "copies", "access"}) {
+        const auto html = m.out_path(std::string(kind) + ".html");
+        const uid_t who = std::string(kind) == "copies" ? kClerk : kAuditor;
+        ASSERT_EQ(m.admin({"report", kind, "--format", "html", "-o", html}, who).status, 0) << kind;
+        const auto png = (artifacts / (std::string("report-") + kind + ".png")).string();
+        std::filesystem::remove(png);
+        const auto r = render(html, png);
+        EXPECT_EQ(r.status, 0) << kind << r.log;
+        EXPECT_TRUE(r.console.empty()) << kind << ": " << r.console.front();
+        ASSERT_TRUE(std::filesystem::exists(png)) << kind << r.log;
+        EXPECT_GT(std::filesystem::file_size(png), 5000U) << kind;
+    }
+    // The check can fail: a page that asks for something outside is caught.
+    auto page = read_file(m.out_path("registry.html"));
+    page.insert(page.find("<body>") + 6, "<img src=\"http://192.0.2.1/x.png\">");
+    const auto bad = m.file("bad.html", page);
+    const auto r = render(bad, m.out_path("bad.png"));
+    EXPECT_FALSE(r.console.empty()) << r.log;
+}
+
 }  // namespace
 }  // namespace strongroom::test
