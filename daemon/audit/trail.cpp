@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <array>
+#include <exception>
 #include <map>
 #include <span>
 #include <string_view>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -157,37 +159,45 @@ void Trail::checkpoint_now() {
     }
 }
 
-VerifyResult verify(store::Connection& conn, crypto::HmacSha256& mac,
-                    const std::vector<Checkpoint>& checkpoints) {
-    VerifyResult result;
-    std::map<std::int64_t, const Checkpoint*> at_seq;
-    for (const auto& c : checkpoints) {
-        at_seq.emplace(c.seq, &c);
-        result.latest_checkpoint = std::max(result.latest_checkpoint, c.seq);
-    }
+namespace {
+
+struct RangeOutcome {
+    std::optional<std::int64_t> first_bad;
+    std::string problem;
+};
+
+using CheckpointIndex = std::map<std::int64_t, const Checkpoint*>;
+
+// Verifies the entries [from, to): each against its MAC, chained from the
+// stored MAC of the entry before `from`, and against the checkpoints. A
+// range that is not the last must hold every number up to `to`.
+RangeOutcome verify_range(store::Connection& conn, crypto::HmacSha256& mac, std::int64_t from,
+                          std::int64_t to, bool last, const CheckpointIndex& at_seq) {
+    RangeOutcome out;
+    store::AuditRepository repo(conn);
     store::Mac previous{};
-    std::int64_t expected = 1;
-    store::AuditRepository(conn).scan(1, [&](const store::AuditRow& row) {
+    if (from > 1) {
+        // If it is missing, the range before names it.
+        previous = repo.mac_of(from - 1).value_or(store::Mac{});
+    }
+    std::int64_t expected = from;
+    repo.scan_range(from, to, [&](const store::AuditRow& row) {
         if (row.seq != expected) {
-            result.intact = false;
-            result.first_bad = expected;
-            result.problem =
+            out.first_bad = expected;
+            out.problem =
                 fmt::format("entry {} is missing (next present is {})", expected, row.seq);
             return false;
         }
         const auto computed = chain_mac(mac, previous, row.seq, content_digest(row.record));
         if (!crypto::equal_constant_time(computed, row.mac)) {
-            result.intact = false;
-            result.first_bad = row.seq;
-            result.problem = fmt::format("entry {} does not match its MAC", row.seq);
+            out.first_bad = row.seq;
+            out.problem = fmt::format("entry {} does not match its MAC", row.seq);
             return false;
         }
         if (const auto it = at_seq.find(row.seq); it != at_seq.end()) {
-            ++result.checkpoints_checked;
             if (!crypto::equal_constant_time(it->second->head, row.mac)) {
-                result.intact = false;
-                result.first_bad = row.seq;
-                result.problem = fmt::format(
+                out.first_bad = row.seq;
+                out.problem = fmt::format(
                     "entry {} differs from the checkpoint of {}: the chain was "
                     "rewritten from there or before",
                     row.seq, format_timestamp(it->second->at));
@@ -196,9 +206,67 @@ VerifyResult verify(store::Connection& conn, crypto::HmacSha256& mac,
         }
         previous = row.mac;
         ++expected;
-        ++result.entries;
         return true;
     });
+    if (!out.first_bad && !last && expected != to) {
+        out.first_bad = expected;
+        out.problem = fmt::format("entry {} is missing", expected);
+    }
+    return out;
+}
+
+}  // namespace
+
+VerifyResult verify(std::span<const VerifyWorker> workers,
+                    const std::vector<Checkpoint>& checkpoints) {
+    VerifyResult result;
+    CheckpointIndex at_seq;
+    for (const auto& c : checkpoints) {
+        at_seq.emplace(c.seq, &c);
+        result.latest_checkpoint = std::max(result.latest_checkpoint, c.seq);
+    }
+    const auto head = store::AuditRepository(*workers.front().conn).head();
+    const std::int64_t last_seq = head ? head->first : 0;
+    // Each entry is checked against the stored MAC of the one before it, so
+    // the chain splits into ranges verified side by side.
+    const auto parts = static_cast<std::int64_t>(std::max<std::size_t>(
+        1, std::min<std::size_t>(workers.size(),
+                                 static_cast<std::size_t>(std::max<std::int64_t>(last_seq, 1)))));
+    std::vector<RangeOutcome> outcomes(static_cast<std::size_t>(parts));
+    std::vector<std::thread> threads;
+    auto run = [&](std::int64_t i) {
+        const std::int64_t from = 1 + i * last_seq / parts;
+        const std::int64_t to = i + 1 == parts ? INT64_MAX : 1 + (i + 1) * last_seq / parts;
+        const auto& w = workers[static_cast<std::size_t>(i)];
+        outcomes[static_cast<std::size_t>(i)] =
+            verify_range(*w.conn, *w.mac, from, to, i + 1 == parts, at_seq);
+    };
+    for (std::int64_t i = 1; i < parts; ++i) {
+        threads.emplace_back(run, i);
+    }
+    std::exception_ptr failure;
+    try {
+        run(0);
+    } catch (...) {
+        failure = std::current_exception();
+    }
+    for (auto& t : threads) {
+        t.join();
+    }
+    if (failure) {
+        std::rethrow_exception(failure);
+    }
+    for (const auto& o : outcomes) {
+        if (o.first_bad && (!result.first_bad || *o.first_bad < *result.first_bad)) {
+            result.first_bad = o.first_bad;
+            result.problem = o.problem;
+        }
+    }
+    result.intact = !result.first_bad;
+    result.entries = result.first_bad ? *result.first_bad - 1 : last_seq;
+    for (const auto& [seq, c] : at_seq) {
+        result.checkpoints_checked += seq <= result.entries ? 1 : 0;
+    }
     if (result.intact && result.latest_checkpoint > result.entries) {
         const auto& c = *at_seq.at(result.latest_checkpoint);
         result.intact = false;
@@ -208,6 +276,12 @@ VerifyResult verify(store::Connection& conn, crypto::HmacSha256& mac,
             result.entries + 1, c.seq, format_timestamp(c.at), c.seq);
     }
     return result;
+}
+
+VerifyResult verify(store::Connection& conn, crypto::HmacSha256& mac,
+                    const std::vector<Checkpoint>& checkpoints) {
+    const VerifyWorker one{&conn, &mac};
+    return verify(std::span<const VerifyWorker>(&one, 1), checkpoints);
 }
 
 }  // namespace strongroom::audit

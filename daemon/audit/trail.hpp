@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -94,6 +95,15 @@ struct VerifyResult {
 // checkpoints: each must match the entry at its sequence number, and none
 // may be beyond the last entry (the newest entries were removed).
 VerifyResult verify(store::Connection& conn, crypto::HmacSha256& mac,
+                    const std::vector<Checkpoint>& checkpoints = {});
+
+// The same, with the chain split into as many ranges as there are workers
+// (each a connection and a MAC of its own), verified side by side.
+struct VerifyWorker {
+    store::Connection* conn;
+    crypto::HmacSha256* mac;
+};
+VerifyResult verify(std::span<const VerifyWorker> workers,
                     const std::vector<Checkpoint>& checkpoints = {});
 
 }  // namespace strongroom::audit

@@ -143,6 +143,32 @@ void AuditRepository::scan(std::int64_t from, const std::function<bool(const Aud
     }
 }
 
+void AuditRepository::scan_range(std::int64_t from, std::int64_t to,
+                                 const std::function<bool(const AuditRow&)>& visit) {
+    static constexpr const char* sql =
+        "SELECT seq, at, account_id, account, uid, pid, request, object, decision, reason, mac "
+        "FROM audit_log WHERE seq >= ?1 AND seq < ?2 ORDER BY seq";
+    auto s = conn_.cached(sql);
+    s->bind(1, from).bind(2, to);
+    while (s->step()) {
+        if (!visit(read_audit_row(*s))) {
+            break;
+        }
+    }
+}
+
+std::optional<Mac> AuditRepository::mac_of(std::int64_t seq) {
+    auto s = conn_.cached("SELECT mac FROM audit_log WHERE seq = ?1");
+    s->bind(1, seq);
+    if (!s->step()) {
+        return std::nullopt;
+    }
+    Mac mac{};
+    const auto blob = s->column_blob(0);
+    std::copy_n(blob.begin(), std::min(blob.size(), mac.size()), mac.begin());
+    return mac;
+}
+
 std::vector<AuditRow> AuditRepository::reads(const AuditFilter& f) {
     static constexpr const char* sql =
         "SELECT seq, at, account_id, account, uid, pid, request, object, decision, reason, mac "

@@ -71,6 +71,11 @@ public:
     std::int64_t count();
     // Rows with seq >= from in order, until the callback returns false.
     void scan(std::int64_t from, const std::function<bool(const AuditRow&)>& visit);
+    // The same over [from, to).
+    void scan_range(std::int64_t from, std::int64_t to,
+                    const std::function<bool(const AuditRow&)>& visit);
+    // The stored MAC of one entry.
+    std::optional<Mac> mac_of(std::int64_t seq);
     // Reads of records (show, get, release.issue) matching a filter (its
     // request and object fields ignored), oldest first.
     std::vector<AuditRow> reads(const AuditFilter& filter);

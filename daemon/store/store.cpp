@@ -98,6 +98,16 @@ ReaderLease ReaderPool::lease() {
     return ReaderLease(*this, conn);
 }
 
+std::optional<ReaderLease> ReaderPool::try_lease() {
+    std::lock_guard lock(mutex_);
+    if (free_.empty()) {
+        return std::nullopt;
+    }
+    Connection* conn = free_.back();
+    free_.pop_back();
+    return ReaderLease(*this, conn);
+}
+
 void ReaderPool::give_back(Connection* conn) {
     {
         std::lock_guard lock(mutex_);

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -66,6 +67,8 @@ public:
                unsigned cache_mib);
     // Waits for a free reader; the pool is sized so that this is rare.
     ReaderLease lease();
+    // A free reader if there is one now (for work that can do with fewer).
+    std::optional<ReaderLease> try_lease();
 
 private:
     friend class ReaderLease;
