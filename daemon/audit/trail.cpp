@@ -6,6 +6,7 @@
 #include <map>
 #include <span>
 #include <string_view>
+#include <system_error>
 #include <thread>
 
 #include <fmt/format.h>
@@ -166,7 +167,8 @@ struct RangeOutcome {
     std::string problem;
 };
 
-using CheckpointIndex = std::map<std::int64_t, const Checkpoint*>;
+// Several checkpoints may name one entry (the file's and an auditor's).
+using CheckpointIndex = std::multimap<std::int64_t, const Checkpoint*>;
 
 // Verifies the entries [from, to): each against its MAC, chained from the
 // stored MAC of the entry before `from`, and against the checkpoints. A
@@ -194,7 +196,8 @@ RangeOutcome verify_range(store::Connection& conn, crypto::HmacSha256& mac, std:
             out.problem = fmt::format("entry {} does not match its MAC", row.seq);
             return false;
         }
-        if (const auto it = at_seq.find(row.seq); it != at_seq.end()) {
+        const auto [from_it, to_it] = at_seq.equal_range(row.seq);
+        for (auto it = from_it; it != to_it; ++it) {
             if (!crypto::equal_constant_time(it->second->head, row.mac)) {
                 out.first_bad = row.seq;
                 out.problem = fmt::format(
@@ -232,29 +235,42 @@ VerifyResult verify(std::span<const VerifyWorker> workers,
     const auto parts = static_cast<std::int64_t>(std::max<std::size_t>(
         1, std::min<std::size_t>(workers.size(),
                                  static_cast<std::size_t>(std::max<std::int64_t>(last_seq, 1)))));
-    std::vector<RangeOutcome> outcomes(static_cast<std::size_t>(parts));
-    std::vector<std::thread> threads;
-    auto run = [&](std::int64_t i) {
-        const std::int64_t from = 1 + i * last_seq / parts;
-        const std::int64_t to = i + 1 == parts ? INT64_MAX : 1 + (i + 1) * last_seq / parts;
-        const auto& w = workers[static_cast<std::size_t>(i)];
-        outcomes[static_cast<std::size_t>(i)] =
-            verify_range(*w.conn, *w.mac, from, to, i + 1 == parts, at_seq);
+    const auto n = static_cast<std::size_t>(parts);
+    std::vector<RangeOutcome> outcomes(n);
+    std::vector<std::exception_ptr> errors(n);
+    // Never throws: a range's failure (a page that cannot be read, say) is
+    // kept and rethrown on this thread once every range has ended.
+    auto run = [&](std::size_t i) noexcept {
+        try {
+            const auto k = static_cast<std::int64_t>(i);
+            const std::int64_t from = 1 + k * last_seq / parts;
+            const std::int64_t to = k + 1 == parts ? INT64_MAX : 1 + (k + 1) * last_seq / parts;
+            outcomes[i] =
+                verify_range(*workers[i].conn, *workers[i].mac, from, to, k + 1 == parts, at_seq);
+        } catch (...) {
+            errors[i] = std::current_exception();
+        }
     };
-    for (std::int64_t i = 1; i < parts; ++i) {
-        threads.emplace_back(run, i);
-    }
-    std::exception_ptr failure;
+    std::vector<std::thread> threads;
+    std::size_t next = 1;
     try {
-        run(0);
-    } catch (...) {
-        failure = std::current_exception();
+        for (; next < n; ++next) {
+            threads.emplace_back(run, next);
+        }
+    } catch (const std::system_error&) {
+        // No more threads: the remaining ranges run here.
     }
+    for (std::size_t i = next; i < n; ++i) {
+        run(i);
+    }
+    run(0);
     for (auto& t : threads) {
         t.join();
     }
-    if (failure) {
-        std::rethrow_exception(failure);
+    for (const auto& e : errors) {
+        if (e) {
+            std::rethrow_exception(e);
+        }
     }
     for (const auto& o : outcomes) {
         if (o.first_bad && (!result.first_bad || *o.first_bad < *result.first_bad)) {
@@ -268,7 +284,7 @@ VerifyResult verify(std::span<const VerifyWorker> workers,
         result.checkpoints_checked += seq <= result.entries ? 1 : 0;
     }
     if (result.intact && result.latest_checkpoint > result.entries) {
-        const auto& c = *at_seq.at(result.latest_checkpoint);
+        const auto& c = *at_seq.find(result.latest_checkpoint)->second;
         result.intact = false;
         result.first_bad = result.entries + 1;
         result.problem = fmt::format(

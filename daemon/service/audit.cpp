@@ -75,6 +75,7 @@ Result<json::object> handle_audit_verify(Context& ctx) {
     }
     // The chain splits into ranges verified side by side: one on this
     // request's connection, the others on readers free right now.
+    store::Connection& own = ctx.conn();  // leased before any other, so this cannot deadlock
     std::vector<store::ReaderLease> extra;
     const unsigned cores = std::max(1U, std::thread::hardware_concurrency());
     while (extra.size() + 1 < std::min(cores, 4U)) {
@@ -88,7 +89,7 @@ Result<json::object> handle_audit_verify(Context& ctx) {
     macs.reserve(extra.size() + 1);
     std::vector<audit::VerifyWorker> workers;
     macs.push_back(ctx.deps.vault->audit_mac());
-    workers.push_back({&ctx.conn(), &macs.back()});
+    workers.push_back({&own, &macs.back()});
     for (auto& lease : extra) {
         macs.push_back(ctx.deps.vault->audit_mac());
         workers.push_back({&lease.connection(), &macs.back()});

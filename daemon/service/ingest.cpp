@@ -159,8 +159,10 @@ Result<policy::Label> check_label(const IngestArgs& in, const policy::Clearance&
 }
 
 // Sealed content handed to the writer but not yet written: an upload faster
-// than the writer waits here rather than queueing its content in memory.
-constexpr std::size_t kMaxSpilledInFlight = 2 * kSpillBytes;
+// than the writer waits here (on its server thread) rather than queueing its
+// content in memory. Two spills of sealed chunks (each chunk has its tag).
+constexpr std::size_t kMaxSpilledInFlight =
+    2 * (kSpillBytes + (kSpillBytes / store::kChunkBytes + 1) * crypto::RecordKey::kTagBytes);
 
 struct Shared {
     std::int64_t record_id = 0;  // writer thread only
@@ -191,6 +193,9 @@ public:
         while (!bytes.empty()) {
             if (plain_.size() == store::kChunkBytes) {
                 seal(false);  // more content follows: not the last chunk
+                if (sealed_bytes_ >= kSpillBytes) {
+                    spill();  // within a frame too: a frame may be several MiB
+                }
             }
             const std::size_t take = std::min(bytes.size(), store::kChunkBytes - plain_.size());
             plain_.insert(plain_.end(), bytes.begin(),
@@ -301,14 +306,19 @@ private:
         }
     }
 
-    // Writes the sealed chunks so far ahead of the record (writer thread),
-    // once what was handed over before is down to one spill.
+    // Hands the sealed chunks so far to the writer, to be written ahead of
+    // the record, once what was handed over before is down to one spill
+    // (or nothing).
     void spill() {
         const auto bytes = sealed_bytes_;
         {
             std::unique_lock lock(shared_->mutex);
-            shared_->written.wait(
-                lock, [this] { return shared_->in_flight + sealed_bytes_ <= kMaxSpilledInFlight; });
+            // Never waits for less than nothing in flight, whatever one
+            // spill holds.
+            shared_->written.wait(lock, [this] {
+                return shared_->in_flight == 0 ||
+                       shared_->in_flight + sealed_bytes_ <= kMaxSpilledInFlight;
+            });
             shared_->in_flight += bytes;
         }
         auto sealed = std::make_shared<std::vector<std::vector<std::uint8_t>>>(std::move(sealed_));

@@ -133,6 +133,12 @@ Result<json::object> handle_release_approve(Context& ctx) {
     }
     ctx.audit.object = fmt::format("release:{} record:{}", q, r->record_id);
     const auto approver = clearance_from_db(conn, ctx.subject.account->id, ctx.now);
+    // An approver must be able to read what they release; to anyone else
+    // the request does not exist.
+    if (const auto c = check_read(conn, r->record_id, approver); !c.decision.allowed) {
+        ctx.audit.reason = "approver may not read the record: " + c.decision.reason;
+        return no_request(q);
+    }
     const auto delegates = release_delegates(conn, ctx.now);
     const auto may = policy::may_approve_release(approver, r->requested_by, delegates);
     ctx.audit.reason = may.reason;
@@ -231,7 +237,9 @@ Result<json::object> handle_release_list(Context& ctx) {
         policy::may_approve_release(clearance, 0, release_delegates(conn, ctx.now)).allowed;
     json::array list;
     for (const auto& r : store::ReleaseRepository(conn).in_state("")) {
-        if (r.requested_by == me || (approver && r.state == "requested")) {
+        // Requests waiting for approval only for records the approver may read.
+        if (r.requested_by == me || (approver && r.state == "requested" &&
+                                     check_read(conn, r.record_id, clearance).decision.allowed)) {
             list.push_back(release_json(conn, r));
         }
     }

@@ -98,9 +98,9 @@ ReaderLease ReaderPool::lease() {
     return ReaderLease(*this, conn);
 }
 
-std::optional<ReaderLease> ReaderPool::try_lease() {
+std::optional<ReaderLease> ReaderPool::try_lease(std::size_t keep_free) {
     std::lock_guard lock(mutex_);
-    if (free_.empty()) {
+    if (free_.size() <= keep_free) {
         return std::nullopt;
     }
     Connection* conn = free_.back();

@@ -67,8 +67,9 @@ public:
                unsigned cache_mib);
     // Waits for a free reader; the pool is sized so that this is rare.
     ReaderLease lease();
-    // A free reader if there is one now (for work that can do with fewer).
-    std::optional<ReaderLease> try_lease();
+    // A free reader if more than keep_free are free now (for work that can
+    // do with fewer, leaving readers for others).
+    std::optional<ReaderLease> try_lease(std::size_t keep_free = 1);
 
 private:
     friend class ReaderLease;

@@ -261,14 +261,15 @@ TEST(Registry, AProductForAPostNotEligibleIsRefusedAndNothingStored) {
 }
 
 // A record the head of mission's post may read (confidential, no
-// compartment), disseminated to it and to the analyst's post.
+// compartment), disseminated to it and to the analyst's and desk2's posts.
 std::int64_t shared_record(Mission& m) {
     const auto id = m.ingest(kChief, "Election security plan\n",
                              {"--title", "Election security", "--level", "confidential"});
-    EXPECT_EQ(
-        m.tool({"disseminate", std::to_string(id), "--to", "hom", "--to", "jmac-analyst"}, kChief)
-            .status,
-        0);
+    EXPECT_EQ(m.tool({"disseminate", std::to_string(id), "--to", "hom", "--to", "jmac-analyst",
+                      "--to", "jmac-desk2"},
+                     kChief)
+                  .status,
+              0);
     return id;
 }
 
@@ -322,6 +323,16 @@ TEST(Release, TheRequesterNeverApprovesAndTheHeadOfMissionDoes) {
     EXPECT_EQ(r.json().at("authority"), "head-of-mission");
     EXPECT_EQ(r.json().at("approved_by"), "hom");
     EXPECT_EQ(m.tool({"release", "approve", sq}, kHom).status, 5);  // once
+    // An approver who may not read a record does not even see its request.
+    const auto secret = jmac_record(m, "source identities\n");
+    const auto hidden = request_release(m, secret, kAnalyst);
+    EXPECT_EQ(m.tool({"release", "approve", std::to_string(hidden)}, kHom).status, 4);
+    r = m.tool({"--json", "release", "list"}, kHom);
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto listed = r.json();
+    for (const auto& q2 : listed.at("releases").as_array()) {
+        EXPECT_NE(q2.at("request").as_int64(), hidden);
+    }
     // Only the requester issues the released copy; it is marked and registered.
     EXPECT_EQ(m.tool({"release", "issue", sq, "-o", m.out_path("hom-out")}, kHom).status, 3);
     r = m.tool({"--json", "release", "issue", sq, "-o", m.out_path("released.txt")}, kAnalyst);
@@ -365,8 +376,8 @@ TEST(Release, ADelegateApprovesUntilTheDelegationExpires) {
 TEST(Registry, TheReportListsReceiptDisseminationsCopiesAndReleasesInOrder) {
     Mission m;
     auto r = m.admin({"--json", "receive", m.file("hq.txt", "HQ threat assessment\n"), "--from",
-                      "UN HQ", "--title", "Threat <assessment>", "--level", "confidential",
-                      "--compartment", "JMAC", "--to", "jmac-analyst"},
+                      "UN HQ", "--title", "Threat <assessment>", "--level", "confidential", "--to",
+                      "jmac-analyst", "--to", "hom"},
                      kClerk);
     ASSERT_EQ(r.status, 0) << r.err;
     const auto id = r.json().at("id").as_int64();
@@ -400,6 +411,7 @@ TEST(Registry, TheReportListsReceiptDisseminationsCopiesAndReleasesInOrder) {
         }
         const std::vector<std::string> expected{"received clerk UN HQ receipt",
                                                 "disseminated clerk jmac-analyst receipt",
+                                                "disseminated clerk hom receipt",
                                                 "copy issued  analyst ",
                                                 "copy returned analyst analyst ",
                                                 "release requested analyst UNDP (un) ",
@@ -414,8 +426,7 @@ TEST(Registry, TheReportListsReceiptDisseminationsCopiesAndReleasesInOrder) {
         0);
     const auto csv = read_file(m.out_path("reg.csv"));
     EXPECT_EQ(csv.rfind("Record,Registry number,Title,", 0), 0U) << csv;
-    EXPECT_NE(csv.find(registry + ",Threat <assessment>,confidential,JMAC,"), std::string::npos)
-        << csv;
+    EXPECT_NE(csv.find(registry + ",Threat <assessment>,confidential,,"), std::string::npos) << csv;
     ASSERT_EQ(
         m.admin({"report", "registry", "--format", "html", "-o", m.out_path("reg.html")}, kClerk)
             .status,
