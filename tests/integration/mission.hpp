@@ -192,6 +192,7 @@ public:
     }
 
     const mission_fs::path& state() const { return state_; }
+    std::string socket() const { return daemon_->socket(); }
 
 private:
     static void must(const RunResult& r) { ASSERT_EQ(r.status, 0) << r.err << r.out; }

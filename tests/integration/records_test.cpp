@@ -10,6 +10,8 @@
 
 #include "admin-tools/client/client.hpp"
 #include "daemon/crypto/key_vault.hpp"
+#include "daemon/protocol/frame.hpp"
+#include "daemon/protocol/message.hpp"
 #include "daemon/store/audit_log.hpp"
 #include "daemon/store/store.hpp"
 #include "tests/integration/harness.hpp"
@@ -378,6 +380,43 @@ TEST(Records, EveryDecisionIsAuditedWithItsReason) {
     EXPECT_TRUE(refused);
     EXPECT_TRUE(allowed);
     EXPECT_TRUE(ingested);
+}
+
+// Content in frames of the largest size the daemon accepts (1 MiB, each
+// four chunks): an upload that the writer lags behind waits, and finishes.
+TEST(Records, AnUploadInLargestFramesIsStoredWhole) {
+    Mission m;
+    ASSERT_EQ(
+        m.admin({"account", "add", "bulk", "--uid", std::to_string(::geteuid())}, kOff1).status, 0);
+    auto conn = client::Connection::open(m.socket());
+    ASSERT_TRUE(conn) << conn.error().message;
+    protocol::Request req;
+    req.id = 1;
+    req.op = "ingest";
+    req.args = json::object{{"title", "bulk"}, {"level", "unclassified"}, {"filename", "b.bin"}};
+    req.stream = true;
+    ASSERT_TRUE(conn->send_frame(protocol::FrameType::message, protocol::encode_request(req)));
+    std::string frame(1024 * 1024, '\0');
+    std::string all;
+    for (int f = 0; f < 8; ++f) {
+        for (std::size_t i = 0; i < frame.size(); ++i) {
+            frame[i] = static_cast<char>((i * 31 + static_cast<std::size_t>(f)) & 0xff);
+        }
+        all += frame;
+        ASSERT_TRUE(conn->send_frame(protocol::FrameType::data, frame));
+    }
+    ASSERT_TRUE(conn->send_frame(protocol::FrameType::data_end, ""));
+    auto payload = conn->read_message();
+    ASSERT_TRUE(payload) << payload.error().message;
+    const auto resp = protocol::decode_response(*payload, protocol::Limits{});
+    ASSERT_TRUE(resp);
+    ASSERT_FALSE(resp->error) << resp->error->message;
+    const auto id = resp->result.at("id").as_int64();
+    const auto out = m.out_path("bulk.out");
+    const auto r =
+        m.tool({"get", std::to_string(id), "-o", out, "--purpose", "check"}, ::geteuid());
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(read_file(out), all);
 }
 
 }  // namespace
