@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstring>
 #include <iostream>
+#include <variant>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -39,8 +40,11 @@ int fail(const Global& global, const Error& error) {
     return exit_status(error.code);
 }
 
-int call_and_print(const Global& global, std::string_view op, json::object args,
-                   const HumanPrinter& human, const ExitStatus& status) {
+namespace {
+
+// One request; its result, or the exit status of its failure (already printed).
+std::variant<json::object, int> request(const Global& global, std::string_view op,
+                                        json::object args) {
     auto conn = client::Connection::open(global.socket);
     if (!conn) {
         return fail(global, conn.error());
@@ -52,54 +56,64 @@ int call_and_print(const Global& global, std::string_view op, json::object args,
     if (response->error) {
         return fail(global, *response->error);
     }
+    return std::move(response->result);
+}
+
+int print_result(const Global& global, const json::object& result, const HumanPrinter& human) {
     if (global.json) {
-        std::cout << json::serialize(response->result) << "\n";
+        std::cout << json::serialize(result) << "\n";
     } else {
-        human(response->result);
+        human(result);
     }
     std::cout.flush();
-    if (!std::cout.good()) {
-        return 1;
+    return std::cout.good() ? 0 : 1;
+}
+
+}  // namespace
+
+Status must_not_exist(const std::string& path) {
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) == 0) {
+        return make_error(ErrorCode::bad_request,
+                          fmt::format("{} exists; remove it or choose another file", path));
     }
-    return status ? status(response->result) : 0;
+    return {};
+}
+
+int call_and_print(const Global& global, std::string_view op, json::object args,
+                   const HumanPrinter& human, const ExitStatus& status) {
+    auto result = request(global, op, std::move(args));
+    if (const int* rc = std::get_if<int>(&result)) {
+        return *rc;
+    }
+    const auto& r = std::get<json::object>(result);
+    const int rc = print_result(global, r, human);
+    return rc != 0 || !status ? rc : status(r);
 }
 
 int call_write_and_print(const Global& global, std::string_view op, json::object args,
                          std::string_view field, const std::string& out_path, mode_t mode,
                          const HumanPrinter& human) {
-    struct stat st {};
-    if (!out_path.empty() && ::lstat(out_path.c_str(), &st) == 0) {
-        return fail(global, make_error(ErrorCode::bad_request,
-                                       fmt::format("{} exists; remove it or choose another file",
-                                                   out_path)));
-    }
-    auto conn = client::Connection::open(global.socket);
-    if (!conn) {
-        return fail(global, conn.error());
-    }
-    auto response = conn->call(op, std::move(args));
-    if (!response) {
-        return fail(global, response.error());
-    }
-    if (response->error) {
-        return fail(global, *response->error);
-    }
     if (!out_path.empty()) {
-        const auto* v = response->result.if_contains(field);
+        if (auto free = must_not_exist(out_path); !free) {
+            return fail(global, free.error());
+        }
+    }
+    auto result = request(global, op, std::move(args));
+    if (const int* rc = std::get_if<int>(&result)) {
+        return *rc;
+    }
+    auto& r = std::get<json::object>(result);
+    if (!out_path.empty()) {
+        const auto* v = r.if_contains(field);
         const std::string content =
             v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
         if (auto written = write_new_file(out_path, content, mode); !written) {
             return fail(global, written.error());
         }
-        response->result["written"] = out_path;
+        r["written"] = out_path;
     }
-    if (global.json) {
-        std::cout << json::serialize(response->result) << "\n";
-    } else {
-        human(response->result);
-    }
-    std::cout.flush();
-    return std::cout.good() ? 0 : 1;
+    return print_result(global, r, human);
 }
 
 namespace {
@@ -199,10 +213,8 @@ int upload_and_print(const Global& global, std::string_view op, json::object arg
 }
 
 Status write_new_file(const std::string& path, std::string_view content, mode_t mode) {
-    struct stat st {};
-    if (::lstat(path.c_str(), &st) == 0) {
-        return make_error(ErrorCode::bad_request,
-                          fmt::format("{} exists; remove it or choose another file", path));
+    if (auto free = must_not_exist(path); !free) {
+        return free;
     }
     const std::string part = path + ".part";
     const int fd = ::open(part.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
@@ -234,18 +246,12 @@ Status write_new_file(const std::string& path, std::string_view content, mode_t 
 
 int download_and_print(const Global& global, std::string_view op, json::object args,
                        const std::string& out_path, const HumanPrinter& human) {
-    struct stat st {};
-    if (::lstat(out_path.c_str(), &st) == 0) {
-        return fail(global, make_error(ErrorCode::bad_request,
-                                       fmt::format("{} exists; remove it or choose another file",
-                                                   out_path)));
-    }
     // Content that cannot carry its marking gets it in a file beside it.
     const std::string sidecar = out_path + ".marking";
-    if (::lstat(sidecar.c_str(), &st) == 0) {
-        return fail(global, make_error(ErrorCode::bad_request,
-                                       fmt::format("{} exists; remove it or choose another file",
-                                                   sidecar)));
+    for (const auto& path : {out_path, sidecar}) {
+        if (auto free = must_not_exist(path); !free) {
+            return fail(global, free.error());
+        }
     }
     const std::string part = out_path + ".part";
     int fd = -1;

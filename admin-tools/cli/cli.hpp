@@ -59,6 +59,9 @@ int upload_and_print(const Global& global, std::string_view op, boost::json::obj
 int download_and_print(const Global& global, std::string_view op, boost::json::object args,
                        const std::string& out_path, const HumanPrinter& human);
 
+// Refuses (bad_request, saying what to do) a path where anything is already.
+Status must_not_exist(const std::string& path);
+
 // Writes content to a new file at path (refused if anything is there), under
 // a temporary name renamed once complete and synced.
 Status write_new_file(const std::string& path, std::string_view content, mode_t mode);

@@ -8,7 +8,6 @@
 #include <vector>
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/json/array.hpp>
@@ -188,11 +187,10 @@ int report_and_write(const Global& global, std::string_view op, json::object arg
                                        "--json prints the report as JSON; write csv or html to a "
                                        "file with -o FILE"));
     }
-    struct stat st {};
-    if (!out_path.empty() && ::lstat(out_path.c_str(), &st) == 0) {
-        return fail(global, make_error(ErrorCode::bad_request,
-                                       fmt::format("{} exists; remove it or choose another file",
-                                                   out_path)));
+    if (!out_path.empty()) {
+        if (auto free = must_not_exist(out_path); !free) {
+            return fail(global, free.error());
+        }
     }
     auto conn = client::Connection::open(global.socket);
     if (!conn) {

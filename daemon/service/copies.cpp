@@ -32,11 +32,6 @@ bool is_registrar(const Context& ctx) {
     return policy::has(ctx.subject.account->roles, policy::Role::registrar);
 }
 
-std::string account_name(store::Connection& conn, std::int64_t id) {
-    const auto a = store::AccountRepository(conn).find(id);
-    return a ? a->name : fmt::format("account#{}", id);
-}
-
 std::string marking_line(store::Connection& conn, const store::RecordRow& r, std::int64_t number,
                          const std::string& holder, Micros at,
                          const std::optional<std::string>& released_to) {

@@ -43,6 +43,9 @@ Result<boost::json::object> run_operation(const Operation& op, const Peer& peer,
                                           const Deps& deps, const Directory* directory,
                                           Outputs& outputs);
 
+// An account's name, or "account#ID" if there is no such account.
+std::string account_name(store::Connection& conn, std::int64_t id);
+
 // Post id → names of the accounts holding it now (suspended ones marked), sorted.
 std::map<std::int64_t, std::vector<std::string>> holders(store::Connection& conn, Micros now);
 

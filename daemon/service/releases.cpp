@@ -16,6 +16,7 @@
 #include "daemon/service/copies.hpp"
 #include "daemon/service/handlers.hpp"
 #include "daemon/service/identity.hpp"
+#include "daemon/service/internal.hpp"
 #include "daemon/service/records.hpp"
 #include "daemon/store/accounts.hpp"
 #include "daemon/store/matrix.hpp"
@@ -25,11 +26,6 @@ namespace strongroom::service {
 namespace json = boost::json;
 
 namespace {
-
-std::string account_name(store::Connection& conn, std::int64_t id) {
-    const auto a = store::AccountRepository(conn).find(id);
-    return a ? a->name : fmt::format("account#{}", id);
-}
 
 json::object release_json(store::Connection& conn, const store::ReleaseRow& r) {
     json::object o;

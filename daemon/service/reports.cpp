@@ -87,8 +87,7 @@ public:
         }
         auto it = accounts_.find(*id);
         if (it == accounts_.end()) {
-            const auto a = store::AccountRepository(conn_).find(*id);
-            it = accounts_.emplace(*id, a ? a->name : fmt::format("account#{}", *id)).first;
+            it = accounts_.emplace(*id, account_name(conn_, *id)).first;
         }
         return it->second;
     }
