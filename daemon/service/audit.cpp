@@ -75,7 +75,8 @@ Result<json::object> handle_audit_verify(Context& ctx) {
     }
     // The chain splits into ranges verified side by side: one on this
     // request's connection, the others on readers free right now.
-    store::Connection& own = ctx.conn();  // leased before any other, so this cannot deadlock
+    store::Connection& own =
+        ctx.conn_after_audit();  // leased before any other, so this cannot deadlock
     std::vector<store::ReaderLease> extra;
     const unsigned cores = std::max(1U, std::thread::hardware_concurrency());
     while (extra.size() + 1 < std::min(cores, 4U)) {
@@ -152,7 +153,7 @@ Result<json::object> handle_audit_log(Context& ctx) {
         f.limit = 100;
     }
     ctx.audit.object = "audit";
-    const auto rows = store::AuditRepository(ctx.conn()).search(f);
+    const auto rows = store::AuditRepository(ctx.conn_after_audit()).search(f);
     json::array entries;
     for (const auto& r : rows) {
         json::object e;
@@ -180,7 +181,7 @@ Result<json::object> handle_audit_checkpoint(Context& ctx) {
         return *err;
     }
     ctx.audit.object = "audit";
-    const auto c = current_head(ctx.conn(), ctx.now);
+    const auto c = current_head(ctx.conn_after_audit(), ctx.now);
     const auto text =
         audit::signed_checkpoint(c, ctx.deps.mission_code, ctx.deps.vault->signing_key());
     ctx.audit.reason = fmt::format("signed checkpoint of entry {}", c.seq);

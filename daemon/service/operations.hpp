@@ -40,6 +40,7 @@ struct Deps {
     RecordCache* records = nullptr;               // metadata for reads; changes invalidate it
     store::TextIndexPacer* text_pacer = nullptr;  // writer thread only
     const audit::CheckpointLog* checkpoints = nullptr;
+    store::Writer* writer = nullptr;  // reads of the audit trail wait for earlier entries
 };
 
 // Facts about the running daemon that some answers include.
@@ -83,6 +84,15 @@ struct Context {
     std::vector<std::int64_t> changed_records;
 
     store::Connection& conn() { return db.get(); }
+    // For reads of the audit trail, as the first use of the connection: the
+    // entries of every request answered before this one are committed first
+    // (a read's entry is otherwise queued after its answer).
+    store::Connection& conn_after_audit() {
+        if (deps.writer != nullptr) {
+            deps.writer->sync();
+        }
+        return db.get();
+    }
 };
 
 using Handler = Result<boost::json::object> (*)(Context&);

@@ -397,7 +397,7 @@ Result<json::object> handle_report_access(Context& ctx) {
     f.until = period.until;
     f.limit = kEntriesPerPage;
     ctx.audit.object = "report:access " + period.text;
-    const auto entries = store::AuditRepository(ctx.conn()).reads(f);
+    const auto entries = store::AuditRepository(ctx.conn_after_audit()).reads(f);
     json::array rows;
     for (const auto& e : entries) {
         json::object row;

@@ -61,6 +61,7 @@ void Writer::enqueue(AuditRecord audit, Work work, Done done, bool audited) {
         if (!failed() && !stopping_) {
             const bool durable = static_cast<bool>(done);
             queue_.push_back(Item{std::move(audit), std::move(work), std::move(done), audited});
+            ++submitted_;
             durable_waiting_ += durable ? 1 : 0;
             // A busy writer takes the queue when its commit ends; only a
             // sleeping one needs waking (a wake-up is a context switch), and
@@ -88,6 +89,17 @@ void Writer::flush() {
     urgent_ = true;
     wake_.notify_one();
     idle_.wait(lock, [this] { return (queue_.empty() && !busy_) || failed(); });
+}
+
+void Writer::sync() {
+    std::unique_lock lock(mutex_);
+    const auto target = submitted_;
+    if (settled_ >= target) {
+        return;
+    }
+    urgent_ = true;  // no gathering window: commit what is queued now
+    wake_.notify_one();
+    idle_.wait(lock, [this, target] { return settled_ >= target || failed(); });
 }
 
 void Writer::stop() {
@@ -260,6 +272,7 @@ void Writer::commit_batch(std::deque<Item>& batch) {
         std::lock_guard lock(mutex_);
         ++stats_.commits;
         stats_.items += batch.size();
+        settled_ += batch.size();
         stats_.replays = replays_;
         if (batch.size() > stats_.largest_batch) {
             stats_.largest_batch = batch.size();
@@ -289,6 +302,7 @@ void Writer::fail(const std::string& reason, std::deque<Item>& batch) {
         }
     }
     std::lock_guard lock(mutex_);
+    settled_ += batch.size();
     idle_.notify_all();
     space_.notify_all();
 }

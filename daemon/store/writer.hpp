@@ -94,6 +94,10 @@ public:
 
     // Waits until everything submitted so far is committed.
     void flush();
+    // Waits until everything submitted before this call is committed (or has
+    // failed), while others go on submitting: a read of the audit trail sees
+    // the entries of every request answered before it.
+    void sync();
     // Commits what is queued, then stops the thread. Idempotent.
     void stop();
 
@@ -141,6 +145,8 @@ private:
     bool urgent_ = false;              // flush() is waiting
     Sleep sleep_ = Sleep::awake;       // what the writer waits for on wake_
     std::size_t durable_waiting_ = 0;  // queued items whose sender waits for the commit
+    std::uint64_t submitted_ = 0;      // items queued since start
+    std::uint64_t settled_ = 0;        // items committed or failed since start
     std::chrono::steady_clock::time_point last_commit_{};  // writer thread only
     std::atomic<bool> failed_{false};
     std::atomic<std::int64_t> heartbeat_{0};

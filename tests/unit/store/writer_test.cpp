@@ -201,6 +201,25 @@ TEST(Writer, FailsClosedWhenTheAuditCannotBeWritten) {
     EXPECT_EQ(env.failures.load(), 1);
 }
 
+TEST(Writer, SyncWaitsForWhatWasSubmittedBeforeItWhileOthersGoOnSubmitting) {
+    // A read's audit entry is queued after its answer; sync() makes it
+    // visible to the next reader, even while another thread keeps the queue busy.
+    Env env;
+    std::atomic<bool> stop{false};
+    std::thread busy([&] {
+        while (!stop) {
+            env.store->writer().submit_audit(record("whoami"));
+        }
+    });
+    for (int i = 1; i <= 20; ++i) {
+        env.store->writer().submit_audit(record("marker"));
+        env.store->writer().sync();
+        EXPECT_EQ(env.count("SELECT count(*) FROM audit_log WHERE request = 'marker'"), i);
+    }
+    stop = true;
+    busy.join();
+}
+
 TEST(Writer, StopCommitsWhatIsQueued) {
     // stop() commits every record already submitted before the thread ends.
     Env env;
