@@ -14,6 +14,7 @@
 
 #include "admin-tools/cli/cli.hpp"
 #include "admin-tools/cli/report.hpp"
+#include "admin-tools/strongroom-admin/commands.hpp"
 #include "daemon/common/fingerprint.hpp"
 
 namespace sr = strongroom;
@@ -309,7 +310,8 @@ void add_matrix_commands(CLI::App& app, sr::cli::Global& g) {
         };
     });
 
-    auto* pending = app.add_subcommand("pending", "changes waiting for a second officer");
+    auto* pending = app.add_subcommand(
+        "pending", "changes waiting for a second person (matrix: officers; retention: registrars)");
     pending->require_subcommand(1);
     auto* pending_list = pending->add_subcommand("list", "list pending changes");
     pending_list->callback([&g] {
@@ -326,7 +328,7 @@ void add_matrix_commands(CLI::App& app, sr::cli::Global& g) {
         };
     });
     static std::uint64_t pending_id = 0;
-    auto* approve = pending->add_subcommand("approve", "approve another officer's change");
+    auto* approve = pending->add_subcommand("approve", "approve another's change");
     approve->add_option("ID", pending_id, "pending change")->required();
     approve->callback([&g] {
         g.action = [&g] {
@@ -746,6 +748,7 @@ int main(int argc, char** argv) {
     add_registry_commands(app, g);
     add_report_commands(app, g);
     add_audit_commands(app, g);
+    sr::admin::add_retention_commands(app, g);
 
     auto* status = app.add_subcommand("status", "show the daemon's state (officers, auditors)");
     status->callback([&g] {

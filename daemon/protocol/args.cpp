@@ -132,6 +132,40 @@ std::vector<std::string> ArgReader::string_list(std::string_view key, std::size_
     return out;
 }
 
+std::vector<std::uint64_t> ArgReader::uint_list(std::string_view key, std::size_t max_items,
+                                                std::uint64_t max) {
+    const auto* v = take(key);
+    if (v == nullptr) {
+        return {};
+    }
+    const auto* arr = v->if_array();
+    if (arr == nullptr) {
+        type_error(key, "an array of non-negative integers");
+        return {};
+    }
+    if (arr->size() > max_items) {
+        fail(make_error(ErrorCode::bad_request,
+                        fmt::format("argument \"{}\" has more than {} items", key, max_items)));
+        return {};
+    }
+    std::vector<std::uint64_t> out;
+    out.reserve(arr->size());
+    for (const auto& e : *arr) {
+        std::optional<std::uint64_t> n;
+        if (const auto* u = e.if_uint64()) {
+            n = *u;
+        } else if (const auto* i = e.if_int64(); i != nullptr && *i >= 0) {
+            n = static_cast<std::uint64_t>(*i);
+        }
+        if (!n || *n > max) {
+            type_error(key, fmt::format("an array of integers from 0 to {}", max));
+            return {};
+        }
+        out.push_back(*n);
+    }
+    return out;
+}
+
 std::optional<Error> ArgReader::finish() const {
     if (error_) {
         return error_;

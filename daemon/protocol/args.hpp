@@ -36,6 +36,10 @@ public:
     std::vector<std::string> string_list(std::string_view key, std::size_t max_items,
                                          std::size_t max_bytes);
 
+    // An array of non-negative integers up to max, absent meaning empty.
+    std::vector<std::uint64_t> uint_list(std::string_view key, std::size_t max_items,
+                                         std::uint64_t max);
+
     // Records a validation failure found by the caller (for example, a name
     // that is well-typed but not well-formed). Only the first one is kept.
     void fail(Error error);

@@ -53,6 +53,14 @@ Result<boost::json::object> handle_report_matrix(Context& ctx);
 Result<boost::json::object> handle_report_copies(Context& ctx);
 Result<boost::json::object> handle_report_access(Context& ctx);
 
+Result<boost::json::object> handle_retention_list(Context& ctx);
+Result<boost::json::object> handle_retention_set(Context& ctx);
+Result<boost::json::object> handle_retention_due(Context& ctx);
+Result<boost::json::object> handle_retention_review(Context& ctx);
+Result<boost::json::object> handle_hold_place(Context& ctx);
+Result<boost::json::object> handle_hold_release(Context& ctx);
+Result<boost::json::object> handle_hold_list(Context& ctx);
+
 Result<boost::json::object> handle_audit_verify(Context& ctx);
 Result<boost::json::object> handle_audit_log(Context& ctx);
 Result<boost::json::object> handle_audit_checkpoint(Context& ctx);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "daemon/store/accounts.hpp"
+#include "daemon/store/retention.hpp"
 
 namespace strongroom::service {
 
@@ -64,6 +65,9 @@ Directory load_directory(store::Connection& conn, Micros now) {
         }
     }
     d.assignments = matrix.open_assignments(now);
+    for (auto& s : store::RetentionRepository(conn).schedules()) {
+        d.record_types.insert(std::move(s.type));
+    }
     std::sort(d.assignments.begin(), d.assignments.end(),
               [](const store::AssignmentRow& a, const store::AssignmentRow& b) {
                   return a.account_id < b.account_id ||

@@ -20,6 +20,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <unordered_map>
 
 #include "daemon/common/time.hpp"
@@ -37,6 +38,7 @@ struct Directory {
     std::unordered_map<std::int64_t, std::string> compartment_names;
     std::unordered_map<std::string, std::int64_t> compartment_ids;
     std::vector<store::AssignmentRow> assignments;  // not ended when loaded, by account
+    std::set<std::string> record_types;             // those with a retention schedule
 };
 
 // Loads a Directory from a connection (reader or writer).

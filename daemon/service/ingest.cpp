@@ -17,6 +17,7 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <set>
 
 #include <boost/json/array.hpp>
 #include <fmt/format.h>
@@ -26,6 +27,7 @@
 #include "daemon/crypto/record_key.hpp"
 #include "daemon/policy/clearance.hpp"
 #include "daemon/protocol/args.hpp"
+#include "daemon/retention/schedule.hpp"
 #include "daemon/service/arguments.hpp"
 #include "daemon/service/handlers.hpp"
 #include "daemon/service/internal.hpp"
@@ -34,6 +36,7 @@
 #include "daemon/store/accounts.hpp"
 #include "daemon/store/matrix.hpp"
 #include "daemon/store/records.hpp"
+#include "daemon/store/retention.hpp"
 
 namespace strongroom::service {
 namespace json = boost::json;
@@ -116,6 +119,18 @@ Result<IngestArgs> read_ingest_args(const json::object& a, Micros now, bool rece
         in.filename = in.filename.substr(in.filename.rfind('/') + 1);
     }
     return in;
+}
+
+Error unknown_type(const std::string& type, const std::set<std::string>& known) {
+    std::string list;
+    for (const auto& t : known) {
+        list += (list.empty() ? "" : ", ") + t;
+    }
+    return make_error(
+        ErrorCode::bad_request,
+        fmt::format("no retention schedule for record type \"{}\"{}{}", printable(type, 64),
+                    list.empty() ? "" : ": use one of ",
+                    list.empty() ? std::string(" (see strongroom-admin retention list)") : list));
 }
 
 // Checks the label against a clearance; the compartments are resolved by
@@ -407,6 +422,9 @@ private:
             }
             as_post = p->id;
         }
+        if (!store::RetentionRepository(conn).schedule(args_.type)) {
+            return refuse(unknown_type(args_.type, {}), "unknown record type");
+        }
         std::string reason;
         auto label = check_label(
             args_, clearance,
@@ -653,6 +671,9 @@ Result<std::unique_ptr<ContentSink>> Service::upload(const Peer& peer, protocol:
                           "unknown post");
         }
     }
+    if (dir.record_types.count(args->type) == 0) {
+        return refuse(unknown_type(args->type, dir.record_types), "unknown record type");
+    }
     std::string reason;
     auto label = check_label(
         *args, clearance,
@@ -668,6 +689,37 @@ Result<std::unique_ptr<ContentSink>> Service::upload(const Peer& peer, protocol:
                                              std::move(audit), std::move(reply), request.id);
     sink->keep_alive(sink);
     return std::unique_ptr<ContentSink>(std::make_unique<SinkHandle>(std::move(sink)));
+}
+
+std::vector<std::string> Service::add_built_in_schedules() {
+    auto added = std::make_shared<std::vector<std::string>>();
+    store_.writer().submit_internal(
+        [added](store::Transaction& txn, store::AuditRecord&) {
+            store::RetentionRepository repo(txn.connection());
+            for (const auto& s : retention::built_in_schedules()) {
+                store::ScheduleRow row;
+                row.type = s.type;
+                row.disposition = std::string(retention::to_string(s.disposition));
+                if (s.destroy_after) {
+                    row.destroy_after = retention::to_string(*s.destroy_after);
+                }
+                row.transfer = s.transfer;
+                if (s.review) {
+                    row.review = retention::to_string(*s.review);
+                }
+                if (s.review_first_year) {
+                    row.review_first_year = retention::to_string(*s.review_first_year);
+                }
+                if (repo.add_missing_schedule(row)) {
+                    added->push_back(s.type);
+                }
+            }
+            return true;
+        },
+        nullptr);
+    store_.writer().flush();
+    identities_.invalidate();  // the record types ingest accepts
+    return *added;
 }
 
 void Service::remove_unfinished_uploads() {

@@ -43,6 +43,15 @@ Result<boost::json::object> run_operation(const Operation& op, const Peer& peer,
                                           const Deps& deps, const Directory* directory,
                                           Outputs& outputs);
 
+// Files a change for a second person with the approver's role (two-person
+// rule). The request's own arguments are kept and applied again, unchanged,
+// on approval ('pending approve').
+boost::json::object file_pending(Context& ctx, std::string_view op, policy::Role approver,
+                                 std::string summary);
+// Applies a pending retention schedule change (retention.cpp).
+Result<boost::json::object> reapply_schedule(Context& ctx, const boost::json::object& stored,
+                                             std::int64_t requested_by, std::int64_t approver);
+
 // An account's name, or "account#ID" if there is no such account.
 std::string account_name(store::Connection& conn, std::int64_t id);
 

@@ -17,6 +17,7 @@
 #include "daemon/service/arguments.hpp"
 #include "daemon/service/handlers.hpp"
 #include "daemon/service/identity.hpp"
+#include "daemon/service/internal.hpp"
 #include "daemon/store/accounts.hpp"
 
 namespace strongroom::service {
@@ -29,26 +30,6 @@ Error no_post(std::string_view name) {
 }
 Error no_compartment(std::string_view name) {
     return make_error(ErrorCode::not_found, fmt::format("no compartment named {}", name));
-}
-
-json::object pending_answer(std::int64_t id, std::string_view summary) {
-    json::object out;
-    out["status"] = "pending";
-    out["pending_id"] = id;
-    out["summary"] = summary;
-    out["message"] =
-        fmt::format("needs a second officer: another officer must run 'pending approve {}'", id);
-    return out;
-}
-
-// Files a change for a second officer. The request's own arguments are kept
-// and applied again, unchanged, on approval.
-json::object file_pending(Context& ctx, std::string_view op, std::string summary) {
-    store::MatrixRepository matrix(ctx.conn());
-    const auto id = matrix.insert_pending(op, json::serialize(ctx.args), summary,
-                                          ctx.subject.account->id, ctx.now);
-    ctx.audit.reason = fmt::format("filed as pending change {} for a second officer", id);
-    return pending_answer(id, summary);
 }
 
 struct PostArgs {
@@ -202,16 +183,34 @@ Result<json::object> reapply(Context& ctx, const json::object& stored, std::int6
 
 struct TwoPersonOp {
     std::string_view op;
+    policy::Role approver;  // the role of the second person
     Result<json::object> (*reapply)(Context&, const json::object&, std::int64_t, std::int64_t);
 };
 
 constexpr TwoPersonOp kTwoPerson[] = {
-    {"post.add", reapply<PostArgs, read_post_args, apply_post_add>},
-    {"grant", reapply<GrantArgs, read_grant_args, apply_grant>},
-    {"post.level", reapply<LevelArgs, read_level_args, apply_post_level>},
+    {"post.add", policy::Role::officer, reapply<PostArgs, read_post_args, apply_post_add>},
+    {"grant", policy::Role::officer, reapply<GrantArgs, read_grant_args, apply_grant>},
+    {"post.level", policy::Role::officer, reapply<LevelArgs, read_level_args, apply_post_level>},
+    {"retention.set", policy::Role::registrar, reapply_schedule},
 };
 
 }  // namespace
+
+json::object file_pending(Context& ctx, std::string_view op, policy::Role approver,
+                          std::string summary) {
+    store::MatrixRepository matrix(ctx.conn());
+    const auto id = matrix.insert_pending(op, json::serialize(ctx.args), summary,
+                                          ctx.subject.account->id, ctx.now);
+    const auto role = policy::role_name(approver);
+    ctx.audit.reason = fmt::format("filed as pending change {} for a second {}", id, role);
+    json::object out;
+    out["status"] = "pending";
+    out["pending_id"] = id;
+    out["summary"] = summary;
+    out["message"] =
+        fmt::format("needs a second {}: another {} must run 'pending approve {}'", role, role, id);
+    return out;
+}
 
 Result<json::object> handle_post_level(Context& ctx) {
     auto l = read_level_args(ctx.args);
@@ -224,7 +223,7 @@ Result<json::object> handle_post_level(Context& ctx) {
             return no_post(l->post);
         }
         return file_pending(
-            ctx, "post.level",
+            ctx, "post.level", policy::Role::officer,
             fmt::format("set post {} to {}", l->post, policy::level_name(l->level)));
     }
     return apply_post_level(ctx, *l, ctx.subject.account->id, std::nullopt);
@@ -276,7 +275,7 @@ Result<json::object> handle_post_add(Context& ctx) {
                               fmt::format("a post named {} already exists", p->name));
         }
         return file_pending(
-            ctx, "post.add",
+            ctx, "post.add", policy::Role::officer,
             fmt::format("add post {} at {}", p->name, policy::level_name(p->level)));
     }
     return apply_post_add(ctx, *p, ctx.subject.account->id, std::nullopt);
@@ -423,7 +422,7 @@ Result<json::object> handle_grant(Context& ctx) {
         if (!matrix.find_compartment(g->compartment)) {
             return no_compartment(g->compartment);
         }
-        return file_pending(ctx, "grant",
+        return file_pending(ctx, "grant", policy::Role::officer,
                             fmt::format("grant post {} compartment {} at {}", g->post,
                                         g->compartment, policy::level_name(g->level)));
     }
@@ -526,12 +525,23 @@ Result<json::object> handle_pending_approve(Context& ctx) {
         return make_error(ErrorCode::conflict,
                           fmt::format("pending change {} is already {}", id, p->state));
     }
+    const auto* kind = std::find_if(std::begin(kTwoPerson), std::end(kTwoPerson),
+                                    [&](const TwoPersonOp& t) { return t.op == p->op; });
+    if (kind == std::end(kTwoPerson)) {
+        return make_error(ErrorCode::internal,
+                          fmt::format("pending change {} has an unknown operation {}", id, p->op));
+    }
+    const auto role = policy::role_name(kind->approver);
+    if (!policy::has(ctx.subject.account->roles, kind->approver)) {
+        return make_error(ErrorCode::denied, fmt::format("pending change {} ({}) needs a second {}",
+                                                         id, p->summary, role));
+    }
     const auto me = ctx.subject.account->id;
     if (p->requested_by == me) {
         return make_error(ErrorCode::conflict,
-                          fmt::format("you requested change {} yourself; a different officer "
+                          fmt::format("you requested change {} yourself; a different {} "
                                       "must approve it (two-person rule)",
-                                      id));
+                                      id, role));
     }
     json::value stored;
     try {
@@ -542,18 +552,12 @@ Result<json::object> handle_pending_approve(Context& ctx) {
     if (!stored.is_object()) {
         return make_error(ErrorCode::internal, fmt::format("pending change {} is unreadable", id));
     }
-    const auto* kind = std::find_if(std::begin(kTwoPerson), std::end(kTwoPerson),
-                                    [&](const TwoPersonOp& t) { return t.op == p->op; });
-    if (kind == std::end(kTwoPerson)) {
-        return make_error(ErrorCode::internal,
-                          fmt::format("pending change {} has an unknown operation {}", id, p->op));
-    }
     auto applied = kind->reapply(ctx, stored.as_object(), p->requested_by, me);
     if (!applied) {
         return applied;
     }
     matrix.decide_pending(id, "approved", me, ctx.now);
-    ctx.audit.reason = fmt::format("second officer approved change {}: {}", id, p->summary);
+    ctx.audit.reason = fmt::format("second {} approved change {}: {}", role, id, p->summary);
     json::object out = std::move(applied).value();
     out["approved"] = id;
     out["summary"] = p->summary;

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "daemon/common/error.hpp"
 #include "daemon/common/peer.hpp"
@@ -57,6 +58,9 @@ public:
 
     // Removes what uploads interrupted by a crash left behind (start-up).
     void remove_unfinished_uploads();
+    // Adds the built-in retention schedule of each type that has none
+    // (start-up); returns the types added.
+    std::vector<std::string> add_built_in_schedules();
 
     // Audits a frame that could not be decoded (the server closes the
     // connection).

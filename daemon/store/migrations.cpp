@@ -267,6 +267,104 @@ CREATE TABLE copies (
 ) WITHOUT ROWID;
 CREATE INDEX copies_by_state ON copies(state, holder);
 )SQL"},
+    Migration{4, "retention: schedules, reviews, legal holds, disposal and transfer batches", R"SQL(
+-- One schedule per record type (rule 9). Periods are text: 1y, 6m, 2w, 90d.
+-- The built-in schedules are added at start-up where their type is missing
+-- (changed_by NULL); a change needs a second registrar (pending).
+CREATE TABLE schedules (
+    type              TEXT    PRIMARY KEY,
+    disposition       TEXT    NOT NULL CHECK (disposition IN ('permanent', 'destroy')),
+    destroy_after     TEXT,
+    transfer          INTEGER NOT NULL DEFAULT 0 CHECK (transfer IN (0, 1)),
+    review            TEXT,
+    review_first_year TEXT,
+    changed_at        INTEGER NOT NULL,
+    changed_by        INTEGER REFERENCES accounts(id),
+    approved_by       INTEGER REFERENCES accounts(id),
+    CHECK ((disposition = 'destroy') = (destroy_after IS NOT NULL))
+) WITHOUT ROWID;
+
+-- What retention due reads: the held records of a type by date.
+CREATE INDEX records_by_type ON records(type, state, dated);
+
+-- Reviews of records (information requirements, plans).
+CREATE TABLE reviews (
+    id         INTEGER PRIMARY KEY,
+    record_id  INTEGER NOT NULL REFERENCES records(id),
+    at         INTEGER NOT NULL,
+    by_account INTEGER NOT NULL REFERENCES accounts(id),
+    note       TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX reviews_by_record ON reviews(record_id, at);
+
+-- Legal holds: on listed records (hold_records) or on every record of a
+-- type. A name is unique among the holds in force.
+CREATE TABLE holds (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT    NOT NULL,
+    reason      TEXT    NOT NULL,
+    type        TEXT,
+    placed_by   INTEGER NOT NULL REFERENCES accounts(id),
+    placed_at   INTEGER NOT NULL,
+    released_by INTEGER REFERENCES accounts(id),
+    released_at INTEGER
+);
+CREATE UNIQUE INDEX holds_in_force ON holds(name) WHERE released_at IS NULL;
+CREATE TABLE hold_records (
+    record_id INTEGER NOT NULL REFERENCES records(id),
+    hold_id   INTEGER NOT NULL REFERENCES holds(id),
+    PRIMARY KEY (record_id, hold_id)
+) WITHOUT ROWID;
+
+-- Disposal (destroy) and archive transfer (transfer) batches, each with
+-- the records it covers. A destroy batch is proposed, approved by someone
+-- else, then executed; its certificate (signed) is kept here for good.
+CREATE TABLE batches (
+    id          INTEGER PRIMARY KEY,
+    kind        TEXT    NOT NULL CHECK (kind IN ('destroy', 'transfer')),
+    state       TEXT    NOT NULL CHECK (state IN ('proposed', 'approved', 'executed',
+                                                   'prepared', 'confirmed')),
+    as_of       INTEGER NOT NULL,
+    proposed_by INTEGER NOT NULL REFERENCES accounts(id),
+    proposed_at INTEGER NOT NULL,
+    approved_by INTEGER REFERENCES accounts(id),
+    approved_at INTEGER,
+    executed_by INTEGER REFERENCES accounts(id),
+    executed_at INTEGER,
+    receipt     TEXT,
+    certificate TEXT,
+    CHECK (approved_by IS NULL OR approved_by != proposed_by)
+);
+CREATE TABLE batch_records (
+    batch_id  INTEGER NOT NULL REFERENCES batches(id),
+    record_id INTEGER NOT NULL REFERENCES records(id),
+    why       TEXT    NOT NULL,
+    PRIMARY KEY (batch_id, record_id)
+) WITHOUT ROWID;
+CREATE INDEX batch_records_by_record ON batch_records(record_id);
+
+ALTER TABLE records ADD COLUMN disposed_at INTEGER;
+ALTER TABLE records ADD COLUMN disposal_batch INTEGER REFERENCES batches(id);
+
+-- A record under a legal hold in force is never destroyed or transferred
+-- away, whatever the code above the database does.
+CREATE TRIGGER held_records_stay BEFORE UPDATE OF state ON records
+WHEN NEW.state IN ('destroyed', 'transferred') AND (
+    EXISTS (SELECT 1 FROM hold_records hr JOIN holds h ON h.id = hr.hold_id
+            WHERE hr.record_id = NEW.id AND h.released_at IS NULL)
+    OR EXISTS (SELECT 1 FROM holds h WHERE h.type = NEW.type AND h.released_at IS NULL))
+BEGIN
+    SELECT RAISE(ABORT, 'the record is under a legal hold');
+END;
+CREATE TRIGGER held_keys_stay BEFORE DELETE ON record_keys
+WHEN EXISTS (SELECT 1 FROM records r WHERE r.id = OLD.record_id AND r.state = 'held' AND (
+    EXISTS (SELECT 1 FROM hold_records hr JOIN holds h ON h.id = hr.hold_id
+            WHERE hr.record_id = r.id AND h.released_at IS NULL)
+    OR EXISTS (SELECT 1 FROM holds h WHERE h.type = r.type AND h.released_at IS NULL)))
+BEGIN
+    SELECT RAISE(ABORT, 'the record is under a legal hold');
+END;
+)SQL"},
 };
 
 }  // namespace

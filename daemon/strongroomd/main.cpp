@@ -313,6 +313,7 @@ public:
         svc.mission_code = config_.mission_code;
         service_.emplace(*store_, svc);
         service_->remove_unfinished_uploads();
+        const auto schedules = service_->add_built_in_schedules();
 
         service_->record_event(
             "daemon.start",
@@ -322,6 +323,14 @@ public:
 
         if (truncated) {
             service_->record_event("audit.truncation", *truncated);
+        }
+        if (!schedules.empty()) {
+            std::string types;
+            for (const auto& t : schedules) {
+                types += (types.empty() ? "" : ", ") + t;
+            }
+            service_->record_event("retention.defaults",
+                                   "built-in retention schedules added for " + types);
         }
 
         start_watchdog();

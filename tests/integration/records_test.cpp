@@ -448,10 +448,11 @@ TEST(Records, ListingPagesNewestFirstAndFilters) {
     Mission m;
     std::vector<std::int64_t> ids;
     for (int i = 0; i < 5; ++i) {
-        ids.push_back(m.ingest(kAnalyst, "note " + std::to_string(i),
-                               {"--title", "Note " + std::to_string(i), "--level",
-                                i % 2 == 0 ? "unclassified" : "confidential", "--compartment",
-                                "JMAC", "--type", i < 3 ? "report" : "plan"}));
+        ids.push_back(
+            m.ingest(kAnalyst, "note " + std::to_string(i),
+                     {"--title", "Note " + std::to_string(i), "--level",
+                      i % 2 == 0 ? "unclassified" : "confidential", "--compartment", "JMAC",
+                      "--type", i < 3 ? "intelligence-product" : "mission-plan"}));
     }
     auto r = m.tool({"--json", "list", "--limit", "2"}, kAnalyst);
     ASSERT_EQ(r.status, 0) << r.err;
@@ -464,7 +465,8 @@ TEST(Records, ListingPagesNewestFirstAndFilters) {
     doc = r.json();
     ASSERT_EQ(doc.at("records").as_array().size(), 2U);
     EXPECT_EQ(doc.at("records").at(0).at("id"), ids[2]);
-    r = m.tool({"--json", "list", "--level", "confidential", "--type", "report"}, kAnalyst);
+    r = m.tool({"--json", "list", "--level", "confidential", "--type", "intelligence-product"},
+               kAnalyst);
     doc = r.json();
     ASSERT_EQ(doc.at("records").as_array().size(), 1U);
     EXPECT_EQ(doc.at("records").at(0).at("id"), ids[1]);

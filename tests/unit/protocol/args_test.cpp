@@ -47,6 +47,30 @@ TEST(ArgReader, ReadsEveryKindOfField) {
     EXPECT_FALSE(r.finish().has_value());
 }
 
+TEST(ArgReader, UintListsAreCheckedItemByItem) {
+    const auto a = args(R"({"records": [3, 1, 2]})");
+    ArgReader ok(a);
+    EXPECT_THAT(ok.uint_list("records", 3, 10), ElementsAre(3U, 1U, 2U));
+    EXPECT_FALSE(ok.finish().has_value());
+    const auto empty = args("{}");
+    ArgReader absent(empty);
+    EXPECT_TRUE(absent.uint_list("records", 3, 10).empty());
+    ArgReader too_many(a);
+    too_many.uint_list("records", 2, 10);
+    EXPECT_THAT(finish_message(too_many), HasSubstr("more than 2 items"));
+    ArgReader too_large(a);
+    too_large.uint_list("records", 3, 2);
+    EXPECT_THAT(finish_message(too_large), HasSubstr("integers from 0 to 2"));
+    const auto minus = args(R"({"records": [1, -1]})");
+    ArgReader negative(minus);
+    negative.uint_list("records", 3, 10);
+    EXPECT_THAT(finish_message(negative), HasSubstr("records"));
+    const auto text = args(R"({"records": "1"})");
+    ArgReader not_list(text);
+    not_list.uint_list("records", 3, 10);
+    EXPECT_THAT(finish_message(not_list), HasSubstr("an array of non-negative integers"));
+}
+
 TEST(ArgReader, AbsentOptionalFieldsGiveDefaults) {
     // Verifies that absent optional fields give nullopt, the fallback or an empty list, with no
     // error.

@@ -1,0 +1,259 @@
+// strongroom-admin retention and hold (CLI.md, registrars).
+#include <cstdint>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/json/array.hpp>
+#include <fmt/format.h>
+
+#include "admin-tools/strongroom-admin/commands.hpp"
+
+namespace strongroom::admin {
+namespace json = boost::json;
+
+namespace {
+
+void add_schedule_commands(CLI::App& retention, cli::Global& g) {
+    auto* list = retention.add_subcommand("list", "the retention schedule of each record type");
+    list->callback([&g] {
+        g.action = [&g] {
+            return cli::call_and_print(g, "retention.list", {}, [](const json::object& r) {
+                std::vector<std::vector<std::string>> rows;
+                for (const auto& s : r.at("schedules").as_array()) {
+                    const auto& o = s.as_object();
+                    rows.push_back(
+                        {cli::text(o.at("type")), cli::text(o.at("summary")),
+                         o.at("built_in").as_bool()
+                             ? std::string("built in")
+                             : fmt::format("{}, approved by {}", cli::text(o.at("changed_by")),
+                                           cli::text(o.at("approved_by")))});
+                }
+                cli::print_table(std::cout, {"TYPE", "SCHEDULE", "SET BY"}, rows);
+            });
+        };
+    });
+
+    struct SetArgs {
+        std::string type;
+        bool permanent = false;
+        std::string destroy_after;
+        std::string transfer;
+        std::string review;
+        std::string review_first_year;
+    };
+    static SetArgs sa;
+    auto* set = retention.add_subcommand(
+        "set", "change a record type's schedule (takes effect when a second registrar approves)");
+    set->add_option("TYPE", sa.type, "record type, e.g. raw-acquisition-data")->required();
+    auto* permanent = set->add_flag("--permanent", sa.permanent, "kept permanently");
+    auto* destroy = set->add_option("--destroy-after", sa.destroy_after,
+                                    "destroyed this long after cut-off (the record's date)")
+                        ->option_text("PERIOD");
+    permanent->excludes(destroy);
+    set->add_option("--transfer", sa.transfer, "biannual: transferred to the archives twice a year")
+        ->option_text("biannual|none");
+    set->add_option("--review", sa.review, "reviewed at this interval (e.g. 1y, 6m)")
+        ->option_text("PERIOD");
+    set->add_option("--review-first-year", sa.review_first_year,
+                    "a shorter interval in the mission's first year")
+        ->option_text("PERIOD");
+    set->callback([&g] {
+        g.action = [&g] {
+            json::object args{{"type", sa.type}};
+            if (sa.permanent) {
+                args["permanent"] = true;
+            }
+            auto put = [&args](const char* key, const std::string& v) {
+                if (!v.empty()) {
+                    args[key] = v;
+                }
+            };
+            put("destroy_after", sa.destroy_after);
+            put("transfer", sa.transfer);
+            put("review", sa.review);
+            put("review_first_year", sa.review_first_year);
+            return cli::call_and_print(
+                g, "retention.set", std::move(args), [](const json::object& r) {
+                    std::cout << fmt::format("pending {}: {}\n", cli::text(r.at("pending_id")),
+                                             cli::text(r.at("message")));
+                });
+        };
+    });
+
+    struct DueArgs {
+        std::string as_of;
+        std::string after;
+        std::optional<std::uint64_t> limit;
+    };
+    static DueArgs da;
+    auto* due =
+        retention.add_subcommand("due", "what is due for destruction, transfer or review, and why");
+    due->add_option("--as-of", da.as_of, "as of the end of this day (default: now)")
+        ->option_text("YYYY-MM-DD");
+    due->add_option("--after", da.after, "the page after this one (the \"next\" of a page)")
+        ->option_text("CURSOR");
+    due->add_option("--limit", da.limit, "at most this many items (default 1000, at most 10000)")
+        ->option_text("N");
+    due->callback([&g] {
+        g.action = [&g] {
+            json::object args;
+            if (!da.as_of.empty()) {
+                args["as_of"] = da.as_of;
+            }
+            if (!da.after.empty()) {
+                args["after"] = da.after;
+            }
+            if (da.limit) {
+                args["limit"] = *da.limit;
+            }
+            return cli::call_and_print(
+                g, "retention.due", std::move(args), [](const json::object& r) {
+                    std::vector<std::vector<std::string>> rows;
+                    for (const auto& t : r.at("types").as_array()) {
+                        const auto& o = t.as_object();
+                        const auto* d = o.if_contains("destroy");
+                        const auto* x = o.if_contains("transfer");
+                        rows.push_back({cli::text(o.at("type")), cli::text(o.at("records")),
+                                        d ? cli::text(*d) : "-", x ? cli::text(*x) : "-",
+                                        cli::text(o.at("review")), cli::text(o.at("on_hold")),
+                                        cli::text(o.at("overdue"))});
+                    }
+                    std::cout << fmt::format("as of {}\n", cli::text(r.at("as_of")));
+                    cli::print_table(
+                        std::cout,
+                        {"TYPE", "HELD", "DESTROY", "TRANSFER", "REVIEW", "ON HOLD", "OVERDUE"},
+                        rows);
+                    for (const auto& u : r.at("unscheduled").as_array()) {
+                        std::cout << fmt::format(
+                            "no schedule for type {} ({} records): set one with 'retention set'\n",
+                            cli::text(u.at("type")), cli::text(u.at("records")));
+                    }
+                    rows.clear();
+                    for (const auto& i : r.at("due").as_array()) {
+                        const auto& o = i.as_object();
+                        std::string action = cli::text(o.at("action"));
+                        if (o.at("overdue").as_bool()) {
+                            action += " (overdue)";
+                        }
+                        const auto& holds = o.at("holds").as_array();
+                        rows.push_back({cli::text(o.at("record")), action, cli::text(o.at("since")),
+                                        holds.empty() ? "-" : cli::text(o.at("holds"), ","),
+                                        cli::text(o.at("why"))});
+                    }
+                    if (!rows.empty()) {
+                        std::cout << "\n";
+                        cli::print_table(std::cout, {"RECORD", "DUE", "SINCE", "HOLDS", "WHY"},
+                                         rows);
+                    }
+                    if (!r.at("next").is_null()) {
+                        std::cout << fmt::format("more: --after {}\n", cli::text(r.at("next")));
+                    }
+                });
+        };
+    });
+
+    static std::uint64_t review_id = 0;
+    static std::string review_note;
+    auto* review = retention.add_subcommand("review", "record that a record was reviewed");
+    review->add_option("ID", review_id, "record")->required();
+    review->add_option("--note", review_note, "what the review concluded")->option_text("TEXT");
+    review->callback([&g] {
+        g.action = [&g] {
+            json::object args{{"id", review_id}};
+            if (!review_note.empty()) {
+                args["note"] = review_note;
+            }
+            return cli::call_and_print(
+                g, "retention.review", std::move(args), [](const json::object& r) {
+                    std::cout << fmt::format("record {} reviewed {}\n", cli::text(r.at("record")),
+                                             cli::text(r.at("reviewed")));
+                });
+        };
+    });
+}
+
+void add_hold_commands(CLI::App& app, cli::Global& g) {
+    auto* hold = app.add_subcommand("hold", "legal holds: no disposal or transfer (registrars)");
+    hold->require_subcommand(1);
+    struct PlaceArgs {
+        std::string name;
+        std::string reason;
+        std::vector<std::uint64_t> records;
+        std::string type;
+    };
+    static PlaceArgs pa;
+    auto* place = hold->add_subcommand("place", "place a hold on records or on a record type");
+    place->add_option("NAME", pa.name, "the hold's name")->required();
+    place->add_option("--reason", pa.reason, "why (an inquiry, a claim, ...)")
+        ->option_text("TEXT")
+        ->required();
+    auto* records = place->add_option("--record", pa.records, "a record held (repeat)")
+                        ->option_text("ID")
+                        ->expected(1, 10000);
+    auto* type =
+        place->add_option("--type", pa.type, "every record of this type")->option_text("TYPE");
+    records->excludes(type);
+    place->callback([&g] {
+        g.action = [&g] {
+            json::object args{{"name", pa.name}, {"reason", pa.reason}};
+            if (!pa.records.empty()) {
+                json::array ids;
+                for (const auto id : pa.records) {
+                    ids.emplace_back(id);
+                }
+                args["records"] = std::move(ids);
+            }
+            if (!pa.type.empty()) {
+                args["type"] = pa.type;
+            }
+            return cli::call_and_print(g, "hold.place", std::move(args), [](const json::object& r) {
+                std::cout << fmt::format("hold {} placed on {}\n", cli::text(r.at("hold")),
+                                         r.at("type").is_null()
+                                             ? "records " + cli::text(r.at("records"))
+                                             : "type " + cli::text(r.at("type")));
+            });
+        };
+    });
+    static std::string release_name;
+    auto* release = hold->add_subcommand("release", "release a hold");
+    release->add_option("NAME", release_name, "the hold's name")->required();
+    release->callback([&g] {
+        g.action = [&g] {
+            return cli::call_and_print(
+                g, "hold.release", json::object{{"name", release_name}}, [](const json::object& r) {
+                    std::cout << fmt::format("hold {} released\n", cli::text(r.at("hold")));
+                });
+        };
+    });
+    auto* list = hold->add_subcommand("list", "holds in force");
+    list->callback([&g] {
+        g.action = [&g] {
+            return cli::call_and_print(g, "hold.list", {}, [](const json::object& r) {
+                std::vector<std::vector<std::string>> rows;
+                for (const auto& h : r.at("holds").as_array()) {
+                    const auto& o = h.as_object();
+                    rows.push_back({cli::text(o.at("name")),
+                                    o.at("type").is_null()
+                                        ? "records " + cli::text(o.at("records"), ",")
+                                        : "type " + cli::text(o.at("type")),
+                                    cli::text(o.at("placed_by")), cli::text(o.at("placed")),
+                                    cli::text(o.at("reason"))});
+                }
+                cli::print_table(std::cout, {"HOLD", "ON", "BY", "PLACED", "REASON"}, rows);
+            });
+        };
+    });
+}
+
+}  // namespace
+
+void add_retention_commands(CLI::App& app, cli::Global& g) {
+    auto* retention = app.add_subcommand("retention", "retention schedules and what is due");
+    retention->require_subcommand(1);
+    add_schedule_commands(*retention, g);
+    add_hold_commands(app, g);
+}
+
+}  // namespace strongroom::admin

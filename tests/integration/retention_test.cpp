@@ -1,0 +1,323 @@
+// End-to-end tests of retention (DESIGN.md §2 rules 9-11): schedules and
+// their two-person change, what is due and why, reviews and legal holds.
+// The real daemon and tools, as different Unix users.
+#include <set>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "daemon/retention/schedule.hpp"
+#include "daemon/store/sqlite.hpp"
+#include "tests/integration/harness.hpp"
+#include "tests/integration/mission.hpp"
+
+namespace strongroom::test {
+namespace {
+
+namespace json = boost::json;
+constexpr uid_t kClerk2 = 61022;
+
+void add_second_clerk(Mission& m) {
+    ASSERT_EQ(
+        m.admin({"account", "add", "clerk2", "--uid", str(kClerk2), "--role", "registrar"}, kOff1)
+            .status,
+        0);
+}
+
+json::object schedule_of(Mission& m, const std::string& type) {
+    auto r = m.admin({"--json", "retention", "list"}, kClerk);
+    EXPECT_EQ(r.status, 0) << r.err;
+    const auto doc = r.json();
+    for (const auto& s : doc.at("schedules").as_array()) {
+        if (s.at("type") == type.c_str()) {
+            return s.as_object();
+        }
+    }
+    ADD_FAILURE() << "no schedule for " << type << ": " << r.out;
+    return {};
+}
+
+json::value due(Mission& m, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args{"--json", "retention", "due"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto r = m.admin(args, kClerk);
+    EXPECT_EQ(r.status, 0) << r.err;
+    return r.status == 0 ? r.json() : json::value(json::object{});
+}
+
+// The due items of one record.
+std::vector<json::object> items_of(const json::value& d, std::int64_t id) {
+    std::vector<json::object> out;
+    for (const auto& i : d.at("due").as_array()) {
+        if (i.at("record") == id) {
+            out.push_back(i.as_object());
+        }
+    }
+    return out;
+}
+
+std::int64_t raw_data(Mission& m, const std::string& dated, const std::string& title) {
+    return m.ingest(kAnalyst, "intercept " + title + "\n",
+                    {"--title", title, "--level", "confidential", "--compartment", "JMAC", "--type",
+                     "raw-acquisition-data", "--dated", dated});
+}
+
+TEST(Retention, TheBuiltInSchedulesAreListed) {
+    Mission m;
+    auto s = schedule_of(m, "raw-acquisition-data");
+    EXPECT_EQ(s.at("disposition"), "destroy");
+    EXPECT_EQ(s.at("destroy_after"), "1y");
+    EXPECT_TRUE(s.at("built_in").as_bool());
+    s = schedule_of(m, "source-personal-data");
+    EXPECT_EQ(s.at("destroy_after"), "6m");
+    s = schedule_of(m, "intelligence-product");
+    EXPECT_EQ(s.at("disposition"), "permanent");
+    EXPECT_EQ(s.at("transfer"), "biannual");
+    s = schedule_of(m, "acquisition-plan");
+    EXPECT_EQ(s.at("review"), "1y");
+    s = schedule_of(m, "mission-plan");
+    EXPECT_EQ(s.at("review"), "6m");
+    EXPECT_EQ(s.at("review_first_year"), "3m");
+    // Registrars and auditors; nobody else.
+    EXPECT_EQ(m.admin({"retention", "list"}, kAnalyst).status, 3);
+    EXPECT_EQ(m.admin({"retention", "list"}, kOff1).status, 3);
+}
+
+TEST(Retention, AScheduleChangeNeedsASecondRegistrar) {
+    Mission m;
+    add_second_clerk(m);
+    auto r = m.admin(
+        {"--json", "retention", "set", "raw-acquisition-data", "--destroy-after", "2y"}, kClerk);
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto v = r.json();
+    ASSERT_EQ(v.at("status"), "pending") << r.out;
+    const auto id = std::to_string(v.at("pending_id").as_int64());
+    // Not yet in force.
+    EXPECT_EQ(schedule_of(m, "raw-acquisition-data").at("destroy_after"), "1y");
+    // Not by the same registrar; not by an officer; by another registrar.
+    r = m.admin({"pending", "approve", id}, kClerk);
+    EXPECT_EQ(r.status, 5) << r.err;
+    EXPECT_NE(r.err.find("different registrar"), std::string::npos) << r.err;
+    r = m.admin({"pending", "approve", id}, kOff2);
+    EXPECT_EQ(r.status, 3) << r.err;
+    EXPECT_NE(r.err.find("needs a second registrar"), std::string::npos) << r.err;
+    r = m.admin({"pending", "approve", id}, kClerk2);
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto s = schedule_of(m, "raw-acquisition-data");
+    EXPECT_EQ(s.at("destroy_after"), "2y");
+    EXPECT_EQ(s.at("changed_by"), "clerk");
+    EXPECT_EQ(s.at("approved_by"), "clerk2");
+    EXPECT_FALSE(s.at("built_in").as_bool());
+    // And a registrar cannot approve a matrix change.
+    r = m.admin({"--json", "grant", "jmac-analyst", "HUMINT", "--level", "strictly-confidential"},
+                kOff1);
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto grant = std::to_string(r.json().at("pending_id").as_int64());
+    EXPECT_EQ(m.admin({"pending", "approve", grant}, kClerk2).status, 3);
+
+    // Bad schedules are named.
+    r = m.admin({"retention", "set", "x", "--destroy-after", "1y", "--transfer", "biannual"},
+                kClerk);
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.err.find("only permanent"), std::string::npos) << r.err;
+    r = m.admin({"retention", "set", "x", "--destroy-after", "soon"}, kClerk);
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.err.find("not a period"), std::string::npos) << r.err;
+    r = m.admin({"retention", "set", "x"}, kClerk);
+    EXPECT_EQ(r.status, 2);
+    EXPECT_EQ(m.admin({"retention", "set", "x", "--permanent"}, kAnalyst).status, 3);
+}
+
+TEST(Retention, OnlyTypesWithASchedulesAreIngested) {
+    Mission m;
+    add_second_clerk(m);
+    const auto path = m.file("notes.txt", "field notes\n");
+    auto r = m.tool({"ingest", path, "--title", "Notes", "--level", "confidential", "--compartment",
+                     "JMAC", "--type", "field-notes"},
+                    kAnalyst);
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.err.find("no retention schedule for record type \"field-notes\""),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("raw-acquisition-data"), std::string::npos) << r.err;
+    // A new type, once its schedule is approved.
+    r = m.admin({"--json", "retention", "set", "field-notes", "--destroy-after", "90d"}, kClerk);
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto id = std::to_string(r.json().at("pending_id").as_int64());
+    ASSERT_EQ(m.admin({"pending", "approve", id}, kClerk2).status, 0);
+    r = m.tool({"ingest", path, "--title", "Notes", "--level", "confidential", "--compartment",
+                "JMAC", "--type", "field-notes"},
+               kAnalyst);
+    EXPECT_EQ(r.status, 0) << r.err;
+}
+
+TEST(Retention, ARecordDatedTwoYearsAgoUnderAOneYearScheduleIsDue) {
+    Mission m;
+    const auto old = raw_data(m, day_offset(-730), "Old intercept");
+    const auto recent = raw_data(m, day_offset(-10), "Recent intercept");
+    const auto product = m.ingest(kAnalyst, "assessment\n",
+                                  {"--title", "Assessment", "--level", "confidential",
+                                   "--compartment", "JMAC", "--dated", day_offset(-10)});
+    auto d = due(m);
+    auto items = items_of(d, old);
+    ASSERT_EQ(items.size(), 1U) << d;
+    EXPECT_EQ(items[0].at("action"), "destroy");
+    EXPECT_EQ(items[0].at("since").as_string(),
+              format_date(retention::add_period(*parse_date(day_offset(-730)), {1, 'y'})));
+    EXPECT_NE(std::string(items[0].at("why").as_string()).find("destroyed 1y after cut-off"),
+              std::string::npos)
+        << items[0];
+    EXPECT_TRUE(items[0].at("overdue").as_bool());  // due about a year ago
+    EXPECT_TRUE(items[0].at("holds").as_array().empty());
+    EXPECT_TRUE(items_of(d, recent).empty()) << d;
+    EXPECT_TRUE(items_of(d, product).empty()) << d;  // permanent, dated after the transfer point
+    bool counted = false;
+    for (const auto& t : d.at("types").as_array()) {
+        if (t.at("type") == "raw-acquisition-data") {
+            counted = true;
+            EXPECT_EQ(t.at("records"), 2);
+            EXPECT_EQ(t.at("destroy"), 1);
+            EXPECT_EQ(t.at("on_hold"), 0);
+            EXPECT_EQ(t.at("overdue"), 1);
+        }
+    }
+    EXPECT_TRUE(counted) << d;
+    // As of a day before it fell due, it was not due; a year on, both are.
+    EXPECT_TRUE(items_of(due(m, {"--as-of", day_offset(-400)}), old).empty());
+    d = due(m, {"--as-of", day_offset(400)});
+    EXPECT_EQ(items_of(d, old).size(), 1U);
+    EXPECT_EQ(items_of(d, recent).size(), 1U);
+    // The human form says why.
+    auto r = m.admin({"retention", "due"}, kClerk);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find("destroy (overdue)"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("destroyed 1y after cut-off (dated " + day_offset(-730) + ")"),
+              std::string::npos)
+        << r.out;
+    // Registrars and auditors only.
+    EXPECT_EQ(m.admin({"retention", "due"}, kAnalyst).status, 3);
+    EXPECT_EQ(m.admin({"retention", "due", "--as-of", "yesterday"}, kClerk).status, 2);
+}
+
+TEST(Retention, DuePagesFollowOneAnother) {
+    Mission m;
+    std::set<std::int64_t> ids;
+    for (int i = 0; i < 5; ++i) {
+        ids.insert(raw_data(m, day_offset(-800 + i), fmt::format("Intercept {}", i)));
+    }
+    std::set<std::int64_t> seen;
+    std::vector<std::string> page{"--limit", "2"};
+    for (int pages = 0; pages < 5; ++pages) {
+        const auto d = due(m, page);
+        for (const auto& i : d.at("due").as_array()) {
+            EXPECT_TRUE(seen.insert(i.at("record").as_int64()).second) << d;
+        }
+        if (d.at("next").is_null()) {
+            EXPECT_EQ(pages, 2);
+            break;
+        }
+        page = {"--limit", "2", "--after", std::string(d.at("next").as_string())};
+    }
+    EXPECT_EQ(seen, ids);
+    EXPECT_EQ(m.admin({"retention", "due", "--after", "nonsense"}, kClerk).status, 2);
+}
+
+TEST(Retention, LegalHoldsAreListedAndShownOnWhatIsDue) {
+    Mission m;
+    const auto old = raw_data(m, day_offset(-730), "Old intercept");
+    const auto older = raw_data(m, day_offset(-800), "Older intercept");
+    auto r = m.admin({"hold", "place", "inquiry-7", "--reason", "board of inquiry 7", "--record",
+                      std::to_string(old)},
+                     kClerk);
+    ASSERT_EQ(r.status, 0) << r.err;
+    auto d = due(m);
+    auto items = items_of(d, old);
+    ASSERT_EQ(items.size(), 1U);
+    EXPECT_EQ(items[0].at("holds"), json::array{"inquiry-7"});
+    EXPECT_TRUE(items_of(d, older)[0].at("holds").as_array().empty());
+    for (const auto& t : d.at("types").as_array()) {
+        if (t.at("type") == "raw-acquisition-data") {
+            EXPECT_EQ(t.at("on_hold"), 1);
+        }
+    }
+    // The same name twice is refused while the first is in force.
+    r = m.admin(
+        {"hold", "place", "inquiry-7", "--reason", "again", "--type", "raw-acquisition-data"},
+        kClerk);
+    EXPECT_EQ(r.status, 5) << r.err;
+    // A hold on the whole type.
+    r = m.admin({"hold", "place", "claim-2", "--reason", "claim", "--type", "raw-acquisition-data"},
+                kClerk);
+    ASSERT_EQ(r.status, 0) << r.err;
+    d = due(m);
+    EXPECT_EQ(items_of(d, older)[0].at("holds"), json::array{"claim-2"});
+    r = m.admin({"--json", "hold", "list"}, kClerk);
+    ASSERT_EQ(r.status, 0) << r.err;
+    auto list = r.json();
+    ASSERT_EQ(list.at("holds").as_array().size(), 2U);
+    EXPECT_EQ(list.at("holds").at(0).at("name"), "claim-2");
+    EXPECT_EQ(list.at("holds").at(1).at("records"), json::array{old});
+    EXPECT_EQ(list.at("holds").at(1).at("placed_by"), "clerk");
+    // Release.
+    ASSERT_EQ(m.admin({"hold", "release", "claim-2"}, kClerk).status, 0);
+    EXPECT_EQ(m.admin({"hold", "release", "claim-2"}, kClerk).status, 4);
+    d = due(m);
+    EXPECT_TRUE(items_of(d, older)[0].at("holds").as_array().empty());
+    // Bad holds are named; only registrars place them.
+    EXPECT_EQ(m.admin({"hold", "place", "h", "--reason", "r", "--record", "999"}, kClerk).status,
+              4);
+    EXPECT_EQ(m.admin({"hold", "place", "h", "--reason", "r", "--type", "nope"}, kClerk).status, 4);
+    EXPECT_EQ(m.admin({"hold", "place", "h", "--reason", "r"}, kClerk).status, 2);
+    EXPECT_EQ(
+        m.admin({"hold", "place", "h", "--reason", "r", "--record", std::to_string(old)}, kAnalyst)
+            .status,
+        3);
+}
+
+TEST(Retention, AHeldRecordCannotBeDestroyedEvenInTheDatabase) {
+    Mission m;
+    const auto old = raw_data(m, day_offset(-730), "Old intercept");
+    ASSERT_EQ(m.admin({"hold", "place", "inquiry", "--reason", "inquiry", "--record",
+                       std::to_string(old)},
+                      kClerk)
+                  .status,
+              0);
+    auto db = m.stop_and_open();
+    auto& conn = db->store.writer_connection();
+    const auto update = fmt::format("UPDATE records SET state = 'destroyed' WHERE id = {}", old);
+    EXPECT_THROW(conn.exec(update.c_str()), store::StoreError);
+    const auto remove = fmt::format("DELETE FROM record_keys WHERE record_id = {}", old);
+    EXPECT_THROW(conn.exec(remove.c_str()), store::StoreError);
+    conn.exec("UPDATE holds SET released_at = 1, released_by = 1");
+    EXPECT_NO_THROW(conn.exec(remove.c_str()));
+}
+
+TEST(Retention, ReviewsAreRecordedAndCountFromTheLastOne) {
+    Mission m;
+    const auto plan = m.ingest(kAnalyst, "plan\n",
+                               {"--title", "Collection plan", "--level", "confidential",
+                                "--compartment", "JMAC", "--type", "acquisition-plan"});
+    auto d = due(m, {"--as-of", day_offset(370)});
+    auto items = items_of(d, plan);
+    ASSERT_EQ(items.size(), 1U) << d;
+    EXPECT_EQ(items[0].at("action"), "review");
+    EXPECT_NE(std::string(items[0].at("why").as_string()).find("entered " + day_offset(0)),
+              std::string::npos)
+        << items[0];
+    EXPECT_TRUE(items_of(due(m), plan).empty());
+    ASSERT_EQ(
+        m.admin({"retention", "review", std::to_string(plan), "--note", "still needed"}, kClerk)
+            .status,
+        0);
+    items = items_of(due(m, {"--as-of", day_offset(370)}), plan);
+    ASSERT_EQ(items.size(), 1U);
+    EXPECT_NE(std::string(items[0].at("why").as_string()).find("last reviewed " + day_offset(0)),
+              std::string::npos)
+        << items[0];
+    EXPECT_EQ(m.admin({"retention", "review", "999"}, kClerk).status, 4);
+    EXPECT_EQ(m.admin({"retention", "review", std::to_string(plan)}, kAnalyst).status, 3);
+}
+
+}  // namespace
+}  // namespace strongroom::test
