@@ -188,4 +188,44 @@ std::optional<std::vector<std::uint8_t>> from_base64(std::string_view text) {
     return out;
 }
 
+void IndexedText::feed(std::string_view bytes) {
+    if (!ok_) {
+        return;
+    }
+    pending_.append(bytes);
+    const auto [valid, incomplete_only] = utf8_prefix(pending_);
+    if (!incomplete_only) {
+        ok_ = false;
+        text_.clear();
+        pending_.clear();
+        return;
+    }
+    if (!full_) {
+        const std::size_t room = max_ - text_.size();
+        std::size_t take = valid;
+        if (take > room) {
+            // Cut at the last character boundary that fits; nothing after it
+            // is indexed, whatever the sizes of the pieces.
+            take = room;
+            while (take > 0 && (static_cast<unsigned char>(pending_[take]) & 0xc0) == 0x80) {
+                --take;
+            }
+            full_ = true;
+        }
+        text_.append(pending_, 0, take);
+    }
+    pending_.erase(0, valid);
+}
+
+bool IndexedText::finish() {
+    return is_text();
+}
+
+std::string IndexedText::take() {
+    if (!is_text()) {
+        return {};
+    }
+    return std::move(text_);
+}
+
 }  // namespace strongroom

@@ -39,4 +39,30 @@ struct Utf8Prefix {
 };
 Utf8Prefix utf8_prefix(std::string_view data) noexcept;
 
+// The text of a record's content that the full-text index holds: the longest
+// prefix of at most `max_bytes` that ends at a character boundary, if the
+// whole content is UTF-8 (otherwise nothing). Fed in pieces of any size, the
+// result is the same, so that destruction can remove exactly what ingest
+// indexed.
+class IndexedText {
+public:
+    explicit IndexedText(std::size_t max_bytes) : max_(max_bytes) {}
+
+    void feed(std::string_view bytes);
+    // After the last piece: whether the whole content was UTF-8.
+    bool finish();
+    bool is_text() const noexcept { return ok_ && pending_.empty(); }
+    // The indexed text (empty unless is_text()).
+    std::string take();
+    // True once more content cannot change take() unless it is invalid.
+    bool full() const noexcept { return full_; }
+
+private:
+    std::size_t max_;
+    bool ok_ = true;
+    bool full_ = false;
+    std::string text_;
+    std::string pending_;
+};
+
 }  // namespace strongroom

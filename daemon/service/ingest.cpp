@@ -229,15 +229,14 @@ public:
     void finish() override {
         seal(true);
         finished_ = true;
-        finish_text();
         auto sealed = std::make_shared<std::vector<std::vector<std::uint8_t>>>(std::move(sealed_));
         const auto first = first_unwritten_;
         const auto chunks = next_chunk_;
         const auto digest = sha_.finish();
         auto result =
             std::make_shared<Result<json::object>>(make_error(ErrorCode::internal, "not run"));
-        auto text = std::make_shared<std::string>(text_ok_ ? std::move(text_) : std::string());
-        const bool is_text = text_ok_ && !text_truncated_bad_;
+        const bool is_text = text_.finish();
+        auto text = std::make_shared<std::string>(text_.take());
         auto self = self_.lock();  // alive until the writer is done with it
         store_.writer().submit(
             audit_,
@@ -291,34 +290,7 @@ private:
     }
 
     void track_text(std::span<const std::uint8_t> bytes) {
-        if (!text_ok_) {
-            return;
-        }
-        pending_utf8_.insert(pending_utf8_.end(), bytes.begin(), bytes.end());
-        const auto [valid, incomplete_only] = utf8_prefix(
-            {reinterpret_cast<const char*>(pending_utf8_.data()), pending_utf8_.size()});
-        if (!incomplete_only) {
-            text_ok_ = false;
-            text_.clear();
-            return;
-        }
-        if (text_.size() < kMaxIndexedText) {
-            const std::size_t room = std::min(valid, kMaxIndexedText - text_.size());
-            // Cut at a character boundary.
-            std::size_t cut = room;
-            while (cut > 0 && cut < valid && (pending_utf8_[cut] & 0xc0) == 0x80) {
-                --cut;
-            }
-            text_.append(reinterpret_cast<const char*>(pending_utf8_.data()), cut);
-        }
-        pending_utf8_.erase(pending_utf8_.begin(),
-                            pending_utf8_.begin() + static_cast<std::ptrdiff_t>(valid));
-    }
-
-    void finish_text() {
-        if (!pending_utf8_.empty()) {
-            text_truncated_bad_ = true;  // ends inside a character
-        }
+        text_.feed({reinterpret_cast<const char*>(bytes.data()), bytes.size()});
     }
 
     // Hands the sealed chunks so far to the writer, to be written ahead of
@@ -574,10 +546,7 @@ private:
     bool finished_ = false;
     std::shared_ptr<Shared> shared_;
 
-    bool text_ok_ = true;
-    bool text_truncated_bad_ = false;
-    std::string text_;
-    std::vector<std::uint8_t> pending_utf8_;
+    IndexedText text_{kMaxIndexedText};
 };
 
 // The sink handed to the server: owns the IngestSink, which the writer's

@@ -145,5 +145,52 @@ TEST(Utf8Prefix, InvalidBytesStopThePrefix) {
     EXPECT_FALSE(utf8_prefix("ab\xe2(").incomplete_only);  // cut, but already wrong
 }
 
+// The indexed text of `content` fed in pieces of `piece` bytes.
+std::pair<bool, std::string> indexed(const std::string& content, std::size_t max,
+                                     std::size_t piece) {
+    IndexedText t(max);
+    for (std::size_t at = 0; at < content.size(); at += piece) {
+        t.feed(std::string_view(content).substr(at, piece));
+    }
+    const bool is_text = t.finish();
+    return {is_text, t.take()};
+}
+
+TEST(IndexedText, IsTheSamePrefixWhateverThePieces) {
+    // "é" is two bytes, "€" three: the cap falls inside characters.
+    std::string content;
+    for (int i = 0; i < 50; ++i) {
+        content += "ab é € ";
+    }
+    for (std::size_t max : {1U, 2U, 3U, 4U, 7U, 10U, 11U, 99U, 1000U}) {
+        const auto whole = indexed(content, max, content.size());
+        EXPECT_TRUE(whole.first);
+        EXPECT_LE(whole.second.size(), max);
+        EXPECT_EQ(content.compare(0, whole.second.size(), whole.second), 0);
+        EXPECT_TRUE(utf8_prefix(whole.second).valid == whole.second.size());
+        // The longest such prefix: one more character would not fit.
+        if (whole.second.size() < content.size()) {
+            auto next = whole.second.size() + 1;
+            while (next < content.size() &&
+                   (static_cast<unsigned char>(content[next]) & 0xc0) == 0x80) {
+                ++next;
+            }
+            EXPECT_GT(next, max) << max;
+        }
+        for (std::size_t piece = 1; piece < 12; ++piece) {
+            EXPECT_EQ(indexed(content, max, piece), whole) << max << " " << piece;
+        }
+    }
+}
+
+TEST(IndexedText, IsEmptyUnlessTheWholeContentIsUtf8) {
+    EXPECT_EQ(indexed("plain text", 4, 3), (std::pair<bool, std::string>{true, "plai"}));
+    // Invalid after the cap: still not text.
+    EXPECT_EQ(indexed("plain text \xff", 4, 3), (std::pair<bool, std::string>{false, ""}));
+    // Ends inside a character.
+    EXPECT_EQ(indexed("text \xe2\x82", 100, 2), (std::pair<bool, std::string>{false, ""}));
+    EXPECT_EQ(indexed("", 100, 1), (std::pair<bool, std::string>{true, ""}));
+}
+
 }  // namespace
 }  // namespace strongroom
