@@ -40,7 +40,7 @@ int fail(const Global& global, const Error& error) {
     return exit_status(error.code);
 }
 
-namespace {
+namespace {}  // namespace
 
 // One request; its result, or the exit status of its failure (already printed).
 std::variant<json::object, int> request(const Global& global, std::string_view op,
@@ -68,8 +68,6 @@ int print_result(const Global& global, const json::object& result, const HumanPr
     std::cout.flush();
     return std::cout.good() ? 0 : 1;
 }
-
-}  // namespace
 
 Status must_not_exist(const std::string& path) {
     struct stat st {};

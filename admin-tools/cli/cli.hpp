@@ -8,6 +8,7 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include <sys/types.h>
@@ -37,6 +38,15 @@ using HumanPrinter = std::function<void(const boost::json::object& result)>;
 // The exit status of a successful answer (0 unless the answer itself is a
 // failed check, such as a chain that is not intact).
 using ExitStatus = std::function<int(const boost::json::object& result)>;
+
+// One request; its result, or the exit status of its failure (already printed).
+std::variant<boost::json::object, int> request(const Global& global, std::string_view op,
+                                               boost::json::object args);
+
+// Prints a successful answer (JSON with --json, else for people); returns
+// the exit status (1 if stdout failed).
+int print_result(const Global& global, const boost::json::object& result,
+                 const HumanPrinter& human);
 
 // Sends one request and prints the outcome; returns the exit status.
 int call_and_print(const Global& global, std::string_view op, boost::json::object args,

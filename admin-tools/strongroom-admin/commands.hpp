@@ -10,4 +10,7 @@ namespace strongroom::admin {
 // retention list|set|due|review, hold place|release|list (registrars).
 void add_retention_commands(CLI::App& app, cli::Global& g);
 
+// disposal propose|approve|execute|list|show, certificate verify.
+void add_disposal_commands(CLI::App& app, cli::Global& g);
+
 }  // namespace strongroom::admin

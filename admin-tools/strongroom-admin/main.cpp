@@ -749,6 +749,7 @@ int main(int argc, char** argv) {
     add_report_commands(app, g);
     add_audit_commands(app, g);
     sr::admin::add_retention_commands(app, g);
+    sr::admin::add_disposal_commands(app, g);
 
     auto* status = app.add_subcommand("status", "show the daemon's state (officers, auditors)");
     status->callback([&g] {

@@ -52,6 +52,8 @@ struct Config {
     std::string mission_code = "MISSION";  // code: 2..16 of [A-Z0-9-], starting with a letter
     // [audit]
     unsigned audit_checkpoint_every = 10000;  // checkpoint_every: entries between checkpoints
+    // [retention]
+    unsigned key_backup_days = 30;  // key_backup_days: life of a key-store backup, 1..3650
     // [limits]
     Limits limits;
 

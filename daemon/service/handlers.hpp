@@ -61,6 +61,13 @@ Result<boost::json::object> handle_hold_place(Context& ctx);
 Result<boost::json::object> handle_hold_release(Context& ctx);
 Result<boost::json::object> handle_hold_list(Context& ctx);
 
+Result<boost::json::object> handle_disposal_propose(Context& ctx);
+Result<boost::json::object> handle_disposal_approve(Context& ctx);
+Result<boost::json::object> handle_disposal_execute(Context& ctx);
+Result<boost::json::object> handle_disposal_list(Context& ctx);
+Result<boost::json::object> handle_disposal_show(Context& ctx);
+Result<boost::json::object> handle_certificate_verify(Context& ctx);
+
 Result<boost::json::object> handle_audit_verify(Context& ctx);
 Result<boost::json::object> handle_audit_log(Context& ctx);
 Result<boost::json::object> handle_audit_checkpoint(Context& ctx);

@@ -46,7 +46,6 @@ namespace {
 // Sealed content beyond this goes to the writer while the rest arrives, so
 // that sealing and writing overlap for large records.
 constexpr std::size_t kSpillBytes = 512 * 1024;
-constexpr std::size_t kMaxIndexedText = 1024 * 1024;
 constexpr std::size_t kMaxCompartments = 32;
 
 struct IngestArgs {

@@ -29,6 +29,7 @@ struct Outputs {
     std::unique_ptr<ContentSource> content;
     bool changed_directory = false;
     std::vector<std::int64_t> changed_records;
+    bool truncate_log = false;
 };
 
 store::AuditRecord begin_record(const Peer& peer, std::string_view request, Micros now);

@@ -41,6 +41,7 @@ struct Deps {
     store::TextIndexPacer* text_pacer = nullptr;  // writer thread only
     const audit::CheckpointLog* checkpoints = nullptr;
     store::Writer* writer = nullptr;  // reads of the audit trail wait for earlier entries
+    unsigned key_backup_days = 30;    // life of a key-store backup ([retention])
 };
 
 // Facts about the running daemon that some answers include.
@@ -82,6 +83,9 @@ struct Context {
     // Set by a handler that changed records' metadata or dissemination: they
     // leave the record cache before the answer goes out.
     std::vector<std::int64_t> changed_records;
+    // Set by a handler that destroyed content: the write-ahead log is
+    // truncated after the commit, so no old page image stays in it.
+    bool truncate_log = false;
 
     store::Connection& conn() { return db.get(); }
     // For reads of the audit trail, as the first use of the connection: the

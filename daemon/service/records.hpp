@@ -37,6 +37,9 @@ Error no_record(std::int64_t id);
 // A record's content, decrypted as it is read (the caller decided access).
 Result<std::unique_ptr<ContentSource>> record_content(Context& ctx, const store::RecordRow& r);
 
+// The most text of a record the full-text index holds (a prefix, IndexedText).
+inline constexpr std::size_t kMaxIndexedText = 1024 * 1024;
+
 // The "id" argument of a request about one record.
 std::int64_t record_id_arg(protocol::ArgReader& args);
 

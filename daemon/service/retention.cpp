@@ -18,6 +18,7 @@
 #include "daemon/service/handlers.hpp"
 #include "daemon/service/internal.hpp"
 #include "daemon/service/records.hpp"
+#include "daemon/service/retention.hpp"
 #include "daemon/store/records.hpp"
 
 namespace strongroom::service {
@@ -36,18 +37,6 @@ std::optional<std::string> text_of(const std::optional<retention::Period>& p) {
     return p ? std::optional(retention::to_string(*p)) : std::nullopt;
 }
 
-retention::Schedule to_schedule(const store::ScheduleRow& row) {
-    retention::Schedule s;
-    s.type = row.type;
-    s.disposition = row.disposition == "destroy" ? retention::Disposition::destroy
-                                                 : retention::Disposition::permanent;
-    s.destroy_after = period_of(row.destroy_after);
-    s.transfer = row.transfer;
-    s.review = period_of(row.review);
-    s.review_first_year = period_of(row.review_first_year);
-    return s;
-}
-
 store::ScheduleRow to_row(const retention::Schedule& s) {
     store::ScheduleRow row;
     row.type = s.type;
@@ -57,25 +46,6 @@ store::ScheduleRow to_row(const retention::Schedule& s) {
     row.review = text_of(s.review);
     row.review_first_year = text_of(s.review_first_year);
     return row;
-}
-
-// "destroy 1y after cut-off, review 6m (3m in the mission's first year)"
-std::string describe(const retention::Schedule& s) {
-    std::string out =
-        s.disposition == retention::Disposition::destroy
-            ? fmt::format("destroy {} after cut-off", retention::to_string(*s.destroy_after))
-            : std::string("permanent");
-    if (s.transfer) {
-        out += ", transferred twice a year";
-    }
-    if (s.review) {
-        out += fmt::format(", review every {}", retention::to_string(*s.review));
-        if (s.review_first_year) {
-            out += fmt::format(" ({} in the mission's first year)",
-                               retention::to_string(*s.review_first_year));
-        }
-    }
-    return out;
 }
 
 json::value optional_json(const std::optional<std::string>& v) {
@@ -145,37 +115,6 @@ Result<retention::Schedule> read_schedule_args(const json::object& a) {
     return s;
 }
 
-// The mission's holds in force, by record and by type.
-struct Holds {
-    std::map<std::int64_t, std::vector<std::string>> by_record;
-    std::map<std::string, std::vector<std::string>> by_type;
-
-    explicit Holds(store::RetentionRepository& repo) {
-        for (const auto& h : repo.holds_in_force()) {
-            if (h.type) {
-                by_type[*h.type].push_back(h.name);
-            }
-            for (const auto r : h.records) {
-                by_record[r].push_back(h.name);
-            }
-        }
-    }
-    json::array on(std::int64_t record, const std::string& type) const {
-        json::array out;
-        if (const auto t = by_type.find(type); t != by_type.end()) {
-            for (const auto& n : t->second) {
-                out.emplace_back(n);
-            }
-        }
-        if (const auto r = by_record.find(record); r != by_record.end()) {
-            for (const auto& n : r->second) {
-                out.emplace_back(n);
-            }
-        }
-        return out;
-    }
-};
-
 // "TYPE/DATED/ID": where a page of retention due ends.
 struct DueCursor {
     std::string type;
@@ -210,6 +149,80 @@ std::optional<DueCursor> parse_cursor(const std::string& text) {
 }
 
 }  // namespace
+
+retention::Schedule to_schedule(const store::ScheduleRow& row) {
+    retention::Schedule s;
+    s.type = row.type;
+    s.disposition = row.disposition == "destroy" ? retention::Disposition::destroy
+                                                 : retention::Disposition::permanent;
+    s.destroy_after = period_of(row.destroy_after);
+    s.transfer = row.transfer;
+    s.review = period_of(row.review);
+    s.review_first_year = period_of(row.review_first_year);
+    return s;
+}
+
+// "destroy 1y after cut-off, review 6m (3m in the mission's first year)"
+std::string describe(const retention::Schedule& s) {
+    std::string out =
+        s.disposition == retention::Disposition::destroy
+            ? fmt::format("destroy {} after cut-off", retention::to_string(*s.destroy_after))
+            : std::string("permanent");
+    if (s.transfer) {
+        out += ", transferred twice a year";
+    }
+    if (s.review) {
+        out += fmt::format(", review every {}", retention::to_string(*s.review));
+        if (s.review_first_year) {
+            out += fmt::format(" ({} in the mission's first year)",
+                               retention::to_string(*s.review_first_year));
+        }
+    }
+    return out;
+}
+
+Holds::Holds(store::RetentionRepository& repo) {
+    for (const auto& h : repo.holds_in_force()) {
+        if (h.type) {
+            by_type[*h.type].push_back(h.name);
+        }
+        for (const auto r : h.records) {
+            by_record[r].push_back(h.name);
+        }
+    }
+}
+
+std::vector<std::string> Holds::on(std::int64_t record, const std::string& type) const {
+    std::vector<std::string> out;
+    if (const auto t = by_type.find(type); t != by_type.end()) {
+        out.insert(out.end(), t->second.begin(), t->second.end());
+    }
+    if (const auto r = by_record.find(record); r != by_record.end()) {
+        out.insert(out.end(), r->second.begin(), r->second.end());
+    }
+    return out;
+}
+
+std::vector<DueRecord> due_for_destruction(store::Connection& conn, Micros as_of) {
+    store::RetentionRepository repo(conn);
+    std::vector<DueRecord> out;
+    for (const auto& row : repo.schedules()) {
+        const auto s = to_schedule(row);
+        if (s.disposition != retention::Disposition::destroy) {
+            continue;
+        }
+        const auto bound = retention::destroy_bound(*s.destroy_after, as_of);
+        repo.held_records(s.type, {INT64_MIN, 0}, bound, false, [&](const store::HeldRecord& r) {
+            for (auto& d : retention::due(s, {r.dated, r.created_at, r.reviewed}, as_of, 0)) {
+                if (d.action == retention::Action::destroy) {
+                    out.push_back({r.id, s.type, std::move(d.why)});
+                }
+            }
+            return true;
+        });
+    }
+    return out;
+}
 
 Result<json::object> handle_retention_list(Context& ctx) {
     protocol::ArgReader args(ctx.args);
@@ -365,7 +378,7 @@ Result<json::object> handle_retention_due(Context& ctx) {
                                 item["since"] = format_date(d.since);
                                 item["overdue"] = d.since + retention::kOverdueAfter < as_of;
                                 item["why"] = d.why;
-                                item["holds"] = holds.on(r.id, type);
+                                item["holds"] = json::value_from(holds.on(r.id, type));
                                 item["dated_micros"] = r.dated;
                                 items.push_back(std::move(item));
                             }

@@ -72,6 +72,7 @@ Result<json::object> run_operation(const Operation& op, const Peer& peer,
     outputs.content = std::move(ctx.content);
     outputs.changed_directory = ctx.changed_directory;
     outputs.changed_records = std::move(ctx.changed_records);
+    outputs.truncate_log = ctx.truncate_log;
     if (!result) {
         audit.decision = decision_for(result.error().code);
         // A handler that refused by a rule names it in the audit reason; the
@@ -105,7 +106,7 @@ Service::Service(store::Store& store, ServiceOptions options)
       options_(std::move(options)),
       records_(options_.record_cache_entries),
       deps_{options_.vault, &store.readers(),     options_.mission_code, &records_,
-            &text_pacer_,   options_.checkpoints, &store.writer()},
+            &text_pacer_,   options_.checkpoints, &store.writer(),       options_.key_backup_days},
       started_at_(now_micros()),
       identities_([&store] {
           auto lease = store.readers().lease();
@@ -209,6 +210,9 @@ void Service::handle(const Peer& peer, protocol::Request request, Reply reply) {
                 pending->result = run_operation(*op, peer, caller ? &*caller : nullptr, exist,
                                                 pending->request.args, db, audit, pending->facts,
                                                 deps_, nullptr, pending->outputs);
+                if (pending->result.ok() && pending->outputs.truncate_log) {
+                    txn.truncate_log_after_commit();
+                }
             } catch (const std::exception& e) {
                 pending->result = internal_error(e);
                 throw;  // the writer rolls back and audits the error

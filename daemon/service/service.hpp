@@ -40,6 +40,7 @@ struct ServiceOptions {
     std::string mission_code = "MISSION";               // registry numbers
     std::size_t record_cache_entries = 5000;            // record metadata kept for reads (~4 MiB)
     const audit::CheckpointLog* checkpoints = nullptr;  // for audit verify
+    unsigned key_backup_days = 30;                      // life of a key-store backup
 };
 
 class Service {

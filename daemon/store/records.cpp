@@ -284,6 +284,49 @@ void RecordRepository::merge_text_index(int leaves) {
         fmt::format("INSERT INTO record_text(record_text) VALUES('merge={},8');", leaves).c_str());
 }
 
+void RecordRepository::unindex_text(std::int64_t record_id, std::string_view title,
+                                    std::string_view text) {
+    // External content: the delete reads the indexed text from
+    // record_text_source, so it is put there for the moment of the delete.
+    {
+        auto s =
+            conn_.cached("INSERT INTO record_text_source (docid, title, body) VALUES (?1, ?2, ?3)");
+        s->bind(1, record_id).bind(2, title).bind(3, text);
+        s->run();
+    }
+    {
+        auto s = conn_.cached("DELETE FROM record_text WHERE docid = ?1");
+        s->bind(1, record_id);
+        s->run();
+    }
+    auto s = conn_.cached("DELETE FROM record_text_source WHERE docid = ?1");
+    s->bind(1, record_id);
+    s->run();
+}
+
+void RecordRepository::optimize_text_index() {
+    conn_.exec("INSERT INTO record_text(record_text) VALUES('optimize');");
+}
+
+void RecordRepository::dispose(std::int64_t record_id, std::string_view state, std::int64_t batch,
+                               Micros at) {
+    {
+        auto s = conn_.cached("DELETE FROM record_keys WHERE record_id = ?1");
+        s->bind(1, record_id);
+        s->run();
+    }
+    {
+        auto s = conn_.cached("DELETE FROM content_chunks WHERE id >= ?1 AND id < ?2");
+        s->bind(1, chunk_row(record_id, 0)).bind(2, chunk_row(record_id + 1, 0));
+        s->run();
+    }
+    auto s = conn_.cached(
+        "UPDATE records SET state = ?2, disposal_batch = ?3, disposed_at = ?4 WHERE id = ?1 "
+        "AND state = 'held'");
+    s->bind(1, record_id).bind(2, state).bind(3, batch).bind(4, at);
+    s->run();
+}
+
 std::vector<std::int64_t> RecordRepository::search(std::string_view match, std::int64_t before,
                                                    std::size_t limit) {
     auto s = conn_.cached(

@@ -129,6 +129,17 @@ public:
 
     // Indexes the title and text of a record for search (text may be empty).
     void index_text(std::int64_t record_id, std::string_view title, std::string_view text);
+    // Removes a record from the text index: title and text must be what
+    // index_text was given (the index keeps no copy to read them back from).
+    void unindex_text(std::int64_t record_id, std::string_view title, std::string_view text);
+    // Merges the whole text index into one segment, which drops every entry
+    // of removed records from the pages (a removal alone only adds markers).
+    void optimize_text_index();
+    // Destroys a record's content: its key and its chunks (their pages are
+    // overwritten: secure_delete), leaving the metadata row as a stub in
+    // `state` (destroyed or transferred) with the batch that disposed of it.
+    void dispose(std::int64_t record_id, std::string_view state, std::int64_t batch, Micros at);
+
     // One step of merging the text index's segments: up to `leaves` leaf
     // pages of work on the lowest level holding 8 segments or more.
     void merge_text_index(int leaves);

@@ -256,6 +256,14 @@ void Writer::commit_batch(std::deque<Item>& batch) {
         }
         conn_.cached("COMMIT")->run();
         last_commit_ = std::chrono::steady_clock::now();
+        if (txn.truncate_log()) {
+            try {
+                conn_.exec("PRAGMA wal_checkpoint(TRUNCATE);");
+            } catch (const std::exception&) {
+                // The commit stands; the log's frames are overwritten as it
+                // is reused after the next checkpoint.
+            }
+        }
         if (audit_.committed) {
             audit_.committed();
         }

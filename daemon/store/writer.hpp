@@ -43,8 +43,15 @@ public:
     explicit Transaction(Connection& conn) : conn_(conn) {}
     Connection& connection() noexcept { return conn_; }
 
+    // After the commit, copy the write-ahead log into the database and
+    // truncate it, so that no old image of a page (destroyed content, a
+    // removed key) stays in the log file.
+    void truncate_log_after_commit() noexcept { truncate_log_ = true; }
+    bool truncate_log() const noexcept { return truncate_log_; }
+
 private:
     Connection& conn_;
+    bool truncate_log_ = false;
 };
 
 class Writer {

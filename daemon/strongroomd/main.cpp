@@ -311,6 +311,7 @@ public:
         svc.vault = &vault;
         svc.checkpoints = &*checkpoints_;
         svc.mission_code = config_.mission_code;
+        svc.key_backup_days = config_.key_backup_days;
         service_.emplace(*store_, svc);
         service_->remove_unfinished_uploads();
         const auto schedules = service_->add_built_in_schedules();

@@ -11,6 +11,7 @@
 #include "daemon/store/sqlite.hpp"
 #include "tests/integration/harness.hpp"
 #include "tests/integration/mission.hpp"
+#include "tests/integration/pages.hpp"
 
 namespace strongroom::test {
 namespace {
@@ -317,6 +318,150 @@ TEST(Retention, ReviewsAreRecordedAndCountFromTheLastOne) {
         << items[0];
     EXPECT_EQ(m.admin({"retention", "review", "999"}, kClerk).status, 4);
     EXPECT_EQ(m.admin({"retention", "review", std::to_string(plan)}, kAnalyst).status, 3);
+}
+
+constexpr uid_t kAuditor = 61021;
+
+TEST(Disposal, DestroysSoThatNothingCanBeReadBack) {
+    Mission m;
+    add_second_clerk(m);
+    ASSERT_EQ(m.admin({"account", "add", "aud", "--uid", str(kAuditor), "--role", "auditor"}, kOff1)
+                  .status,
+              0);
+    const std::string marker = "zanzibarquokka";
+    const auto doomed =
+        m.ingest(kAnalyst, "intercept of " + marker + " traffic\n",
+                 {"--title", "Intercept 1", "--level", "confidential", "--compartment", "JMAC",
+                  "--type", "raw-acquisition-data", "--dated", day_offset(-730)});
+    const auto held = raw_data(m, day_offset(-730), "Intercept 2");
+    const auto copied = raw_data(m, day_offset(-730), "Intercept 3");
+    const auto recent = raw_data(m, day_offset(-10), "Intercept 4");
+    ASSERT_EQ(m.admin({"hold", "place", "inquiry", "--reason", "board of inquiry", "--record",
+                       std::to_string(held)},
+                      kClerk)
+                  .status,
+              0);
+    ASSERT_EQ(m.tool({"get", std::to_string(copied), "-o", m.out_path("c3"), "--purpose", "brief"},
+                     kAnalyst)
+                  .status,
+              0);
+    // The page reader can find the marker before: the text index holds its word.
+    const auto before = decrypted_pages(m.state());
+    ASSERT_NE(before.find("CREATE TABLE records"), std::string::npos);
+    ASSERT_NE(before.find(marker), std::string::npos);
+    // (Searching for the marker itself would put it in the audit trail, which
+    // keeps what people asked for: the search here is for another word.)
+    ASSERT_EQ(m.visible(kAnalyst, "traffic"), std::vector<std::int64_t>{doomed});
+
+    // Proposed: only the record free of holds and copies; the others named.
+    auto r = m.admin({"--json", "disposal", "propose"}, kClerk);
+    ASSERT_EQ(r.status, 0) << r.err;
+    auto p = r.json();
+    EXPECT_EQ(p.at("records"), json::array{doomed}) << p;
+    const auto blockers = json::serialize(p.at("blockers"));
+    EXPECT_NE(blockers.find(fmt::format("record {} is under legal hold inquiry", held)),
+              std::string::npos)
+        << blockers;
+    EXPECT_NE(blockers.find(fmt::format("record {} has 1 outstanding copy", copied)),
+              std::string::npos)
+        << blockers;
+    EXPECT_EQ(blockers.find(std::to_string(recent)), std::string::npos) << blockers;
+    const auto batch = std::to_string(p.at("batch").as_int64());
+    // Not executable before approval; not approved by its proposer.
+    EXPECT_EQ(m.admin({"disposal", "execute", batch, "-o", m.out_path("early.txt")}, kClerk).status,
+              5);
+    r = m.admin({"disposal", "approve", batch}, kClerk);
+    EXPECT_EQ(r.status, 5);
+    EXPECT_NE(r.err.find("different registrar"), std::string::npos) << r.err;
+    EXPECT_EQ(m.admin({"disposal", "approve", batch}, kAnalyst).status, 3);
+    ASSERT_EQ(m.admin({"disposal", "approve", batch}, kClerk2).status, 0);
+    // A second proposal leaves the record in the open batch alone.
+    r = m.admin({"--json", "disposal", "propose"}, kClerk2);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_TRUE(r.json().at("batch").is_null()) << r.out;
+
+    const auto cert = m.out_path("certificate.txt");
+    r = m.admin({"disposal", "execute", batch, "-o", cert}, kClerk);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find("1 records destroyed"), std::string::npos) << r.out;
+    EXPECT_EQ(m.admin({"disposal", "execute", batch, "-o", m.out_path("again.txt")}, kClerk).status,
+              5);
+
+    // Gone for everyone: not shown, not listed, not found, no copy.
+    EXPECT_EQ(m.tool({"show", std::to_string(doomed)}, kAnalyst).status, 4);
+    EXPECT_EQ(
+        m.tool({"get", std::to_string(doomed), "-o", m.out_path("x"), "--purpose", "p"}, kAnalyst)
+            .status,
+        4);
+    EXPECT_FALSE(contains(m.visible(kAnalyst), doomed));
+    EXPECT_TRUE(contains(m.visible(kAnalyst), held));
+    // Nowhere in the database's pages, deleted or not, nor in its log.
+    const auto after = decrypted_pages(m.state());
+    EXPECT_NE(after.find("CREATE TABLE records"), std::string::npos);
+    EXPECT_EQ(after.find(marker), std::string::npos);
+    EXPECT_TRUE(m.visible(kAnalyst, "traffic").empty());
+    EXPECT_TRUE(m.visible(kAnalyst, marker).empty());
+
+    // The certificate: what, by whom, and until when backups could yield it.
+    const auto text = read_file(cert);
+    EXPECT_TRUE(text.starts_with("STRONGROOM DESTRUCTION CERTIFICATE\n")) << text;
+    EXPECT_NE(text.find("proposed: clerk "), std::string::npos) << text;
+    EXPECT_NE(text.find("approved: clerk2 "), std::string::npos) << text;
+    EXPECT_NE(text.find(fmt::format("record: {} | MISSION/", doomed)), std::string::npos) << text;
+    EXPECT_NE(text.find("| raw-acquisition-data | dated " + day_offset(-730)), std::string::npos)
+        << text;
+    EXPECT_NE(text.find("no backup can yield these records after: " + day_offset(30)),
+              std::string::npos)
+        << text;
+    for (const uid_t who : {kClerk, kAuditor}) {
+        r = m.admin({"--json", "certificate", "verify", cert}, who);
+        EXPECT_EQ(r.status, 0) << r.out << r.err;
+        if (r.status == 0) {
+            const auto v = r.json();
+            EXPECT_TRUE(v.at("signature_valid").as_bool());
+            EXPECT_TRUE(v.at("matches_register").as_bool());
+            EXPECT_EQ(v.at("records_destroyed"), 1);
+        }
+    }
+    // A tampered certificate does not verify.
+    auto forged = text;
+    const auto at = forged.find("copies: ");
+    forged.replace(at, 8, "copies: 0 lost, ");
+    const auto forged_path = m.file("forged.txt", forged);
+    r = m.admin({"--json", "certificate", "verify", forged_path}, kAuditor);
+    EXPECT_EQ(r.status, 5) << r.out << r.err;
+    const auto v = r.json();
+    EXPECT_FALSE(v.at("signature_valid").as_bool());
+    EXPECT_FALSE(v.at("matches_register").as_bool());
+    EXPECT_FALSE(v.at("valid").as_bool());
+    r = m.admin({"certificate", "verify", m.file("junk.txt", "hello\n")}, kAuditor);
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.err.find("not a strongroom destruction certificate"), std::string::npos) << r.err;
+    // The stub stays in the register.
+    r = m.admin({"--json", "disposal", "show", batch}, kAuditor);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.json().at("certificate").as_string(), text);
+    EXPECT_EQ(r.json().at("state"), "executed");
+}
+
+TEST(Disposal, AHoldPlacedAfterApprovalStopsTheBatch) {
+    Mission m;
+    add_second_clerk(m);
+    const auto old = raw_data(m, day_offset(-730), "Old intercept");
+    auto r = m.admin({"--json", "disposal", "propose", "--as-of", day_offset(0)}, kClerk);
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto batch = std::to_string(r.json().at("batch").as_int64());
+    ASSERT_EQ(m.admin({"disposal", "approve", batch}, kClerk2).status, 0);
+    ASSERT_EQ(
+        m.admin({"hold", "place", "late", "--reason", "claim", "--type", "raw-acquisition-data"},
+                kClerk)
+            .status,
+        0);
+    r = m.admin({"disposal", "execute", batch, "-o", m.out_path("cert.txt")}, kClerk);
+    EXPECT_EQ(r.status, 5);
+    EXPECT_NE(r.err.find("legal hold late"), std::string::npos) << r.err;
+    EXPECT_EQ(m.tool({"show", std::to_string(old)}, kAnalyst).status, 0);
+    EXPECT_EQ(m.admin({"disposal", "propose", "--as-of", day_offset(5)}, kClerk).status, 2);
 }
 
 }  // namespace

@@ -43,6 +43,12 @@ cache_mib = 256
 [mission]
 code = "UNMISS-2"
 
+[audit]
+checkpoint_every = 500
+
+[retention]
+key_backup_days = 14
+
 [limits]
 max_frame_bytes = 65536
 max_json_depth = 8
@@ -122,7 +128,7 @@ TEST(ConfigParse, CommentsAndEmptyTablesGiveDefaults) {
 }
 
 TEST(ConfigParse, FullFileOverridesEveryKey) {
-    // Verifies that each of the fifteen settings is read into its field.
+    // Verifies that each setting is read into its field.
     const Loaded loaded = parse(kFullFile, "full.conf");
     ASSERT_TRUE(loaded.problems.empty()) << format(loaded.problems.front(), loaded.source);
     const Config& c = loaded.config;
@@ -135,6 +141,8 @@ TEST(ConfigParse, FullFileOverridesEveryKey) {
     EXPECT_EQ(c.store_readers, 12U);
     EXPECT_EQ(c.store_cache_mib, 256U);
     EXPECT_EQ(c.mission_code, "UNMISS-2");
+    EXPECT_EQ(c.audit_checkpoint_every, 500U);
+    EXPECT_EQ(c.key_backup_days, 14U);
     EXPECT_EQ(c.limits.max_frame_bytes, 65536U);
     EXPECT_EQ(c.limits.max_json_depth, 8U);
     EXPECT_EQ(c.limits.read_timeout_ms, 2500U);
@@ -202,9 +210,9 @@ TEST(ConfigProblems, UnknownTable) {
     const Problem p = only_problem("\n[daemon]\nthreads = 2\n[bogus]\nx = 1\n");
     EXPECT_EQ(p.key, "bogus");
     EXPECT_EQ(p.line, 4U);
-    EXPECT_EQ(
-        p.message,
-        "unknown table; known tables are: daemon, socket, key, store, mission, audit, limits");
+    EXPECT_EQ(p.message,
+              "unknown table; known tables are: daemon, socket, key, store, mission, audit, "
+              "retention, limits");
 }
 
 TEST(ConfigProblems, UnknownKeyInTable) {

@@ -1,0 +1,277 @@
+// strongroom-admin disposal and certificate (CLI.md, registrars; auditors
+// list, show and verify).
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <boost/json/array.hpp>
+#include <fmt/format.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include "admin-tools/strongroom-admin/commands.hpp"
+#include "daemon/common/text.hpp"
+
+namespace strongroom::admin {
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::string_view kTitle = "STRONGROOM DESTRUCTION CERTIFICATE\n";
+
+struct ParsedCertificate {
+    std::string body;  // what the signature covers
+    std::vector<std::uint8_t> signature;
+    std::uint64_t batch = 0;
+};
+
+Result<ParsedCertificate> parse_certificate(const std::string& text) {
+    auto bad = [](std::string_view why) {
+        return make_error(ErrorCode::bad_request,
+                          fmt::format("not a strongroom destruction certificate: {}", why));
+    };
+    if (!text.starts_with(kTitle)) {
+        return bad("its first line is STRONGROOM DESTRUCTION CERTIFICATE");
+    }
+    const auto sig_at = text.rfind("\nsignature: ");
+    if (sig_at == std::string::npos || !text.ends_with("\n")) {
+        return bad("it ends with a line \"signature: BASE64\"");
+    }
+    ParsedCertificate p;
+    p.body = text.substr(0, sig_at + 1);
+    const auto sig =
+        from_base64(std::string_view(text).substr(sig_at + 12, text.size() - sig_at - 13));
+    if (!sig || sig->size() != 64) {
+        return bad("its signature is not 64 bytes of base64");
+    }
+    p.signature = *sig;
+    const auto batch_at = p.body.find("\nbatch: ");
+    if (batch_at == std::string::npos) {
+        return bad("it names its batch");
+    }
+    const auto end = p.body.find('\n', batch_at + 8);
+    const auto number = p.body.substr(batch_at + 8, end - batch_at - 8);
+    if (number.empty() || number.size() > 18 ||
+        number.find_first_not_of("0123456789") != std::string::npos) {
+        return bad("its batch is a number");
+    }
+    p.batch = std::stoull(number);
+    return p;
+}
+
+// Ed25519 over the body with the public key in PEM, by stock OpenSSL.
+bool signature_valid(const std::string& pem, const ParsedCertificate& c) {
+    BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+    if (bio == nullptr) {
+        return false;
+    }
+    EVP_PKEY* key = PEM_read_bio_PUBKEY(bio, nullptr, nullptr, nullptr);
+    BIO_free(bio);
+    if (key == nullptr) {
+        return false;
+    }
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    bool ok =
+        ctx != nullptr && EVP_DigestVerifyInit(ctx, nullptr, nullptr, nullptr, key) == 1 &&
+        EVP_DigestVerify(ctx, c.signature.data(), c.signature.size(),
+                         reinterpret_cast<const unsigned char*>(c.body.data()), c.body.size()) == 1;
+    EVP_MD_CTX_free(ctx);
+    EVP_PKEY_free(key);
+    return ok;
+}
+
+std::string sha256_hex(const std::string& text) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_Digest(text.data(), text.size(), md, &len, EVP_sha256(), nullptr);
+    return to_hex({md, len});
+}
+
+void print_batch(const json::object& b) {
+    cli::print_fields(std::cout,
+                      {{"batch", cli::text(b.at("batch"))},
+                       {"state", cli::text(b.at("state"))},
+                       {"as of", cli::text(b.at("as_of"))},
+                       {"records", cli::text(b.at("records"))},
+                       {"proposed", fmt::format("{} {}", cli::text(b.at("proposed_by")),
+                                                cli::text(b.at("proposed")))},
+                       {"approved", b.at("approved_by").is_null()
+                                        ? std::string("-")
+                                        : fmt::format("{} {}", cli::text(b.at("approved_by")),
+                                                      cli::text(b.at("approved")))},
+                       {"executed", b.at("executed_by").is_null()
+                                        ? std::string("-")
+                                        : fmt::format("{} {}", cli::text(b.at("executed_by")),
+                                                      cli::text(b.at("executed")))}});
+}
+
+void add_certificate_commands(CLI::App& app, cli::Global& g) {
+    auto* certificate = app.add_subcommand("certificate", "destruction certificates");
+    certificate->require_subcommand(1);
+    static std::string file;
+    auto* verify = certificate->add_subcommand(
+        "verify", "check a certificate's signature, the register's copy and the records");
+    verify->add_option("FILE", file, "the certificate")->required();
+    verify->callback([&g] {
+        g.action = [&g]() -> int {
+            std::ifstream in(file, std::ios::binary);
+            if (!in) {
+                return cli::fail(
+                    g, make_error(ErrorCode::bad_request,
+                                  fmt::format("cannot read {}: {}", file, std::strerror(errno))));
+            }
+            std::ostringstream buf;
+            buf << in.rdbuf();
+            const auto text = buf.str();
+            auto parsed = parse_certificate(text);
+            if (!parsed) {
+                return cli::fail(g, parsed.error());
+            }
+            auto key = cli::request(g, "audit.public-key", {});
+            if (const int* rc = std::get_if<int>(&key)) {
+                return *rc;
+            }
+            const std::string pem(std::get<json::object>(key).at("pem").as_string());
+            const bool sig_ok = signature_valid(pem, *parsed);
+            auto checked =
+                cli::request(g, "certificate.verify",
+                             json::object{{"batch", parsed->batch}, {"sha256", sha256_hex(text)}});
+            if (const int* rc = std::get_if<int>(&checked)) {
+                return *rc;
+            }
+            auto& r = std::get<json::object>(checked);
+            r["signature_valid"] = sig_ok;
+            auto& problems = r["problems"].as_array();
+            if (!sig_ok) {
+                problems.insert(problems.begin(),
+                                "the signature does not verify with this strongroom's public key");
+            }
+            const bool valid = sig_ok && r.at("valid").as_bool();
+            r["valid"] = valid;
+            const int rc = cli::print_result(g, r, [&](const json::object& o) {
+                std::cout << fmt::format(
+                    "{}: certificate of disposal batch {}, {} records ({} destroyed)\n",
+                    valid ? "valid" : "NOT VALID", cli::text(o.at("batch")),
+                    cli::text(o.at("records")), cli::text(o.at("records_destroyed")));
+                for (const auto& p : o.at("problems").as_array()) {
+                    std::cout << "  " << cli::text(p) << "\n";
+                }
+            });
+            return rc != 0 ? rc : valid ? 0 : exit_status(ErrorCode::conflict);
+        };
+    });
+}
+
+}  // namespace
+
+void add_disposal_commands(CLI::App& app, cli::Global& g) {
+    auto* disposal = app.add_subcommand("disposal", "destruction of records due (registrars)");
+    disposal->require_subcommand(1);
+
+    static std::string as_of;
+    auto* propose = disposal->add_subcommand(
+        "propose",
+        "propose a batch of the records due for destruction (not on hold, no copies out)");
+    propose->add_option("--as-of", as_of, "due as of the end of this day (default: now)")
+        ->option_text("YYYY-MM-DD");
+    propose->callback([&g] {
+        g.action = [&g] {
+            json::object args;
+            if (!as_of.empty()) {
+                args["as_of"] = as_of;
+            }
+            return cli::call_and_print(
+                g, "disposal.propose", std::move(args), [](const json::object& r) {
+                    for (const auto& b : r.at("blockers").as_array()) {
+                        std::cout << "blocked: " << cli::text(b.at("reason")) << "\n";
+                    }
+                    if (r.at("batch").is_null()) {
+                        std::cout << "nothing to propose: no record due for destruction is free of "
+                                     "holds and copies\n";
+                        return;
+                    }
+                    std::cout << fmt::format(
+                        "batch {}: {} records ({})\n{}\n", cli::text(r.at("batch")),
+                        r.at("records").as_array().size(), cli::text(r.at("records"), ","),
+                        cli::text(r.at("message")));
+                });
+        };
+    });
+
+    static std::uint64_t batch = 0;
+    auto* approve = disposal->add_subcommand("approve", "approve a batch (not its proposer)");
+    approve->add_option("BATCH", batch, "the batch")->required();
+    approve->callback([&g] {
+        g.action = [&g] {
+            return cli::call_and_print(g, "disposal.approve", json::object{{"batch", batch}},
+                                       print_batch);
+        };
+    });
+
+    static std::string certificate_out;
+    auto* execute = disposal->add_subcommand(
+        "execute", "destroy an approved batch; writes its signed certificate");
+    execute->add_option("BATCH", batch, "the batch")->required();
+    execute->add_option("-o,--output", certificate_out, "write the certificate to this new file")
+        ->option_text("CERTIFICATE")
+        ->required();
+    execute->callback([&g] {
+        g.action = [&g] {
+            return cli::call_write_and_print(
+                g, "disposal.execute", json::object{{"batch", batch}}, "certificate",
+                certificate_out, 0644, [](const json::object& r) {
+                    std::cout << fmt::format(
+                        "batch {}: {} records destroyed; certificate in {}; no backup can "
+                        "yield them after {}\n",
+                        cli::text(r.at("batch")), cli::text(r.at("destroyed")), certificate_out,
+                        cli::text(r.at("unrecoverable_after")));
+                });
+        };
+    });
+
+    auto* list = disposal->add_subcommand("list", "disposal batches");
+    list->callback([&g] {
+        g.action = [&g] {
+            return cli::call_and_print(g, "disposal.list", {}, [](const json::object& r) {
+                std::vector<std::vector<std::string>> rows;
+                for (const auto& v : r.at("batches").as_array()) {
+                    const auto& b = v.as_object();
+                    rows.push_back({cli::text(b.at("batch")), cli::text(b.at("state")),
+                                    cli::text(b.at("records")), cli::text(b.at("proposed_by")),
+                                    cli::text(b.at("approved_by")), cli::text(b.at("executed"))});
+                }
+                cli::print_table(std::cout,
+                                 {"BATCH", "STATE", "RECORDS", "PROPOSED", "APPROVED", "EXECUTED"},
+                                 rows);
+            });
+        };
+    });
+
+    static std::string show_out;
+    auto* show = disposal->add_subcommand("show", "a batch, its records and its certificate");
+    show->add_option("BATCH", batch, "the batch")->required();
+    show->add_option("-o,--output", show_out, "write its certificate to this new file")
+        ->option_text("FILE");
+    show->callback([&g] {
+        g.action = [&g] {
+            return cli::call_write_and_print(
+                g, "disposal.show", json::object{{"batch", batch}}, "certificate", show_out, 0644,
+                [](const json::object& r) {
+                    print_batch(r);
+                    for (const auto& i : r.at("items").as_array()) {
+                        std::cout << fmt::format("  record {}: {}\n", cli::text(i.at("record")),
+                                                 cli::text(i.at("why")));
+                    }
+                });
+        };
+    });
+
+    add_certificate_commands(app, g);
+}
+
+}  // namespace strongroom::admin

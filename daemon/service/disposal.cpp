@@ -1,0 +1,414 @@
+// Disposal (rule 10): a batch of records due for destruction is proposed by
+// one registrar and approved by another; executing it destroys each record's
+// content (its key, its chunks, its text in the index) and yields a signed
+// certificate that is kept for good and can be verified later.
+#include "daemon/store/disposal.hpp"
+
+#include <map>
+
+#include <boost/json/array.hpp>
+#include <boost/json/value_from.hpp>
+#include <fmt/format.h>
+
+#include "daemon/common/text.hpp"
+#include "daemon/crypto/digest.hpp"
+#include "daemon/crypto/ed25519.hpp"
+#include "daemon/crypto/key_vault.hpp"
+#include "daemon/policy/clearance.hpp"
+#include "daemon/protocol/args.hpp"
+#include "daemon/service/arguments.hpp"
+#include "daemon/service/handlers.hpp"
+#include "daemon/service/internal.hpp"
+#include "daemon/service/records.hpp"
+#include "daemon/service/retention.hpp"
+#include "daemon/store/copies.hpp"
+#include "daemon/store/records.hpp"
+
+namespace strongroom::service {
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::string_view kDestructionTitle = "STRONGROOM DESTRUCTION CERTIFICATE";
+constexpr Micros kDay = 86400LL * 1000000;
+
+std::int64_t batch_arg(protocol::ArgReader& args) {
+    return static_cast<std::int64_t>(args.required_uint("batch", INT64_MAX));
+}
+
+Result<store::BatchRow> find_batch(store::DisposalRepository& repo, std::int64_t id,
+                                   std::string_view kind) {
+    auto b = repo.find(id);
+    if (!b || b->kind != kind) {
+        return make_error(ErrorCode::not_found, fmt::format("no {} batch {}", kind, id));
+    }
+    return std::move(*b);
+}
+
+// "1 returned, 2 destroyed" or "none".
+std::string copies_accounted(store::CopyRepository& copies, std::int64_t record) {
+    std::map<std::string, int> by_state;
+    for (const auto& c : copies.of_record(record)) {
+        ++by_state[c.state];
+    }
+    std::string out;
+    for (const auto& [state, n] : by_state) {
+        out += fmt::format("{}{} {}", out.empty() ? "" : ", ", n, state);
+    }
+    return out.empty() ? "none" : out;
+}
+
+// Why a record of a batch may not be destroyed now, or nothing.
+std::optional<std::string> blocker(store::Connection& conn, const Holds& holds,
+                                   const store::RecordRow& r) {
+    if (r.state != "held") {
+        return fmt::format("record {} was {}", r.id, r.state);
+    }
+    if (const auto names = holds.on(r.id, r.type); !names.empty()) {
+        std::string list;
+        for (const auto& n : names) {
+            list += (list.empty() ? "" : ", ") + n;
+        }
+        return fmt::format("record {} is under legal hold {}", r.id, list);
+    }
+    if (const auto n = store::CopyRepository(conn).outstanding(r.id); n > 0) {
+        return fmt::format("record {} has {} outstanding cop{}", r.id, n, n == 1 ? "y" : "ies");
+    }
+    return std::nullopt;
+}
+
+// The text ingest indexed for a record: read back from its content, since
+// the index keeps none (IndexedText gives the same prefix as at ingest).
+Result<std::string> indexed_text(Context& ctx, store::RecordRepository& records,
+                                 const store::RecordRow& r) {
+    if (!r.is_text) {
+        return std::string();
+    }
+    const auto wrapped = records.key(r.id);
+    if (!wrapped) {
+        return make_error(ErrorCode::internal, fmt::format("record {} has no content key", r.id));
+    }
+    auto key = ctx.deps.vault->unwrap_record_key(r.id, *wrapped);
+    if (!key) {
+        return std::move(key).error();
+    }
+    IndexedText text(kMaxIndexedText);
+    std::vector<std::uint8_t> plain;
+    for (std::int64_t i = 0; i < r.chunks && !text.full(); ++i) {
+        const auto sealed = records.chunk(r.id, static_cast<std::uint64_t>(i));
+        if (!sealed) {
+            return make_error(ErrorCode::internal,
+                              fmt::format("chunk {} of record {} is missing", i, r.id));
+        }
+        if (auto st = key->open(static_cast<std::uint64_t>(i), i + 1 == r.chunks, *sealed, plain);
+            !st) {
+            return std::move(st).error();
+        }
+        text.feed({reinterpret_cast<const char*>(plain.data()), plain.size()});
+    }
+    return text.take();
+}
+
+json::object batch_json(store::Connection& conn, const store::BatchRow& b, std::size_t records) {
+    json::object o;
+    o["batch"] = b.id;
+    o["kind"] = b.kind;
+    o["state"] = b.state;
+    o["as_of"] = format_date(b.as_of);
+    o["records"] = records;
+    o["proposed_by"] = account_name(conn, b.proposed_by);
+    o["proposed"] = format_timestamp(b.proposed_at);
+    o["approved_by"] =
+        b.approved_by ? json::value(account_name(conn, *b.approved_by)) : json::value(nullptr);
+    o["approved"] = b.approved_at ? json::value(format_timestamp(*b.approved_at)) : nullptr;
+    o["executed_by"] =
+        b.executed_by ? json::value(account_name(conn, *b.executed_by)) : json::value(nullptr);
+    o["executed"] = b.executed_at ? json::value(format_timestamp(*b.executed_at)) : nullptr;
+    return o;
+}
+
+}  // namespace
+
+Result<json::object> handle_disposal_propose(Context& ctx) {
+    protocol::ArgReader args(ctx.args);
+    const auto as_of_day = optional_last_day(args, "as_of");
+    if (auto err = args.finish()) {
+        return *err;
+    }
+    if (as_of_day.start && *as_of_day.start > ctx.now) {
+        return make_error(ErrorCode::bad_request,
+                          "a disposal is proposed as of today or an earlier day, not a later one");
+    }
+    const Micros as_of = as_of_day.end ? std::min(*as_of_day.end - 1, ctx.now) : ctx.now;
+    ctx.audit.object = "disposal";
+    auto& conn = ctx.conn();
+    store::RetentionRepository retention(conn);
+    const Holds holds(retention);
+    store::RecordRepository records(conn);
+    store::DisposalRepository batches(conn);
+    json::array ids;
+    json::array blockers;
+    std::vector<DueRecord> chosen;
+    for (auto& d : due_for_destruction(conn, as_of)) {
+        const auto r = records.find(d.id);
+        std::optional<std::string> why = r ? blocker(conn, holds, *r) : "record is gone";
+        if (!why) {
+            if (const auto open = batches.open_batch_of(d.id, "destroy")) {
+                why = fmt::format("record {} is already in disposal batch {}", d.id, *open);
+            }
+        }
+        if (why) {
+            blockers.push_back(json::object{{"record", d.id}, {"reason", *why}});
+            continue;
+        }
+        ids.emplace_back(d.id);
+        chosen.push_back(std::move(d));
+    }
+    json::object out;
+    out["as_of"] = format_timestamp(as_of);
+    out["records"] = std::move(ids);
+    out["blockers"] = std::move(blockers);
+    if (chosen.empty()) {
+        out["batch"] = nullptr;
+        ctx.audit.reason = "nothing due for destruction";
+        return out;
+    }
+    const auto batch =
+        batches.insert("destroy", "proposed", as_of, ctx.subject.account->id, ctx.now);
+    for (const auto& d : chosen) {
+        batches.add_record(batch, d.id, d.why);
+    }
+    ctx.audit.object = fmt::format("disposal:{}", batch);
+    ctx.audit.reason = fmt::format("proposed {} records for destruction, {} blocked", chosen.size(),
+                                   out.at("blockers").as_array().size());
+    out["batch"] = batch;
+    out["message"] = fmt::format(
+        "a different registrar must run 'disposal approve {}' before it can be executed", batch);
+    return out;
+}
+
+Result<json::object> handle_disposal_approve(Context& ctx) {
+    protocol::ArgReader args(ctx.args);
+    const auto id = batch_arg(args);
+    if (auto err = args.finish()) {
+        return *err;
+    }
+    ctx.audit.object = fmt::format("disposal:{}", id);
+    auto& conn = ctx.conn();
+    store::DisposalRepository repo(conn);
+    auto b = find_batch(repo, id, "destroy");
+    if (!b) {
+        return std::move(b).error();
+    }
+    if (b->state != "proposed") {
+        return make_error(ErrorCode::conflict,
+                          fmt::format("disposal batch {} is already {}", id, b->state));
+    }
+    if (b->proposed_by == ctx.subject.account->id) {
+        return make_error(ErrorCode::conflict,
+                          fmt::format("you proposed disposal batch {} yourself; a different "
+                                      "registrar must approve it (two-person rule)",
+                                      id));
+    }
+    repo.approve(id, ctx.subject.account->id, ctx.now);
+    const auto n = repo.records(id).size();
+    ctx.audit.reason = fmt::format("approved the destruction of {} records", n);
+    b->state = "approved";
+    b->approved_by = ctx.subject.account->id;
+    b->approved_at = ctx.now;
+    return batch_json(conn, *b, n);
+}
+
+Result<json::object> handle_disposal_execute(Context& ctx) {
+    protocol::ArgReader args(ctx.args);
+    const auto id = batch_arg(args);
+    if (auto err = args.finish()) {
+        return *err;
+    }
+    ctx.audit.object = fmt::format("disposal:{}", id);
+    auto& conn = ctx.conn();
+    store::DisposalRepository repo(conn);
+    auto b = find_batch(repo, id, "destroy");
+    if (!b) {
+        return std::move(b).error();
+    }
+    if (b->state != "approved") {
+        return make_error(ErrorCode::conflict,
+                          b->state == "proposed"
+                              ? fmt::format("disposal batch {} is not approved yet: a registrar "
+                                            "other than its proposer must approve it",
+                                            id)
+                              : fmt::format("disposal batch {} is already {}", id, b->state));
+    }
+    store::RetentionRepository retention(conn);
+    const Holds holds(retention);
+    store::RecordRepository records(conn);
+    store::CopyRepository copies(conn);
+    const auto members = repo.records(id);
+    std::vector<store::RecordRow> rows;
+    rows.reserve(members.size());
+    // Everything is checked again now: a hold placed or a copy issued since
+    // the approval stops the whole batch.
+    for (const auto& m : members) {
+        auto r = records.find(m.record_id);
+        if (!r) {
+            return make_error(ErrorCode::internal, fmt::format("record {} is gone", m.record_id));
+        }
+        if (auto why = blocker(conn, holds, *r)) {
+            ctx.audit.reason = *why;
+            return make_error(ErrorCode::conflict,
+                              fmt::format("disposal batch {} cannot be executed: {}; release it "
+                                          "or propose a new batch",
+                                          id, *why));
+        }
+        rows.push_back(std::move(*r));
+    }
+    const auto unrecoverable_after = ctx.now + static_cast<Micros>(ctx.deps.key_backup_days) * kDay;
+    std::string lines;
+    for (const auto& r : rows) {
+        auto text = indexed_text(ctx, records, r);
+        if (!text) {
+            return std::move(text).error();
+        }
+        records.unindex_text(r.id, r.title, *text);
+        lines += fmt::format(
+            "record: {} | {} | {} | {} | dated {} | {} bytes | sha256 {} | copies: {}\n", r.id,
+            r.registry_number.value_or("no registry number"), policy::level_name(r.level), r.type,
+            format_date(r.dated), r.size, to_hex(r.sha256), copies_accounted(copies, r.id));
+        records.dispose(r.id, "destroyed", id, ctx.now);
+        ctx.changed_records.push_back(r.id);
+    }
+    // A removal only marks entries deleted; merging the whole index drops
+    // them (and the words of the destroyed text) from its pages.
+    records.optimize_text_index();
+    const auto body = fmt::format(
+        "{}\nmission: {}\nbatch: {}\nas of: {}\nproposed: {} {}\napproved: {} {}\nexecuted: {} "
+        "{}\nmethod: record key destroyed; content and text index entries overwritten "
+        "(secure_delete) and freed\nno backup can yield these records after: {}\nrecords: {}\n{}",
+        kDestructionTitle, ctx.deps.mission_code, id, format_date(b->as_of),
+        account_name(conn, b->proposed_by), format_timestamp(b->proposed_at),
+        account_name(conn, *b->approved_by), format_timestamp(*b->approved_at),
+        account_name(conn, ctx.subject.account->id), format_timestamp(ctx.now),
+        format_timestamp(unrecoverable_after), rows.size(), lines);
+    const auto key = ctx.deps.vault->signing_key();
+    const auto sig = key.sign({reinterpret_cast<const std::uint8_t*>(body.data()), body.size()});
+    const auto certificate = body + "signature: " + to_base64(sig) + "\n";
+    repo.execute(id, "executed", ctx.subject.account->id, ctx.now, certificate);
+    ctx.truncate_log = true;
+    ctx.audit.reason = fmt::format("destroyed {} records", rows.size());
+    json::object out;
+    out["batch"] = id;
+    out["destroyed"] = rows.size();
+    out["unrecoverable_after"] = format_timestamp(unrecoverable_after);
+    out["certificate"] = certificate;
+    return out;
+}
+
+Result<json::object> handle_disposal_list(Context& ctx) {
+    protocol::ArgReader args(ctx.args);
+    if (auto err = args.finish()) {
+        return *err;
+    }
+    ctx.audit.object = "disposal";
+    auto& conn = ctx.conn();
+    store::DisposalRepository repo(conn);
+    json::array out;
+    for (const auto& b : repo.list("destroy")) {
+        auto o = batch_json(conn, b, repo.records(b.id).size());
+        out.push_back(std::move(o));
+    }
+    return json::object{{"batches", std::move(out)}};
+}
+
+Result<json::object> handle_disposal_show(Context& ctx) {
+    protocol::ArgReader args(ctx.args);
+    const auto id = batch_arg(args);
+    if (auto err = args.finish()) {
+        return *err;
+    }
+    ctx.audit.object = fmt::format("disposal:{}", id);
+    auto& conn = ctx.conn();
+    store::DisposalRepository repo(conn);
+    auto b = find_batch(repo, id, "destroy");
+    if (!b) {
+        return std::move(b).error();
+    }
+    const auto members = repo.records(id);
+    auto out = batch_json(conn, *b, members.size());
+    json::array items;
+    for (const auto& m : members) {
+        items.push_back(json::object{{"record", m.record_id}, {"why", m.why}});
+    }
+    out["items"] = std::move(items);
+    out["certificate"] = b->certificate ? json::value(*b->certificate) : json::value(nullptr);
+    return out;
+}
+
+Result<json::object> handle_certificate_verify(Context& ctx) {
+    protocol::ArgReader args(ctx.args);
+    const auto id = batch_arg(args);
+    const auto digest = args.required_string("sha256", 64);
+    if (auto err = args.finish()) {
+        return *err;
+    }
+    ctx.audit.object = fmt::format("disposal:{}", id);
+    auto& conn = ctx.conn();
+    store::DisposalRepository repo(conn);
+    auto b = find_batch(repo, id, "destroy");
+    if (!b) {
+        return std::move(b).error();
+    }
+    json::array problems;
+    json::object out;
+    out["batch"] = id;
+    if (!b->certificate) {
+        return make_error(ErrorCode::conflict,
+                          fmt::format("disposal batch {} has not been executed: it has no "
+                                      "certificate yet",
+                                      id));
+    }
+    const auto& kept = *b->certificate;
+    const auto kept_digest = crypto::sha256(kept);
+    const bool matches = to_hex(kept_digest) == digest;
+    out["matches_register"] = matches;
+    if (!matches) {
+        problems.emplace_back(fmt::format(
+            "the file differs from the certificate of batch {} kept in the register", id));
+    }
+    // The kept certificate's own signature.
+    const auto at = kept.rfind("signature: ");
+    bool kept_valid = false;
+    if (at != std::string::npos) {
+        const auto sig = from_base64(kept.substr(at + 11, kept.size() - at - 12));
+        kept_valid = sig && crypto::Ed25519Key::verify(
+                                ctx.deps.vault->signing_key().public_key(),
+                                {reinterpret_cast<const std::uint8_t*>(kept.data()), at}, *sig);
+    }
+    out["register_signature_valid"] = kept_valid;
+    if (!kept_valid) {
+        problems.emplace_back("the certificate kept in the register does not verify");
+    }
+    // What it certifies is still so: each record destroyed, no key, no content.
+    store::RecordRepository records(conn);
+    std::size_t destroyed = 0;
+    const auto members = repo.records(id);
+    for (const auto& m : members) {
+        const auto r = records.find(m.record_id);
+        const bool gone = r && r->state == "destroyed" && !records.key(m.record_id) &&
+                          !records.chunk(m.record_id, 0);
+        destroyed += gone ? 1 : 0;
+        if (!gone) {
+            problems.emplace_back(fmt::format("record {} is not destroyed", m.record_id));
+        }
+    }
+    out["records"] = members.size();
+    out["records_destroyed"] = destroyed;
+    out["valid"] = problems.empty();
+    ctx.audit.reason = problems.empty()
+                           ? "certificate verified"
+                           : fmt::format("certificate not valid: {} problems", problems.size());
+    out["problems"] = std::move(problems);
+    return out;
+}
+
+}  // namespace strongroom::service

@@ -1,0 +1,124 @@
+#include "daemon/store/disposal.hpp"
+
+#include "daemon/store/sqlite.hpp"
+
+namespace strongroom::store {
+namespace {
+
+constexpr const char* kColumns =
+    "id, kind, state, as_of, proposed_by, proposed_at, approved_by, approved_at, executed_by, "
+    "executed_at, receipt, certificate";
+
+std::optional<std::string> optional_text(const Statement& s, int i) {
+    if (s.column_is_null(i)) {
+        return std::nullopt;
+    }
+    return s.column_text(i);
+}
+
+BatchRow read_row(const Statement& s) {
+    BatchRow b;
+    b.id = s.column_int(0);
+    b.kind = s.column_text(1);
+    b.state = s.column_text(2);
+    b.as_of = s.column_int(3);
+    b.proposed_by = s.column_int(4);
+    b.proposed_at = s.column_int(5);
+    b.approved_by = s.column_optional_int(6);
+    b.approved_at = s.column_optional_int(7);
+    b.executed_by = s.column_optional_int(8);
+    b.executed_at = s.column_optional_int(9);
+    b.receipt = optional_text(s, 10);
+    b.certificate = optional_text(s, 11);
+    return b;
+}
+
+}  // namespace
+
+std::int64_t DisposalRepository::insert(std::string_view kind, std::string_view state, Micros as_of,
+                                        std::int64_t by, Micros at) {
+    auto s = conn_.cached(
+        "INSERT INTO batches (kind, state, as_of, proposed_by, proposed_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5)");
+    s->bind(1, kind).bind(2, state).bind(3, as_of).bind(4, by).bind(5, at);
+    s->run();
+    return conn_.last_insert_rowid();
+}
+
+void DisposalRepository::add_record(std::int64_t batch, std::int64_t record, std::string_view why) {
+    auto s =
+        conn_.cached("INSERT INTO batch_records (batch_id, record_id, why) VALUES (?1, ?2, ?3)");
+    s->bind(1, batch).bind(2, record).bind(3, why);
+    s->run();
+}
+
+std::optional<BatchRow> DisposalRepository::find(std::int64_t id) {
+    static const std::string sql =
+        std::string("SELECT ") + kColumns + " FROM batches WHERE id = ?1";
+    auto s = conn_.cached(sql.c_str());
+    s->bind(1, id);
+    if (!s->step()) {
+        return std::nullopt;
+    }
+    return read_row(*s);
+}
+
+std::vector<BatchRow> DisposalRepository::list(std::string_view kind) {
+    static const std::string sql =
+        std::string("SELECT ") + kColumns + " FROM batches WHERE kind = ?1 ORDER BY id";
+    auto s = conn_.cached(sql.c_str());
+    s->bind(1, kind);
+    std::vector<BatchRow> out;
+    while (s->step()) {
+        out.push_back(read_row(*s));
+    }
+    return out;
+}
+
+std::vector<BatchRecord> DisposalRepository::records(std::int64_t batch) {
+    auto s = conn_.cached(
+        "SELECT record_id, why FROM batch_records WHERE batch_id = ?1 ORDER BY record_id");
+    s->bind(1, batch);
+    std::vector<BatchRecord> out;
+    while (s->step()) {
+        out.push_back({s->column_int(0), s->column_text(1)});
+    }
+    return out;
+}
+
+std::optional<std::int64_t> DisposalRepository::open_batch_of(std::int64_t record,
+                                                              std::string_view kind) {
+    auto s = conn_.cached(
+        "SELECT b.id FROM batch_records br JOIN batches b ON b.id = br.batch_id "
+        "WHERE br.record_id = ?1 AND b.kind = ?2 AND b.state IN ('proposed', 'approved', "
+        "'prepared') LIMIT 1");
+    s->bind(1, record).bind(2, kind);
+    if (!s->step()) {
+        return std::nullopt;
+    }
+    return s->column_int(0);
+}
+
+void DisposalRepository::approve(std::int64_t id, std::int64_t by, Micros at) {
+    auto s = conn_.cached(
+        "UPDATE batches SET state = 'approved', approved_by = ?2, approved_at = ?3 WHERE id = ?1");
+    s->bind(1, id).bind(2, by).bind(3, at);
+    s->run();
+}
+
+void DisposalRepository::execute(std::int64_t id, std::string_view state, std::int64_t by,
+                                 Micros at, std::string_view certificate) {
+    auto s = conn_.cached(
+        "UPDATE batches SET state = ?2, executed_by = ?3, executed_at = ?4, certificate = ?5 "
+        "WHERE id = ?1");
+    s->bind(1, id).bind(2, state).bind(3, by).bind(4, at).bind(5, certificate);
+    s->run();
+}
+
+void DisposalRepository::set_receipt(std::int64_t id, std::string_view receipt) {
+    auto s = conn_.cached("UPDATE batches SET receipt = ?2 WHERE id = ?1");
+    s->bind(1, id).bind(2, receipt);
+    s->run();
+}
+
+}  // namespace strongroom::store

@@ -1,0 +1,59 @@
+// Disposal and archive-transfer batches (rules 9-10): the batch, its records,
+// its approval and execution, and the certificate it yields.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "daemon/common/time.hpp"
+
+namespace strongroom::store {
+
+class Connection;
+
+struct BatchRow {
+    std::int64_t id = 0;
+    std::string kind;   // destroy | transfer
+    std::string state;  // proposed, approved, executed | prepared, confirmed
+    Micros as_of = 0;
+    std::int64_t proposed_by = 0;
+    Micros proposed_at = 0;
+    std::optional<std::int64_t> approved_by;
+    std::optional<Micros> approved_at;
+    std::optional<std::int64_t> executed_by;
+    std::optional<Micros> executed_at;
+    std::optional<std::string> receipt;
+    std::optional<std::string> certificate;
+};
+
+struct BatchRecord {
+    std::int64_t record_id = 0;
+    std::string why;
+};
+
+class DisposalRepository {
+public:
+    explicit DisposalRepository(Connection& conn) : conn_(conn) {}
+
+    std::int64_t insert(std::string_view kind, std::string_view state, Micros as_of,
+                        std::int64_t by, Micros at);
+    void add_record(std::int64_t batch, std::int64_t record, std::string_view why);
+    std::optional<BatchRow> find(std::int64_t id);
+    std::vector<BatchRow> list(std::string_view kind);
+    std::vector<BatchRecord> records(std::int64_t batch);
+    // The open batch (not executed or confirmed) of a kind holding a record.
+    std::optional<std::int64_t> open_batch_of(std::int64_t record, std::string_view kind);
+
+    void approve(std::int64_t id, std::int64_t by, Micros at);
+    void execute(std::int64_t id, std::string_view state, std::int64_t by, Micros at,
+                 std::string_view certificate);
+    void set_receipt(std::int64_t id, std::string_view receipt);
+
+private:
+    Connection& conn_;
+};
+
+}  // namespace strongroom::store
