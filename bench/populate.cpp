@@ -256,10 +256,15 @@ private:
         row.title = corpus_.title(rng);
         row.level = level;
         const auto t = rng.next() % 100;
-        row.type = t < 70   ? "intelligence-product"
-                   : t < 85 ? "cable"
-                   : t < 95 ? "assessment"
-                            : "note";
+        // The built-in record types (each with a retention schedule), and
+        // one without a schedule, which retention due names.
+        row.type = t < 60   ? "intelligence-product"
+                   : t < 75 ? "raw-acquisition-data"
+                   : t < 80 ? "source-personal-data"
+                   : t < 85 ? "acquisition-plan"
+                   : t < 90 ? "information-requirement"
+                   : t < 95 ? "mission-plan"
+                            : "cable";
         row.dated = created - created % kDay;
         row.originator = op.holders[rng.next() % op.holders.size()];
         row.origin_post = level > 0 ? std::optional<std::int64_t>(op.id) : std::nullopt;
@@ -505,6 +510,9 @@ int run(const Args& args) {
         Transaction txn(conn);
         const auto officer = accounts.insert({"officer", 60000, 1, epoch, std::nullopt});
         const auto second = accounts.insert({"officer2", 60001, 1, epoch, officer});
+        // Two registrars (role 2) for the retention benchmark's two-person steps.
+        accounts.insert({"registrar", 60002, 2, epoch, officer});
+        accounts.insert({"registrar2", 60003, 2, epoch, officer});
         std::vector<std::int64_t> users;
         for (int i = 0; i < args.accounts; ++i) {
             const auto uid = static_cast<std::uint32_t>(200000 + i);

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -174,16 +175,22 @@ void add_disposal_commands(CLI::App& app, cli::Global& g) {
     disposal->require_subcommand(1);
 
     static std::string as_of;
+    static std::optional<std::uint64_t> limit;
     auto* propose = disposal->add_subcommand(
         "propose",
         "propose a batch of the records due for destruction (not on hold, no copies out)");
     propose->add_option("--as-of", as_of, "due as of the end of this day (default: now)")
         ->option_text("YYYY-MM-DD");
+    propose->add_option("--limit", limit, "at most this many records (default 10000)")
+        ->option_text("N");
     propose->callback([&g] {
         g.action = [&g] {
             json::object args;
             if (!as_of.empty()) {
                 args["as_of"] = as_of;
+            }
+            if (limit) {
+                args["limit"] = *limit;
             }
             return cli::call_and_print(
                 g, "disposal.propose", std::move(args), [](const json::object& r) {
@@ -199,6 +206,10 @@ void add_disposal_commands(CLI::App& app, cli::Global& g) {
                         "batch {}: {} records ({})\n{}\n", cli::text(r.at("batch")),
                         r.at("records").as_array().size(), cli::text(r.at("records"), ","),
                         cli::text(r.at("message")));
+                    if (r.at("left").to_number<std::int64_t>() > 0) {
+                        std::cout << fmt::format("{} more due: propose again after this batch\n",
+                                                 cli::text(r.at("left")));
+                    }
                 });
         };
     });

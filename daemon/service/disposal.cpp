@@ -31,6 +31,8 @@ namespace {
 
 constexpr std::string_view kDestructionTitle = "STRONGROOM DESTRUCTION CERTIFICATE";
 constexpr Micros kDay = 86400LL * 1000000;
+constexpr std::uint64_t kDefaultBatch = 10000;  // records a proposal takes at most
+constexpr std::uint64_t kMaxBatch = 100000;
 
 std::int64_t batch_arg(protocol::ArgReader& args) {
     return static_cast<std::int64_t>(args.required_uint("batch", INT64_MAX));
@@ -132,8 +134,12 @@ json::object batch_json(store::Connection& conn, const store::BatchRow& b, std::
 Result<json::object> handle_disposal_propose(Context& ctx) {
     protocol::ArgReader args(ctx.args);
     const auto as_of_day = optional_last_day(args, "as_of");
+    const auto limit = args.optional_uint("limit", kMaxBatch).value_or(kDefaultBatch);
     if (auto err = args.finish()) {
         return *err;
+    }
+    if (limit == 0) {
+        return make_error(ErrorCode::bad_request, "a batch takes at least one record (--limit)");
     }
     if (as_of_day.start && *as_of_day.start > ctx.now) {
         return make_error(ErrorCode::bad_request,
@@ -149,6 +155,7 @@ Result<json::object> handle_disposal_propose(Context& ctx) {
     json::array ids;
     json::array blockers;
     std::vector<DueRecord> chosen;
+    std::size_t left = 0;  // due and free, beyond the limit: for the next batch
     for (auto& d : due_for_destruction(conn, as_of)) {
         const auto r = records.find(d.id);
         std::optional<std::string> why = r ? blocker(conn, holds, *r) : "record is gone";
@@ -161,6 +168,10 @@ Result<json::object> handle_disposal_propose(Context& ctx) {
             blockers.push_back(json::object{{"record", d.id}, {"reason", *why}});
             continue;
         }
+        if (chosen.size() == limit) {
+            ++left;
+            continue;
+        }
         ids.emplace_back(d.id);
         chosen.push_back(std::move(d));
     }
@@ -168,6 +179,7 @@ Result<json::object> handle_disposal_propose(Context& ctx) {
     out["as_of"] = format_timestamp(as_of);
     out["records"] = std::move(ids);
     out["blockers"] = std::move(blockers);
+    out["left"] = left;
     if (chosen.empty()) {
         out["batch"] = nullptr;
         ctx.audit.reason = "nothing due for destruction";

@@ -448,9 +448,14 @@ TEST(Disposal, AHoldPlacedAfterApprovalStopsTheBatch) {
     Mission m;
     add_second_clerk(m);
     const auto old = raw_data(m, day_offset(-730), "Old intercept");
-    auto r = m.admin({"--json", "disposal", "propose", "--as-of", day_offset(0)}, kClerk);
+    const auto older = raw_data(m, day_offset(-800), "Older intercept");
+    auto r = m.admin({"--json", "disposal", "propose", "--as-of", day_offset(0), "--limit", "1"},
+                     kClerk);
     ASSERT_EQ(r.status, 0) << r.err;
-    const auto batch = std::to_string(r.json().at("batch").as_int64());
+    auto p = r.json();
+    EXPECT_EQ(p.at("records"), json::array{older}) << p;  // the longest due first
+    EXPECT_EQ(p.at("left"), 1) << p;
+    const auto batch = std::to_string(p.at("batch").as_int64());
     ASSERT_EQ(m.admin({"disposal", "approve", batch}, kClerk2).status, 0);
     ASSERT_EQ(
         m.admin({"hold", "place", "late", "--reason", "claim", "--type", "raw-acquisition-data"},
@@ -460,8 +465,10 @@ TEST(Disposal, AHoldPlacedAfterApprovalStopsTheBatch) {
     r = m.admin({"disposal", "execute", batch, "-o", m.out_path("cert.txt")}, kClerk);
     EXPECT_EQ(r.status, 5);
     EXPECT_NE(r.err.find("legal hold late"), std::string::npos) << r.err;
+    EXPECT_EQ(m.tool({"show", std::to_string(older)}, kAnalyst).status, 0);
     EXPECT_EQ(m.tool({"show", std::to_string(old)}, kAnalyst).status, 0);
     EXPECT_EQ(m.admin({"disposal", "propose", "--as-of", day_offset(5)}, kClerk).status, 2);
+    EXPECT_EQ(m.admin({"disposal", "propose", "--limit", "0"}, kClerk).status, 2);
 }
 
 }  // namespace
