@@ -751,6 +751,26 @@ int main(int argc, char** argv) {
     sr::admin::add_retention_commands(app, g);
     sr::admin::add_disposal_commands(app, g);
 
+    static std::string backup_out;
+    auto* backup = app.add_subcommand(
+        "backup",
+        "write a backup of the database, without keys (officers; the daemon keeps the "
+        "key store's backup apart, for [retention] key_backup_days)");
+    backup->add_option("-o,--output", backup_out, "the new backup file")
+        ->option_text("FILE")
+        ->required();
+    backup->callback([&g] {
+        g.action = [&g] {
+            return sr::cli::download_and_print(
+                g, "backup", {}, backup_out, [](const json::object& r) {
+                    std::cout << fmt::format(
+                        "backup written to {}; key-store backup {} kept until {}\n", backup_out,
+                        sr::cli::text(r.at("key_backup")),
+                        sr::cli::text(r.at("key_backup_expires")));
+                });
+        };
+    });
+
     auto* status = app.add_subcommand("status", "show the daemon's state (officers, auditors)");
     status->callback([&g] {
         g.action = [&g] {

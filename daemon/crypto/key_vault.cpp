@@ -47,7 +47,8 @@ KeyVault::KeyVault(SecureBuffer master)
       audit_key_(derive(master, derivation::kAuditMacKey)),
       certificate_seed_(derive(master, derivation::kCertificateSeed)),
       check_key_(derive(master, derivation::kKeyCheckKey)),
-      wrap_key_(derive(master, derivation::kRecordKeyWrap)) {
+      wrap_key_(derive(master, derivation::kRecordKeyWrap)),
+      key_backup_key_(derive(master, derivation::kKeyBackupMac)) {
     // The master is not kept: wipe and unmap it now, not whenever the
     // caller's full-expression ends and the parameter is destroyed.
     const SecureBuffer consumed(std::move(master));
@@ -176,9 +177,14 @@ Result<RecordKey> KeyVault::unwrap_record_key(std::int64_t record_id,
     return RecordKey(std::move(key));
 }
 
+HmacSha256 KeyVault::key_backup_mac() const {
+    require_keys();
+    return HmacSha256(key_backup_key_.span());
+}
+
 bool KeyVault::locked() const noexcept {
     return database_key_.locked() && audit_key_.locked() && certificate_seed_.locked() &&
-           check_key_.locked() && wrap_key_.locked();
+           check_key_.locked() && wrap_key_.locked() && key_backup_key_.locked();
 }
 
 }  // namespace strongroom::crypto

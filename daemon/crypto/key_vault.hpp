@@ -16,6 +16,7 @@
 //   certificate seed    "strongroom certificate seed v1"  Ed25519 signing-key seed
 //   key check key       "strongroom key check v1"         key_check() below
 //   record key wrap     "strongroom record key wrap v1"   wraps per-record content keys
+//   key-store backup    "strongroom key-store backup mac v1" authenticates key-store backups
 #pragma once
 
 #include <array>
@@ -41,6 +42,7 @@ inline constexpr std::string_view kAuditMacKey = "strongroom audit mac key v1";
 inline constexpr std::string_view kCertificateSeed = "strongroom certificate seed v1";
 inline constexpr std::string_view kKeyCheckKey = "strongroom key check v1";
 inline constexpr std::string_view kRecordKeyWrap = "strongroom record key wrap v1";
+inline constexpr std::string_view kKeyBackupMac = "strongroom key-store backup mac v1";
 // The message whose HMAC under the key check key is key_check().
 inline constexpr std::string_view kKeyCheckMessage = "strongroom key check";
 }  // namespace derivation
@@ -86,6 +88,10 @@ public:
     // The certificate-signing key, made from the derived seed.
     Ed25519Key signing_key() const;
 
+    // A fresh HMAC-SHA256 context keyed for key-store backups: a backup
+    // whose MAC fails was altered or is another strongroom's.
+    HmacSha256 key_backup_mac() const;
+
     // A record's content key, sealed for storage: AES-256-GCM under the
     // record key wrap key with a random nonce, bound to the record id
     // (nonce | ciphertext | tag, 60 bytes).
@@ -106,6 +112,7 @@ private:
     SecureBuffer certificate_seed_;
     SecureBuffer check_key_;
     SecureBuffer wrap_key_;
+    SecureBuffer key_backup_key_;
 };
 
 }  // namespace strongroom::crypto

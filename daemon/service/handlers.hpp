@@ -67,6 +67,7 @@ Result<boost::json::object> handle_disposal_execute(Context& ctx);
 Result<boost::json::object> handle_disposal_list(Context& ctx);
 Result<boost::json::object> handle_disposal_show(Context& ctx);
 Result<boost::json::object> handle_certificate_verify(Context& ctx);
+Result<boost::json::object> handle_backup(Context& ctx);
 
 Result<boost::json::object> handle_audit_verify(Context& ctx);
 Result<boost::json::object> handle_audit_log(Context& ctx);

@@ -39,6 +39,8 @@ constexpr std::array kOperations{
               "the public key that signs checkpoints (PEM)"},
     Operation{"audit.verify", Requirement::one_of(kAuditor), Mode::read, handle_audit_verify,
               "check the whole audit chain against its checkpoints"},
+    Operation{"backup", Requirement::one_of(kOfficer), Mode::write, handle_backup,
+              "a backup of the database without keys (the key store is backed up apart)"},
     Operation{"certificate.verify", Requirement::one_of(kRegistry), Mode::read,
               handle_certificate_verify,
               "check a destruction certificate against the register and the records"},

@@ -1,6 +1,7 @@
 // The dispatch table: one row per operation. Internal to the service.
 #pragma once
 
+#include <filesystem>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -30,6 +31,7 @@ namespace strongroom::service {
 
 struct Directory;
 class RecordCache;
+class KeyBackups;
 
 // What handlers share across requests: the key vault (record keys), the
 // reader pool (content streamed after an answer) and configuration.
@@ -40,8 +42,10 @@ struct Deps {
     RecordCache* records = nullptr;               // metadata for reads; changes invalidate it
     store::TextIndexPacer* text_pacer = nullptr;  // writer thread only
     const audit::CheckpointLog* checkpoints = nullptr;
-    store::Writer* writer = nullptr;  // reads of the audit trail wait for earlier entries
-    unsigned key_backup_days = 30;    // life of a key-store backup ([retention])
+    store::Writer* writer = nullptr;          // reads of the audit trail wait for earlier entries
+    unsigned key_backup_days = 30;            // life of a key-store backup ([retention])
+    const KeyBackups* key_backups = nullptr;  // STATE/key-backups
+    std::filesystem::path backup_tmp;         // STATE/backup-tmp: backups being written
 };
 
 // Facts about the running daemon that some answers include.

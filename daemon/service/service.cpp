@@ -105,8 +105,12 @@ Service::Service(store::Store& store, ServiceOptions options)
     : store_(store),
       options_(std::move(options)),
       records_(options_.record_cache_entries),
-      deps_{options_.vault, &store.readers(),     options_.mission_code, &records_,
-            &text_pacer_,   options_.checkpoints, &store.writer(),       options_.key_backup_days},
+      key_backups_(options_.state_dir / "key-backups", options_.key_backup_days),
+      deps_{options_.vault,        &store.readers(),
+            options_.mission_code, &records_,
+            &text_pacer_,          options_.checkpoints,
+            &store.writer(),       options_.key_backup_days,
+            &key_backups_,         options_.state_dir / "backup-tmp"},
       started_at_(now_micros()),
       identities_([&store] {
           auto lease = store.readers().lease();

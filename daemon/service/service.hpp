@@ -24,6 +24,7 @@
 #include "daemon/common/stream.hpp"
 #include "daemon/common/time.hpp"
 #include "daemon/protocol/message.hpp"
+#include "daemon/service/backups.hpp"
 #include "daemon/service/identity.hpp"
 #include "daemon/service/operations.hpp"
 #include "daemon/service/record_cache.hpp"
@@ -41,6 +42,7 @@ struct ServiceOptions {
     std::size_t record_cache_entries = 5000;            // record metadata kept for reads (~4 MiB)
     const audit::CheckpointLog* checkpoints = nullptr;  // for audit verify
     unsigned key_backup_days = 30;                      // life of a key-store backup
+    std::filesystem::path state_dir;                    // key-backups/ and backup-tmp/ in it
 };
 
 class Service {
@@ -62,6 +64,9 @@ public:
     // Adds the built-in retention schedule of each type that has none
     // (start-up); returns the types added.
     std::vector<std::string> add_built_in_schedules();
+    // Overwrites and removes the key-store backups that have expired, and
+    // what an interrupted backup left; returns the key backups removed.
+    std::vector<std::string> remove_expired_key_backups();
 
     // Audits a frame that could not be decoded (the server closes the
     // connection).
@@ -75,6 +80,7 @@ private:
     ServiceOptions options_;
     RecordCache records_;
     store::TextIndexPacer text_pacer_;
+    KeyBackups key_backups_;
     Deps deps_;
     Micros started_at_;
     IdentityCache identities_;

@@ -172,6 +172,10 @@ public:
         } else {
             ensure_directory(config_.state_dir, 0700);
         }
+        // Key-store backups, and backups being written (made now: the
+        // sandbox allows no mkdir).
+        ensure_directory(config_.state_dir / "key-backups", 0700);
+        ensure_directory(config_.state_dir / "backup-tmp", 0700);
 
         sr::server::Options sopts;
         sopts.limits.max_frame_bytes = config_.limits.max_frame_bytes;
@@ -312,9 +316,11 @@ public:
         svc.checkpoints = &*checkpoints_;
         svc.mission_code = config_.mission_code;
         svc.key_backup_days = config_.key_backup_days;
+        svc.state_dir = config_.state_dir;
         service_.emplace(*store_, svc);
         service_->remove_unfinished_uploads();
         const auto schedules = service_->add_built_in_schedules();
+        const auto expired = service_->remove_expired_key_backups();
 
         service_->record_event(
             "daemon.start",
@@ -324,6 +330,14 @@ public:
 
         if (truncated) {
             service_->record_event("audit.truncation", *truncated);
+        }
+        if (!expired.empty()) {
+            std::string names;
+            for (const auto& n : expired) {
+                names += (names.empty() ? "" : ", ") + n;
+            }
+            service_->record_event("backup.expired",
+                                   "key-store backups expired, overwritten and removed: " + names);
         }
         if (!schedules.empty()) {
             std::string types;
@@ -418,9 +432,19 @@ private:
         };
         give(config_.state_dir);
         for (const auto& entry : fs::directory_iterator(config_.state_dir)) {
-            if (entry.is_regular_file() && !entry.is_symlink() &&
-                entry.path() != config_.key_file) {
+            if (entry.is_symlink() || entry.path() == config_.key_file) {
+                continue;
+            }
+            if (entry.is_regular_file()) {
                 give(entry.path());
+            } else if (entry.is_directory()) {
+                // key-backups/ and backup-tmp/, with their files.
+                give(entry.path());
+                for (const auto& inner : fs::directory_iterator(entry.path())) {
+                    if (inner.is_regular_file() && !inner.is_symlink()) {
+                        give(inner.path());
+                    }
+                }
             }
         }
     }

@@ -216,11 +216,14 @@ inline bool contains(const std::vector<std::int64_t>& ids, std::int64_t id) {
     return std::find(ids.begin(), ids.end(), id) != ids.end();
 }
 
-// The daemon's environment for a restart with its clock three days on.
-inline std::map<std::string, std::string> three_days_on() {
+// The daemon's environment for a restart with its clock some days on.
+inline std::map<std::string, std::string> days_on(int days) {
     return {{"LD_PRELOAD", "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"},
-            {"FAKETIME", "+3d"},
+            {"FAKETIME", "+" + std::to_string(days) + "d"},
             {"ASAN_OPTIONS", "verify_asan_link_order=0"}};
+}
+inline std::map<std::string, std::string> three_days_on() {
+    return days_on(3);
 }
 
 // A text copy as a reader sees it: without its invisible fingerprint.

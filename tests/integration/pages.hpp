@@ -46,6 +46,19 @@ inline std::string decrypt_page(const std::array<std::uint8_t, 32>& key, std::ui
     return out;
 }
 
+// The pages of a database file (a backup, say) under the state's key.
+inline std::string decrypted_file(const std::filesystem::path& state,
+                                  const std::filesystem::path& file) {
+    const auto key = database_key(state);
+    std::string plain;
+    const auto db = read_file(file);
+    for (std::size_t at = 0; at + kPageBytes <= db.size(); at += kPageBytes) {
+        plain += decrypt_page(key, static_cast<std::uint32_t>(at / kPageBytes + 1),
+                              reinterpret_cast<const unsigned char*>(db.data() + at));
+    }
+    return plain;
+}
+
 inline std::string decrypted_pages(const std::filesystem::path& state) {
     const auto key = database_key(state);
     std::string plain;

@@ -1,7 +1,11 @@
 // End-to-end tests of retention (DESIGN.md §2 rules 9-11): schedules and
 // their two-person change, what is due and why, reviews and legal holds.
 // The real daemon and tools, as different Unix users.
+#include <algorithm>
+#include <filesystem>
 #include <set>
+
+#include <sys/stat.h>
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -469,6 +473,66 @@ TEST(Disposal, AHoldPlacedAfterApprovalStopsTheBatch) {
     EXPECT_EQ(m.tool({"show", std::to_string(old)}, kAnalyst).status, 0);
     EXPECT_EQ(m.admin({"disposal", "propose", "--as-of", day_offset(5)}, kClerk).status, 2);
     EXPECT_EQ(m.admin({"disposal", "propose", "--limit", "0"}, kClerk).status, 2);
+}
+
+std::vector<std::string> key_backups(Mission& m) {
+    std::vector<std::string> names;
+    for (const auto& e : std::filesystem::directory_iterator(m.state() / "key-backups")) {
+        names.push_back(e.path().filename().string());
+    }
+    return names;
+}
+
+TEST(Backup, NoKeyNorTextGoesIntoABackupAndKeyStoreBackupsExpire) {
+    Mission m;
+    const std::string marker = "quetzalmarmot";
+    const auto id = m.ingest(kAnalyst, "sighting of " + marker + " convoy\n",
+                             {"--title", "Sighting", "--level", "confidential", "--compartment",
+                              "JMAC", "--type", "raw-acquisition-data"});
+    const auto out = m.out_path("strongroom.backup");
+    auto r = m.admin({"--json", "backup", "-o", out}, kOff1);
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto answer = r.json();
+    const std::string name(answer.at("key_backup").as_string());
+    EXPECT_EQ(std::string(answer.at("key_backup_expires").as_string()).substr(0, 10),
+              day_offset(30));
+    EXPECT_EQ(m.admin({"backup", "-o", out}, kOff1).status, 2);                // never overwritten
+    EXPECT_EQ(m.admin({"backup", "-o", m.out_path("b2")}, kClerk).status, 3);  // officers only
+    struct stat st {};
+    ASSERT_EQ(::stat(out.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600U);
+
+    // The backup: the registry and the records' metadata, no key, no word
+    // of any text (the content itself is sealed under the record keys).
+    const auto plain = decrypted_file(m.state(), out);
+    EXPECT_NE(plain.find("CREATE TABLE records"), std::string::npos);
+    EXPECT_NE(plain.find("Sighting"), std::string::npos);
+    EXPECT_EQ(plain.find(marker), std::string::npos);
+    // Its key is in the key-store backup kept apart.
+    ASSERT_EQ(key_backups(m), std::vector<std::string>{name});
+    const auto keys = read_file(m.state() / "key-backups" / name);
+    EXPECT_TRUE(keys.starts_with("STRONGROOM KEY-STORE BACKUP\n")) << keys;
+    EXPECT_NE(keys.find(fmt::format("\nkey: {} ", id)), std::string::npos) << keys;
+    EXPECT_EQ(keys.find(marker), std::string::npos);
+    // The backup is audited.
+    const auto rows = m.audit_rows();
+    const bool audited = std::any_of(rows.begin(), rows.end(), [](const store::AuditRow& a) {
+        return a.record.request == "backup" && a.record.account == "off1" &&
+               a.record.decision == store::Decision::allow;
+    });
+    EXPECT_TRUE(audited);
+
+    // Within the period the key-store backup stays; after it, it is gone.
+    m.start(days_on(29));
+    EXPECT_EQ(key_backups(m), std::vector<std::string>{name});
+    m.restart(days_on(31));
+    EXPECT_TRUE(key_backups(m).empty());
+    const auto later = m.audit_rows();
+    const bool expired = std::any_of(later.begin(), later.end(), [&](const store::AuditRow& a) {
+        return a.record.request == "backup.expired" &&
+               a.record.reason.find(name) != std::string::npos;
+    });
+    EXPECT_TRUE(expired);
 }
 
 }  // namespace

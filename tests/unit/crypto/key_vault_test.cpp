@@ -90,8 +90,11 @@ TEST(KeyVault, DerivesDistinctSubKeysWithDocumentedLabels) {
     const auto audit_key = expected_subkey(1, derivation::kAuditMacKey);
     const auto seed = expected_subkey(1, derivation::kCertificateSeed);
     const auto check_key = expected_subkey(1, derivation::kKeyCheckKey);
+    const auto backup_key = expected_subkey(1, derivation::kKeyBackupMac);
 
-    // Audit MAC, key check and signing key use the expected sub-keys.
+    // Audit MAC, key check, key-store backup MAC and signing key use the
+    // expected sub-keys.
+    EXPECT_EQ(vault.key_backup_mac().mac("keys"), HmacSha256(backup_key).mac("keys"));
     EXPECT_EQ(vault.audit_mac().mac("audit row"), HmacSha256(audit_key).mac("audit row"));
     EXPECT_EQ(vault.key_check(), HmacSha256(check_key).mac(derivation::kKeyCheckMessage));
     EXPECT_EQ(vault.signing_key().public_key(), Ed25519Key(seed).public_key());
@@ -107,8 +110,8 @@ TEST(KeyVault, DerivesDistinctSubKeysWithDocumentedLabels) {
     // Pairwise distinct, and none equals the master.
     const SecureBuffer master = make_master(1);
     const std::vector<std::uint8_t> master_bytes(master.span().begin(), master.span().end());
-    const std::vector<std::vector<std::uint8_t>> keys{master_bytes, db_key, audit_key, seed,
-                                                      check_key};
+    const std::vector<std::vector<std::uint8_t>> keys{master_bytes, db_key,    audit_key,
+                                                      seed,         check_key, backup_key};
     for (std::size_t i = 0; i < keys.size(); ++i) {
         for (std::size_t j = i + 1; j < keys.size(); ++j) {
             EXPECT_NE(keys[i], keys[j]) << i << " vs " << j;
@@ -146,7 +149,7 @@ TEST(KeyVault, ConsumesAndWipesTheMaster) {
         EXPECT_EQ(releases, 1);  // the master's pages, nothing else yet
         EXPECT_TRUE(all_zero);
     }
-    EXPECT_EQ(releases, 6);  // then the five sub-keys
+    EXPECT_EQ(releases, 7);  // then the six sub-keys
     EXPECT_TRUE(all_zero);
     test_hooks::set_wipe_observer(nullptr);
     EXPECT_TRUE(master.empty());  // NOLINT: moved-from on purpose

@@ -1,0 +1,117 @@
+// strongroom-admin backup (officers): a content backup streamed to the tool,
+// and a key-store backup kept apart in the state directory (backups.hpp).
+#include <cerrno>
+#include <cstring>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <boost/json/object.hpp>
+#include <fmt/format.h>
+
+#include "daemon/crypto/key_vault.hpp"
+#include "daemon/protocol/args.hpp"
+#include "daemon/service/backups.hpp"
+#include "daemon/service/handlers.hpp"
+#include "daemon/service/internal.hpp"
+#include "daemon/service/service.hpp"
+#include "daemon/store/backup.hpp"
+#include "daemon/store/store.hpp"
+
+namespace strongroom::service {
+namespace json = boost::json;
+
+namespace {
+
+// Written when first read (on a server thread, after the request's audit
+// entry is durable), streamed, then removed.
+class BackupContent final : public ContentSource {
+public:
+    BackupContent(const Deps& deps, Micros taken)
+        : deps_(deps), taken_(taken), path_(deps.backup_tmp / fmt::format("backup-{}.db", taken)) {}
+    ~BackupContent() override {
+        if (fd_ >= 0) {
+            ::close(fd_);
+        }
+        ::unlink(path_.c_str());
+        ::unlink((path_.string() + "-journal").c_str());
+    }
+    BackupContent(const BackupContent&) = delete;
+    BackupContent& operator=(const BackupContent&) = delete;
+
+    Result<std::size_t> read(std::span<std::uint8_t> buffer) override {
+        if (fd_ < 0) {
+            if (auto st = produce(); !st) {
+                return std::move(st).error();
+            }
+        }
+        for (;;) {
+            const auto n = ::read(fd_, buffer.data(), buffer.size());
+            if (n >= 0) {
+                return static_cast<std::size_t>(n);
+            }
+            if (errno != EINTR) {
+                return make_error(ErrorCode::internal,
+                                  fmt::format("cannot read the backup: {}", std::strerror(errno)));
+            }
+        }
+    }
+
+private:
+    Status produce() {
+        try {
+            auto lease = deps_.readers->lease();
+            auto& conn = lease.connection();
+            store::ReadSnapshot snapshot(conn);
+            store::write_content_backup(conn, path_, *deps_.vault);
+            // The keys of the same snapshot, apart.
+            deps_.key_backups->write(taken_, deps_.mission_code, store::all_record_keys(conn),
+                                     store::all_disposed(conn), *deps_.vault);
+            deps_.key_backups->remove_expired(now_micros());
+        } catch (const std::exception& e) {
+            return make_error(ErrorCode::internal,
+                              fmt::format("the backup could not be written: {}", e.what()));
+        }
+        fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd_ < 0) {
+            return make_error(ErrorCode::internal,
+                              fmt::format("cannot open the backup: {}", std::strerror(errno)));
+        }
+        return {};
+    }
+
+    const Deps& deps_;
+    Micros taken_;
+    std::filesystem::path path_;
+    int fd_ = -1;
+};
+
+}  // namespace
+
+Result<json::object> handle_backup(Context& ctx) {
+    protocol::ArgReader args(ctx.args);
+    if (auto err = args.finish()) {
+        return *err;
+    }
+    ctx.audit.object = "backup";
+    const auto name = KeyBackups::name_for(ctx.now);
+    ctx.audit.reason = fmt::format(
+        "content backup without record keys or text index; key-store backup {} until {}", name,
+        format_timestamp(ctx.deps.key_backups->expiry_of(ctx.now)));
+    ctx.content = std::make_unique<BackupContent>(ctx.deps, ctx.now);
+    json::object out;
+    out["taken"] = format_timestamp(ctx.now);
+    out["key_backup"] = name;
+    out["key_backup_expires"] = format_timestamp(ctx.deps.key_backups->expiry_of(ctx.now));
+    return out;
+}
+
+std::vector<std::string> Service::remove_expired_key_backups() {
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(deps_.backup_tmp, ec)) {
+        std::filesystem::remove(entry.path(), ec);  // an interrupted backup's copy
+    }
+    return key_backups_.remove_expired(now_micros());
+}
+
+}  // namespace strongroom::service

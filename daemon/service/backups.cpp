@@ -1,0 +1,153 @@
+#include "daemon/service/backups.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "daemon/common/text.hpp"
+#include "daemon/crypto/key_vault.hpp"
+
+namespace strongroom::service {
+namespace {
+
+constexpr Micros kDay = 86400LL * 1000000;
+constexpr std::string_view kPrefix = "keys-";
+constexpr std::string_view kSuffix = ".txt";
+
+void write_all(int fd, std::string_view data, const std::filesystem::path& path) {
+    while (!data.empty()) {
+        const auto n = ::write(fd, data.data(), data.size());
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            throw std::runtime_error(
+                fmt::format("cannot write {}: {}", path.string(), std::strerror(errno)));
+        }
+        data.remove_prefix(static_cast<std::size_t>(n));
+    }
+}
+
+// "keys-20261122T080000Z.txt" → its time, or nothing.
+std::optional<Micros> taken_from_name(const std::string& name) {
+    if (!name.starts_with(kPrefix) || !name.ends_with(kSuffix) ||
+        name.size() != kPrefix.size() + 16 + kSuffix.size()) {
+        return std::nullopt;
+    }
+    const auto t = name.substr(kPrefix.size(), 16);  // 20261122T080000Z
+    const auto date =
+        parse_date(fmt::format("{}-{}-{}", t.substr(0, 4), t.substr(4, 2), t.substr(6, 2)));
+    if (!date || t[8] != 'T' || t[15] != 'Z') {
+        return std::nullopt;
+    }
+    Micros secs = 0;
+    for (const std::size_t i : {9U, 10U, 11U, 12U, 13U, 14U}) {
+        if (t[i] < '0' || t[i] > '9') {
+            return std::nullopt;
+        }
+    }
+    secs = ((t[9] - '0') * 10 + (t[10] - '0')) * 3600 + ((t[11] - '0') * 10 + (t[12] - '0')) * 60 +
+           (t[13] - '0') * 10 + (t[14] - '0');
+    return *date + secs * 1000000;
+}
+
+}  // namespace
+
+std::string KeyBackups::name_for(Micros at) {
+    const auto ts = format_timestamp(at);  // 2026-11-22T08:00:00Z
+    std::string compact;
+    for (const char c : ts) {
+        if (c != '-' && c != ':') {
+            compact.push_back(c);
+        }
+    }
+    return fmt::format("{}{}{}", kPrefix, compact, kSuffix);
+}
+
+Micros KeyBackups::expiry_of(Micros taken) const {
+    return taken + static_cast<Micros>(days_) * kDay;
+}
+
+std::filesystem::path KeyBackups::write(Micros at, const std::string& mission,
+                                        const std::vector<store::WrappedKey>& keys,
+                                        const std::vector<store::Disposed>& disposed,
+                                        const crypto::KeyVault& vault) const {
+    std::string body =
+        fmt::format("STRONGROOM KEY-STORE BACKUP\nmission: {}\ntaken: {}\nexpires: {}\nkeys: {}\n",
+                    mission, format_timestamp(at), format_timestamp(expiry_of(at)), keys.size());
+    for (const auto& k : keys) {
+        body += fmt::format("key: {} {}\n", k.record_id, to_hex(k.wrapped));
+    }
+    body += fmt::format("disposed: {}\n", disposed.size());
+    for (const auto& d : disposed) {
+        body += fmt::format("disposed: {} {} {} {}\n", d.record_id, d.state, d.batch,
+                            format_timestamp(d.at));
+    }
+    const auto mac = vault.key_backup_mac().mac(body);
+    body += fmt::format("mac: {}\n", to_hex(mac));
+
+    const auto path = dir_ / name_for(at);
+    const auto tmp = dir_ / (name_for(at) + ".new");
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        throw std::runtime_error(
+            fmt::format("cannot create {}: {}", tmp.string(), std::strerror(errno)));
+    }
+    try {
+        write_all(fd, body, tmp);
+        if (::fsync(fd) != 0) {
+            throw std::runtime_error(
+                fmt::format("cannot sync {}: {}", tmp.string(), std::strerror(errno)));
+        }
+    } catch (...) {
+        ::close(fd);
+        ::unlink(tmp.c_str());
+        throw;
+    }
+    ::close(fd);
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        ::unlink(tmp.c_str());
+        throw std::runtime_error(fmt::format("cannot rename {} to {}: {}", tmp.string(),
+                                             path.string(), std::strerror(errno)));
+    }
+    return path;
+}
+
+std::vector<std::string> KeyBackups::remove_expired(Micros now) const {
+    std::vector<std::string> removed;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
+        const auto name = entry.path().filename().string();
+        const auto taken = taken_from_name(name);
+        if (!taken || expiry_of(*taken) > now || !entry.is_regular_file(ec)) {
+            continue;
+        }
+        // Overwritten before removal: the file's blocks do not keep the keys.
+        const int fd = ::open(entry.path().c_str(), O_WRONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            struct stat st {};
+            if (::fstat(fd, &st) == 0 && st.st_size > 0) {
+                const std::string zeros(static_cast<std::size_t>(st.st_size), '\0');
+                try {
+                    write_all(fd, zeros, entry.path());
+                    ::fsync(fd);
+                } catch (const std::exception&) {
+                    // Removed below all the same.
+                }
+            }
+            ::close(fd);
+        }
+        if (::unlink(entry.path().c_str()) == 0) {
+            removed.push_back(name);
+        }
+    }
+    return removed;
+}
+
+}  // namespace strongroom::service

@@ -1,0 +1,55 @@
+// Key-store backups (issue 7): the record keys, kept apart from the content
+// backups, in STATE/key-backups, each expiring after [retention]
+// key_backup_days. A backup past its expiry is overwritten and removed, so
+// that from then on no backup yields a record destroyed before it was taken.
+//
+//   STRONGROOM KEY-STORE BACKUP
+//   mission: MISSION
+//   taken: 2026-11-22T08:00:00Z
+//   expires: 2026-12-22T08:00:00Z
+//   keys: 2
+//   key: 17 <hex of the wrapped key>
+//   ...
+//   disposed: 1
+//   disposed: 12 destroyed 3 2026-11-20T10:00:00Z
+//   mac: <hex HMAC-SHA256 of everything above, under the key-store backup key>
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "daemon/common/time.hpp"
+#include "daemon/store/backup.hpp"
+
+namespace strongroom::crypto {
+class KeyVault;
+}
+
+namespace strongroom::service {
+
+class KeyBackups {
+public:
+    KeyBackups(std::filesystem::path dir, unsigned days) : dir_(std::move(dir)), days_(days) {}
+
+    const std::filesystem::path& dir() const noexcept { return dir_; }
+    // The file name of a backup taken at `at`.
+    static std::string name_for(Micros at);
+    Micros expiry_of(Micros taken) const;
+
+    // Writes a key-store backup taken at `at`; returns its path.
+    std::filesystem::path write(Micros at, const std::string& mission,
+                                const std::vector<store::WrappedKey>& keys,
+                                const std::vector<store::Disposed>& disposed,
+                                const crypto::KeyVault& vault) const;
+
+    // Overwrites and removes every backup that has expired by `now`; returns
+    // the names removed.
+    std::vector<std::string> remove_expired(Micros now) const;
+
+private:
+    std::filesystem::path dir_;
+    unsigned days_;
+};
+
+}  // namespace strongroom::service
