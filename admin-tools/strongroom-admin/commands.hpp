@@ -13,4 +13,7 @@ void add_retention_commands(CLI::App& app, cli::Global& g);
 // disposal propose|approve|execute|list|show, certificate verify.
 void add_disposal_commands(CLI::App& app, cli::Global& g);
 
+// transfer prepare|package|confirm|list.
+void add_transfer_commands(CLI::App& app, cli::Global& g);
+
 }  // namespace strongroom::admin

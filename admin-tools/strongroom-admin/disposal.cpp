@@ -24,11 +24,13 @@ namespace json = boost::json;
 namespace {
 
 constexpr std::string_view kTitle = "STRONGROOM DESTRUCTION CERTIFICATE\n";
+constexpr std::string_view kTransferTitle = "STRONGROOM TRANSFER CERTIFICATE\n";
 
 struct ParsedCertificate {
     std::string body;  // what the signature covers
     std::vector<std::uint8_t> signature;
     std::uint64_t batch = 0;
+    std::string kind;  // destroy | transfer
 };
 
 Result<ParsedCertificate> parse_certificate(const std::string& text) {
@@ -36,8 +38,10 @@ Result<ParsedCertificate> parse_certificate(const std::string& text) {
         return make_error(ErrorCode::bad_request,
                           fmt::format("not a strongroom destruction certificate: {}", why));
     };
-    if (!text.starts_with(kTitle)) {
-        return bad("its first line is STRONGROOM DESTRUCTION CERTIFICATE");
+    if (!text.starts_with(kTitle) && !text.starts_with(kTransferTitle)) {
+        return bad(
+            "its first line is STRONGROOM DESTRUCTION CERTIFICATE or STRONGROOM TRANSFER "
+            "CERTIFICATE");
     }
     const auto sig_at = text.rfind("\nsignature: ");
     if (sig_at == std::string::npos || !text.ends_with("\n")) {
@@ -62,6 +66,7 @@ Result<ParsedCertificate> parse_certificate(const std::string& text) {
         return bad("its batch is a number");
     }
     p.batch = std::stoull(number);
+    p.kind = text.starts_with(kTitle) ? "destroy" : "transfer";
     return p;
 }
 
@@ -139,9 +144,10 @@ void add_certificate_commands(CLI::App& app, cli::Global& g) {
             }
             const std::string pem(std::get<json::object>(key).at("pem").as_string());
             const bool sig_ok = signature_valid(pem, *parsed);
-            auto checked =
-                cli::request(g, "certificate.verify",
-                             json::object{{"batch", parsed->batch}, {"sha256", sha256_hex(text)}});
+            auto checked = cli::request(g, "certificate.verify",
+                                        json::object{{"batch", parsed->batch},
+                                                     {"sha256", sha256_hex(text)},
+                                                     {"kind", parsed->kind}});
             if (const int* rc = std::get_if<int>(&checked)) {
                 return *rc;
             }
@@ -155,10 +161,12 @@ void add_certificate_commands(CLI::App& app, cli::Global& g) {
             const bool valid = sig_ok && r.at("valid").as_bool();
             r["valid"] = valid;
             const int rc = cli::print_result(g, r, [&](const json::object& o) {
+                const bool transfer = o.at("kind") == "transfer";
                 std::cout << fmt::format(
-                    "{}: certificate of disposal batch {}, {} records ({} destroyed)\n",
-                    valid ? "valid" : "NOT VALID", cli::text(o.at("batch")),
-                    cli::text(o.at("records")), cli::text(o.at("records_destroyed")));
+                    "{}: certificate of {} batch {}, {} records ({} {})\n",
+                    valid ? "valid" : "NOT VALID", transfer ? "transfer" : "disposal",
+                    cli::text(o.at("batch")), cli::text(o.at("records")),
+                    cli::text(o.at("records_destroyed")), transfer ? "removed here" : "destroyed");
                 for (const auto& p : o.at("problems").as_array()) {
                     std::cout << "  " << cli::text(p) << "\n";
                 }

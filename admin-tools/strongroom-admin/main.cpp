@@ -750,6 +750,7 @@ int main(int argc, char** argv) {
     add_audit_commands(app, g);
     sr::admin::add_retention_commands(app, g);
     sr::admin::add_disposal_commands(app, g);
+    sr::admin::add_transfer_commands(app, g);
 
     static std::string backup_out;
     auto* backup = app.add_subcommand(

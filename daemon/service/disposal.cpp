@@ -60,25 +60,6 @@ std::string copies_accounted(store::CopyRepository& copies, std::int64_t record)
     return out.empty() ? "none" : out;
 }
 
-// Why a record of a batch may not be destroyed now, or nothing.
-std::optional<std::string> blocker(store::Connection& conn, const Holds& holds,
-                                   const store::RecordRow& r) {
-    if (r.state != "held") {
-        return fmt::format("record {} was {}", r.id, r.state);
-    }
-    if (const auto names = holds.on(r.id, r.type); !names.empty()) {
-        std::string list;
-        for (const auto& n : names) {
-            list += (list.empty() ? "" : ", ") + n;
-        }
-        return fmt::format("record {} is under legal hold {}", r.id, list);
-    }
-    if (const auto n = store::CopyRepository(conn).outstanding(r.id); n > 0) {
-        return fmt::format("record {} has {} outstanding cop{}", r.id, n, n == 1 ? "y" : "ies");
-    }
-    return std::nullopt;
-}
-
 // The text ingest indexed for a record: read back from its content, since
 // the index keeps none (IndexedText gives the same prefix as at ingest).
 Result<std::string> indexed_text(Context& ctx, store::RecordRepository& records,
@@ -131,6 +112,57 @@ json::object batch_json(store::Connection& conn, const store::BatchRow& b, std::
 
 }  // namespace
 
+std::optional<std::string> disposal_blocker(store::Connection& conn, const Holds& holds,
+                                            const store::RecordRow& r) {
+    if (r.state != "held") {
+        return fmt::format("record {} was {}", r.id, r.state);
+    }
+    if (const auto names = holds.on(r.id, r.type); !names.empty()) {
+        std::string list;
+        for (const auto& n : names) {
+            list += (list.empty() ? "" : ", ") + n;
+        }
+        return fmt::format("record {} is under legal hold {}", r.id, list);
+    }
+    if (const auto n = store::CopyRepository(conn).outstanding(r.id); n > 0) {
+        return fmt::format("record {} has {} outstanding cop{}", r.id, n, n == 1 ? "y" : "ies");
+    }
+    return std::nullopt;
+}
+
+Result<std::string> dispose_records(Context& ctx, std::int64_t batch,
+                                    const std::vector<store::RecordRow>& rows,
+                                    std::string_view state) {
+    auto& conn = ctx.conn();
+    store::RecordRepository records(conn);
+    store::CopyRepository copies(conn);
+    std::string lines;
+    for (const auto& r : rows) {
+        auto text = indexed_text(ctx, records, r);
+        if (!text) {
+            return std::move(text).error();
+        }
+        records.unindex_text(r.id, r.title, *text);
+        lines += fmt::format(
+            "record: {} | {} | {} | {} | dated {} | {} bytes | sha256 {} | copies: {}\n", r.id,
+            r.registry_number.value_or("no registry number"), policy::level_name(r.level), r.type,
+            format_date(r.dated), r.size, to_hex(r.sha256), copies_accounted(copies, r.id));
+        records.dispose(r.id, state, batch, ctx.now);
+        ctx.changed_records.push_back(r.id);
+    }
+    // A removal only marks entries deleted; merging the whole index drops
+    // them (and the words of the removed text) from its pages.
+    records.optimize_text_index();
+    ctx.truncate_log = true;
+    return lines;
+}
+
+std::string sign_document(const Context& ctx, const std::string& body) {
+    const auto key = ctx.deps.vault->signing_key();
+    const auto sig = key.sign({reinterpret_cast<const std::uint8_t*>(body.data()), body.size()});
+    return body + "signature: " + to_base64(sig) + "\n";
+}
+
 Result<json::object> handle_disposal_propose(Context& ctx) {
     protocol::ArgReader args(ctx.args);
     const auto as_of_day = optional_last_day(args, "as_of");
@@ -156,9 +188,9 @@ Result<json::object> handle_disposal_propose(Context& ctx) {
     json::array blockers;
     std::vector<DueRecord> chosen;
     std::size_t left = 0;  // due and free, beyond the limit: for the next batch
-    for (auto& d : due_for_destruction(conn, as_of)) {
+    for (auto& d : due_for(conn, as_of, retention::Action::destroy)) {
         const auto r = records.find(d.id);
-        std::optional<std::string> why = r ? blocker(conn, holds, *r) : "record is gone";
+        std::optional<std::string> why = r ? disposal_blocker(conn, holds, *r) : "record is gone";
         if (!why) {
             if (const auto open = batches.open_batch_of(d.id, "destroy")) {
                 why = fmt::format("record {} is already in disposal batch {}", d.id, *open);
@@ -255,7 +287,6 @@ Result<json::object> handle_disposal_execute(Context& ctx) {
     store::RetentionRepository retention(conn);
     const Holds holds(retention);
     store::RecordRepository records(conn);
-    store::CopyRepository copies(conn);
     const auto members = repo.records(id);
     std::vector<store::RecordRow> rows;
     rows.reserve(members.size());
@@ -266,7 +297,7 @@ Result<json::object> handle_disposal_execute(Context& ctx) {
         if (!r) {
             return make_error(ErrorCode::internal, fmt::format("record {} is gone", m.record_id));
         }
-        if (auto why = blocker(conn, holds, *r)) {
+        if (auto why = disposal_blocker(conn, holds, *r)) {
             ctx.audit.reason = *why;
             return make_error(ErrorCode::conflict,
                               fmt::format("disposal batch {} cannot be executed: {}; release it "
@@ -276,23 +307,10 @@ Result<json::object> handle_disposal_execute(Context& ctx) {
         rows.push_back(std::move(*r));
     }
     const auto unrecoverable_after = ctx.now + static_cast<Micros>(ctx.deps.key_backup_days) * kDay;
-    std::string lines;
-    for (const auto& r : rows) {
-        auto text = indexed_text(ctx, records, r);
-        if (!text) {
-            return std::move(text).error();
-        }
-        records.unindex_text(r.id, r.title, *text);
-        lines += fmt::format(
-            "record: {} | {} | {} | {} | dated {} | {} bytes | sha256 {} | copies: {}\n", r.id,
-            r.registry_number.value_or("no registry number"), policy::level_name(r.level), r.type,
-            format_date(r.dated), r.size, to_hex(r.sha256), copies_accounted(copies, r.id));
-        records.dispose(r.id, "destroyed", id, ctx.now);
-        ctx.changed_records.push_back(r.id);
+    auto lines = dispose_records(ctx, id, rows, "destroyed");
+    if (!lines) {
+        return std::move(lines).error();
     }
-    // A removal only marks entries deleted; merging the whole index drops
-    // them (and the words of the destroyed text) from its pages.
-    records.optimize_text_index();
     const auto body = fmt::format(
         "{}\nmission: {}\nbatch: {}\nas of: {}\nproposed: {} {}\napproved: {} {}\nexecuted: {} "
         "{}\nmethod: record key destroyed; content and text index entries overwritten "
@@ -301,12 +319,9 @@ Result<json::object> handle_disposal_execute(Context& ctx) {
         account_name(conn, b->proposed_by), format_timestamp(b->proposed_at),
         account_name(conn, *b->approved_by), format_timestamp(*b->approved_at),
         account_name(conn, ctx.subject.account->id), format_timestamp(ctx.now),
-        format_timestamp(unrecoverable_after), rows.size(), lines);
-    const auto key = ctx.deps.vault->signing_key();
-    const auto sig = key.sign({reinterpret_cast<const std::uint8_t*>(body.data()), body.size()});
-    const auto certificate = body + "signature: " + to_base64(sig) + "\n";
+        format_timestamp(unrecoverable_after), rows.size(), *lines);
+    const auto certificate = sign_document(ctx, body);
     repo.execute(id, "executed", ctx.subject.account->id, ctx.now, certificate);
-    ctx.truncate_log = true;
     ctx.audit.reason = fmt::format("destroyed {} records", rows.size());
     json::object out;
     out["batch"] = id;
@@ -360,25 +375,31 @@ Result<json::object> handle_certificate_verify(Context& ctx) {
     protocol::ArgReader args(ctx.args);
     const auto id = batch_arg(args);
     const auto digest = args.required_string("sha256", 64);
+    const auto args_kind = args.optional_string("kind", 16).value_or("destroy");
+    if (args_kind != "destroy" && args_kind != "transfer") {
+        args.fail(make_error(ErrorCode::bad_request, "kind is destroy or transfer"));
+    }
     if (auto err = args.finish()) {
         return *err;
     }
-    ctx.audit.object = fmt::format("disposal:{}", id);
+    const auto kind = args_kind;
+    ctx.audit.object = fmt::format("{}:{}", kind == "transfer" ? "transfer" : "disposal", id);
     auto& conn = ctx.conn();
     store::DisposalRepository repo(conn);
-    auto b = find_batch(repo, id, "destroy");
+    auto b = find_batch(repo, id, kind);
     if (!b) {
         return std::move(b).error();
     }
     json::array problems;
     json::object out;
     out["batch"] = id;
+    out["kind"] = kind;
     if (!b->certificate) {
         return make_error(ErrorCode::conflict,
-                          fmt::format("disposal batch {} has not been executed: it has no "
-                                      "certificate yet",
-                                      id));
+                          fmt::format("{} batch {} is not done: it has no certificate yet",
+                                      kind == "transfer" ? "transfer" : "disposal", id));
     }
+    const std::string_view disposed = kind == "transfer" ? "transferred" : "destroyed";
     const auto& kept = *b->certificate;
     const auto kept_digest = crypto::sha256(kept);
     const bool matches = to_hex(kept_digest) == digest;
@@ -406,11 +427,11 @@ Result<json::object> handle_certificate_verify(Context& ctx) {
     const auto members = repo.records(id);
     for (const auto& m : members) {
         const auto r = records.find(m.record_id);
-        const bool gone = r && r->state == "destroyed" && !records.key(m.record_id) &&
+        const bool gone = r && r->state == disposed && !records.key(m.record_id) &&
                           !records.chunk(m.record_id, 0);
         destroyed += gone ? 1 : 0;
         if (!gone) {
-            problems.emplace_back(fmt::format("record {} is not destroyed", m.record_id));
+            problems.emplace_back(fmt::format("record {} is not {}", m.record_id, disposed));
         }
     }
     out["records"] = members.size();

@@ -69,6 +69,12 @@ Result<boost::json::object> handle_disposal_show(Context& ctx);
 Result<boost::json::object> handle_certificate_verify(Context& ctx);
 Result<boost::json::object> handle_backup(Context& ctx);
 
+Result<boost::json::object> handle_transfer_prepare(Context& ctx);
+Result<boost::json::object> handle_transfer_show(Context& ctx);
+Result<boost::json::object> handle_transfer_list(Context& ctx);
+Result<boost::json::object> handle_transfer_content(Context& ctx);
+Result<boost::json::object> handle_transfer_confirm(Context& ctx);
+
 Result<boost::json::object> handle_audit_verify(Context& ctx);
 Result<boost::json::object> handle_audit_log(Context& ctx);
 Result<boost::json::object> handle_audit_checkpoint(Context& ctx);

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
 #include "daemon/common/error.hpp"
@@ -52,6 +53,12 @@ boost::json::object file_pending(Context& ctx, std::string_view op, policy::Role
 // Applies a pending retention schedule change (retention.cpp).
 Result<boost::json::object> reapply_schedule(Context& ctx, const boost::json::object& stored,
                                              std::int64_t requested_by, std::int64_t approver);
+
+// A record's registry history (entry or receipt, disseminations, copies,
+// releases), in order, as the registry report lists it.
+boost::json::array registry_history(store::Connection& conn, const store::RecordRow& r);
+// "JMAC HUMINT"
+std::string compartment_names(store::Connection& conn, const std::vector<std::int64_t>& ids);
 
 // An account's name, or "account#ID" if there is no such account.
 std::string account_name(store::Connection& conn, std::int64_t id);

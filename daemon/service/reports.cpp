@@ -177,6 +177,28 @@ std::vector<Event> registry_events(store::Connection& conn, Names& names,
 
 }  // namespace
 
+json::array registry_history(store::Connection& conn, const store::RecordRow& r) {
+    Names names(conn);
+    json::array out;
+    for (const auto& e : registry_events(conn, names, r)) {
+        json::object o;
+        o["at"] = format_timestamp(e.at);
+        o["event"] = e.event;
+        o["by"] = e.by;
+        o["party"] = e.party;
+        o["authority"] = e.authority;
+        o["reference"] = e.reference;
+        o["copy"] = e.copy ? json::value(*e.copy) : json::value(nullptr);
+        o["detail"] = e.detail;
+        out.push_back(std::move(o));
+    }
+    return out;
+}
+
+std::string compartment_names(store::Connection& conn, const std::vector<std::int64_t>& ids) {
+    return Names(conn).compartments(ids);
+}
+
 Result<json::object> handle_report_registry(Context& ctx) {
     protocol::ArgReader args(ctx.args);
     const auto record = args.optional_uint("record", INT64_MAX);

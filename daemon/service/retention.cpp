@@ -203,18 +203,23 @@ std::vector<std::string> Holds::on(std::int64_t record, const std::string& type)
     return out;
 }
 
-std::vector<DueRecord> due_for_destruction(store::Connection& conn, Micros as_of) {
+std::vector<DueRecord> due_for(store::Connection& conn, Micros as_of, retention::Action action) {
     store::RetentionRepository repo(conn);
     std::vector<DueRecord> out;
     for (const auto& row : repo.schedules()) {
         const auto s = to_schedule(row);
-        if (s.disposition != retention::Disposition::destroy) {
+        Micros bound = 0;
+        if (action == retention::Action::destroy &&
+            s.disposition == retention::Disposition::destroy) {
+            bound = retention::destroy_bound(*s.destroy_after, as_of);
+        } else if (action == retention::Action::transfer && s.transfer) {
+            bound = retention::transfer_point(as_of);
+        } else {
             continue;
         }
-        const auto bound = retention::destroy_bound(*s.destroy_after, as_of);
         repo.held_records(s.type, {INT64_MIN, 0}, bound, false, [&](const store::HeldRecord& r) {
             for (auto& d : retention::due(s, {r.dated, r.created_at, r.reviewed}, as_of, 0)) {
-                if (d.action == retention::Action::destroy) {
+                if (d.action == action) {
                     out.push_back({r.id, s.type, std::move(d.why)});
                 }
             }

@@ -7,8 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "daemon/common/error.hpp"
 #include "daemon/common/time.hpp"
 #include "daemon/retention/schedule.hpp"
+#include "daemon/store/records.hpp"
 #include "daemon/store/retention.hpp"
 
 namespace strongroom::store {
@@ -16,6 +18,8 @@ class Connection;
 }
 
 namespace strongroom::service {
+
+struct Context;
 
 retention::Schedule to_schedule(const store::ScheduleRow& row);
 
@@ -38,6 +42,24 @@ struct DueRecord {
     std::string type;
     std::string why;
 };
-std::vector<DueRecord> due_for_destruction(store::Connection& conn, Micros as_of);
+// The held records due for an action (destroy or transfer) as of a time, by
+// type, then date.
+std::vector<DueRecord> due_for(store::Connection& conn, Micros as_of, retention::Action action);
+
+// Why a record may not be destroyed or transferred now (not held, a legal
+// hold, outstanding copies), or nothing.
+std::optional<std::string> disposal_blocker(store::Connection& conn, const Holds& holds,
+                                            const store::RecordRow& r);
+
+// Disposes of records in a batch (state destroyed or transferred): removes
+// each one's text from the index, its key and its content, then merges the
+// index and has the log truncated after the commit. Returns the certificate's
+// record lines.
+Result<std::string> dispose_records(Context& ctx, std::int64_t batch,
+                                    const std::vector<store::RecordRow>& rows,
+                                    std::string_view state);
+
+// body + "signature: BASE64\n", signed with the strongroom's Ed25519 key.
+std::string sign_document(const Context& ctx, const std::string& body);
 
 }  // namespace strongroom::service

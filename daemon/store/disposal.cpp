@@ -7,7 +7,7 @@ namespace {
 
 constexpr const char* kColumns =
     "id, kind, state, as_of, proposed_by, proposed_at, approved_by, approved_at, executed_by, "
-    "executed_at, receipt, certificate";
+    "executed_at, receipt, list, certificate";
 
 std::optional<std::string> optional_text(const Statement& s, int i) {
     if (s.column_is_null(i)) {
@@ -29,7 +29,8 @@ BatchRow read_row(const Statement& s) {
     b.executed_by = s.column_optional_int(8);
     b.executed_at = s.column_optional_int(9);
     b.receipt = optional_text(s, 10);
-    b.certificate = optional_text(s, 11);
+    b.list = optional_text(s, 11);
+    b.certificate = optional_text(s, 12);
     return b;
 }
 
@@ -112,6 +113,12 @@ void DisposalRepository::execute(std::int64_t id, std::string_view state, std::i
         "UPDATE batches SET state = ?2, executed_by = ?3, executed_at = ?4, certificate = ?5 "
         "WHERE id = ?1");
     s->bind(1, id).bind(2, state).bind(3, by).bind(4, at).bind(5, certificate);
+    s->run();
+}
+
+void DisposalRepository::set_list(std::int64_t id, std::string_view list) {
+    auto s = conn_.cached("UPDATE batches SET list = ?2 WHERE id = ?1");
+    s->bind(1, id).bind(2, list);
     s->run();
 }
 

@@ -26,6 +26,7 @@ struct BatchRow {
     std::optional<std::int64_t> executed_by;
     std::optional<Micros> executed_at;
     std::optional<std::string> receipt;
+    std::optional<std::string> list;  // a transfer's signed list
     std::optional<std::string> certificate;
 };
 
@@ -51,6 +52,7 @@ public:
     void execute(std::int64_t id, std::string_view state, std::int64_t by, Micros at,
                  std::string_view certificate);
     void set_receipt(std::int64_t id, std::string_view receipt);
+    void set_list(std::int64_t id, std::string_view list);
 
 private:
     Connection& conn_;

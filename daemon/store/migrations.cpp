@@ -318,7 +318,9 @@ CREATE TABLE hold_records (
 
 -- Disposal (destroy) and archive transfer (transfer) batches, each with
 -- the records it covers. A destroy batch is proposed, approved by someone
--- else, then executed; its certificate (signed) is kept here for good.
+-- else, then executed; a transfer batch is prepared (list: its signed
+-- transfer list), then confirmed with the archives' receipt. Certificates
+-- (signed) are kept here for good.
 CREATE TABLE batches (
     id          INTEGER PRIMARY KEY,
     kind        TEXT    NOT NULL CHECK (kind IN ('destroy', 'transfer')),
@@ -332,6 +334,7 @@ CREATE TABLE batches (
     executed_by INTEGER REFERENCES accounts(id),
     executed_at INTEGER,
     receipt     TEXT,
+    list        TEXT,
     certificate TEXT,
     CHECK (approved_by IS NULL OR approved_by != proposed_by)
 );

@@ -3,6 +3,7 @@
 // The real daemon and tools, as different Unix users.
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <set>
 
 #include <sys/stat.h>
@@ -533,6 +534,119 @@ TEST(Backup, NoKeyNorTextGoesIntoABackupAndKeyStoreBackupsExpire) {
                a.record.reason.find(name) != std::string::npos;
     });
     EXPECT_TRUE(expired);
+}
+
+// RFC 8493 checks with the standard tools (no BagIt validator is packaged
+// for Debian 12): bagit.txt, every payload and tag file against its
+// manifest, no payload file outside the manifest, Payload-Oxum.
+RunResult validate_bag(const std::string& dir) {
+    const std::string script = R"SH(set -eu
+cd "$1"
+test "$(cat bagit.txt)" = "$(printf 'BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8')"
+sha256sum --quiet --strict -c manifest-sha256.txt
+sha256sum --quiet --strict -c tagmanifest-sha256.txt
+for f in bagit.txt bag-info.txt manifest-sha256.txt; do grep -q "  $f\$" tagmanifest-sha256.txt; done
+listed=$(sed 's/^[0-9a-f]*  //' manifest-sha256.txt | sort)
+present=$(find data -type f | sort)
+test "$listed" = "$present"
+oxum=$(sed -n 's/^Payload-Oxum: //p' bag-info.txt)
+bytes=$(find data -type f -exec cat {} + | wc -c)
+count=$(find data -type f | wc -l)
+test "$oxum" = "$bytes.$count"
+)SH";
+    return run({"/bin/sh", "-c", script, "validate", dir});
+}
+
+TEST(Transfer, APackageIsAValidBagAndTheReceiptRemovesTheContentHere) {
+    Mission m;
+    add_second_clerk(m);
+    const std::string text = "assessment of the northern sector\n";
+    const auto old = m.ingest(kAnalyst, text,
+                              {"--title", "Assessment", "--level", "confidential", "--compartment",
+                               "JMAC", "--dated", day_offset(-400)});
+    const auto held = m.ingest(kAnalyst, "held\n",
+                               {"--title", "Held", "--level", "confidential", "--compartment",
+                                "JMAC", "--dated", day_offset(-400)});
+    const auto recent = m.ingest(kAnalyst, "recent\n",
+                                 {"--title", "Recent", "--level", "confidential", "--compartment",
+                                  "JMAC", "--dated", day_offset(0)});
+    ASSERT_EQ(m.tool({"disseminate", std::to_string(old), "--to", "jmac-desk2"}, kAnalyst).status,
+              0);
+    ASSERT_EQ(m.admin({"hold", "place", "inquiry", "--reason", "inquiry", "--record",
+                       std::to_string(held)},
+                      kClerk)
+                  .status,
+              0);
+    const auto dir = m.out_path("package");
+    auto r = m.admin({"--json", "transfer", "prepare", "-o", dir}, kClerk);
+    ASSERT_EQ(r.status, 0) << r.err << r.out;
+    const auto p = r.json();
+    const auto batch = std::to_string(p.at("batch").as_int64());
+    ASSERT_EQ(p.at("records").as_array().size(), 1U) << p;
+    EXPECT_EQ(p.at("records").at(0).at("record"), old);
+    EXPECT_NE(json::serialize(p.at("blockers")).find("legal hold inquiry"), std::string::npos);
+    EXPECT_EQ(json::serialize(p).find(fmt::format("\"record\":{}", recent)), std::string::npos);
+
+    // A bag: valid, and the validation can fail.
+    auto v = validate_bag(dir);
+    EXPECT_EQ(v.status, 0) << v.out << v.err;
+    const auto content_file = fmt::format("{}/data/{}/content", dir, old);
+    EXPECT_EQ(read_file(content_file), text);
+    const auto meta = json::parse(read_file(fmt::format("{}/data/{}/metadata.json", dir, old)));
+    EXPECT_EQ(meta.at("title"), "Assessment");
+    EXPECT_EQ(meta.at("transfer_batch").as_int64(), p.at("batch").as_int64());
+    const auto history = json::serialize(meta.at("registry_history"));
+    EXPECT_NE(history.find("\"event\":\"entered\""), std::string::npos) << history;
+    EXPECT_NE(history.find("\"party\":\"jmac-desk2\""), std::string::npos) << history;
+    const auto info = read_file(dir + "/bag-info.txt");
+    EXPECT_NE(info.find("External-Identifier: MISSION-transfer-" + batch), std::string::npos);
+    {
+        std::ofstream(content_file, std::ios::app) << "x";
+        EXPECT_NE(validate_bag(dir).status, 0);
+        std::ofstream(content_file, std::ios::trunc) << text;
+        std::ofstream(dir + "/data/stray.txt") << "not listed";
+        EXPECT_NE(validate_bag(dir).status, 0);
+        std::filesystem::remove(dir + "/data/stray.txt");
+        EXPECT_EQ(validate_bag(dir).status, 0);
+    }
+    // The transfer list is signed: stock openssl verifies it.
+    const auto pem = m.out_path("strongroom.pem");
+    ASSERT_EQ(m.admin({"audit", "public-key", "-o", pem}, kClerk).status, 0);
+    const auto list = read_file(dir + "/transfer-list.txt");
+    EXPECT_TRUE(list.starts_with("STRONGROOM TRANSFER LIST\n")) << list;
+    const auto sig_at = list.find("signature: ");
+    ASSERT_NE(sig_at, std::string::npos);
+    const auto body = m.file("list-body", list.substr(0, sig_at));
+    const auto sig = m.out_path("list-sig");
+    RunOptions decode;
+    decode.input = list.substr(sig_at + 11, list.size() - sig_at - 12);
+    ASSERT_EQ(run({"/usr/bin/openssl", "base64", "-d", "-A", "-out", sig}, decode).status, 0);
+    auto ok = run({"/usr/bin/openssl", "pkeyutl", "-verify", "-pubin", "-inkey", pem, "-rawin",
+                   "-in", body, "-sigfile", sig});
+    EXPECT_EQ(ok.status, 0) << ok.out << ok.err;
+    // Written again from the register: the same payload.
+    const auto again = m.out_path("package-again");
+    r = m.admin({"transfer", "package", batch, "-o", again}, kClerk);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(read_file(again + "/manifest-sha256.txt"), read_file(dir + "/manifest-sha256.txt"));
+
+    // The archives' receipt: the content goes from here, certified.
+    EXPECT_EQ(m.admin({"transfer", "confirm", batch}, kClerk).status, 2);  // --receipt needed
+    const auto cert = m.out_path("transfer-certificate.txt");
+    r = m.admin({"transfer", "confirm", batch, "--receipt", "UNARMS-2026-117", "-o", cert}, kClerk);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(m.admin({"transfer", "confirm", batch, "--receipt", "again"}, kClerk).status, 5);
+    EXPECT_EQ(m.tool({"show", std::to_string(old)}, kAnalyst).status, 4);
+    EXPECT_TRUE(m.visible(kAnalyst, "northern").empty());
+    const auto certificate = read_file(cert);
+    EXPECT_TRUE(certificate.starts_with("STRONGROOM TRANSFER CERTIFICATE\n")) << certificate;
+    EXPECT_NE(certificate.find("receipt: UNARMS-2026-117"), std::string::npos);
+    r = m.admin({"--json", "certificate", "verify", cert}, kClerk);
+    EXPECT_EQ(r.status, 0) << r.out << r.err;
+    r = m.admin({"--json", "transfer", "list"}, kClerk);
+    ASSERT_EQ(r.status, 0);
+    EXPECT_EQ(r.json().at("batches").at(0).at("state"), "confirmed");
+    EXPECT_EQ(m.admin({"transfer", "list"}, kAnalyst).status, 3);
 }
 
 }  // namespace

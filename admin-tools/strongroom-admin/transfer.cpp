@@ -1,0 +1,345 @@
+// strongroom-admin transfer (CLI.md, registrars): the package for the
+// archives, written as a BagIt bag (RFC 8493):
+//
+//   DIR/bagit.txt              BagIt-Version: 1.0
+//   DIR/bag-info.txt           Source-Organization, Bagging-Date, External-Identifier,
+//                              Payload-Oxum, Internal-Sender-Description
+//   DIR/manifest-sha256.txt    every payload file
+//   DIR/tagmanifest-sha256.txt every tag file
+//   DIR/transfer-list.txt      the batch's list, signed by the strongroom (Ed25519)
+//   DIR/data/ID/content[.EXT]  each record's content, as stored
+//   DIR/data/ID/metadata.json  its metadata and registry history
+//
+// Each record's SHA-256 is checked against the register's as it is written.
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/json/array.hpp>
+#include <boost/json/serialize.hpp>
+#include <fmt/format.h>
+#include <openssl/evp.h>
+
+#include "admin-tools/client/client.hpp"
+#include "admin-tools/strongroom-admin/commands.hpp"
+#include "daemon/common/text.hpp"
+#include "daemon/common/time.hpp"
+
+namespace strongroom::admin {
+namespace json = boost::json;
+
+namespace {
+
+class Sha256 {
+public:
+    Sha256() : ctx_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr); }
+    ~Sha256() { EVP_MD_CTX_free(ctx_); }
+    Sha256(const Sha256&) = delete;
+    Sha256& operator=(const Sha256&) = delete;
+    void update(std::span<const std::uint8_t> data) {
+        EVP_DigestUpdate(ctx_, data.data(), data.size());
+    }
+    std::string hex() {
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned int len = 0;
+        EVP_DigestFinal_ex(ctx_, md, &len);
+        return to_hex({md, len});
+    }
+
+private:
+    EVP_MD_CTX* ctx_;
+};
+
+Status write_fd(int fd, std::span<const std::uint8_t> bytes, const std::string& path) {
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            return make_error(ErrorCode::bad_request,
+                              fmt::format("cannot write {}: {}", path, std::strerror(errno)));
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    return {};
+}
+
+// A new file (0600) with `text`; returns its SHA-256.
+Result<std::string> write_text(const std::string& path, std::string_view text) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        return make_error(ErrorCode::bad_request,
+                          fmt::format("cannot create {}: {}", path, std::strerror(errno)));
+    }
+    const std::span<const std::uint8_t> bytes{reinterpret_cast<const std::uint8_t*>(text.data()),
+                                              text.size()};
+    auto st = write_fd(fd, bytes, path);
+    const bool synced = ::fsync(fd) == 0;
+    ::close(fd);
+    if (!st) {
+        return st.error();
+    }
+    if (!synced) {
+        return make_error(ErrorCode::bad_request,
+                          fmt::format("cannot write {}: {}", path, std::strerror(errno)));
+    }
+    Sha256 sha;
+    sha.update(bytes);
+    return sha.hex();
+}
+
+Status make_dir(const std::string& path) {
+    if (::mkdir(path.c_str(), 0700) != 0) {
+        return make_error(ErrorCode::bad_request,
+                          fmt::format("cannot create {}: {}", path, std::strerror(errno)));
+    }
+    return {};
+}
+
+// Writes the bag of a prepared batch into the new directory dir.
+Status write_bag(const cli::Global& g, const json::object& batch, const std::string& dir) {
+    if (auto st = make_dir(dir); !st) {
+        return st;
+    }
+    if (auto st = make_dir(dir + "/data"); !st) {
+        return st;
+    }
+    const auto id = batch.at("batch").as_int64();
+    std::string manifest;
+    std::uint64_t octets = 0;
+    std::uint64_t files = 0;
+    for (const auto& v : batch.at("records").as_array()) {
+        const auto& item = v.as_object();
+        const auto record = item.at("record").as_int64();
+        const std::string path(item.at("path").as_string());
+        const std::string meta_path(item.at("metadata_path").as_string());
+        if (auto st = make_dir(fmt::format("{}/data/{}", dir, record)); !st) {
+            return st;
+        }
+        auto conn = client::Connection::open(g.socket);
+        if (!conn) {
+            return conn.error();
+        }
+        const auto file = dir + "/" + path;
+        const int fd =
+            ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0) {
+            return make_error(ErrorCode::bad_request,
+                              fmt::format("cannot create {}: {}", file, std::strerror(errno)));
+        }
+        Sha256 sha;
+        std::uint64_t size = 0;
+        auto response =
+            conn->call_download("transfer.content", json::object{{"batch", id}, {"record", record}},
+                                [&](std::span<const std::uint8_t> bytes) -> Status {
+                                    sha.update(bytes);
+                                    size += bytes.size();
+                                    return write_fd(fd, bytes, file);
+                                });
+        const bool synced = ::fsync(fd) == 0;
+        ::close(fd);
+        if (!response) {
+            return response.error();
+        }
+        if (response->error) {
+            return *response->error;
+        }
+        if (!synced) {
+            return make_error(ErrorCode::bad_request,
+                              fmt::format("cannot write {}: {}", file, std::strerror(errno)));
+        }
+        const auto digest = sha.hex();
+        if (digest != item.at("sha256").as_string()) {
+            return make_error(ErrorCode::internal,
+                              fmt::format("record {}: the content received does not match the "
+                                          "register's SHA-256; the package is not complete",
+                                          record));
+        }
+        manifest += fmt::format("{}  {}\n", digest, path);
+        octets += size;
+        ++files;
+        const auto meta = json::serialize(response->result.at("metadata")) + "\n";
+        auto meta_digest = write_text(dir + "/" + meta_path, meta);
+        if (!meta_digest) {
+            return meta_digest.error();
+        }
+        manifest += fmt::format("{}  {}\n", *meta_digest, meta_path);
+        octets += meta.size();
+        ++files;
+    }
+    const std::string mission(batch.at("mission").as_string());
+    std::string tags;
+    auto tag = [&](const std::string& name, const std::string& text) -> Status {
+        auto digest = write_text(dir + "/" + name, text);
+        if (!digest) {
+            return digest.error();
+        }
+        if (name != "tagmanifest-sha256.txt") {
+            tags += fmt::format("{}  {}\n", *digest, name);
+        }
+        return {};
+    };
+    const std::string bag_info = fmt::format(
+        "Source-Organization: {}\nBagging-Date: {}\nExternal-Identifier: {}-transfer-{}\n"
+        "Payload-Oxum: {}.{}\nInternal-Sender-Description: archive transfer batch {} of {}: {} "
+        "records, prepared by {} on {}\n",
+        mission, format_date(now_micros()), mission, id, octets, files, id, mission,
+        batch.at("records").as_array().size(), cli::text(batch.at("prepared_by")),
+        cli::text(batch.at("prepared")));
+    for (const auto& [name, text] : std::vector<std::pair<std::string, std::string>>{
+             {"bagit.txt", "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"},
+             {"bag-info.txt", bag_info},
+             {"manifest-sha256.txt", manifest},
+             {"transfer-list.txt", std::string(batch.at("transfer_list").as_string())}}) {
+        if (auto st = tag(name, text); !st) {
+            return st;
+        }
+    }
+    return tag("tagmanifest-sha256.txt", tags);
+}
+
+void print_package(const json::object& r, const std::string& dir) {
+    for (const auto& b : r.at("blockers").as_array()) {
+        std::cout << "blocked: " << cli::text(b.at("reason")) << "\n";
+    }
+    std::cout << fmt::format("transfer batch {}: {} records written to {} (BagIt)\n",
+                             cli::text(r.at("batch")), r.at("records").as_array().size(), dir);
+}
+
+}  // namespace
+
+void add_transfer_commands(CLI::App& app, cli::Global& g) {
+    auto* transfer = app.add_subcommand("transfer", "archive transfer of permanent records");
+    transfer->require_subcommand(1);
+
+    struct PrepareArgs {
+        std::string as_of;
+        std::optional<std::uint64_t> limit;
+        std::string out;
+    };
+    static PrepareArgs pa;
+    auto* prepare = transfer->add_subcommand(
+        "prepare", "a batch of the permanent records due for transfer, written as a BagIt bag");
+    prepare->add_option("--as-of", pa.as_of, "due as of the end of this day (default: now)")
+        ->option_text("YYYY-MM-DD");
+    prepare->add_option("--limit", pa.limit, "at most this many records (default 1000)")
+        ->option_text("N");
+    prepare->add_option("-o,--output", pa.out, "the new directory of the package")
+        ->option_text("DIR")
+        ->required();
+    prepare->callback([&g] {
+        g.action = [&g]() -> int {
+            if (auto free = cli::must_not_exist(pa.out); !free) {
+                return cli::fail(g, free.error());
+            }
+            json::object args;
+            if (!pa.as_of.empty()) {
+                args["as_of"] = pa.as_of;
+            }
+            if (pa.limit) {
+                args["limit"] = *pa.limit;
+            }
+            auto result = cli::request(g, "transfer.prepare", std::move(args));
+            if (const int* rc = std::get_if<int>(&result)) {
+                return *rc;
+            }
+            const auto& r = std::get<json::object>(result);
+            if (r.at("batch").is_null()) {
+                return cli::print_result(g, r, [](const json::object& o) {
+                    for (const auto& b : o.at("blockers").as_array()) {
+                        std::cout << "blocked: " << cli::text(b.at("reason")) << "\n";
+                    }
+                    std::cout << "nothing to transfer: no permanent record due for transfer is "
+                                 "free of holds and copies\n";
+                });
+            }
+            if (auto st = write_bag(g, r, pa.out); !st) {
+                return cli::fail(
+                    g, make_error(st.error().code,
+                                  fmt::format("{} (the batch is prepared: write it again with "
+                                              "'transfer package {} -o DIR')",
+                                              st.error().message, cli::text(r.at("batch")))));
+            }
+            return cli::print_result(g, r, [](const json::object& o) { print_package(o, pa.out); });
+        };
+    });
+
+    static std::uint64_t batch = 0;
+    static std::string package_out;
+    auto* package = transfer->add_subcommand("package", "write a prepared batch's bag again");
+    package->add_option("BATCH", batch, "the batch")->required();
+    package->add_option("-o,--output", package_out, "the new directory of the package")
+        ->option_text("DIR")
+        ->required();
+    package->callback([&g] {
+        g.action = [&g]() -> int {
+            if (auto free = cli::must_not_exist(package_out); !free) {
+                return cli::fail(g, free.error());
+            }
+            auto result = cli::request(g, "transfer.show", json::object{{"batch", batch}});
+            if (const int* rc = std::get_if<int>(&result)) {
+                return *rc;
+            }
+            auto& r = std::get<json::object>(result);
+            if (auto st = write_bag(g, r, package_out); !st) {
+                return cli::fail(g, st.error());
+            }
+            r["blockers"] = json::array();
+            return cli::print_result(g, r,
+                                     [](const json::object& o) { print_package(o, package_out); });
+        };
+    });
+
+    static std::string receipt;
+    static std::string certificate_out;
+    auto* confirm = transfer->add_subcommand(
+        "confirm", "record the archives' receipt; removes the batch's content here (certified)");
+    confirm->add_option("BATCH", batch, "the batch")->required();
+    confirm->add_option("--receipt", receipt, "the archives' acknowledgement reference")
+        ->option_text("REF")
+        ->required();
+    confirm->add_option("-o,--output", certificate_out, "write the certificate to this new file")
+        ->option_text("CERTIFICATE");
+    confirm->callback([&g] {
+        g.action = [&g] {
+            return cli::call_write_and_print(
+                g, "transfer.confirm", json::object{{"batch", batch}, {"receipt", receipt}},
+                "certificate", certificate_out, 0644, [](const json::object& r) {
+                    std::cout << fmt::format(
+                        "transfer batch {}: archives' receipt {}; {} records removed here\n",
+                        cli::text(r.at("batch")), cli::text(r.at("receipt")),
+                        cli::text(r.at("transferred")));
+                });
+        };
+    });
+
+    auto* list = transfer->add_subcommand("list", "archive transfer batches");
+    list->callback([&g] {
+        g.action = [&g] {
+            return cli::call_and_print(g, "transfer.list", {}, [](const json::object& r) {
+                std::vector<std::vector<std::string>> rows;
+                for (const auto& v : r.at("batches").as_array()) {
+                    const auto& b = v.as_object();
+                    rows.push_back({cli::text(b.at("batch")), cli::text(b.at("state")),
+                                    cli::text(b.at("records")), cli::text(b.at("prepared_by")),
+                                    cli::text(b.at("prepared")), cli::text(b.at("receipt"))});
+                }
+                cli::print_table(
+                    std::cout, {"BATCH", "STATE", "RECORDS", "PREPARED BY", "PREPARED", "RECEIPT"},
+                    rows);
+            });
+        };
+    });
+}
+
+}  // namespace strongroom::admin

@@ -1,0 +1,342 @@
+// Archive transfer (rule 9): permanent records due for transfer go to the
+// archives in a package the tool writes as a BagIt bag (RFC 8493) from what
+// the daemon gives: the batch, a signed transfer list, and each record's
+// content and metadata (registry history included). When the archives
+// acknowledge it, `transfer confirm` removes the local content as a
+// certified disposal (state transferred).
+#include <algorithm>
+
+#include <boost/json/array.hpp>
+#include <boost/json/value_from.hpp>
+#include <fmt/format.h>
+
+#include "daemon/common/text.hpp"
+#include "daemon/policy/clearance.hpp"
+#include "daemon/protocol/args.hpp"
+#include "daemon/service/arguments.hpp"
+#include "daemon/service/handlers.hpp"
+#include "daemon/service/internal.hpp"
+#include "daemon/service/records.hpp"
+#include "daemon/service/retention.hpp"
+#include "daemon/store/disposal.hpp"
+#include "daemon/store/records.hpp"
+
+namespace strongroom::service {
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::string_view kListTitle = "STRONGROOM TRANSFER LIST";
+constexpr std::string_view kCertificateTitle = "STRONGROOM TRANSFER CERTIFICATE";
+constexpr std::uint64_t kDefaultBatch = 1000;
+constexpr std::uint64_t kMaxBatch = 100000;
+
+// The payload path of a record's content in the bag: data/ID/content.EXT,
+// with the original file's extension when it is plain.
+std::string content_path(const store::RecordRow& r) {
+    std::string ext;
+    if (const auto dot = r.filename.rfind('.'); dot != std::string::npos) {
+        ext = r.filename.substr(dot + 1);
+        const bool plain =
+            !ext.empty() && ext.size() <= 8 && std::all_of(ext.begin(), ext.end(), [](char c) {
+                return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+            });
+        if (!plain) {
+            ext.clear();
+        }
+    }
+    return fmt::format("data/{}/content{}{}", r.id, ext.empty() ? "" : ".", ext);
+}
+
+json::object listed(const store::RecordRow& r) {
+    json::object o;
+    o["record"] = r.id;
+    o["registry_number"] = r.registry_number.value_or("");
+    o["path"] = content_path(r);
+    o["metadata_path"] = fmt::format("data/{}/metadata.json", r.id);
+    o["size"] = r.size;
+    o["sha256"] = to_hex(r.sha256);
+    return o;
+}
+
+Result<store::BatchRow> transfer_batch(store::DisposalRepository& repo, std::int64_t id) {
+    auto b = repo.find(id);
+    if (!b || b->kind != "transfer") {
+        return make_error(ErrorCode::not_found, fmt::format("no transfer batch {}", id));
+    }
+    return std::move(*b);
+}
+
+// The batch as the tool writes it into a bag.
+Result<json::object> package_of(Context& ctx, const store::BatchRow& b) {
+    auto& conn = ctx.conn();
+    store::RecordRepository records(conn);
+    json::array items;
+    for (const auto& m : store::DisposalRepository(conn).records(b.id)) {
+        const auto r = records.find(m.record_id);
+        if (!r) {
+            return make_error(ErrorCode::internal, fmt::format("record {} is gone", m.record_id));
+        }
+        items.push_back(listed(*r));
+    }
+    json::object out;
+    out["batch"] = b.id;
+    out["state"] = b.state;
+    out["mission"] = ctx.deps.mission_code;
+    out["prepared"] = format_timestamp(b.proposed_at);
+    out["prepared_by"] = account_name(conn, b.proposed_by);
+    out["records"] = std::move(items);
+    out["transfer_list"] = b.list ? json::value(*b.list) : json::value(nullptr);
+    out["certificate"] = b.certificate ? json::value(*b.certificate) : json::value(nullptr);
+    out["receipt"] = b.receipt ? json::value(*b.receipt) : json::value(nullptr);
+    return out;
+}
+
+std::int64_t batch_arg(protocol::ArgReader& args) {
+    return static_cast<std::int64_t>(args.required_uint("batch", INT64_MAX));
+}
+
+}  // namespace
+
+Result<json::object> handle_transfer_prepare(Context& ctx) {
+    protocol::ArgReader args(ctx.args);
+    const auto as_of_day = optional_last_day(args, "as_of");
+    const auto limit = args.optional_uint("limit", kMaxBatch).value_or(kDefaultBatch);
+    if (auto err = args.finish()) {
+        return *err;
+    }
+    if (limit == 0) {
+        return make_error(ErrorCode::bad_request, "a batch takes at least one record (--limit)");
+    }
+    if (as_of_day.start && *as_of_day.start > ctx.now) {
+        return make_error(ErrorCode::bad_request,
+                          "a transfer is prepared as of today or an earlier day, not a later one");
+    }
+    const Micros as_of = as_of_day.end ? std::min(*as_of_day.end - 1, ctx.now) : ctx.now;
+    ctx.audit.object = "transfer";
+    auto& conn = ctx.conn();
+    store::RetentionRepository retention(conn);
+    const Holds holds(retention);
+    store::RecordRepository records(conn);
+    store::DisposalRepository batches(conn);
+    json::array blockers;
+    std::vector<store::RecordRow> chosen;
+    std::vector<std::string> why;
+    std::size_t left = 0;
+    for (auto& d : due_for(conn, as_of, retention::Action::transfer)) {
+        auto r = records.find(d.id);
+        std::optional<std::string> blocked =
+            r ? disposal_blocker(conn, holds, *r) : "record is gone";
+        if (!blocked) {
+            if (const auto open = batches.open_batch_of(d.id, "transfer")) {
+                blocked = fmt::format("record {} is already in transfer batch {}", d.id, *open);
+            }
+        }
+        if (blocked) {
+            blockers.push_back(json::object{{"record", d.id}, {"reason", *blocked}});
+            continue;
+        }
+        if (chosen.size() == limit) {
+            ++left;
+            continue;
+        }
+        chosen.push_back(std::move(*r));
+        why.push_back(std::move(d.why));
+    }
+    if (chosen.empty()) {
+        ctx.audit.reason = "nothing due for transfer";
+        json::object out;
+        out["batch"] = nullptr;
+        out["records"] = json::array();
+        out["blockers"] = std::move(blockers);
+        out["left"] = left;
+        return out;
+    }
+    const auto id = batches.insert("transfer", "prepared", as_of, ctx.subject.account->id, ctx.now);
+    std::string lines;
+    std::uint64_t bytes = 0;
+    for (std::size_t i = 0; i < chosen.size(); ++i) {
+        const auto& r = chosen[i];
+        batches.add_record(id, r.id, why[i]);
+        bytes += static_cast<std::uint64_t>(r.size);
+        lines += fmt::format("record: {} | {} | {} | {} | dated {} | {} bytes | sha256 {} | {}\n",
+                             r.id, r.registry_number.value_or("no registry number"),
+                             policy::level_name(r.level), r.type, format_date(r.dated), r.size,
+                             to_hex(r.sha256), content_path(r));
+    }
+    const auto list = sign_document(
+        ctx, fmt::format("{}\nmission: {}\nbatch: {}\nas of: {}\nprepared: {} {}\nrecords: {}\n"
+                         "bytes: {}\n{}",
+                         kListTitle, ctx.deps.mission_code, id, format_date(as_of),
+                         account_name(conn, ctx.subject.account->id), format_timestamp(ctx.now),
+                         chosen.size(), bytes, lines));
+    batches.set_list(id, list);
+    ctx.audit.object = fmt::format("transfer:{}", id);
+    ctx.audit.reason = fmt::format("prepared the transfer of {} records, {} blocked", chosen.size(),
+                                   blockers.size());
+    auto b = batches.find(id);
+    auto out = package_of(ctx, *b);
+    if (!out) {
+        return out;
+    }
+    out->emplace("blockers", std::move(blockers));
+    out->emplace("left", left);
+    return out;
+}
+
+Result<json::object> handle_transfer_show(Context& ctx) {
+    protocol::ArgReader args(ctx.args);
+    const auto id = batch_arg(args);
+    if (auto err = args.finish()) {
+        return *err;
+    }
+    ctx.audit.object = fmt::format("transfer:{}", id);
+    store::DisposalRepository repo(ctx.conn());
+    auto b = transfer_batch(repo, id);
+    if (!b) {
+        return std::move(b).error();
+    }
+    return package_of(ctx, *b);
+}
+
+Result<json::object> handle_transfer_list(Context& ctx) {
+    protocol::ArgReader args(ctx.args);
+    if (auto err = args.finish()) {
+        return *err;
+    }
+    ctx.audit.object = "transfer";
+    auto& conn = ctx.conn();
+    store::DisposalRepository repo(conn);
+    json::array out;
+    for (const auto& b : repo.list("transfer")) {
+        json::object o;
+        o["batch"] = b.id;
+        o["state"] = b.state;
+        o["records"] = repo.records(b.id).size();
+        o["prepared"] = format_timestamp(b.proposed_at);
+        o["prepared_by"] = account_name(conn, b.proposed_by);
+        o["receipt"] = b.receipt ? json::value(*b.receipt) : json::value(nullptr);
+        out.push_back(std::move(o));
+    }
+    return json::object{{"batches", std::move(out)}};
+}
+
+// One record of a prepared batch: its metadata, then its content. The
+// package goes to the archives under the registry's custody: the registrar
+// need not be cleared for what it carries, and every record that leaves
+// this way is audited with its batch.
+Result<json::object> handle_transfer_content(Context& ctx) {
+    protocol::ArgReader args(ctx.args);
+    const auto id = batch_arg(args);
+    const auto record = static_cast<std::int64_t>(args.required_uint("record", INT64_MAX));
+    if (auto err = args.finish()) {
+        return *err;
+    }
+    ctx.audit.object = fmt::format("transfer:{} record:{}", id, record);
+    auto& conn = ctx.conn();
+    store::DisposalRepository repo(conn);
+    auto b = transfer_batch(repo, id);
+    if (!b) {
+        return std::move(b).error();
+    }
+    if (b->state != "prepared") {
+        return make_error(ErrorCode::conflict,
+                          fmt::format("transfer batch {} is already {}", id, b->state));
+    }
+    const auto members = repo.records(id);
+    const bool member =
+        std::any_of(members.begin(), members.end(),
+                    [&](const store::BatchRecord& m) { return m.record_id == record; });
+    if (!member) {
+        return make_error(ErrorCode::not_found,
+                          fmt::format("record {} is not in transfer batch {}", record, id));
+    }
+    const auto r = store::RecordRepository(conn).find(record);
+    if (!r || r->state != "held") {
+        return make_error(ErrorCode::conflict, fmt::format("record {} is not held here", record));
+    }
+    auto content = record_content(ctx, *r);
+    if (!content) {
+        return std::move(content).error();
+    }
+    ctx.content = std::move(*content);
+    ctx.audit.reason = fmt::format("content to the archives in transfer batch {}", id);
+    json::object meta = listed(*r);
+    meta["title"] = r->title;
+    meta["level"] = policy::level_name(r->level);
+    meta["compartments"] = compartment_names(conn, r->compartments);
+    meta["type"] = r->type;
+    meta["dated"] = format_date(r->dated);
+    meta["entered"] = format_timestamp(r->created_at);
+    meta["origin"] = r->origin;
+    meta["filename"] = r->filename;
+    meta["mission"] = ctx.deps.mission_code;
+    meta["transfer_batch"] = id;
+    meta["registry_history"] = registry_history(conn, *r);
+    return json::object{{"metadata", std::move(meta)}};
+}
+
+Result<json::object> handle_transfer_confirm(Context& ctx) {
+    protocol::ArgReader args(ctx.args);
+    const auto id = batch_arg(args);
+    const auto receipt = args.required_string("receipt", 200);
+    if (auto err = args.finish()) {
+        return *err;
+    }
+    ctx.audit.object = fmt::format("transfer:{}", id);
+    if (receipt.empty()) {
+        return make_error(ErrorCode::bad_request,
+                          "the archives' acknowledgement reference is needed (--receipt)");
+    }
+    auto& conn = ctx.conn();
+    store::DisposalRepository repo(conn);
+    auto b = transfer_batch(repo, id);
+    if (!b) {
+        return std::move(b).error();
+    }
+    if (b->state != "prepared") {
+        return make_error(ErrorCode::conflict,
+                          fmt::format("transfer batch {} is already {}", id, b->state));
+    }
+    store::RetentionRepository retention(conn);
+    const Holds holds(retention);
+    store::RecordRepository records(conn);
+    std::vector<store::RecordRow> rows;
+    for (const auto& m : repo.records(id)) {
+        auto r = records.find(m.record_id);
+        if (!r) {
+            return make_error(ErrorCode::internal, fmt::format("record {} is gone", m.record_id));
+        }
+        if (auto why = disposal_blocker(conn, holds, *r)) {
+            ctx.audit.reason = *why;
+            return make_error(ErrorCode::conflict,
+                              fmt::format("transfer batch {} cannot be confirmed: {}", id, *why));
+        }
+        rows.push_back(std::move(*r));
+    }
+    auto lines = dispose_records(ctx, id, rows, "transferred");
+    if (!lines) {
+        return std::move(lines).error();
+    }
+    const auto certificate = sign_document(
+        ctx, fmt::format("{}\nmission: {}\nbatch: {}\nas of: {}\nprepared: {} {}\nreceipt: {}\n"
+                         "confirmed: {} {}\nmethod: transferred to the archives; local record key "
+                         "destroyed; content and text index entries overwritten (secure_delete) "
+                         "and freed\nrecords: {}\n{}",
+                         kCertificateTitle, ctx.deps.mission_code, id, format_date(b->as_of),
+                         account_name(conn, b->proposed_by), format_timestamp(b->proposed_at),
+                         receipt, account_name(conn, ctx.subject.account->id),
+                         format_timestamp(ctx.now), rows.size(), *lines));
+    repo.set_receipt(id, receipt);
+    repo.execute(id, "confirmed", ctx.subject.account->id, ctx.now, certificate);
+    ctx.audit.reason = fmt::format("archives acknowledged {} ({}); {} records removed locally", id,
+                                   receipt, rows.size());
+    json::object out;
+    out["batch"] = id;
+    out["transferred"] = rows.size();
+    out["receipt"] = receipt;
+    out["certificate"] = certificate;
+    return out;
+}
+
+}  // namespace strongroom::service
