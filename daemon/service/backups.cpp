@@ -1,7 +1,10 @@
 #include "daemon/service/backups.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 #include <fcntl.h>
@@ -117,6 +120,63 @@ std::filesystem::path KeyBackups::write(Micros at, const std::string& mission,
                                              path.string(), std::strerror(errno)));
     }
     return path;
+}
+
+Result<KeyBackups::Content> KeyBackups::newest(Micros now, const crypto::KeyVault& vault) const {
+    std::vector<std::pair<Micros, std::filesystem::path>> found;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
+        const auto taken = taken_from_name(entry.path().filename().string());
+        if (taken && expiry_of(*taken) > now) {
+            found.emplace_back(*taken, entry.path());
+        }
+    }
+    std::sort(found.rbegin(), found.rend());
+    for (const auto& [taken, path] : found) {
+        std::ifstream in(path, std::ios::binary);
+        std::ostringstream buf;
+        buf << in.rdbuf();
+        const auto text = buf.str();
+        const auto mac_at = text.rfind("mac: ");
+        if (mac_at == std::string::npos || (mac_at > 0 && text[mac_at - 1] != '\n')) {
+            continue;
+        }
+        const auto body = text.substr(0, mac_at);
+        const auto mac = from_hex(std::string_view(text).substr(mac_at + 5, 64));
+        const auto expected = vault.key_backup_mac().mac(body);
+        if (!mac || mac->size() != expected.size() ||
+            !std::equal(mac->begin(), mac->end(), expected.begin())) {
+            continue;  // altered, or another strongroom's
+        }
+        Content c;
+        c.name = path.filename().string();
+        c.taken = taken;
+        std::istringstream lines(body);
+        std::string line;
+        while (std::getline(lines, line)) {
+            if (line.starts_with("key: ")) {
+                std::istringstream f(line.substr(5));
+                store::WrappedKey k;
+                std::string hex;
+                f >> k.record_id >> hex;
+                if (auto bytes = from_hex(hex)) {
+                    k.wrapped = std::move(*bytes);
+                    c.keys.push_back(std::move(k));
+                }
+            } else if (line.starts_with("disposed: ") && line.find(' ', 10) != std::string::npos) {
+                std::istringstream f(line.substr(10));
+                store::Disposed d;
+                std::string at;
+                f >> d.record_id >> d.state >> d.batch >> at;
+                d.at = parse_date(at.substr(0, 10)).value_or(0);
+                c.disposed.push_back(std::move(d));
+            }
+        }
+        return c;
+    }
+    return make_error(ErrorCode::not_found,
+                      fmt::format("no key-store backup in {} is younger than {} days and intact",
+                                  dir_.string(), days_));
 }
 
 std::vector<std::string> KeyBackups::remove_expired(Micros now) const {

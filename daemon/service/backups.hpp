@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon/common/error.hpp"
 #include "daemon/common/time.hpp"
 #include "daemon/store/backup.hpp"
 
@@ -46,6 +47,15 @@ public:
     // Overwrites and removes every backup that has expired by `now`; returns
     // the names removed.
     std::vector<std::string> remove_expired(Micros now) const;
+
+    struct Content {
+        std::string name;
+        Micros taken = 0;
+        std::vector<store::WrappedKey> keys;
+        std::vector<store::Disposed> disposed;
+    };
+    // The newest backup not expired by `now` whose MAC verifies.
+    Result<Content> newest(Micros now, const crypto::KeyVault& vault) const;
 
 private:
     std::filesystem::path dir_;

@@ -16,6 +16,9 @@
 namespace strongroom::store {
 class Connection;
 }
+namespace strongroom::crypto {
+class KeyVault;
+}
 
 namespace strongroom::service {
 
@@ -58,6 +61,11 @@ std::optional<std::string> disposal_blocker(store::Connection& conn, const Holds
 Result<std::string> dispose_records(Context& ctx, std::int64_t batch,
                                     const std::vector<store::RecordRow>& rows,
                                     std::string_view state);
+
+// The text ingest indexed for a record, read back from its content with its
+// key (the index keeps no copy): IndexedText gives the same prefix.
+Result<std::string> indexed_text_of(store::RecordRepository& records, const crypto::KeyVault& vault,
+                                    const store::RecordRow& r);
 
 // body + "signature: BASE64\n", signed with the strongroom's Ed25519 key.
 std::string sign_document(const Context& ctx, const std::string& body);

@@ -47,8 +47,8 @@ std::int64_t DisposalRepository::insert(std::string_view kind, std::string_view 
 }
 
 void DisposalRepository::add_record(std::int64_t batch, std::int64_t record, std::string_view why) {
-    auto s =
-        conn_.cached("INSERT INTO batch_records (batch_id, record_id, why) VALUES (?1, ?2, ?3)");
+    auto s = conn_.cached(
+        "INSERT OR IGNORE INTO batch_records (batch_id, record_id, why) VALUES (?1, ?2, ?3)");
     s->bind(1, batch).bind(2, record).bind(3, why);
     s->run();
 }
@@ -69,6 +69,16 @@ std::vector<BatchRow> DisposalRepository::list(std::string_view kind) {
         std::string("SELECT ") + kColumns + " FROM batches WHERE kind = ?1 ORDER BY id";
     auto s = conn_.cached(sql.c_str());
     s->bind(1, kind);
+    std::vector<BatchRow> out;
+    while (s->step()) {
+        out.push_back(read_row(*s));
+    }
+    return out;
+}
+
+std::vector<BatchRow> DisposalRepository::all() {
+    static const std::string sql = std::string("SELECT ") + kColumns + " FROM batches ORDER BY id";
+    auto s = conn_.cached(sql.c_str());
     std::vector<BatchRow> out;
     while (s->step()) {
         out.push_back(read_row(*s));
@@ -114,6 +124,28 @@ void DisposalRepository::execute(std::int64_t id, std::string_view state, std::i
         "WHERE id = ?1");
     s->bind(1, id).bind(2, state).bind(3, by).bind(4, at).bind(5, certificate);
     s->run();
+}
+
+bool DisposalRepository::put(const BatchRow& b) {
+    static const std::string sql = std::string("INSERT OR IGNORE INTO batches (") + kColumns +
+                                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+                                   "?13)";
+    auto s = conn_.cached(sql.c_str());
+    auto text = [&s](int i, const std::optional<std::string>& v) {
+        if (v) {
+            s->bind(i, std::string_view(*v));
+        } else {
+            s->bind_null(i);
+        }
+    };
+    s->bind(1, b.id).bind(2, b.kind).bind(3, b.state).bind(4, b.as_of).bind(5, b.proposed_by);
+    s->bind(6, b.proposed_at).bind(7, b.approved_by).bind(8, b.approved_at).bind(9, b.executed_by);
+    s->bind(10, b.executed_at);
+    text(11, b.receipt);
+    text(12, b.list);
+    text(13, b.certificate);
+    s->run();
+    return conn_.changes() > 0;
 }
 
 void DisposalRepository::set_list(std::int64_t id, std::string_view list) {

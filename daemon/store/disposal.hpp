@@ -44,6 +44,7 @@ public:
     void add_record(std::int64_t batch, std::int64_t record, std::string_view why);
     std::optional<BatchRow> find(std::int64_t id);
     std::vector<BatchRow> list(std::string_view kind);
+    std::vector<BatchRow> all();
     std::vector<BatchRecord> records(std::int64_t batch);
     // The open batch (not executed or confirmed) of a kind holding a record.
     std::optional<std::int64_t> open_batch_of(std::int64_t record, std::string_view kind);
@@ -53,6 +54,9 @@ public:
                  std::string_view certificate);
     void set_receipt(std::int64_t id, std::string_view receipt);
     void set_list(std::int64_t id, std::string_view list);
+    // Adds a batch with its id unless one has it (a restore carries batches
+    // over from the database it replaces); true if added.
+    bool put(const BatchRow& row);
 
 private:
     Connection& conn_;

@@ -308,8 +308,20 @@ void RecordRepository::optimize_text_index() {
     conn_.exec("INSERT INTO record_text(record_text) VALUES('optimize');");
 }
 
-void RecordRepository::dispose(std::int64_t record_id, std::string_view state, std::int64_t batch,
-                               Micros at) {
+std::vector<std::int64_t> RecordRepository::in_state(std::string_view state, std::int64_t after,
+                                                     std::size_t limit) {
+    auto s =
+        conn_.cached("SELECT id FROM records WHERE state = ?1 AND id > ?2 ORDER BY id LIMIT ?3");
+    s->bind(1, state).bind(2, after).bind(3, static_cast<std::int64_t>(limit));
+    std::vector<std::int64_t> out;
+    while (s->step()) {
+        out.push_back(s->column_int(0));
+    }
+    return out;
+}
+
+void RecordRepository::dispose(std::int64_t record_id, std::string_view state,
+                               std::optional<std::int64_t> batch, Micros at) {
     {
         auto s = conn_.cached("DELETE FROM record_keys WHERE record_id = ?1");
         s->bind(1, record_id);

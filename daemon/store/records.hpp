@@ -138,7 +138,11 @@ public:
     // Destroys a record's content: its key and its chunks (their pages are
     // overwritten: secure_delete), leaving the metadata row as a stub in
     // `state` (destroyed or transferred) with the batch that disposed of it.
-    void dispose(std::int64_t record_id, std::string_view state, std::int64_t batch, Micros at);
+    void dispose(std::int64_t record_id, std::string_view state, std::optional<std::int64_t> batch,
+                 Micros at);
+    // Ids of the records in a state, above `after`, in order.
+    std::vector<std::int64_t> in_state(std::string_view state, std::int64_t after,
+                                       std::size_t limit);
 
     // One step of merging the text index's segments: up to `leaves` leaf
     // pages of work on the lowest level holding 8 segments or more.

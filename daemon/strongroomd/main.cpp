@@ -15,6 +15,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -23,7 +24,9 @@
 
 #include <malloc.h>
 #include <pwd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -44,6 +47,7 @@
 #include "daemon/crypto/key_vault.hpp"
 #include "daemon/log/log.hpp"
 #include "daemon/server/server.hpp"
+#include "daemon/service/restore.hpp"
 #include "daemon/service/service.hpp"
 #include "daemon/store/audit_log.hpp"
 #include "daemon/store/store.hpp"
@@ -64,6 +68,7 @@ struct CommandLine {
     std::optional<std::string> dev;
     bool check_config = false;
     bool version = false;
+    std::optional<std::string> restore;  // a backup to restore, the daemon stopped
 };
 
 // A start-up failure: logged once and shown to the operator.
@@ -73,6 +78,25 @@ struct Fatal : std::runtime_error {
 
 void fatal_message(const std::string& text) {
     sr::log::emit(sr::log::msg::startup_failed, text);
+}
+
+// True if something accepts connections on the Unix socket at path.
+bool socket_answers(const fs::path& path) {
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return false;
+    }
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    const auto& p = path.native();
+    if (p.size() >= sizeof addr.sun_path) {
+        ::close(fd);
+        return false;
+    }
+    std::copy(p.begin(), p.end(), addr.sun_path);
+    const bool ok = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0;
+    ::close(fd);
+    return ok;
 }
 
 // Creates a directory with the given mode if it does not exist yet.
@@ -154,6 +178,37 @@ public:
     }
     Daemon(const Daemon&) = delete;
     Daemon& operator=(const Daemon&) = delete;
+
+    // strongroomd --restore FILE: replaces the database with a backup and
+    // replays every disposal since (restore.hpp), then exits. The daemon
+    // must be stopped; the next start records the restore in the audit trail.
+    int restore(const std::string& backup) {
+        ensure_directory(config_.state_dir, cl_.dev ? 0711 : 0700);
+        ensure_directory(config_.state_dir / "key-backups", 0700);
+        ensure_directory(config_.state_dir / "backup-tmp", 0700);
+        if (socket_answers(config_.socket_path)) {
+            throw Fatal(fmt::format("strongroomd is running on {}: stop it before restoring",
+                                    config_.socket_path.string()));
+        }
+        const auto vault = load_key(cl_.dev.has_value());
+        const sr::service::KeyBackups key_backups(config_.state_dir / "key-backups",
+                                                  config_.key_backup_days);
+        const auto report = sr::service::restore_backup(config_.state_dir, fs::absolute(backup),
+                                                        vault, key_backups, sr::now_micros());
+        if (!report) {
+            throw Fatal(report.error().message);
+        }
+        const auto summary = report->summary(backup);
+        {
+            std::ofstream note(config_.state_dir / sr::service::kRestoredNote, std::ios::trunc);
+            note << summary << "\n";
+        }
+        if (const auto account = service_account()) {
+            hand_over_state(account->first, account->second);
+        }
+        std::cout << summary << "\n";
+        return 0;
+    }
 
     int run() {
         // Signals first: a SIGTERM during start-up is kept and handled as
@@ -330,6 +385,13 @@ public:
 
         if (truncated) {
             service_->record_event("audit.truncation", *truncated);
+        }
+        if (const auto note = config_.state_dir / sr::service::kRestoredNote; fs::exists(note)) {
+            std::ifstream in(note);
+            std::string text;
+            std::getline(in, text);
+            service_->record_event("restore", text);
+            fs::remove(note);
         }
         if (!expired.empty()) {
             std::string names;
@@ -608,6 +670,10 @@ int main(int argc, char** argv) {
     app.add_flag("--check-config", cl.check_config,
                  "check the configuration, report every problem, and exit");
     app.add_flag("--version", cl.version, "print the version and exit");
+    app.add_option("--restore", cl.restore,
+                   "replace the database with a backup (strongroomd stopped), replay every "
+                   "destruction and transfer since, and exit")
+        ->option_text("BACKUP");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -644,6 +710,9 @@ int main(int argc, char** argv) {
         }
         auto config = effective_config(cl);
         Daemon daemon(cl, std::move(config));
+        if (cl.restore) {
+            return daemon.restore(*cl.restore);
+        }
         return daemon.run();
     } catch (const Fatal& e) {
         fatal_message(e.what());

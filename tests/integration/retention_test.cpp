@@ -2,11 +2,13 @@
 // their two-person change, what is due and why, reviews and legal holds.
 // The real daemon and tools, as different Unix users.
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -647,6 +649,99 @@ TEST(Transfer, APackageIsAValidBagAndTheReceiptRemovesTheContentHere) {
     ASSERT_EQ(r.status, 0);
     EXPECT_EQ(r.json().at("batches").at(0).at("state"), "confirmed");
     EXPECT_EQ(m.admin({"transfer", "list"}, kAnalyst).status, 3);
+}
+
+// A record to destroy, one to keep, a backup of both, then the destruction.
+struct Restorable {
+    std::int64_t doomed = 0;
+    std::int64_t kept = 0;
+    std::string backup;
+    std::string marker = "okapilighthouse";
+    std::string kept_text = "report on the harbour\n";
+};
+
+Restorable back_up_then_destroy(Mission& m) {
+    Restorable x;
+    x.doomed = m.ingest(kAnalyst, "intercept of " + x.marker + " traffic\n",
+                        {"--title", "Intercept", "--level", "confidential", "--compartment", "JMAC",
+                         "--type", "raw-acquisition-data", "--dated", day_offset(-730)});
+    x.kept = m.ingest(kAnalyst, x.kept_text,
+                      {"--title", "Harbour", "--level", "confidential", "--compartment", "JMAC"});
+    x.backup = m.out_path("before.backup");
+    EXPECT_EQ(m.admin({"backup", "-o", x.backup}, kOff1).status, 0);
+    auto r = m.admin({"--json", "disposal", "propose"}, kClerk);
+    EXPECT_EQ(r.status, 0) << r.err;
+    const auto batch = std::to_string(r.json().at("batch").as_int64());
+    EXPECT_EQ(m.admin({"disposal", "approve", batch}, kClerk2).status, 0);
+    EXPECT_EQ(m.admin({"disposal", "execute", batch, "-o", m.out_path("cert.txt")}, kClerk).status,
+              0);
+    return x;
+}
+
+void expect_restored(Mission& m, const Restorable& x) {
+    EXPECT_EQ(m.tool({"show", std::to_string(x.doomed)}, kAnalyst).status, 4);
+    const auto copy = m.out_path("kept-" + std::to_string(::getpid()) + "-" +
+                                 std::to_string(x.kept) + std::to_string(std::rand()));
+    const auto r =
+        m.tool({"get", std::to_string(x.kept), "-o", copy, "--purpose", "check"}, kAnalyst);
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(strip_invisible(read_file(copy)).find(x.kept_text), std::string::npos);
+    EXPECT_EQ(m.visible(kAnalyst, "harbour"), std::vector<std::int64_t>{x.kept});
+    EXPECT_EQ(decrypted_pages(m.state()).find(x.marker), std::string::npos);
+}
+
+TEST(Restore, AnOlderBackupDoesNotBringADestroyedRecordBack) {
+    Mission m;
+    add_second_clerk(m);
+    ASSERT_EQ(m.admin({"account", "add", "aud", "--uid", str(kAuditor), "--role", "auditor"}, kOff1)
+                  .status,
+              0);
+    const auto x = back_up_then_destroy(m);
+    { auto stopped = m.stop_and_open(); }
+    auto r = run({daemon_path(), "--dev", m.state().string(), "--restore", x.backup});
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("1 destructions and transfers replayed"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("keys from the replaced database"), std::string::npos) << r.out;
+    m.start();
+    expect_restored(m, x);
+    // The register keeps the batch and its certificate; the audit chain goes on, intact.
+    r = m.admin({"--json", "disposal", "list"}, kAuditor);
+    ASSERT_EQ(r.status, 0);
+    EXPECT_EQ(r.json().at("batches").at(0).at("state"), "executed");
+    r = m.admin({"--json", "audit", "verify"}, kAuditor);
+    EXPECT_EQ(r.status, 0) << r.out << r.err;
+    r = m.admin({"--json", "audit", "log", "--action", "restore"}, kAuditor);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.json().at("entries").as_array().size(), 1U) << r.out;
+    // Refused while the daemon runs.
+    r = run({daemon_path(), "--dev", m.state().string(), "--restore", x.backup});
+    EXPECT_NE(r.status, 0);
+    EXPECT_NE(r.err.find("stop it before restoring"), std::string::npos) << r.err;
+}
+
+TEST(Restore, WithoutTheDatabaseTheKeyStoreBackupGivesKeysAndDisposals) {
+    Mission m;
+    add_second_clerk(m);
+    const auto x = back_up_then_destroy(m);
+    // A later backup: its key-store backup no longer holds the destroyed key.
+    ASSERT_EQ(m.admin({"backup", "-o", m.out_path("after.backup")}, kOff1).status, 0);
+    { auto stopped = m.stop_and_open(); }
+    for (const char* f : {"strongroom.db", "strongroom.db-wal", "strongroom.db-shm"}) {
+        std::filesystem::remove(m.state() / f);
+    }
+    // Once every key-store backup has expired, the backup cannot be read.
+    auto r = run({daemon_path(), "--dev", m.state().string(), "--restore", x.backup},
+                 RunOptions{std::nullopt, days_on(31), std::chrono::seconds(60), ""});
+    EXPECT_NE(r.status, 0);
+    EXPECT_NE(r.err.find("no key-store backup"), std::string::npos) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(m.state() / "strongroom.db"));
+    // Within the period, the newest key-store backup supplies them.
+    r = run({daemon_path(), "--dev", m.state().string(), "--restore", x.backup});
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("1 destructions and transfers replayed"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("from key-store backup keys-"), std::string::npos) << r.out;
+    m.start();
+    expect_restored(m, x);
 }
 
 }  // namespace
