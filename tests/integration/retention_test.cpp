@@ -526,9 +526,12 @@ TEST(Backup, NoKeyNorTextGoesIntoABackupAndKeyStoreBackupsExpire) {
     EXPECT_TRUE(audited);
 
     // Within the period the key-store backup stays; after it, it is gone.
+    // (A request answered means the start-up, which removes them, is over.)
     m.start(days_on(29));
+    ASSERT_EQ(m.admin({"status"}, kOff1).status, 0);
     EXPECT_EQ(key_backups(m), std::vector<std::string>{name});
     m.restart(days_on(31));
+    ASSERT_EQ(m.admin({"status"}, kOff1).status, 0);
     EXPECT_TRUE(key_backups(m).empty());
     const auto later = m.audit_rows();
     const bool expired = std::any_of(later.begin(), later.end(), [&](const store::AuditRow& a) {
