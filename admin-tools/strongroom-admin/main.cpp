@@ -521,6 +521,10 @@ void add_report_commands(CLI::App& app, sr::cli::Global& g) {
         {"matrix", "posts, grants and holders now, and the changes in the period with approvers",
          false, false},
         {"copies", "the numbered copies issued in the period, by holder", false, false},
+        {"retention",
+         "per record type: held, due, on hold, overdue now; destroyed and transferred in the "
+         "period, with their certificates",
+         false, false},
         {"access", "who read which record, and under which rule, in the period (auditors)", false,
          true},
     };

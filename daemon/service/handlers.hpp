@@ -52,6 +52,7 @@ Result<boost::json::object> handle_report_registry(Context& ctx);
 Result<boost::json::object> handle_report_matrix(Context& ctx);
 Result<boost::json::object> handle_report_copies(Context& ctx);
 Result<boost::json::object> handle_report_access(Context& ctx);
+Result<boost::json::object> handle_report_retention(Context& ctx);
 
 Result<boost::json::object> handle_retention_list(Context& ctx);
 Result<boost::json::object> handle_retention_set(Context& ctx);

@@ -120,6 +120,10 @@ constexpr std::array kOperations{
               handle_report_matrix, "posts, grants and holders, and the changes in a period"},
     Operation{"report.registry", Requirement::one_of(kRegistry), Mode::read, handle_report_registry,
               "the registry: receipt, dissemination, copies and releases of each record"},
+    Operation{"report.retention", Requirement::one_of(kRegistry), Mode::read,
+              handle_report_retention,
+              "per record type: held, due, on hold, overdue, destroyed and transferred (with "
+              "certificates) in a period"},
     Operation{"retention.due", Requirement::one_of(kRegistry), Mode::read, handle_retention_due,
               "what is due for destruction, transfer or review, and why"},
     Operation{"retention.list", Requirement::one_of(kRegistry), Mode::read, handle_retention_list,
@@ -152,6 +156,13 @@ constexpr std::array kOperations{
     Operation{"whoami", Requirement::any_account(), Mode::read, handle_whoami,
               "the caller's account"},
 };
+
+// Out of order, a row would be unreachable by the binary search below.
+static_assert(std::is_sorted(kOperations.begin(), kOperations.end(),
+                             [](const Operation& a, const Operation& b) {
+                                 return a.name < b.name;
+                             }),
+              "kOperations must be sorted by name");
 
 }  // namespace
 

@@ -16,9 +16,11 @@
 #include "daemon/service/arguments.hpp"
 #include "daemon/service/handlers.hpp"
 #include "daemon/service/internal.hpp"
+#include "daemon/service/retention.hpp"
 #include "daemon/store/accounts.hpp"
 #include "daemon/store/audit_log.hpp"
 #include "daemon/store/copies.hpp"
+#include "daemon/store/disposal.hpp"
 #include "daemon/store/matrix.hpp"
 #include "daemon/store/records.hpp"
 #include "daemon/store/releases.hpp"
@@ -354,6 +356,77 @@ Result<json::object> handle_report_matrix(Context& ctx) {
                               {"detail", "Detail"},
                               {"by", "By"},
                               {"approved_by", "Approved by"}});
+    out["rows"] = std::move(rows);
+    out["next"] = nullptr;
+    return out;
+}
+
+Result<json::object> handle_report_retention(Context& ctx) {
+    protocol::ArgReader args(ctx.args);
+    const auto period = read_period(args, ctx.now);
+    if (auto err = args.finish()) {
+        return *err;
+    }
+    ctx.audit.object = "report:retention " + period.text;
+    auto& conn = ctx.conn();
+    // Due, held, on hold and overdue as of the end of the period (or now).
+    const Micros as_of = std::min(period.until == INT64_MAX ? ctx.now : period.until - 1, ctx.now);
+    std::map<std::string, json::object> by_type;
+    for (auto& v : retention_summary(conn, as_of)) {
+        auto& t = v.as_object();
+        json::object row;
+        row["type"] = t.at("type");
+        row["schedule"] = t.at("schedule");
+        row["held"] = t.at("records");
+        const auto* destroy = t.if_contains("destroy");
+        const auto* transfer = t.if_contains("transfer");
+        row["due"] = (destroy != nullptr ? destroy->to_number<std::int64_t>() : 0) +
+                     (transfer != nullptr ? transfer->to_number<std::int64_t>() : 0);
+        row["review_due"] = t.at("review");
+        row["on_hold"] = t.at("on_hold");
+        row["overdue"] = t.at("overdue");
+        row["destroyed"] = 0;
+        row["transferred"] = 0;
+        row["certificates"] = "";
+        by_type.emplace(std::string(t.at("type").as_string()), std::move(row));
+    }
+    // Disposed of in the period, with the batches whose certificates say so.
+    for (const auto& d :
+         store::DisposalRepository(conn).disposed_between(period.since, period.until)) {
+        auto [it, added] = by_type.try_emplace(d.type);
+        auto& row = it->second;
+        if (added) {
+            row = json::object{{"type", d.type},    {"schedule", ""},  {"held", 0},
+                               {"due", 0},          {"review_due", 0}, {"on_hold", 0},
+                               {"overdue", 0},      {"destroyed", 0},  {"transferred", 0},
+                               {"certificates", ""}};
+        }
+        row[d.state] = d.records;
+        std::string certs(row.at("certificates").as_string());
+        for (const auto b : d.batches) {
+            certs += fmt::format("{}{} {}", certs.empty() ? "" : ", ",
+                                 d.state == "destroyed" ? "disposal" : "transfer", b);
+        }
+        row["certificates"] = certs;
+    }
+    json::array rows;
+    for (auto& [type, row] : by_type) {
+        rows.push_back(std::move(row));
+    }
+    ctx.audit.reason = fmt::format("{} record types", rows.size());
+    auto out = report_head(
+        ctx, "retention", "Retention and disposal",
+        fmt::format("disposals {}; due as of {}", period.text, format_timestamp(as_of)));
+    out["columns"] = columns({{"type", "Record type"},
+                              {"schedule", "Schedule"},
+                              {"held", "Held"},
+                              {"due", "Due (destroy or transfer)"},
+                              {"review_due", "Review due"},
+                              {"on_hold", "On hold"},
+                              {"overdue", "Overdue"},
+                              {"destroyed", "Destroyed"},
+                              {"transferred", "Transferred"},
+                              {"certificates", "Certificates (batch)"}});
     out["rows"] = std::move(rows);
     out["next"] = nullptr;
     return out;

@@ -122,6 +122,13 @@ struct DueCursor {
     std::int64_t id = 0;
 };
 
+struct DuePage {
+    json::array types;
+    json::array unscheduled;
+    json::array items;
+    std::optional<DueCursor> next;
+};
+
 std::optional<DueCursor> parse_cursor(const std::string& text) {
     const auto a = text.find('/');
     const auto b = text.rfind('/');
@@ -278,28 +285,12 @@ Result<json::object> reapply_schedule(Context& ctx, const json::object& stored,
     return out;
 }
 
-Result<json::object> handle_retention_due(Context& ctx) {
-    protocol::ArgReader args(ctx.args);
-    const auto as_of_day = optional_last_day(args, "as_of");
-    const auto after = args.optional_string("after", 200);
-    const auto limit = args.optional_uint("limit", kMaxDuePage).value_or(kDuePage);
-    std::optional<DueCursor> cursor;
-    if (after) {
-        cursor = parse_cursor(*after);
-        if (!cursor) {
-            args.fail(make_error(ErrorCode::bad_request,
-                                 fmt::format("\"{}\" is not a page of retention due: use the "
-                                             "\"next\" of the previous page",
-                                             printable(*after, 200))));
-        }
-    }
-    if (auto err = args.finish()) {
-        return *err;
-    }
-    // As of the end of the day given (everything due on that day), or now.
-    const Micros as_of = as_of_day.end ? *as_of_day.end - 1 : ctx.now;
-    ctx.audit.object = "retention";
-    auto& conn = ctx.conn();
+namespace {
+
+// What is due as of a time: per type, the counts; and a page of the due
+// records after the cursor (none when limit is 0).
+DuePage compute_due(store::Connection& conn, Micros as_of, const std::optional<DueCursor>& cursor,
+                    std::uint64_t limit) {
     store::RetentionRepository repo(conn);
     const Holds holds(repo);
     const auto mission_start = repo.mission_start();
@@ -308,10 +299,11 @@ Result<json::object> handle_retention_due(Context& ctx) {
         schedules.emplace(row.type, to_schedule(row));
     }
 
-    json::array types;
-    json::array unscheduled;
-    json::array items;
-    std::optional<DueCursor> next;
+    DuePage page;
+    auto& types = page.types;
+    auto& unscheduled = page.unscheduled;
+    auto& items = page.items;
+    auto& next = page.next;
     for (const auto& held_type : repo.held_types()) {
         const std::string& type = held_type.first;  // captured below: not a structured binding
         const auto held = held_type.second;
@@ -350,7 +342,7 @@ Result<json::object> handle_retention_due(Context& ctx) {
         // Reviews, and the page of items: record by record in (dated, id) order.
         std::int64_t reviews = 0;
         const bool with_reviews = s.review.has_value();
-        const bool page_here = !next && (!cursor || type >= cursor->type);
+        const bool page_here = limit > 0 && !next && (!cursor || type >= cursor->type);
         if (with_reviews || page_here) {
             std::pair<Micros, std::int64_t> from{INT64_MIN, 0};
             if (cursor && cursor->type == type) {
@@ -405,15 +397,48 @@ Result<json::object> handle_retention_due(Context& ctx) {
     for (auto& item : items) {
         item.as_object().erase("dated_micros");
     }
+    return page;
+}
+
+}  // namespace
+
+Result<json::object> handle_retention_due(Context& ctx) {
+    protocol::ArgReader args(ctx.args);
+    const auto as_of_day = optional_last_day(args, "as_of");
+    const auto after = args.optional_string("after", 200);
+    const auto limit = args.optional_uint("limit", kMaxDuePage).value_or(kDuePage);
+    std::optional<DueCursor> cursor;
+    if (after) {
+        cursor = parse_cursor(*after);
+        if (!cursor) {
+            args.fail(make_error(ErrorCode::bad_request,
+                                 fmt::format("\"{}\" is not a page of retention due: use the "
+                                             "\"next\" of the previous page",
+                                             printable(*after, 200))));
+        }
+    }
+    if (auto err = args.finish()) {
+        return *err;
+    }
+    // As of the end of the day given (everything due on that day), or now.
+    const Micros as_of = as_of_day.end ? *as_of_day.end - 1 : ctx.now;
+    ctx.audit.object = "retention";
+    auto page = compute_due(ctx.conn(), as_of, cursor, limit);
+    auto& items = page.items;
+    auto& next = page.next;
     ctx.audit.reason = fmt::format("{} due items in this page", items.size());
     json::object out;
     out["as_of"] = format_timestamp(as_of);
-    out["types"] = std::move(types);
-    out["unscheduled"] = std::move(unscheduled);
+    out["types"] = std::move(page.types);
+    out["unscheduled"] = std::move(page.unscheduled);
     out["due"] = std::move(items);
     out["next"] = next ? json::value(fmt::format("{}/{}/{}", next->type, next->dated, next->id))
                        : json::value(nullptr);
     return out;
+}
+
+json::array retention_summary(store::Connection& conn, Micros as_of) {
+    return compute_due(conn, as_of, std::nullopt, 0).types;
 }
 
 Result<json::object> handle_retention_review(Context& ctx) {

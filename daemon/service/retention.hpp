@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <boost/json/array.hpp>
+
 #include "daemon/common/error.hpp"
 #include "daemon/common/time.hpp"
 #include "daemon/retention/schedule.hpp"
@@ -38,6 +40,10 @@ struct Holds {
     // The names of the holds on a record of a type.
     std::vector<std::string> on(std::int64_t record, const std::string& type) const;
 };
+
+// Per record type with held records: its schedule and the counts of records
+// held, due for destruction or transfer and review, on hold and overdue.
+boost::json::array retention_summary(store::Connection& conn, Micros as_of);
 
 // A held record due for destruction, and why.
 struct DueRecord {

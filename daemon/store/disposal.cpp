@@ -110,6 +110,28 @@ std::optional<std::int64_t> DisposalRepository::open_batch_of(std::int64_t recor
     return s->column_int(0);
 }
 
+std::vector<DisposalRepository::Disposals> DisposalRepository::disposed_between(Micros since,
+                                                                                Micros until) {
+    auto s = conn_.cached(
+        "SELECT type, state, coalesce(disposal_batch, 0), count(*) FROM records "
+        "WHERE state IN ('destroyed', 'transferred') AND disposed_at >= ?1 AND disposed_at < ?2 "
+        "GROUP BY type, state, disposal_batch ORDER BY type, state, disposal_batch");
+    s->bind(1, since).bind(2, until);
+    std::vector<Disposals> out;
+    while (s->step()) {
+        auto type = s->column_text(0);
+        auto state = s->column_text(1);
+        if (out.empty() || out.back().type != type || out.back().state != state) {
+            out.push_back({std::move(type), std::move(state), 0, {}});
+        }
+        out.back().records += s->column_int(3);
+        if (const auto batch = s->column_int(2); batch != 0) {
+            out.back().batches.push_back(batch);
+        }
+    }
+    return out;
+}
+
 void DisposalRepository::approve(std::int64_t id, std::int64_t by, Micros at) {
     auto s = conn_.cached(
         "UPDATE batches SET state = 'approved', approved_by = ?2, approved_at = ?3 WHERE id = ?1");

@@ -49,6 +49,16 @@ public:
     // The open batch (not executed or confirmed) of a kind holding a record.
     std::optional<std::int64_t> open_batch_of(std::int64_t record, std::string_view kind);
 
+    // Per record type, the records destroyed or transferred in [since, until)
+    // and the batches that did it: (type, state, count, batch ids).
+    struct Disposals {
+        std::string type;
+        std::string state;
+        std::int64_t records = 0;
+        std::vector<std::int64_t> batches;
+    };
+    std::vector<Disposals> disposed_between(Micros since, Micros until);
+
     void approve(std::int64_t id, std::int64_t by, Micros at);
     void execute(std::int64_t id, std::string_view state, std::int64_t by, Micros at,
                  std::string_view certificate);

@@ -320,7 +320,7 @@ TEST(Reports, TheHtmlReportsRenderInChromiumWithoutErrorsOrRequests) {
         0);
     const std::filesystem::path artifacts = STRONGROOM_ARTIFACTS_DIR;
     std::filesystem::create_directories(artifacts);
-    for (const char* kind : {"registry", "matrix", "copies", "access"}) {
+    for (const char* kind : {"registry", "matrix", "copies", "access", "retention"}) {
         const auto html = m.out_path(std::string(kind) + ".html");
         const uid_t who = std::string(kind) == "copies" ? kClerk : kAuditor;
         ASSERT_EQ(m.admin({"report", kind, "--format", "html", "-o", html}, who).status, 0) << kind;

@@ -444,6 +444,26 @@ TEST(Disposal, DestroysSoThatNothingCanBeReadBack) {
     r = m.admin({"certificate", "verify", m.file("junk.txt", "hello\n")}, kAuditor);
     EXPECT_EQ(r.status, 2);
     EXPECT_NE(r.err.find("not a strongroom destruction certificate"), std::string::npos) << r.err;
+    // The retention report: per type, what was destroyed, under which certificate.
+    r = m.admin({"--json", "report", "retention"}, kAuditor);
+    ASSERT_EQ(r.status, 0) << r.err;
+    bool reported = false;
+    const auto report = r.json();
+    for (const auto& row : report.at("rows").as_array()) {
+        if (row.at("type") == "raw-acquisition-data") {
+            reported = true;
+            EXPECT_EQ(row.at("destroyed"), 1) << row;
+            EXPECT_EQ(row.at("held"), 3) << row;
+            EXPECT_EQ(row.at("due"), 2) << row;  // the held one and the copied one
+            EXPECT_EQ(row.at("on_hold"), 1) << row;
+            EXPECT_EQ(row.at("certificates").as_string(), "disposal " + batch) << row;
+        }
+    }
+    EXPECT_TRUE(reported) << r.out;
+    const auto html = m.out_path("retention.html");
+    ASSERT_EQ(m.admin({"report", "retention", "--format", "html", "-o", html}, kClerk).status, 0);
+    EXPECT_NE(read_file(html).find("disposal " + batch), std::string::npos);
+    EXPECT_EQ(m.admin({"report", "retention"}, kAnalyst).status, 3);
     // The stub stays in the register.
     r = m.admin({"--json", "disposal", "show", batch}, kAuditor);
     ASSERT_EQ(r.status, 0) << r.err;
