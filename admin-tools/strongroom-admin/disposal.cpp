@@ -15,8 +15,10 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "admin-tools/cli/report.hpp"
 #include "admin-tools/strongroom-admin/commands.hpp"
 #include "daemon/common/text.hpp"
+#include "daemon/common/time.hpp"
 
 namespace strongroom::admin {
 namespace json = boost::json;
@@ -116,9 +118,96 @@ void print_batch(const json::object& b) {
                                                       cli::text(b.at("executed")))}});
 }
 
+// A certificate as a report document, for the printable page: its fields as
+// the scope, its records as rows.
+json::object certificate_report(const ParsedCertificate& c) {
+    std::istringstream lines(c.body);
+    std::string line;
+    std::getline(lines, line);
+    const bool transfer = c.kind == "transfer";
+    std::string scope;
+    json::array rows;
+    while (std::getline(lines, line)) {
+        if (line.starts_with("record: ")) {
+            json::array cells;
+            std::string rest = line.substr(8);
+            for (std::size_t at = 0;;) {
+                const auto bar = rest.find(" | ", at);
+                cells.emplace_back(rest.substr(at, bar == std::string::npos ? bar : bar - at));
+                if (bar == std::string::npos) {
+                    break;
+                }
+                at = bar + 3;
+            }
+            json::object row;
+            const char* keys[] = {"record", "registry_number", "level", "type", "dated",
+                                  "size",   "sha256",          "copies"};
+            for (std::size_t i = 0; i < std::size(keys) && i < cells.size(); ++i) {
+                row[keys[i]] = cells[i];
+            }
+            rows.push_back(std::move(row));
+        } else if (!line.empty()) {
+            scope += (scope.empty() ? "" : "; ") + line;
+        }
+    }
+    json::array columns;
+    for (const auto& [key, label] :
+         std::vector<std::pair<const char*, const char*>>{{"record", "Record"},
+                                                          {"registry_number", "Registry number"},
+                                                          {"level", "Level"},
+                                                          {"type", "Type"},
+                                                          {"dated", "Date"},
+                                                          {"size", "Size"},
+                                                          {"sha256", "SHA-256"},
+                                                          {"copies", "Copies accounted for"}}) {
+        columns.push_back(json::object{{"key", key}, {"label", label}});
+    }
+    json::object report;
+    report["title"] =
+        fmt::format("{} certificate, batch {}", transfer ? "Transfer" : "Destruction", c.batch);
+    report["scope"] = scope + "; signature (Ed25519): " + to_base64(c.signature);
+    report["generated"] = format_timestamp(now_micros());
+    report["generated_by"] = "strongroom-admin certificate print";
+    report["columns"] = std::move(columns);
+    report["rows"] = std::move(rows);
+    return report;
+}
+
 void add_certificate_commands(CLI::App& app, cli::Global& g) {
-    auto* certificate = app.add_subcommand("certificate", "destruction certificates");
+    auto* certificate = app.add_subcommand("certificate", "destruction and transfer certificates");
     certificate->require_subcommand(1);
+    static std::string print_file;
+    static std::string print_out;
+    auto* print = certificate->add_subcommand(
+        "print", "a certificate as a printable HTML page (check it with 'certificate verify')");
+    print->add_option("FILE", print_file, "the certificate")->required();
+    print->add_option("-o,--output", print_out, "the new HTML file (default: standard output)")
+        ->option_text("FILE");
+    print->callback([&g] {
+        g.action = [&g]() -> int {
+            std::ifstream in(print_file, std::ios::binary);
+            if (!in) {
+                return cli::fail(g, make_error(ErrorCode::bad_request,
+                                               fmt::format("cannot read {}: {}", print_file,
+                                                           std::strerror(errno))));
+            }
+            std::ostringstream buf;
+            buf << in.rdbuf();
+            auto parsed = parse_certificate(buf.str());
+            if (!parsed) {
+                return cli::fail(g, parsed.error());
+            }
+            const auto page = cli::render_html(certificate_report(*parsed));
+            if (print_out.empty()) {
+                std::cout << page;
+                return std::cout.good() ? 0 : 1;
+            }
+            if (auto st = cli::write_new_file(print_out, page, 0644); !st) {
+                return cli::fail(g, st.error());
+            }
+            return 0;
+        };
+    });
     static std::string file;
     auto* verify = certificate->add_subcommand(
         "verify", "check a certificate's signature, the register's copy and the records");

@@ -444,6 +444,15 @@ TEST(Disposal, DestroysSoThatNothingCanBeReadBack) {
     r = m.admin({"certificate", "verify", m.file("junk.txt", "hello\n")}, kAuditor);
     EXPECT_EQ(r.status, 2);
     EXPECT_NE(r.err.find("not a strongroom destruction certificate"), std::string::npos) << r.err;
+    // Printable.
+    const auto printed = m.out_path("certificate.html");
+    ASSERT_EQ(m.admin({"certificate", "print", cert, "-o", printed}, kAuditor).status, 0);
+    const auto page = read_file(printed);
+    EXPECT_NE(page.find("Destruction certificate, batch " + batch), std::string::npos);
+    EXPECT_NE(page.find("Content-Security-Policy"), std::string::npos);
+    EXPECT_NE(page.find("<td>" + std::to_string(doomed) + "</td>"), std::string::npos) << page;
+    EXPECT_NE(page.find("approved: clerk2"), std::string::npos);
+    EXPECT_EQ(m.admin({"certificate", "print", m.file("nope.txt", "x\n")}, kAuditor).status, 2);
     // The retention report: per type, what was destroyed, under which certificate.
     r = m.admin({"--json", "report", "retention"}, kAuditor);
     ASSERT_EQ(r.status, 0) << r.err;
