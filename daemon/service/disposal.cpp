@@ -263,12 +263,7 @@ Result<json::object> handle_disposal_approve(Context& ctx) {
     return batch_json(conn, *b, n);
 }
 
-Result<json::object> handle_disposal_execute(Context& ctx) {
-    protocol::ArgReader args(ctx.args);
-    const auto id = batch_arg(args);
-    if (auto err = args.finish()) {
-        return *err;
-    }
+Result<json::object> execute_disposal(Context& ctx, std::int64_t id) {
     ctx.audit.object = fmt::format("disposal:{}", id);
     auto& conn = ctx.conn();
     store::DisposalRepository repo(conn);
@@ -329,6 +324,15 @@ Result<json::object> handle_disposal_execute(Context& ctx) {
     out["unrecoverable_after"] = format_timestamp(unrecoverable_after);
     out["certificate"] = certificate;
     return out;
+}
+
+Result<json::object> handle_disposal_execute(Context& ctx) {
+    protocol::ArgReader args(ctx.args);
+    const auto id = batch_arg(args);
+    if (auto err = args.finish()) {
+        return *err;
+    }
+    return execute_disposal(ctx, id);
 }
 
 Result<json::object> handle_disposal_list(Context& ctx) {

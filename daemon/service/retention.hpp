@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
 
 #include "daemon/common/error.hpp"
 #include "daemon/common/time.hpp"
@@ -72,6 +73,21 @@ Result<std::string> dispose_records(Context& ctx, std::int64_t batch,
 // key (the index keeps no copy): IndexedText gives the same prefix.
 Result<std::string> indexed_text_of(store::RecordRepository& records, const crypto::KeyVault& vault,
                                     const store::RecordRow& r);
+
+// A transfer batch (state prepared) of rows with its signed transfer list;
+// returns its id.
+std::int64_t create_transfer_batch(Context& ctx, const std::vector<store::RecordRow>& rows,
+                                   const std::vector<std::string>& why, Micros as_of);
+// A transfer batch as the tool writes it into a bag.
+Result<boost::json::object> transfer_package(Context& ctx, std::int64_t batch);
+
+// Executes an approved disposal batch: {"batch", "destroyed", "unrecoverable_after",
+// "certificate"}.
+Result<boost::json::object> execute_disposal(Context& ctx, std::int64_t batch);
+// Confirms a prepared transfer batch with the archives' receipt: {"batch",
+// "transferred", "receipt", "certificate"}.
+Result<boost::json::object> confirm_transfer(Context& ctx, std::int64_t batch,
+                                             const std::string& receipt);
 
 // body + "signature: BASE64\n", signed with the strongroom's Ed25519 key.
 std::string sign_document(const Context& ctx, const std::string& body);

@@ -98,6 +98,41 @@ std::int64_t batch_arg(protocol::ArgReader& args) {
 
 }  // namespace
 
+std::int64_t create_transfer_batch(Context& ctx, const std::vector<store::RecordRow>& rows,
+                                   const std::vector<std::string>& why, Micros as_of) {
+    auto& conn = ctx.conn();
+    store::DisposalRepository batches(conn);
+    const auto id = batches.insert("transfer", "prepared", as_of, ctx.subject.account->id, ctx.now);
+    std::string lines;
+    std::uint64_t bytes = 0;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        const auto& r = rows[i];
+        batches.add_record(id, r.id, why[i]);
+        bytes += static_cast<std::uint64_t>(r.size);
+        lines += fmt::format("record: {} | {} | {} | {} | dated {} | {} bytes | sha256 {} | {}\n",
+                             r.id, r.registry_number.value_or("no registry number"),
+                             policy::level_name(r.level), r.type, format_date(r.dated), r.size,
+                             to_hex(r.sha256), content_path(r));
+    }
+    const auto list = sign_document(
+        ctx, fmt::format("{}\nmission: {}\nbatch: {}\nas of: {}\nprepared: {} {}\nrecords: {}\n"
+                         "bytes: {}\n{}",
+                         kListTitle, ctx.deps.mission_code, id, format_date(as_of),
+                         account_name(conn, ctx.subject.account->id), format_timestamp(ctx.now),
+                         rows.size(), bytes, lines));
+    batches.set_list(id, list);
+    return id;
+}
+
+Result<json::object> transfer_package(Context& ctx, std::int64_t batch) {
+    store::DisposalRepository repo(ctx.conn());
+    auto b = transfer_batch(repo, batch);
+    if (!b) {
+        return std::move(b).error();
+    }
+    return package_of(ctx, *b);
+}
+
 Result<json::object> handle_transfer_prepare(Context& ctx) {
     protocol::ArgReader args(ctx.args);
     const auto as_of_day = optional_last_day(args, "as_of");
@@ -152,25 +187,7 @@ Result<json::object> handle_transfer_prepare(Context& ctx) {
         out["left"] = left;
         return out;
     }
-    const auto id = batches.insert("transfer", "prepared", as_of, ctx.subject.account->id, ctx.now);
-    std::string lines;
-    std::uint64_t bytes = 0;
-    for (std::size_t i = 0; i < chosen.size(); ++i) {
-        const auto& r = chosen[i];
-        batches.add_record(id, r.id, why[i]);
-        bytes += static_cast<std::uint64_t>(r.size);
-        lines += fmt::format("record: {} | {} | {} | {} | dated {} | {} bytes | sha256 {} | {}\n",
-                             r.id, r.registry_number.value_or("no registry number"),
-                             policy::level_name(r.level), r.type, format_date(r.dated), r.size,
-                             to_hex(r.sha256), content_path(r));
-    }
-    const auto list = sign_document(
-        ctx, fmt::format("{}\nmission: {}\nbatch: {}\nas of: {}\nprepared: {} {}\nrecords: {}\n"
-                         "bytes: {}\n{}",
-                         kListTitle, ctx.deps.mission_code, id, format_date(as_of),
-                         account_name(conn, ctx.subject.account->id), format_timestamp(ctx.now),
-                         chosen.size(), bytes, lines));
-    batches.set_list(id, list);
+    const auto id = create_transfer_batch(ctx, chosen, why, as_of);
     ctx.audit.object = fmt::format("transfer:{}", id);
     ctx.audit.reason = fmt::format("prepared the transfer of {} records, {} blocked", chosen.size(),
                                    blockers.size());
@@ -276,13 +293,7 @@ Result<json::object> handle_transfer_content(Context& ctx) {
     return json::object{{"metadata", std::move(meta)}};
 }
 
-Result<json::object> handle_transfer_confirm(Context& ctx) {
-    protocol::ArgReader args(ctx.args);
-    const auto id = batch_arg(args);
-    const auto receipt = args.required_string("receipt", 200);
-    if (auto err = args.finish()) {
-        return *err;
-    }
+Result<json::object> confirm_transfer(Context& ctx, std::int64_t id, const std::string& receipt) {
     ctx.audit.object = fmt::format("transfer:{}", id);
     if (receipt.empty()) {
         return make_error(ErrorCode::bad_request,
@@ -337,6 +348,16 @@ Result<json::object> handle_transfer_confirm(Context& ctx) {
     out["receipt"] = receipt;
     out["certificate"] = certificate;
     return out;
+}
+
+Result<json::object> handle_transfer_confirm(Context& ctx) {
+    protocol::ArgReader args(ctx.args);
+    const auto id = batch_arg(args);
+    const auto receipt = args.required_string("receipt", 200);
+    if (auto err = args.finish()) {
+        return *err;
+    }
+    return confirm_transfer(ctx, id, receipt);
 }
 
 }  // namespace strongroom::service

@@ -346,6 +346,23 @@ CREATE TABLE batch_records (
 ) WITHOUT ROWID;
 CREATE INDEX batch_records_by_record ON batch_records(record_id);
 
+-- Mission closure (two registrars): a transfer batch of every permanent
+-- record and a disposal batch of all the rest, completed together with a
+-- signed statement that nothing classified remains.
+CREATE TABLE closures (
+    id             INTEGER PRIMARY KEY,
+    transfer_batch INTEGER REFERENCES batches(id),
+    disposal_batch INTEGER REFERENCES batches(id),
+    proposed_by    INTEGER NOT NULL REFERENCES accounts(id),
+    proposed_at    INTEGER NOT NULL,
+    approved_by    INTEGER REFERENCES accounts(id),
+    approved_at    INTEGER,
+    completed_by   INTEGER REFERENCES accounts(id),
+    completed_at   INTEGER,
+    statement      TEXT,
+    CHECK (approved_by IS NULL OR approved_by != proposed_by)
+);
+
 ALTER TABLE records ADD COLUMN disposed_at INTEGER;
 ALTER TABLE records ADD COLUMN disposal_batch INTEGER REFERENCES batches(id);
 
