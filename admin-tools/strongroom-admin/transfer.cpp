@@ -218,7 +218,82 @@ void print_package(const json::object& r, const std::string& dir) {
 
 }  // namespace
 
+static void add_closure_commands(CLI::App& app, cli::Global& g) {
+    auto* closure = app.add_subcommand(
+        "closure", "mission closure: every permanent record transferred, the rest destroyed");
+    closure->require_subcommand(1);
+    static std::string prepare_out;
+    auto* prepare = closure->add_subcommand(
+        "prepare",
+        "prepare the closure; writes the transfer package (BagIt) of every permanent "
+        "record");
+    prepare->add_option("-o,--output", prepare_out, "the new directory of the transfer package")
+        ->option_text("DIR")
+        ->required();
+    prepare->callback([&g] {
+        g.action = [&g]() -> int {
+            if (auto free = cli::must_not_exist(prepare_out); !free) {
+                return cli::fail(g, free.error());
+            }
+            auto result = cli::request(g, "closure.prepare", {});
+            if (const int* rc = std::get_if<int>(&result)) {
+                return *rc;
+            }
+            const auto& r = std::get<json::object>(result);
+            if (const auto* t = r.if_contains("transfer")) {
+                if (auto st = write_bag(g, t->as_object(), prepare_out); !st) {
+                    return cli::fail(g, st.error());
+                }
+            }
+            return cli::print_result(g, r, [](const json::object& o) {
+                std::cout << fmt::format(
+                    "closure {}: {} records to transfer (package in {}), {} to destroy\n{}\n",
+                    cli::text(o.at("closure")), cli::text(o.at("to_transfer")), prepare_out,
+                    cli::text(o.at("to_destroy")), cli::text(o.at("message")));
+            });
+        };
+    });
+    static std::uint64_t id = 0;
+    auto* approve = closure->add_subcommand("approve", "approve the closure (a second registrar)");
+    approve->add_option("CLOSURE", id, "the closure")->required();
+    approve->callback([&g] {
+        g.action = [&g] {
+            return cli::call_and_print(g, "closure.approve", json::object{{"closure", id}},
+                                       [](const json::object& r) {
+                                           std::cout << fmt::format("closure {} approved by {}\n",
+                                                                    cli::text(r.at("closure")),
+                                                                    cli::text(r.at("approved_by")));
+                                       });
+        };
+    });
+    static std::string receipt;
+    static std::string statement_out;
+    auto* complete = closure->add_subcommand(
+        "complete", "transfer and destroy as prepared; writes the signed closing statement");
+    complete->add_option("CLOSURE", id, "the closure")->required();
+    complete->add_option("--receipt", receipt, "the archives' receipt for the transfer package")
+        ->option_text("REF");
+    complete->add_option("-o,--output", statement_out, "the new file of the statement")
+        ->option_text("STATEMENT")
+        ->required();
+    complete->callback([&g] {
+        g.action = [&g] {
+            json::object args{{"closure", id}};
+            if (!receipt.empty()) {
+                args["receipt"] = receipt;
+            }
+            return cli::call_write_and_print(g, "closure.complete", std::move(args), "statement",
+                                             statement_out, 0644, [](const json::object& r) {
+                                                 std::cout << fmt::format(
+                                                     "closure {} complete; statement in {}\n",
+                                                     cli::text(r.at("closure")), statement_out);
+                                             });
+        };
+    });
+}
+
 void add_transfer_commands(CLI::App& app, cli::Global& g) {
+    add_closure_commands(app, g);
     auto* transfer = app.add_subcommand("transfer", "archive transfer of permanent records");
     transfer->require_subcommand(1);
 

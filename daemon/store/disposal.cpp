@@ -132,6 +132,75 @@ std::vector<DisposalRepository::Disposals> DisposalRepository::disposed_between(
     return out;
 }
 
+namespace {
+
+constexpr const char* kClosureColumns =
+    "id, transfer_batch, disposal_batch, proposed_by, proposed_at, approved_by, approved_at, "
+    "completed_by, completed_at, statement";
+
+ClosureRow read_closure(const Statement& s) {
+    ClosureRow c;
+    c.id = s.column_int(0);
+    c.transfer_batch = s.column_optional_int(1);
+    c.disposal_batch = s.column_optional_int(2);
+    c.proposed_by = s.column_int(3);
+    c.proposed_at = s.column_int(4);
+    c.approved_by = s.column_optional_int(5);
+    c.approved_at = s.column_optional_int(6);
+    c.completed_by = s.column_optional_int(7);
+    c.completed_at = s.column_optional_int(8);
+    c.statement = optional_text(s, 9);
+    return c;
+}
+
+}  // namespace
+
+std::int64_t DisposalRepository::insert_closure(std::optional<std::int64_t> transfer_batch,
+                                                std::optional<std::int64_t> disposal_batch,
+                                                std::int64_t by, Micros at) {
+    auto s = conn_.cached(
+        "INSERT INTO closures (transfer_batch, disposal_batch, proposed_by, proposed_at) "
+        "VALUES (?1, ?2, ?3, ?4)");
+    s->bind(1, transfer_batch).bind(2, disposal_batch).bind(3, by).bind(4, at);
+    s->run();
+    return conn_.last_insert_rowid();
+}
+
+std::optional<ClosureRow> DisposalRepository::find_closure(std::int64_t id) {
+    static const std::string sql =
+        std::string("SELECT ") + kClosureColumns + " FROM closures WHERE id = ?1";
+    auto s = conn_.cached(sql.c_str());
+    s->bind(1, id);
+    if (!s->step()) {
+        return std::nullopt;
+    }
+    return read_closure(*s);
+}
+
+std::optional<ClosureRow> DisposalRepository::open_closure() {
+    static const std::string sql = std::string("SELECT ") + kClosureColumns +
+                                   " FROM closures WHERE completed_at IS NULL ORDER BY id LIMIT 1";
+    auto s = conn_.cached(sql.c_str());
+    if (!s->step()) {
+        return std::nullopt;
+    }
+    return read_closure(*s);
+}
+
+void DisposalRepository::approve_closure(std::int64_t id, std::int64_t by, Micros at) {
+    auto s = conn_.cached("UPDATE closures SET approved_by = ?2, approved_at = ?3 WHERE id = ?1");
+    s->bind(1, id).bind(2, by).bind(3, at);
+    s->run();
+}
+
+void DisposalRepository::complete_closure(std::int64_t id, std::int64_t by, Micros at,
+                                          std::string_view statement) {
+    auto s = conn_.cached(
+        "UPDATE closures SET completed_by = ?2, completed_at = ?3, statement = ?4 WHERE id = ?1");
+    s->bind(1, id).bind(2, by).bind(3, at).bind(4, statement);
+    s->run();
+}
+
 void DisposalRepository::approve(std::int64_t id, std::int64_t by, Micros at) {
     auto s = conn_.cached(
         "UPDATE batches SET state = 'approved', approved_by = ?2, approved_at = ?3 WHERE id = ?1");

@@ -35,6 +35,19 @@ struct BatchRecord {
     std::string why;
 };
 
+struct ClosureRow {
+    std::int64_t id = 0;
+    std::optional<std::int64_t> transfer_batch;
+    std::optional<std::int64_t> disposal_batch;
+    std::int64_t proposed_by = 0;
+    Micros proposed_at = 0;
+    std::optional<std::int64_t> approved_by;
+    std::optional<Micros> approved_at;
+    std::optional<std::int64_t> completed_by;
+    std::optional<Micros> completed_at;
+    std::optional<std::string> statement;
+};
+
 class DisposalRepository {
 public:
     explicit DisposalRepository(Connection& conn) : conn_(conn) {}
@@ -60,6 +73,15 @@ public:
     std::vector<Disposals> disposed_between(Micros since, Micros until);
 
     void approve(std::int64_t id, std::int64_t by, Micros at);
+
+    std::int64_t insert_closure(std::optional<std::int64_t> transfer_batch,
+                                std::optional<std::int64_t> disposal_batch, std::int64_t by,
+                                Micros at);
+    std::optional<ClosureRow> find_closure(std::int64_t id);
+    // The closure not completed yet, if any.
+    std::optional<ClosureRow> open_closure();
+    void approve_closure(std::int64_t id, std::int64_t by, Micros at);
+    void complete_closure(std::int64_t id, std::int64_t by, Micros at, std::string_view statement);
     void execute(std::int64_t id, std::string_view state, std::int64_t by, Micros at,
                  std::string_view certificate);
     void set_receipt(std::int64_t id, std::string_view receipt);

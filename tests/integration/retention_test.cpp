@@ -776,5 +776,94 @@ TEST(Restore, WithoutTheDatabaseTheKeyStoreBackupGivesKeysAndDisposals) {
     expect_restored(m, x);
 }
 
+// Stock openssl verifies a signed text of the strongroom (the lines before
+// "signature: ", then the signature).
+bool openssl_verifies(Mission& m, const std::string& text) {
+    const auto pem = m.out_path("verify.pem");
+    std::filesystem::remove(pem);
+    if (m.admin({"audit", "public-key", "-o", pem}, kClerk).status != 0) {
+        return false;
+    }
+    const auto sig_at = text.find("signature: ");
+    if (sig_at == std::string::npos) {
+        return false;
+    }
+    const auto body = m.file("signed-body", text.substr(0, sig_at));
+    const auto sig = m.out_path("signed-sig");
+    std::filesystem::remove(sig);
+    RunOptions decode;
+    decode.input = text.substr(sig_at + 11, text.size() - sig_at - 12);
+    if (run({"/usr/bin/openssl", "base64", "-d", "-A", "-out", sig}, decode).status != 0) {
+        return false;
+    }
+    return run({"/usr/bin/openssl", "pkeyutl", "-verify", "-pubin", "-inkey", pem, "-rawin", "-in",
+                body, "-sigfile", sig})
+               .status == 0;
+}
+
+TEST(Closure, TransfersEveryPermanentRecordDestroysTheRestAndSignsTheStatement) {
+    Mission m;
+    add_second_clerk(m);
+    const auto product =
+        m.ingest(kAnalyst, "product\n",
+                 {"--title", "Product", "--level", "confidential", "--compartment", "JMAC"});
+    const auto raw = raw_data(m, day_offset(-3), "Recent intercept");
+    // A legal hold stops the closure until it is released.
+    ASSERT_EQ(
+        m.admin({"hold", "place", "claim", "--reason", "claim", "--record", std::to_string(raw)},
+                kClerk)
+            .status,
+        0);
+    auto r = m.admin({"closure", "prepare", "-o", m.out_path("blocked")}, kClerk);
+    EXPECT_EQ(r.status, 5);
+    EXPECT_NE(r.err.find("legal hold claim"), std::string::npos) << r.err;
+    ASSERT_EQ(m.admin({"hold", "release", "claim"}, kClerk).status, 0);
+
+    const auto dir = m.out_path("closure-package");
+    r = m.admin({"--json", "closure", "prepare", "-o", dir}, kClerk);
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto p = r.json();
+    EXPECT_EQ(p.at("to_transfer"), 1);
+    EXPECT_EQ(p.at("to_destroy"), 1);
+    const auto closure = std::to_string(p.at("closure").as_int64());
+    EXPECT_EQ(validate_bag(dir).status, 0);
+    EXPECT_TRUE(std::filesystem::exists(fmt::format("{}/data/{}/content", dir, product)));
+    EXPECT_EQ(m.admin({"closure", "prepare", "-o", m.out_path("twice")}, kClerk).status, 5);
+
+    // Two people.
+    const auto statement_path = m.out_path("statement.txt");
+    EXPECT_EQ(
+        m.admin({"closure", "complete", closure, "--receipt", "R", "-o", statement_path}, kClerk)
+            .status,
+        5);  // not approved
+    EXPECT_EQ(m.admin({"closure", "approve", closure}, kClerk).status, 5);
+    ASSERT_EQ(m.admin({"closure", "approve", closure}, kClerk2).status, 0);
+    EXPECT_EQ(m.admin({"closure", "complete", closure, "-o", statement_path}, kClerk).status, 2);
+    r = m.admin({"--json", "closure", "complete", closure, "--receipt", "UNARMS-CLOSE-1", "-o",
+                 statement_path},
+                kClerk);
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto statement = read_file(statement_path);
+    EXPECT_TRUE(statement.starts_with("STRONGROOM CLOSURE STATEMENT\n")) << statement;
+    EXPECT_NE(statement.find("records held here: 0"), std::string::npos) << statement;
+    EXPECT_NE(statement.find("classified content remaining here: none"), std::string::npos);
+    EXPECT_NE(statement.find("archives' receipt UNARMS-CLOSE-1"), std::string::npos) << statement;
+    EXPECT_TRUE(openssl_verifies(m, statement));
+    // Nothing left, and nothing more comes in.
+    EXPECT_TRUE(m.visible(kAnalyst).empty());
+    EXPECT_EQ(m.tool({"show", std::to_string(product)}, kAnalyst).status, 4);
+    const auto path = m.file("late.txt", "late\n");
+    r = m.tool({"ingest", path, "--title", "Late", "--level", "unclassified"}, kAnalyst);
+    EXPECT_EQ(r.status, 5);
+    EXPECT_NE(r.err.find("the mission is closed"), std::string::npos) << r.err;
+    // Both batches are done, each with its certificate in the register.
+    r = m.admin({"--json", "transfer", "list"}, kClerk);
+    ASSERT_EQ(r.status, 0);
+    EXPECT_EQ(r.json().at("batches").at(0).at("state"), "confirmed");
+    r = m.admin({"--json", "disposal", "list"}, kClerk);
+    ASSERT_EQ(r.status, 0);
+    EXPECT_EQ(r.json().at("batches").at(0).at("state"), "executed");
+}
+
 }  // namespace
 }  // namespace strongroom::test
