@@ -1,0 +1,191 @@
+// strongroom_show_audit_bench — what audit writing costs `show` (bench/run
+// audit-cost, issue 5): the daemon's own Service answers `show` requests
+// in-process, from several threads, on the records benchmark's store, with
+// the store's writer either writing each request's audit entry into the
+// chain (the daemon as shipped: Trail hooks, group commit, fsync) or
+// discarding it (a baseline that exists only in this program). The same
+// requests, in alternating rounds; the ratio is the throughput lost to audit
+// writing. Without the socket, the share is larger than through it.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "daemon/audit/trail.hpp"
+#include "daemon/crypto/key_source.hpp"
+#include "daemon/crypto/key_vault.hpp"
+#include "daemon/service/service.hpp"
+#include "daemon/store/audit_log.hpp"
+#include "daemon/store/store.hpp"
+
+namespace fs = std::filesystem;
+namespace sr = strongroom;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr double kTarget = 0.10;  // audit writing adds under 10 %
+
+struct Args {
+    fs::path state;
+    unsigned threads = 8;
+    double duration = 5;
+    int rounds = 3;
+};
+
+Args parse(int argc, char** argv) {
+    Args a;
+    for (int i = 1; i < argc; ++i) {
+        const std::string k = argv[i];
+        auto value = [&]() -> std::string {
+            if (i + 1 >= argc) {
+                throw std::runtime_error(k + " needs a value");
+            }
+            return argv[++i];
+        };
+        if (k == "--state") {
+            a.state = value();
+        } else if (k == "--threads") {
+            a.threads = static_cast<unsigned>(std::stoul(value()));
+        } else if (k == "--duration") {
+            a.duration = std::stod(value());
+        } else if (k == "--rounds") {
+            a.rounds = std::stoi(value());
+        } else {
+            throw std::runtime_error("unknown option " + k +
+                                     "; usage: strongroom_show_audit_bench --state DIR "
+                                     "[--threads N] [--duration S] [--rounds N]");
+        }
+    }
+    if (a.state.empty()) {
+        throw std::runtime_error("--state DIR is needed (a stopped, populated store)");
+    }
+    return a;
+}
+
+// One phase: a fresh store and service, the writer's hooks writing or
+// discarding the audit entries; show requests from `threads` threads for
+// `duration` seconds. Returns requests per second.
+double phase(const Args& a, const sr::crypto::KeyVault& vault, bool audited,
+             std::vector<std::int64_t>& ids) {
+    sr::store::StoreOptions so;
+    so.state_dir = a.state;
+    so.readers = 4;
+    sr::store::Store store(so, vault, false);
+    std::optional<sr::audit::Trail> trail;
+    if (audited) {
+        trail.emplace(vault.audit_mac(),
+                      sr::store::AuditRepository(store.writer_connection()).head());
+        store.start_writer(trail->hooks(), [](const std::string& why) {
+            std::cerr << "audit failed: " << why << "\n";
+            std::exit(1);
+        });
+    } else {
+        sr::store::Writer::AuditHooks discard;
+        discard.append = [](sr::store::Transaction&, sr::store::AuditRecord&&) {};
+        store.start_writer(discard, [](const std::string&) {});
+    }
+    sr::service::ServiceOptions opts;
+    opts.vault = &vault;
+    opts.state_dir = a.state;
+    sr::service::Service service(store, opts);
+    const sr::Peer peer{::geteuid(), 0, ::getpid()};
+    auto show = [&](std::int64_t id) {
+        bool ok = false;
+        sr::protocol::Request req;
+        req.id = 1;
+        req.op = "show";
+        req.args = boost::json::object{{"id", id}};
+        service.handle(
+            peer, std::move(req),
+            sr::service::Reply([&ok](sr::protocol::Response r, std::unique_ptr<sr::ContentSource>) {
+                ok = !r.error.has_value();
+            }));
+        return ok;
+    };
+    if (ids.empty()) {
+        // Records the analyst (the calling uid) may read.
+        for (std::int64_t id = 1; id < 2000000 && ids.size() < 2000; id += 97) {
+            if (show(id)) {
+                ids.push_back(id);
+            }
+        }
+        if (ids.empty()) {
+            throw std::runtime_error("the calling uid reads no record in this store");
+        }
+    }
+    std::atomic<bool> stop{false};
+    std::atomic<std::uint64_t> done{0};
+    std::vector<std::thread> threads;
+    const auto t0 = Clock::now();
+    for (unsigned t = 0; t < a.threads; ++t) {
+        threads.emplace_back([&, t] {
+            std::uint64_t n = 0;
+            for (std::size_t i = t; !stop.load(std::memory_order_relaxed); i += a.threads) {
+                if (!show(ids[i % ids.size()])) {
+                    std::cerr << "show refused\n";
+                    std::exit(1);
+                }
+                ++n;
+            }
+            done += n;
+        });
+    }
+    std::this_thread::sleep_for(std::chrono::duration<double>(a.duration));
+    stop = true;
+    for (auto& th : threads) {
+        th.join();
+    }
+    const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+    store.writer().stop();
+    return static_cast<double>(done.load()) / secs;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        const auto a = parse(argc, argv);
+        auto key = sr::crypto::load_master_key(sr::crypto::KeySource{a.state / "dev.key", false},
+                                               ::geteuid());
+        if (!key) {
+            throw std::runtime_error(key.error().message);
+        }
+        const sr::crypto::KeyVault vault(std::move(*key));
+        std::vector<std::int64_t> ids;
+        std::vector<double> with;
+        std::vector<double> without;
+        for (int r = 0; r < a.rounds; ++r) {
+            without.push_back(phase(a, vault, false, ids));
+            with.push_back(phase(a, vault, true, ids));
+        }
+        auto median = [](std::vector<double> v) {
+            std::sort(v.begin(), v.end());
+            return v[v.size() / 2];
+        };
+        const double w = median(with);
+        const double wo = median(without);
+        const double added = wo / w - 1;
+        std::cout << fmt::format(
+            "show in-process, {} threads, {} records readable, median of {} rounds of {} s:\n"
+            "  audit entries discarded (baseline)  {:>10.0f} /s\n"
+            "  audit entries written (as shipped)  {:>10.0f} /s\n"
+            "audit writing adds {:.1f} % to the time of a show (target < {:.0f} %): {}\n",
+            a.threads, ids.size(), a.rounds, a.duration, wo, w, added * 100, kTarget * 100,
+            added < kTarget ? "met" : "NOT met");
+        return 0;
+    } catch (const std::exception& e) {
+        std::cerr << "strongroom_show_audit_bench: " << e.what() << "\n";
+        return 1;
+    }
+}
