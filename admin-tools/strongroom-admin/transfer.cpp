@@ -11,6 +11,7 @@
 //   DIR/data/ID/metadata.json  its metadata and registry history
 //
 // Each record's SHA-256 is checked against the register's as it is written.
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -106,6 +107,29 @@ Status make_dir(const std::string& path) {
     return {};
 }
 
+// The payload paths the daemon names must be the bag's own: data/ID/content,
+// data/ID/content.EXT or data/ID/metadata.json, nothing that leaves DIR.
+bool payload_path_ok(const std::string& path, std::int64_t record, bool metadata) {
+    const auto prefix = fmt::format("data/{}/", record);
+    if (!path.starts_with(prefix)) {
+        return false;
+    }
+    const auto name = path.substr(prefix.size());
+    if (metadata) {
+        return name == "metadata.json";
+    }
+    if (name == "content") {
+        return true;
+    }
+    if (!name.starts_with("content.") || name.size() > 16) {
+        return false;
+    }
+    const auto ext = name.substr(8);
+    return !ext.empty() && std::all_of(ext.begin(), ext.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    });
+}
+
 // Writes the bag of a prepared batch into the new directory dir.
 Status write_bag(const cli::Global& g, const json::object& batch, const std::string& dir) {
     if (auto st = make_dir(dir); !st) {
@@ -123,6 +147,12 @@ Status write_bag(const cli::Global& g, const json::object& batch, const std::str
         const auto record = item.at("record").as_int64();
         const std::string path(item.at("path").as_string());
         const std::string meta_path(item.at("metadata_path").as_string());
+        if (!payload_path_ok(path, record, false) || !payload_path_ok(meta_path, record, true)) {
+            return make_error(ErrorCode::internal,
+                              fmt::format("record {}: the daemon named a file outside the bag's "
+                                          "layout; nothing more is written",
+                                          record));
+        }
         if (auto st = make_dir(fmt::format("{}/data/{}", dir, record)); !st) {
             return st;
         }

@@ -221,6 +221,13 @@ bool IndexedText::finish() {
     return is_text();
 }
 
+std::string IndexedText::take_prefix() {
+    if (!ok_) {
+        return {};
+    }
+    return std::move(text_);
+}
+
 std::string IndexedText::take() {
     if (!is_text()) {
         return {};

@@ -54,6 +54,10 @@ public:
     bool is_text() const noexcept { return ok_ && pending_.empty(); }
     // The indexed text (empty unless is_text()).
     std::string take();
+    // The indexed text of content known to be all UTF-8, from a part of it
+    // that may end inside a character (destruction reads no more than it
+    // needs): the same as take() after the whole content.
+    std::string take_prefix();
     // True once more content cannot change take() unless it is invalid.
     bool full() const noexcept { return full_; }
 

@@ -62,6 +62,29 @@ std::optional<Micros> taken_from_name(const std::string& name) {
 
 }  // namespace
 
+bool overwrite_and_remove(const std::filesystem::path& path) {
+    // Overwritten before removal: the file's blocks do not keep what it held.
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd >= 0) {
+        struct stat st {};
+        if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+            const std::string zeros(1 << 20, '\0');
+            for (off_t left = st.st_size; left > 0;) {
+                const auto n = static_cast<std::size_t>(std::min<off_t>(left, 1 << 20));
+                try {
+                    write_all(fd, std::string_view(zeros).substr(0, n), path);
+                } catch (const std::exception&) {
+                    break;  // removed below all the same
+                }
+                left -= static_cast<off_t>(n);
+            }
+            ::fsync(fd);
+        }
+        ::close(fd);
+    }
+    return ::unlink(path.c_str()) == 0;
+}
+
 std::string KeyBackups::name_for(Micros at) {
     const auto ts = format_timestamp(at);  // 2026-11-22T08:00:00Z
     std::string compact;
@@ -188,22 +211,7 @@ std::vector<std::string> KeyBackups::remove_expired(Micros now) const {
         if (!taken || expiry_of(*taken) > now || !entry.is_regular_file(ec)) {
             continue;
         }
-        // Overwritten before removal: the file's blocks do not keep the keys.
-        const int fd = ::open(entry.path().c_str(), O_WRONLY | O_CLOEXEC);
-        if (fd >= 0) {
-            struct stat st {};
-            if (::fstat(fd, &st) == 0 && st.st_size > 0) {
-                const std::string zeros(static_cast<std::size_t>(st.st_size), '\0');
-                try {
-                    write_all(fd, zeros, entry.path());
-                    ::fsync(fd);
-                } catch (const std::exception&) {
-                    // Removed below all the same.
-                }
-            }
-            ::close(fd);
-        }
-        if (::unlink(entry.path().c_str()) == 0) {
+        if (overwrite_and_remove(entry.path())) {
             removed.push_back(name);
         }
     }

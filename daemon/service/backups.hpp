@@ -29,6 +29,10 @@ class KeyVault;
 
 namespace strongroom::service {
 
+// Overwrites a regular file with zeros, syncs it and removes it; true if it
+// is gone.
+bool overwrite_and_remove(const std::filesystem::path& path);
+
 class KeyBackups {
 public:
     KeyBackups(std::filesystem::path dir, unsigned days) : dir_(std::move(dir)), days_(days) {}

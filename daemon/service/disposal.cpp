@@ -109,7 +109,9 @@ Result<std::string> indexed_text_of(store::RecordRepository& records, const cryp
         }
         text.feed({reinterpret_cast<const char*>(plain.data()), plain.size()});
     }
-    return text.take();
+    // r.is_text: the whole content is UTF-8, though the part read may end
+    // inside a character.
+    return text.take_prefix();
 }
 
 std::optional<std::string> disposal_blocker(store::Connection& conn, const Holds& holds,
@@ -331,6 +333,13 @@ Result<json::object> handle_disposal_execute(Context& ctx) {
     const auto id = batch_arg(args);
     if (auto err = args.finish()) {
         return *err;
+    }
+    if (const auto c = store::DisposalRepository(ctx.conn()).open_closure_of(id)) {
+        ctx.audit.object = fmt::format("disposal:{}", id);
+        return make_error(ErrorCode::conflict,
+                          fmt::format("disposal batch {} belongs to closure {}: 'closure complete "
+                                      "{}' executes it",
+                                      id, *c, *c));
     }
     return execute_disposal(ctx, id);
 }

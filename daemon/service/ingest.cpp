@@ -396,10 +396,11 @@ private:
         if (!store::RetentionRepository(conn).schedule(args_.type)) {
             return refuse(unknown_type(args_.type, {}), "unknown record type");
         }
-        if (conn.query_int("SELECT count(*) FROM closures WHERE completed_at IS NOT NULL") > 0) {
+        if (conn.query_int("SELECT count(*) FROM closures") > 0) {
             return refuse(make_error(ErrorCode::conflict,
-                                     "the mission is closed: nothing more is stored here"),
-                          "mission closed");
+                                     "the mission is closed or being closed: nothing more is "
+                                     "stored here"),
+                          "mission closed or being closed");
         }
         std::string reason;
         auto label = check_label(

@@ -97,7 +97,9 @@ std::string RestoreReport::summary(const fs::path& backup) const {
         "restored {}: {} records held, {} destructions and transfers replayed, {} keys from {}, "
         "{} records without a key (content unreadable), {} audit entries carried over{}",
         backup.string(), records, replayed, keys, known_from, without_key, audit_carried,
-        replaced.empty() ? std::string() : "; the replaced database is " + replaced.string());
+        replaced_removed   ? std::string("; the replaced database was overwritten and removed")
+        : replaced.empty() ? std::string()
+                           : "; the replaced database is " + replaced.string());
 }
 
 Result<RestoreReport> restore_backup(const fs::path& state, const fs::path& backup,
@@ -181,9 +183,15 @@ Result<RestoreReport> restore_backup(const fs::path& state, const fs::path& back
         }
         conn.exec("COMMIT;");
         records.optimize_text_index();
-        // The audit entries written after the backup continue its chain.
+        // The audit entries written after the backup continue its chain;
+        // the holds and closures since stand.
         if (since->live) {
             store::Connection live(*since->live, store::OpenMode::read_write, vault, {});
+            conn.exec("BEGIN IMMEDIATE;");
+            for (const char* table : {"holds", "hold_records", "closures"}) {
+                store::copy_table(live, conn, table);
+            }
+            conn.exec("COMMIT;");
             store::AuditRepository restored(conn);
             const auto head = restored.head();
             conn.exec("BEGIN IMMEDIATE;");
@@ -220,6 +228,12 @@ Result<RestoreReport> restore_backup(const fs::path& state, const fs::path& back
         return make_error(ErrorCode::internal, fmt::format("cannot put the restored database in "
                                                            "place: {}",
                                                            ec.message()));
+    }
+    // What the replaced database knew is carried over; kept, it would hold
+    // the keys of records destroyed later: overwritten and removed.
+    if (!report.replaced.empty() && overwrite_and_remove(report.replaced)) {
+        report.replaced.clear();
+        report.replaced_removed = true;
     }
     return report;
 }

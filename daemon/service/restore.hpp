@@ -9,7 +9,7 @@
 // the chain), or else from the newest key-store backup that has not
 // expired (keys and disposals). Records whose key is in neither keep their
 // metadata; their content cannot be read. The text index is rebuilt from
-// the content. The replaced database is kept beside, renamed.
+// the content. The replaced database, once carried over, is overwritten and removed.
 #pragma once
 
 #include <cstdint>
@@ -35,6 +35,7 @@ struct RestoreReport {
     std::int64_t without_key = 0;
     std::int64_t audit_carried = 0;  // audit entries carried over
     std::filesystem::path replaced;  // where the replaced database went ("" if none)
+    bool replaced_removed = false;   // it was overwritten and removed
 
     std::string summary(const std::filesystem::path& backup) const;
 };

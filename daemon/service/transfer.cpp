@@ -299,6 +299,13 @@ Result<json::object> confirm_transfer(Context& ctx, std::int64_t id, const std::
         return make_error(ErrorCode::bad_request,
                           "the archives' acknowledgement reference is needed (--receipt)");
     }
+    // It goes into a signed certificate, one field of one line.
+    for (const char c : receipt) {
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f || c == '|') {
+            return make_error(ErrorCode::bad_request,
+                              "a receipt reference is one line of text without '|'");
+        }
+    }
     auto& conn = ctx.conn();
     store::DisposalRepository repo(conn);
     auto b = transfer_batch(repo, id);
@@ -356,6 +363,13 @@ Result<json::object> handle_transfer_confirm(Context& ctx) {
     const auto receipt = args.required_string("receipt", 200);
     if (auto err = args.finish()) {
         return *err;
+    }
+    if (const auto c = store::DisposalRepository(ctx.conn()).open_closure_of(id)) {
+        ctx.audit.object = fmt::format("transfer:{}", id);
+        return make_error(ErrorCode::conflict,
+                          fmt::format("transfer batch {} belongs to closure {}: 'closure complete "
+                                      "{}' confirms it",
+                                      id, *c, *c));
     }
     return confirm_transfer(ctx, id, receipt);
 }

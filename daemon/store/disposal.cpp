@@ -187,6 +187,17 @@ std::optional<ClosureRow> DisposalRepository::open_closure() {
     return read_closure(*s);
 }
 
+std::optional<std::int64_t> DisposalRepository::open_closure_of(std::int64_t batch) {
+    auto s = conn_.cached(
+        "SELECT id FROM closures WHERE completed_at IS NULL AND (transfer_batch = ?1 OR "
+        "disposal_batch = ?1)");
+    s->bind(1, batch);
+    if (!s->step()) {
+        return std::nullopt;
+    }
+    return s->column_int(0);
+}
+
 void DisposalRepository::approve_closure(std::int64_t id, std::int64_t by, Micros at) {
     auto s = conn_.cached("UPDATE closures SET approved_by = ?2, approved_at = ?3 WHERE id = ?1");
     s->bind(1, id).bind(2, by).bind(3, at);
@@ -217,8 +228,8 @@ void DisposalRepository::execute(std::int64_t id, std::string_view state, std::i
     s->run();
 }
 
-bool DisposalRepository::put(const BatchRow& b) {
-    static const std::string sql = std::string("INSERT OR IGNORE INTO batches (") + kColumns +
+void DisposalRepository::put(const BatchRow& b) {
+    static const std::string sql = std::string("INSERT OR REPLACE INTO batches (") + kColumns +
                                    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
                                    "?13)";
     auto s = conn_.cached(sql.c_str());
@@ -236,7 +247,6 @@ bool DisposalRepository::put(const BatchRow& b) {
     text(12, b.list);
     text(13, b.certificate);
     s->run();
-    return conn_.changes() > 0;
 }
 
 void DisposalRepository::set_list(std::int64_t id, std::string_view list) {

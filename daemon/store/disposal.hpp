@@ -80,15 +80,17 @@ public:
     std::optional<ClosureRow> find_closure(std::int64_t id);
     // The closure not completed yet, if any.
     std::optional<ClosureRow> open_closure();
+    // The open closure a batch belongs to, if any.
+    std::optional<std::int64_t> open_closure_of(std::int64_t batch);
     void approve_closure(std::int64_t id, std::int64_t by, Micros at);
     void complete_closure(std::int64_t id, std::int64_t by, Micros at, std::string_view statement);
     void execute(std::int64_t id, std::string_view state, std::int64_t by, Micros at,
                  std::string_view certificate);
     void set_receipt(std::int64_t id, std::string_view receipt);
     void set_list(std::int64_t id, std::string_view list);
-    // Adds a batch with its id unless one has it (a restore carries batches
-    // over from the database it replaces); true if added.
-    bool put(const BatchRow& row);
+    // Adds a batch with its id, or replaces the one that has it (a restore
+    // carries batches over from the database it replaces, which knows more).
+    void put(const BatchRow& row);
 
 private:
     Connection& conn_;

@@ -666,6 +666,10 @@ TEST(Transfer, APackageIsAValidBagAndTheReceiptRemovesTheContentHere) {
 
     // The archives' receipt: the content goes from here, certified.
     EXPECT_EQ(m.admin({"transfer", "confirm", batch}, kClerk).status, 2);  // --receipt needed
+    // The receipt goes into a signed certificate: one line, no field separator.
+    EXPECT_EQ(m.admin({"transfer", "confirm", batch, "--receipt", "R\nrecord: 1 | forged"}, kClerk)
+                  .status,
+              2);
     const auto cert = m.out_path("transfer-certificate.txt");
     r = m.admin({"transfer", "confirm", batch, "--receipt", "UNARMS-2026-117", "-o", cert}, kClerk);
     ASSERT_EQ(r.status, 0) << r.err;
@@ -729,13 +733,29 @@ TEST(Restore, AnOlderBackupDoesNotBringADestroyedRecordBack) {
                   .status,
               0);
     const auto x = back_up_then_destroy(m);
+    ASSERT_EQ(m.admin({"hold", "place", "later", "--reason", "placed after the backup", "--record",
+                       std::to_string(x.kept)},
+                      kClerk)
+                  .status,
+              0);
     { auto stopped = m.stop_and_open(); }
     auto r = run({daemon_path(), "--dev", m.state().string(), "--restore", x.backup});
     ASSERT_EQ(r.status, 0) << r.out << r.err;
     EXPECT_NE(r.out.find("1 destructions and transfers replayed"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("keys from the replaced database"), std::string::npos) << r.out;
+    // Carried over, the replaced database (which holds the keys of records
+    // destroyed later) is not kept.
+    EXPECT_NE(r.out.find("the replaced database was overwritten and removed"), std::string::npos)
+        << r.out;
+    for (const auto& e : std::filesystem::directory_iterator(m.state())) {
+        EXPECT_EQ(e.path().filename().string().find("replaced"), std::string::npos) << e.path();
+    }
     m.start();
     expect_restored(m, x);
+    // A hold placed after the backup stands.
+    r = m.admin({"--json", "hold", "list"}, kClerk);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.json().at("holds").as_array().size(), 1U) << r.out;
     // The register keeps the batch and its certificate; the audit chain goes on, intact.
     r = m.admin({"--json", "disposal", "list"}, kAuditor);
     ASSERT_EQ(r.status, 0);
@@ -829,6 +849,16 @@ TEST(Closure, TransfersEveryPermanentRecordDestroysTheRestAndSignsTheStatement) 
     EXPECT_EQ(validate_bag(dir).status, 0);
     EXPECT_TRUE(std::filesystem::exists(fmt::format("{}/data/{}/content", dir, product)));
     EXPECT_EQ(m.admin({"closure", "prepare", "-o", m.out_path("twice")}, kClerk).status, 5);
+    // While it is open nothing enters, and its batches are done only by it.
+    const auto early = m.file("early.txt", "early\n");
+    r = m.tool({"ingest", early, "--title", "Early", "--level", "unclassified"}, kAnalyst);
+    EXPECT_EQ(r.status, 5);
+    EXPECT_NE(r.err.find("being closed"), std::string::npos) << r.err;
+    r = m.admin({"transfer", "confirm", std::to_string(p.at("transfer_batch").as_int64()),
+                 "--receipt", "R"},
+                kClerk);
+    EXPECT_EQ(r.status, 5);
+    EXPECT_NE(r.err.find("belongs to closure"), std::string::npos) << r.err;
 
     // Two people.
     const auto statement_path = m.out_path("statement.txt");

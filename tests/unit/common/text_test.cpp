@@ -183,6 +183,22 @@ TEST(IndexedText, IsTheSamePrefixWhateverThePieces) {
     }
 }
 
+TEST(IndexedText, APrefixReadUntilFullGivesTheSameTextAsTheWhole) {
+    // Destruction reads only until the index's share is full; the part read
+    // may end inside a character.
+    const std::string content = "\xd0\x96\xd0\x96\xd0\x96 \xd0\x96\xd0\x96\xd0\x96";
+    for (std::size_t max : {1U, 2U, 3U, 5U, 8U}) {
+        const auto whole = indexed(content, max, content.size());
+        for (std::size_t piece = 1; piece < 6; ++piece) {
+            IndexedText t(max);
+            for (std::size_t at = 0; at < content.size() && !t.full(); at += piece) {
+                t.feed(std::string_view(content).substr(at, piece));
+            }
+            EXPECT_EQ(t.take_prefix(), whole.second) << max << " " << piece;
+        }
+    }
+}
+
 TEST(IndexedText, IsEmptyUnlessTheWholeContentIsUtf8) {
     EXPECT_EQ(indexed("plain text", 4, 3), (std::pair<bool, std::string>{true, "plai"}));
     // Invalid after the cap: still not text.
