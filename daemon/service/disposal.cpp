@@ -165,6 +165,37 @@ std::string sign_document(const Context& ctx, const std::string& body) {
     return body + "signature: " + to_base64(sig) + "\n";
 }
 
+DueChoice choose_due(store::Connection& conn, Micros as_of, retention::Action action,
+                     std::string_view kind, std::uint64_t limit) {
+    store::RetentionRepository retention(conn);
+    const Holds holds(retention);
+    store::RecordRepository records(conn);
+    store::DisposalRepository batches(conn);
+    DueChoice out;
+    for (auto& d : due_for(conn, as_of, action)) {
+        auto r = records.find(d.id);
+        std::optional<std::string> blocked =
+            r ? disposal_blocker(conn, holds, *r) : "record is gone";
+        if (!blocked) {
+            if (const auto open = batches.open_batch_of(d.id, kind)) {
+                blocked = fmt::format("record {} is already in {} batch {}", d.id,
+                                      kind == "destroy" ? "disposal" : kind, *open);
+            }
+        }
+        if (blocked) {
+            out.blockers.push_back(json::object{{"record", d.id}, {"reason", *blocked}});
+            continue;
+        }
+        if (out.rows.size() == limit) {
+            ++out.left;
+            continue;
+        }
+        out.rows.push_back(std::move(*r));
+        out.why.push_back(std::move(d.why));
+    }
+    return out;
+}
+
 Result<json::object> handle_disposal_propose(Context& ctx) {
     protocol::ArgReader args(ctx.args);
     const auto as_of_day = optional_last_day(args, "as_of");
@@ -182,51 +213,32 @@ Result<json::object> handle_disposal_propose(Context& ctx) {
     const Micros as_of = as_of_day.end ? std::min(*as_of_day.end - 1, ctx.now) : ctx.now;
     ctx.audit.object = "disposal";
     auto& conn = ctx.conn();
-    store::RetentionRepository retention(conn);
-    const Holds holds(retention);
-    store::RecordRepository records(conn);
     store::DisposalRepository batches(conn);
+    auto choice = choose_due(conn, as_of, retention::Action::destroy, "destroy", limit);
     json::array ids;
-    json::array blockers;
-    std::vector<DueRecord> chosen;
-    std::size_t left = 0;  // due and free, beyond the limit: for the next batch
-    for (auto& d : due_for(conn, as_of, retention::Action::destroy)) {
-        const auto r = records.find(d.id);
-        std::optional<std::string> why = r ? disposal_blocker(conn, holds, *r) : "record is gone";
-        if (!why) {
-            if (const auto open = batches.open_batch_of(d.id, "destroy")) {
-                why = fmt::format("record {} is already in disposal batch {}", d.id, *open);
-            }
-        }
-        if (why) {
-            blockers.push_back(json::object{{"record", d.id}, {"reason", *why}});
-            continue;
-        }
-        if (chosen.size() == limit) {
-            ++left;
-            continue;
-        }
-        ids.emplace_back(d.id);
-        chosen.push_back(std::move(d));
+    for (const auto& r : choice.rows) {
+        ids.emplace_back(r.id);
     }
+    auto& blockers = choice.blockers;
+    const auto left = choice.left;
     json::object out;
     out["as_of"] = format_timestamp(as_of);
     out["records"] = std::move(ids);
     out["blockers"] = std::move(blockers);
     out["left"] = left;
-    if (chosen.empty()) {
+    if (choice.rows.empty()) {
         out["batch"] = nullptr;
         ctx.audit.reason = "nothing due for destruction";
         return out;
     }
     const auto batch =
         batches.insert("destroy", "proposed", as_of, ctx.subject.account->id, ctx.now);
-    for (const auto& d : chosen) {
-        batches.add_record(batch, d.id, d.why);
+    for (std::size_t i = 0; i < choice.rows.size(); ++i) {
+        batches.add_record(batch, choice.rows[i].id, choice.why[i]);
     }
     ctx.audit.object = fmt::format("disposal:{}", batch);
-    ctx.audit.reason = fmt::format("proposed {} records for destruction, {} blocked", chosen.size(),
-                                   out.at("blockers").as_array().size());
+    ctx.audit.reason = fmt::format("proposed {} records for destruction, {} blocked",
+                                   choice.rows.size(), out.at("blockers").as_array().size());
     out["batch"] = batch;
     out["message"] = fmt::format(
         "a different registrar must run 'disposal approve {}' before it can be executed", batch);

@@ -56,6 +56,18 @@ struct DueRecord {
 // type, then date.
 std::vector<DueRecord> due_for(store::Connection& conn, Micros as_of, retention::Action action);
 
+// The held records due for an action that a new batch of `kind` may take:
+// at most `limit`, the others free of blockers counted as left, and each
+// blocked one named with its reason (a hold, copies out, an open batch).
+struct DueChoice {
+    std::vector<store::RecordRow> rows;
+    std::vector<std::string> why;
+    boost::json::array blockers;
+    std::size_t left = 0;
+};
+DueChoice choose_due(store::Connection& conn, Micros as_of, retention::Action action,
+                     std::string_view kind, std::uint64_t limit);
+
 // Why a record may not be destroyed or transferred now (not held, a legal
 // hold, outstanding copies), or nothing.
 std::optional<std::string> disposal_blocker(store::Connection& conn, const Holds& holds,

@@ -150,34 +150,11 @@ Result<json::object> handle_transfer_prepare(Context& ctx) {
     const Micros as_of = as_of_day.end ? std::min(*as_of_day.end - 1, ctx.now) : ctx.now;
     ctx.audit.object = "transfer";
     auto& conn = ctx.conn();
-    store::RetentionRepository retention(conn);
-    const Holds holds(retention);
-    store::RecordRepository records(conn);
     store::DisposalRepository batches(conn);
-    json::array blockers;
-    std::vector<store::RecordRow> chosen;
-    std::vector<std::string> why;
-    std::size_t left = 0;
-    for (auto& d : due_for(conn, as_of, retention::Action::transfer)) {
-        auto r = records.find(d.id);
-        std::optional<std::string> blocked =
-            r ? disposal_blocker(conn, holds, *r) : "record is gone";
-        if (!blocked) {
-            if (const auto open = batches.open_batch_of(d.id, "transfer")) {
-                blocked = fmt::format("record {} is already in transfer batch {}", d.id, *open);
-            }
-        }
-        if (blocked) {
-            blockers.push_back(json::object{{"record", d.id}, {"reason", *blocked}});
-            continue;
-        }
-        if (chosen.size() == limit) {
-            ++left;
-            continue;
-        }
-        chosen.push_back(std::move(*r));
-        why.push_back(std::move(d.why));
-    }
+    auto choice = choose_due(conn, as_of, retention::Action::transfer, "transfer", limit);
+    auto& chosen = choice.rows;
+    auto& blockers = choice.blockers;
+    const auto left = choice.left;
     if (chosen.empty()) {
         ctx.audit.reason = "nothing due for transfer";
         json::object out;
@@ -187,7 +164,7 @@ Result<json::object> handle_transfer_prepare(Context& ctx) {
         out["left"] = left;
         return out;
     }
-    const auto id = create_transfer_batch(ctx, chosen, why, as_of);
+    const auto id = create_transfer_batch(ctx, chosen, choice.why, as_of);
     ctx.audit.object = fmt::format("transfer:{}", id);
     ctx.audit.reason = fmt::format("prepared the transfer of {} records, {} blocked", chosen.size(),
                                    blockers.size());

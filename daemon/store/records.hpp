@@ -136,8 +136,8 @@ public:
     // of removed records from the pages (a removal alone only adds markers).
     void optimize_text_index();
     // Destroys a record's content: its key and its chunks (their pages are
-    // overwritten: secure_delete), leaving the metadata row as a stub in
-    // `state` (destroyed or transferred) with the batch that disposed of it.
+    // overwritten: secure_delete). The metadata row stays in the register,
+    // in `state` (destroyed or transferred), with the batch that disposed of it.
     void dispose(std::int64_t record_id, std::string_view state, std::optional<std::int64_t> batch,
                  Micros at);
     // Ids of the records in a state, above `after`, in order.
