@@ -231,8 +231,20 @@ void add_certificate_commands(CLI::App& app, cli::Global& g) {
             if (const int* rc = std::get_if<int>(&key)) {
                 return *rc;
             }
-            const std::string pem(std::get<json::object>(key).at("pem").as_string());
-            const bool sig_ok = signature_valid(pem, *parsed);
+            // The current key, or one a rekey retired (a certificate signed
+            // before the rekey).
+            const auto& keys = std::get<json::object>(key);
+            bool sig_ok = signature_valid(std::string(keys.at("pem").as_string()), *parsed);
+            std::optional<std::int64_t> retired_key;
+            if (const auto* retired = keys.if_contains("retired"); retired && !sig_ok) {
+                for (const auto& k : retired->as_array()) {
+                    if (signature_valid(std::string(k.at("pem").as_string()), *parsed)) {
+                        sig_ok = true;
+                        retired_key = k.at("key").to_number<std::int64_t>();
+                        break;
+                    }
+                }
+            }
             auto checked = cli::request(g, "certificate.verify",
                                         json::object{{"batch", parsed->batch},
                                                      {"sha256", sha256_hex(text)},
@@ -242,6 +254,9 @@ void add_certificate_commands(CLI::App& app, cli::Global& g) {
             }
             auto& r = std::get<json::object>(checked);
             r["signature_valid"] = sig_ok;
+            if (retired_key) {
+                r["signed_by_retired_key"] = *retired_key;
+            }
             auto& problems = r["problems"].as_array();
             if (!sig_ok) {
                 problems.insert(problems.begin(),
@@ -256,6 +271,10 @@ void add_certificate_commands(CLI::App& app, cli::Global& g) {
                     valid ? "valid" : "NOT VALID", transfer ? "transfer" : "disposal",
                     cli::text(o.at("batch")), cli::text(o.at("records")),
                     cli::text(o.at("records_destroyed")), transfer ? "removed here" : "destroyed");
+                if (const auto* k = o.if_contains("signed_by_retired_key")) {
+                    std::cout << fmt::format("  signed with retired key {} (before a rekey)\n",
+                                             cli::text(*k));
+                }
                 for (const auto& p : o.at("problems").as_array()) {
                     std::cout << "  " << cli::text(p) << "\n";
                 }

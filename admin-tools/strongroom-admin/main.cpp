@@ -706,11 +706,20 @@ void add_audit_commands(CLI::App& app, sr::cli::Global& g) {
     static std::string key_out;
     auto* key = audit->add_subcommand("public-key",
                                       "the public key that signs checkpoints and certificates");
+    static std::optional<std::uint64_t> retired_key;
     key->add_option("-o,--output", key_out, "write the PEM to a new file")->option_text("FILE");
+    key->add_option("--retired", retired_key,
+                    "the key a rekey retired, by number (audit public-key --json lists them): "
+                    "it verifies what was signed before that rekey")
+        ->option_text("N");
     key->callback([&g] {
         g.action = [&g] {
+            json::object args;
+            if (retired_key) {
+                args["key"] = *retired_key;
+            }
             return sr::cli::call_write_and_print(
-                g, "audit.public-key", {}, "pem", key_out, 0644,
+                g, "audit.public-key", std::move(args), "pem", key_out, 0644,
                 [](const json::object& r) { std::cout << sr::cli::text(r.at("pem")); });
         };
     });

@@ -66,6 +66,46 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
     return out;
 }
 
+std::string line_mac_under(crypto::HmacSha256& mac, std::int64_t seq, const std::string& head,
+                           const std::string& at) {
+    return to_hex(mac.mac(fmt::format("strongroom checkpoint v1|{}|{}|{}", seq, head, at)));
+}
+
+// One line of the checkpoint file, if its MAC holds under mac.
+std::optional<Checkpoint> parse_line(std::string_view line, crypto::HmacSha256& mac) {
+    const auto f = split(line, ' ');
+    const auto seq = f.size() == 4 ? parse_seq(f[0]) : std::nullopt;
+    const auto head = f.size() == 4 ? parse_mac(f[1]) : std::nullopt;
+    const auto at = f.size() == 4 ? parse_timestamp(f[2]) : std::nullopt;
+    if (!seq || !head || !at ||
+        line_mac_under(mac, *seq, std::string(f[1]), std::string(f[2])) != f[3]) {
+        return std::nullopt;
+    }
+    return Checkpoint{*seq, *head, *at};
+}
+
+std::string format_line(const Checkpoint& c, crypto::HmacSha256& mac) {
+    const auto head = to_hex(c.head);
+    const auto at = format_timestamp(c.at);
+    return fmt::format("{} {} {} {}\n", c.seq, head, at, line_mac_under(mac, c.seq, head, at));
+}
+
+Status write_all(int fd, std::string_view data, const std::filesystem::path& path) {
+    std::size_t done = 0;
+    while (done < data.size()) {
+        const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return make_error(ErrorCode::internal, fmt::format("cannot write {}: {}", path.string(),
+                                                               std::strerror(errno)));
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    return {};
+}
+
 }  // namespace
 
 CheckpointLog::CheckpointLog(const std::filesystem::path& path, crypto::HmacSha256 mac)
@@ -83,29 +123,10 @@ CheckpointLog::~CheckpointLog() {
     }
 }
 
-std::string CheckpointLog::line_mac(std::int64_t seq, const std::string& head,
-                                    const std::string& at) const {
-    const auto tag = mac_.mac(fmt::format("strongroom checkpoint v1|{}|{}|{}", seq, head, at));
-    return to_hex(tag);
-}
-
 Status CheckpointLog::append(const Checkpoint& c) {
     std::lock_guard lock(mutex_);
-    const auto head = to_hex(c.head);
-    const auto at = format_timestamp(c.at);
-    const auto line = fmt::format("{} {} {} {}\n", c.seq, head, at, line_mac(c.seq, head, at));
-    std::size_t done = 0;
-    while (done < line.size()) {
-        const ssize_t n = ::write(fd_, line.data() + done, line.size() - done);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            return make_error(
-                ErrorCode::internal,
-                fmt::format("cannot write {}: {}", path_.string(), std::strerror(errno)));
-        }
-        done += static_cast<std::size_t>(n);
+    if (auto st = write_all(fd_, format_line(c, mac_), path_); !st) {
+        return st;
     }
     if (::fdatasync(fd_) != 0) {
         return make_error(ErrorCode::internal,
@@ -145,19 +166,78 @@ Result<CheckpointFileContent> CheckpointLog::read() const {
         if (line.empty()) {
             continue;
         }
-        const auto f = split(line, ' ');
-        const auto seq = f.size() == 4 ? parse_seq(f[0]) : std::nullopt;
-        const auto head = f.size() == 4 ? parse_mac(f[1]) : std::nullopt;
-        const auto at = f.size() == 4 ? parse_timestamp(f[2]) : std::nullopt;
-        if (!seq || !head || !at || line_mac(*seq, std::string(f[1]), std::string(f[2])) != f[3]) {
+        const auto c = parse_line(line, mac_);
+        if (!c) {
             out.problems.push_back(
                 fmt::format("{} line {} is not a checkpoint strongroomd wrote (altered?)",
                             path_.filename().string(), number));
             continue;
         }
-        out.checkpoints.push_back({*seq, *head, *at});
+        out.checkpoints.push_back(*c);
     }
     return out;
+}
+
+Result<RewrittenCheckpoints> rewrite_checkpoints(const std::filesystem::path& from,
+                                                 const std::filesystem::path& to,
+                                                 crypto::HmacSha256& old_mac,
+                                                 crypto::HmacSha256& new_mac) {
+    std::string text;
+    const int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (in < 0 && errno != ENOENT) {
+        return make_error(ErrorCode::internal,
+                          fmt::format("cannot read {}: {}", from.string(), std::strerror(errno)));
+    }
+    if (in >= 0) {
+        char buf[65536];
+        for (;;) {
+            const ssize_t n = ::read(in, buf, sizeof buf);
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+            if (n < 0) {
+                const int err = errno;
+                ::close(in);
+                return make_error(
+                    ErrorCode::internal,
+                    fmt::format("cannot read {}: {}", from.string(), std::strerror(err)));
+            }
+            if (n == 0) {
+                break;
+            }
+            text.append(buf, static_cast<std::size_t>(n));
+        }
+        ::close(in);
+    }
+    RewrittenCheckpoints done;
+    std::string out;
+    for (const auto line : split(text, '\n')) {
+        if (line.empty()) {
+            continue;
+        }
+        if (const auto c = parse_line(line, old_mac)) {
+            out += format_line(*c, new_mac);
+            ++done.rewritten;
+        } else {
+            out += std::string(line) + "\n";  // still reported as altered
+            ++done.kept;
+        }
+    }
+    const int fd = ::open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        return make_error(ErrorCode::internal,
+                          fmt::format("cannot write {}: {}", to.string(), std::strerror(errno)));
+    }
+    auto st = write_all(fd, out, to);
+    if (st && ::fsync(fd) != 0) {
+        st = make_error(ErrorCode::internal,
+                        fmt::format("cannot sync {}: {}", to.string(), std::strerror(errno)));
+    }
+    ::close(fd);
+    if (!st) {
+        return std::move(st).error();
+    }
+    return done;
 }
 
 std::string signed_checkpoint(const Checkpoint& c, const std::string& mission,

@@ -68,13 +68,24 @@ public:
     const std::filesystem::path& path() const noexcept { return path_; }
 
 private:
-    std::string line_mac(std::int64_t seq, const std::string& head, const std::string& at) const;
-
     std::filesystem::path path_;
     int fd_ = -1;
     mutable std::mutex mutex_;
     mutable crypto::HmacSha256 mac_;
 };
+
+// Rekey: writes the checkpoint file `from` again at `to` (fsync'd; the
+// caller renames it into place) with each line whose MAC holds under
+// old_mac MACed under new_mac instead. Any other line is copied as it is,
+// so that audit verify goes on reporting it. A missing file gives an empty one.
+struct RewrittenCheckpoints {
+    std::size_t rewritten = 0;
+    std::size_t kept = 0;  // lines that did not verify under the old key
+};
+Result<RewrittenCheckpoints> rewrite_checkpoints(const std::filesystem::path& from,
+                                                 const std::filesystem::path& to,
+                                                 crypto::HmacSha256& old_mac,
+                                                 crypto::HmacSha256& new_mac);
 
 // The five signed lines and the signature line.
 std::string signed_checkpoint(const Checkpoint& c, const std::string& mission,

@@ -173,10 +173,23 @@ using CheckpointIndex = std::multimap<std::int64_t, const Checkpoint*>;
 // Verifies the entries [from, to): each against its MAC, chained from the
 // stored MAC of the entry before `from`, and against the checkpoints. A
 // range that is not the last must hold every number up to `to`.
-RangeOutcome verify_range(store::Connection& conn, crypto::HmacSha256& mac, std::int64_t from,
-                          std::int64_t to, bool last, const CheckpointIndex& at_seq) {
+RangeOutcome verify_range(const VerifyWorker& worker, std::int64_t from, std::int64_t to, bool last,
+                          const CheckpointIndex& at_seq) {
     RangeOutcome out;
-    store::AuditRepository repo(conn);
+    store::AuditRepository repo(*worker.conn);
+    // The key each entry was chained under: the retired key whose range
+    // holds it, else the current one. Entries come in order, so the search
+    // only moves forward.
+    std::size_t epoch = 0;
+    auto mac_for = [&](std::int64_t seq) -> crypto::HmacSha256& {
+        while (epoch < worker.retired.size() && worker.retired[epoch].last_seq < seq) {
+            ++epoch;
+        }
+        if (epoch < worker.retired.size() && worker.retired[epoch].first_seq <= seq) {
+            return *worker.retired[epoch].mac;
+        }
+        return *worker.mac;
+    };
     store::Mac previous{};
     if (from > 1) {
         // If it is missing, the range before names it.
@@ -190,7 +203,8 @@ RangeOutcome verify_range(store::Connection& conn, crypto::HmacSha256& mac, std:
                 fmt::format("entry {} is missing (next present is {})", expected, row.seq);
             return false;
         }
-        const auto computed = chain_mac(mac, previous, row.seq, content_digest(row.record));
+        const auto computed =
+            chain_mac(mac_for(row.seq), previous, row.seq, content_digest(row.record));
         if (!crypto::equal_constant_time(computed, row.mac)) {
             out.first_bad = row.seq;
             out.problem = fmt::format("entry {} does not match its MAC", row.seq);
@@ -245,8 +259,7 @@ VerifyResult verify(std::span<const VerifyWorker> workers,
             const auto k = static_cast<std::int64_t>(i);
             const std::int64_t from = 1 + k * last_seq / parts;
             const std::int64_t to = k + 1 == parts ? INT64_MAX : 1 + (k + 1) * last_seq / parts;
-            outcomes[i] =
-                verify_range(*workers[i].conn, *workers[i].mac, from, to, k + 1 == parts, at_seq);
+            outcomes[i] = verify_range(workers[i], from, to, k + 1 == parts, at_seq);
         } catch (...) {
             errors[i] = std::current_exception();
         }

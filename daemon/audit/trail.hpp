@@ -98,10 +98,22 @@ VerifyResult verify(store::Connection& conn, crypto::HmacSha256& mac,
                     const std::vector<Checkpoint>& checkpoints = {});
 
 // The same, with the chain split into as many ranges as there are workers
-// (each a connection and a MAC of its own), verified side by side.
+// (each a connection and MACs of its own), verified side by side.
+//
+// After a rekey the entries first_seq..last_seq of each retired master key
+// were chained under its audit key: `retired` gives a MAC per retired key
+// (oldest first), `mac` is the current key's, for every other entry. The
+// first entry under a new key chains from the last MAC under the old one,
+// so an entry altered under a retired key still breaks the chain there.
+struct RetiredMac {
+    std::int64_t first_seq = 1;
+    std::int64_t last_seq = 0;
+    crypto::HmacSha256* mac = nullptr;
+};
 struct VerifyWorker {
     store::Connection* conn;
     crypto::HmacSha256* mac;
+    std::span<const RetiredMac> retired = {};
 };
 VerifyResult verify(std::span<const VerifyWorker> workers,
                     const std::vector<Checkpoint>& checkpoints = {});

@@ -3,7 +3,9 @@
 #include <array>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <stdexcept>
+#include <string>
 #include <utility>
 
 #include <fmt/format.h>
@@ -102,19 +104,77 @@ constexpr std::size_t kWrapNonce = 12;
 constexpr std::size_t kWrapTag = 16;
 constexpr std::size_t kWrappedBytes = kWrapNonce + RecordKey::kKeyBytes + kWrapTag;
 constexpr std::string_view kWrapAad = "strongroom record key v1";
+constexpr std::string_view kRetiredAad = "strongroom retired audit key v1";
+static_assert(KeyVault::kSubKeyBytes == RecordKey::kKeyBytes);
 
 struct CipherFree {
     void operator()(EVP_CIPHER_CTX* p) const noexcept { EVP_CIPHER_CTX_free(p); }
 };
 
-std::array<std::uint8_t, kWrapAad.size() + 8> wrap_aad(std::int64_t record_id) {
-    std::array<std::uint8_t, kWrapAad.size() + 8> a{};
-    std::memcpy(a.data(), kWrapAad.data(), kWrapAad.size());
-    const auto id = static_cast<std::uint64_t>(record_id);
+// What a sealed key is bound to: a label and a number (record id, epoch).
+std::vector<std::uint8_t> bound_to(std::string_view label, std::int64_t number) {
+    std::vector<std::uint8_t> a(label.begin(), label.end());
+    const auto n = static_cast<std::uint64_t>(number);
     for (std::size_t i = 0; i < 8; ++i) {
-        a[kWrapAad.size() + i] = static_cast<std::uint8_t>(id >> (56 - 8 * i));
+        a.push_back(static_cast<std::uint8_t>(n >> (56 - 8 * i)));
     }
     return a;
+}
+
+// AES-256-GCM of a 32-byte key under wrap_key with a random nonce:
+// nonce | ciphertext | tag.
+std::vector<std::uint8_t> seal_key(const SecureBuffer& wrap_key, std::span<const std::uint8_t> aad,
+                                   std::span<const std::uint8_t> key) {
+    std::vector<std::uint8_t> out(kWrappedBytes);
+    if (RAND_bytes(out.data(), static_cast<int>(kWrapNonce)) != 1) {
+        detail::throw_openssl_error("random nonce");
+    }
+    std::unique_ptr<EVP_CIPHER_CTX, CipherFree> c(EVP_CIPHER_CTX_new());
+    int n = 0;
+    int len = 0;
+    int fin = 0;
+    if (!c ||
+        EVP_EncryptInit_ex(c.get(), EVP_aes_256_gcm(), nullptr, wrap_key.data(), out.data()) != 1 ||
+        EVP_EncryptUpdate(c.get(), nullptr, &n, aad.data(), static_cast<int>(aad.size())) != 1 ||
+        EVP_EncryptUpdate(c.get(), out.data() + kWrapNonce, &len, key.data(),
+                          static_cast<int>(RecordKey::kKeyBytes)) != 1 ||
+        EVP_EncryptFinal_ex(c.get(), out.data() + kWrapNonce + RecordKey::kKeyBytes, &fin) != 1 ||
+        EVP_CIPHER_CTX_ctrl(c.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(kWrapTag),
+                            out.data() + kWrapNonce + RecordKey::kKeyBytes) != 1) {
+        detail::throw_openssl_error("sealing a key");
+    }
+    return out;
+}
+
+// The reverse, into locked memory; nullopt when the sealed key was altered
+// or is bound to something else.
+std::optional<SecureBuffer> open_key(const SecureBuffer& wrap_key,
+                                     std::span<const std::uint8_t> aad,
+                                     std::span<const std::uint8_t> sealed) {
+    if (sealed.size() != kWrappedBytes) {
+        return std::nullopt;
+    }
+    SecureBuffer key(RecordKey::kKeyBytes);
+    std::unique_ptr<EVP_CIPHER_CTX, CipherFree> c(EVP_CIPHER_CTX_new());
+    std::array<std::uint8_t, kWrapTag> tag{};
+    std::memcpy(tag.data(), sealed.data() + kWrapNonce + RecordKey::kKeyBytes, kWrapTag);
+    int n = 0;
+    int len = 0;
+    if (!c ||
+        EVP_DecryptInit_ex(c.get(), EVP_aes_256_gcm(), nullptr, wrap_key.data(), sealed.data()) !=
+            1 ||
+        EVP_DecryptUpdate(c.get(), nullptr, &n, aad.data(), static_cast<int>(aad.size())) != 1 ||
+        EVP_DecryptUpdate(c.get(), key.data(), &len, sealed.data() + kWrapNonce,
+                          static_cast<int>(RecordKey::kKeyBytes)) != 1 ||
+        EVP_CIPHER_CTX_ctrl(c.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(kWrapTag),
+                            tag.data()) != 1) {
+        detail::throw_openssl_error("opening a sealed key");
+    }
+    int fin = 0;
+    if (EVP_DecryptFinal_ex(c.get(), key.data() + len, &fin) != 1) {
+        return std::nullopt;
+    }
+    return key;
 }
 
 }  // namespace
@@ -122,27 +182,7 @@ std::array<std::uint8_t, kWrapAad.size() + 8> wrap_aad(std::int64_t record_id) {
 std::vector<std::uint8_t> KeyVault::wrap_record_key(std::int64_t record_id,
                                                     const RecordKey& key) const {
     require_keys();
-    std::vector<std::uint8_t> out(kWrappedBytes);
-    if (RAND_bytes(out.data(), static_cast<int>(kWrapNonce)) != 1) {
-        detail::throw_openssl_error("random nonce");
-    }
-    std::unique_ptr<EVP_CIPHER_CTX, CipherFree> c(EVP_CIPHER_CTX_new());
-    const auto aad = wrap_aad(record_id);
-    int n = 0;
-    int len = 0;
-    int fin = 0;
-    if (!c ||
-        EVP_EncryptInit_ex(c.get(), EVP_aes_256_gcm(), nullptr, wrap_key_.data(), out.data()) !=
-            1 ||
-        EVP_EncryptUpdate(c.get(), nullptr, &n, aad.data(), static_cast<int>(aad.size())) != 1 ||
-        EVP_EncryptUpdate(c.get(), out.data() + kWrapNonce, &len, key.bytes().data(),
-                          static_cast<int>(RecordKey::kKeyBytes)) != 1 ||
-        EVP_EncryptFinal_ex(c.get(), out.data() + kWrapNonce + RecordKey::kKeyBytes, &fin) != 1 ||
-        EVP_CIPHER_CTX_ctrl(c.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(kWrapTag),
-                            out.data() + kWrapNonce + RecordKey::kKeyBytes) != 1) {
-        detail::throw_openssl_error("wrapping a record key");
-    }
-    return out;
+    return seal_key(wrap_key_, bound_to(kWrapAad, record_id), key.bytes());
 }
 
 Result<RecordKey> KeyVault::unwrap_record_key(std::int64_t record_id,
@@ -151,30 +191,75 @@ Result<RecordKey> KeyVault::unwrap_record_key(std::int64_t record_id,
     if (wrapped.size() != kWrappedBytes) {
         return make_error(ErrorCode::internal, "a stored record key has the wrong length");
     }
-    SecureBuffer key(RecordKey::kKeyBytes);
-    std::unique_ptr<EVP_CIPHER_CTX, CipherFree> c(EVP_CIPHER_CTX_new());
-    const auto aad = wrap_aad(record_id);
-    std::array<std::uint8_t, kWrapTag> tag{};
-    std::memcpy(tag.data(), wrapped.data() + kWrapNonce + RecordKey::kKeyBytes, kWrapTag);
-    int n = 0;
-    int len = 0;
-    if (!c ||
-        EVP_DecryptInit_ex(c.get(), EVP_aes_256_gcm(), nullptr, wrap_key_.data(), wrapped.data()) !=
-            1 ||
-        EVP_DecryptUpdate(c.get(), nullptr, &n, aad.data(), static_cast<int>(aad.size())) != 1 ||
-        EVP_DecryptUpdate(c.get(), key.data(), &len, wrapped.data() + kWrapNonce,
-                          static_cast<int>(RecordKey::kKeyBytes)) != 1 ||
-        EVP_CIPHER_CTX_ctrl(c.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(kWrapTag),
-                            tag.data()) != 1) {
-        detail::throw_openssl_error("unwrapping a record key");
-    }
-    int fin = 0;
-    if (EVP_DecryptFinal_ex(c.get(), key.data() + len, &fin) != 1) {
+    auto key = open_key(wrap_key_, bound_to(kWrapAad, record_id), wrapped);
+    if (!key) {
         return make_error(
             ErrorCode::internal,
             fmt::format("the stored key of record {} fails authentication", record_id));
     }
-    return RecordKey(std::move(key));
+    return RecordKey(std::move(*key));
+}
+
+std::vector<std::uint8_t> KeyVault::retire_audit_key(const KeyVault& successor,
+                                                     std::int64_t epoch) const {
+    require_keys();
+    successor.require_keys();
+    return seal_key(successor.wrap_key_, bound_to(kRetiredAad, epoch), audit_key_.span());
+}
+
+Result<std::vector<std::uint8_t>> KeyVault::reseal_retired_audit_key(
+    const KeyVault& successor, std::int64_t epoch, std::span<const std::uint8_t> sealed) const {
+    require_keys();
+    successor.require_keys();
+    const auto aad = bound_to(kRetiredAad, epoch);
+    const auto key = open_key(wrap_key_, aad, sealed);
+    if (!key) {
+        return make_error(
+            ErrorCode::internal,
+            fmt::format("the audit key of retired key {} fails authentication", epoch));
+    }
+    return seal_key(successor.wrap_key_, aad, key->span());
+}
+
+Result<HmacSha256> KeyVault::retired_audit_mac(std::int64_t epoch,
+                                               std::span<const std::uint8_t> sealed) const {
+    require_keys();
+    const auto key = open_key(wrap_key_, bound_to(kRetiredAad, epoch), sealed);
+    if (!key) {
+        return make_error(
+            ErrorCode::internal,
+            fmt::format("the audit key of retired key {} fails authentication", epoch));
+    }
+    return HmacSha256(key->span());
+}
+
+Status KeyVault::attach_database(sqlite3* db, const std::string& path,
+                                 const std::string& schema) const {
+    require_keys();
+    SecureBuffer text(kKeyTextBytes);
+    const auto out = text.span();
+    out[0] = 'x';
+    out[1] = '\'';
+    detail::hex_encode(database_key_.span(), out.subspan(2, 2 * kSubKeyBytes));
+    out[kKeyTextBytes - 1] = '\'';
+    const auto sql = fmt::format("ATTACH DATABASE ?1 AS \"{}\" KEY ?2", schema);
+    sqlite3_stmt* stmt = nullptr;
+    int rc = sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(stmt, 1, path.c_str(), static_cast<int>(path.size()), SQLITE_STATIC);
+        // SQLITE_STATIC: SQLite reads the key text from our locked buffer,
+        // which outlives the statement, and keeps no copy of its own.
+        sqlite3_bind_text(stmt, 2, reinterpret_cast<const char*>(text.data()),
+                          static_cast<int>(text.size()), SQLITE_STATIC);
+        rc = sqlite3_step(stmt);
+        rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+    }
+    sqlite3_finalize(stmt);
+    if (rc != SQLITE_OK) {
+        return make_error(ErrorCode::internal,
+                          fmt::format("cannot attach {}: {}", path, sqlite3_errmsg(db)));
+    }
+    return {};
 }
 
 HmacSha256 KeyVault::key_backup_mac() const {

@@ -22,6 +22,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -100,6 +101,26 @@ public:
     // belongs to another record.
     Result<RecordKey> unwrap_record_key(std::int64_t record_id,
                                         std::span<const std::uint8_t> wrapped) const;
+
+    // Rekey (strongroomd --rekey): this vault is the master key being
+    // retired, successor the new one. The audit MAC key of this vault,
+    // sealed (AES-256-GCM, bound to epoch) under the successor's record key
+    // wrap key, for the retired_keys table; entries chained under it still
+    // verify after the rekey.
+    std::vector<std::uint8_t> retire_audit_key(const KeyVault& successor, std::int64_t epoch) const;
+    // An audit key retired by an earlier rekey and sealed under this vault,
+    // sealed again under the successor's. An internal error when it fails
+    // authentication.
+    Result<std::vector<std::uint8_t>> reseal_retired_audit_key(
+        const KeyVault& successor, std::int64_t epoch, std::span<const std::uint8_t> sealed) const;
+    // An HMAC context keyed with a retired audit key sealed under this vault.
+    Result<HmacSha256> retired_audit_mac(std::int64_t epoch,
+                                         std::span<const std::uint8_t> sealed) const;
+
+    // Attaches the database file at path to connection db as schema, keyed
+    // with this vault's database key (a rekey exports the store into it).
+    // The key text is bound from locked memory and wiped.
+    Status attach_database(sqlite3* db, const std::string& path, const std::string& schema) const;
 
     // True when every sub-key is in locked, non-dumpable pages.
     bool locked() const noexcept;

@@ -15,7 +15,9 @@
 #include "daemon/protocol/args.hpp"
 #include "daemon/service/arguments.hpp"
 #include "daemon/service/handlers.hpp"
+#include "daemon/service/internal.hpp"
 #include "daemon/store/audit_log.hpp"
+#include "daemon/store/retired_keys.hpp"
 #include "daemon/store/store.hpp"
 
 namespace strongroom::service {
@@ -35,6 +37,32 @@ audit::Checkpoint current_head(store::Connection& conn, Micros now) {
 
 }  // namespace
 
+std::vector<SigningKey> signing_keys(store::Connection& conn, const crypto::KeyVault& vault) {
+    std::vector<SigningKey> out;
+    out.push_back({0, vault.signing_key().public_key(), 0});
+    auto retired = store::RetiredKeyRepository(conn).all();
+    for (auto it = retired.rbegin(); it != retired.rend(); ++it) {
+        SigningKey k{it->epoch, {}, it->retired_at};
+        if (it->signing_public.size() == k.key.size()) {
+            std::copy(it->signing_public.begin(), it->signing_public.end(), k.key.begin());
+            out.push_back(k);
+        }
+    }
+    return out;
+}
+
+std::optional<SigningKey> signed_by(const std::vector<SigningKey>& keys, std::string_view body,
+                                    const crypto::Ed25519Key::Signature& signature) {
+    for (const auto& k : keys) {
+        if (crypto::Ed25519Key::verify(
+                k.key, {reinterpret_cast<const std::uint8_t*>(body.data()), body.size()},
+                signature)) {
+            return k;
+        }
+    }
+    return std::nullopt;
+}
+
 Result<json::object> handle_audit_verify(Context& ctx) {
     protocol::ArgReader args(ctx.args);
     const auto external = args.optional_string("checkpoint", 1024);
@@ -52,31 +80,32 @@ Result<json::object> handle_audit_verify(Context& ctx) {
         checkpoints = std::move(content->checkpoints);
         problems = std::move(content->problems);
     }
+    // The chain splits into ranges verified side by side: one on this
+    // request's connection, the others on readers free right now.
+    store::Connection& own =
+        ctx.conn_after_audit();  // leased before any other, so this cannot deadlock
+    const auto retired = store::RetiredKeyRepository(own).all();
     json::object given;
     if (external) {
         auto parsed = audit::parse_signed_checkpoint(*external);
         if (!parsed) {
             return std::move(parsed).error();
         }
-        const auto key = ctx.deps.vault->signing_key();
-        const bool valid = crypto::Ed25519Key::verify(
-            key.public_key(),
-            {reinterpret_cast<const std::uint8_t*>(parsed->body.data()), parsed->body.size()},
-            parsed->signature);
+        const auto by =
+            signed_by(signing_keys(own, *ctx.deps.vault), parsed->body, parsed->signature);
         given["sequence"] = parsed->checkpoint.seq;
         given["time"] = format_timestamp(parsed->checkpoint.at);
-        given["signature_valid"] = valid;
-        if (!valid) {
+        given["signature_valid"] = by.has_value();
+        if (by && by->epoch != 0) {
+            given["signed_by_retired_key"] = by->epoch;
+        }
+        if (!by) {
             problems.push_back(
                 "the checkpoint given was not signed by this strongroom's key (or was altered)");
         } else {
             checkpoints.push_back(parsed->checkpoint);
         }
     }
-    // The chain splits into ranges verified side by side: one on this
-    // request's connection, the others on readers free right now.
-    store::Connection& own =
-        ctx.conn_after_audit();  // leased before any other, so this cannot deadlock
     std::vector<store::ReaderLease> extra;
     const unsigned cores = std::max(1U, std::thread::hardware_concurrency());
     while (extra.size() + 1 < std::min(cores, 4U)) {
@@ -86,14 +115,25 @@ Result<json::object> handle_audit_verify(Context& ctx) {
         }
         extra.push_back(std::move(*lease));
     }
+    // Each worker has its own MACs: the current key's and one per retired
+    // key, for the entries chained under it.
+    const std::size_t n = extra.size() + 1;
     std::vector<crypto::HmacSha256> macs;
-    macs.reserve(extra.size() + 1);
+    macs.reserve(n * (retired.size() + 1));
+    std::vector<std::vector<audit::RetiredMac>> retired_macs(n);
     std::vector<audit::VerifyWorker> workers;
-    macs.push_back(ctx.deps.vault->audit_mac());
-    workers.push_back({&own, &macs.back()});
-    for (auto& lease : extra) {
+    for (std::size_t i = 0; i < n; ++i) {
+        for (const auto& k : retired) {
+            auto mac = ctx.deps.vault->retired_audit_mac(k.epoch, k.audit_key);
+            if (!mac) {
+                return std::move(mac).error();
+            }
+            macs.push_back(std::move(*mac));
+            retired_macs[i].push_back({k.first_seq, k.last_seq, &macs.back()});
+        }
         macs.push_back(ctx.deps.vault->audit_mac());
-        workers.push_back({&lease.connection(), &macs.back()});
+        workers.push_back(
+            {i == 0 ? &own : &extra[i - 1].connection(), &macs.back(), retired_macs[i]});
     }
     const auto r = audit::verify(workers, checkpoints);
     json::object out;
@@ -195,16 +235,45 @@ Result<json::object> handle_audit_checkpoint(Context& ctx) {
 
 Result<json::object> handle_audit_public_key(Context& ctx) {
     protocol::ArgReader args(ctx.args);
+    const auto wanted = args.optional_uint("key", 1000000);  // a retired key, by number
     if (auto err = args.finish()) {
         return *err;
     }
-    ctx.audit.object = "signing-key";
+    ctx.audit.object = wanted ? fmt::format("signing-key:retired-{}", *wanted) : "signing-key";
     ctx.audit.reason = "public key exported";
-    const auto key = ctx.deps.vault->signing_key().public_key();
+    const auto keys = signing_keys(ctx.conn(), *ctx.deps.vault);
+    const SigningKey* chosen = &keys.front();
+    if (wanted) {
+        const auto it = std::find_if(keys.begin() + 1, keys.end(), [&](const SigningKey& k) {
+            return k.epoch == static_cast<std::int64_t>(*wanted);
+        });
+        if (it == keys.end()) {
+            return make_error(ErrorCode::not_found,
+                              fmt::format("no retired key {}: {} keys were retired by rekeys",
+                                          *wanted, keys.size() - 1));
+        }
+        chosen = &*it;
+    }
     json::object out;
     out["algorithm"] = "Ed25519";
-    out["pem"] = audit::public_key_pem(key);
-    out["fingerprint_sha256"] = to_hex(crypto::sha256(key));
+    out["pem"] = audit::public_key_pem(chosen->key);
+    out["fingerprint_sha256"] = to_hex(crypto::sha256(chosen->key));
+    if (wanted) {
+        out["key"] = chosen->epoch;
+        out["retired_at"] = format_timestamp(chosen->retired_at);
+    }
+    // Keys retired by a rekey, newest first: what was signed before verifies
+    // with them.
+    json::array retired;
+    for (std::size_t i = 1; i < keys.size(); ++i) {
+        json::object k;
+        k["key"] = keys[i].epoch;
+        k["retired"] = format_timestamp(keys[i].retired_at);
+        k["pem"] = audit::public_key_pem(keys[i].key);
+        k["fingerprint_sha256"] = to_hex(crypto::sha256(keys[i].key));
+        retired.push_back(std::move(k));
+    }
+    out["retired"] = std::move(retired);
     return out;
 }
 

@@ -438,9 +438,13 @@ Result<json::object> handle_certificate_verify(Context& ctx) {
     bool kept_valid = false;
     if (at != std::string::npos) {
         const auto sig = from_base64(kept.substr(at + 11, kept.size() - at - 12));
-        kept_valid = sig && crypto::Ed25519Key::verify(
-                                ctx.deps.vault->signing_key().public_key(),
-                                {reinterpret_cast<const std::uint8_t*>(kept.data()), at}, *sig);
+        crypto::Ed25519Key::Signature signature{};
+        if (sig && sig->size() == signature.size()) {
+            std::copy(sig->begin(), sig->end(), signature.begin());
+            kept_valid = signed_by(signing_keys(conn, *ctx.deps.vault),
+                                   std::string_view(kept).substr(0, at), signature)
+                             .has_value();
+        }
     }
     out["register_signature_valid"] = kept_valid;
     if (!kept_valid) {

@@ -17,11 +17,16 @@
 #include "daemon/common/peer.hpp"
 #include "daemon/common/stream.hpp"
 #include "daemon/common/time.hpp"
+#include "daemon/crypto/ed25519.hpp"
 #include "daemon/policy/access.hpp"
 #include "daemon/protocol/message.hpp"
 #include "daemon/service/identity.hpp"
 #include "daemon/service/operations.hpp"
 #include "daemon/store/store.hpp"
+
+namespace strongroom::crypto {
+class KeyVault;
+}
 
 namespace strongroom::service {
 
@@ -65,6 +70,18 @@ std::string account_name(store::Connection& conn, std::int64_t id);
 
 // Post id → names of the accounts holding it now (suspended ones marked), sorted.
 std::map<std::int64_t, std::vector<std::string>> holders(store::Connection& conn, Micros now);
+
+// The keys that sign certificates and checkpoints: the current one first
+// (epoch 0), then those retired by rekeys, newest first (audit.cpp).
+struct SigningKey {
+    std::int64_t epoch = 0;
+    crypto::Ed25519Key::PublicKey key{};
+    Micros retired_at = 0;
+};
+std::vector<SigningKey> signing_keys(store::Connection& conn, const crypto::KeyVault& vault);
+// The key among keys whose signature of body this is, if any.
+std::optional<SigningKey> signed_by(const std::vector<SigningKey>& keys, std::string_view body,
+                                    const crypto::Ed25519Key::Signature& signature);
 
 protocol::Response to_response(std::uint64_t id, Result<boost::json::object>&& result);
 Error internal_error(const std::exception& e);

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <sqlite3.h>
 
 #include "daemon/crypto/key_vault.hpp"
 #include "daemon/service/backups.hpp"
@@ -188,7 +189,7 @@ Result<RestoreReport> restore_backup(const fs::path& state, const fs::path& back
         if (since->live) {
             store::Connection live(*since->live, store::OpenMode::read_write, vault, {});
             conn.exec("BEGIN IMMEDIATE;");
-            for (const char* table : {"holds", "hold_records", "closures"}) {
+            for (const char* table : {"holds", "hold_records", "closures", "retired_keys"}) {
                 store::copy_table(live, conn, table);
             }
             conn.exec("COMMIT;");
@@ -204,6 +205,19 @@ Result<RestoreReport> restore_backup(const fs::path& state, const fs::path& back
             conn.exec("COMMIT;");
         }
         conn.exec("PRAGMA journal_mode = WAL;");
+    } catch (const store::StoreError& e) {
+        fs::remove(fresh, ec);
+        fs::remove(fresh.string() + "-journal", ec);
+        if (e.code() == SQLITE_NOTADB) {
+            return make_error(ErrorCode::bad_request,
+                              fmt::format("{} does not open under the master key in use: it is "
+                                          "not a strongroom backup, or it was made under another "
+                                          "key (before a rekey: backups made then open only "
+                                          "with the retired key); nothing was restored",
+                                          backup.string()));
+        }
+        return make_error(ErrorCode::internal,
+                          fmt::format("the backup could not be restored: {}", e.what()));
     } catch (const std::exception& e) {
         fs::remove(fresh, ec);
         fs::remove(fresh.string() + "-journal", ec);

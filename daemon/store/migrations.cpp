@@ -385,6 +385,23 @@ BEGIN
     SELECT RAISE(ABORT, 'the record is under a legal hold');
 END;
 )SQL"},
+    Migration{5, "retired master keys, kept to verify what was made under them", R"SQL(
+-- Master keys this store had before a rekey (strongroomd --rekey), oldest
+-- first. Each keeps what is needed to verify what was made under it: the
+-- audit MAC key of the entries first_seq..last_seq (sealed under the
+-- current master's record key wrap key, bound to the epoch), the Ed25519
+-- public key of its certificates and checkpoints, and its key check.
+CREATE TABLE retired_keys (
+    epoch          INTEGER PRIMARY KEY,
+    key_check      TEXT    NOT NULL,
+    signing_public BLOB    NOT NULL,
+    audit_key      BLOB    NOT NULL,
+    first_seq      INTEGER NOT NULL,
+    last_seq       INTEGER NOT NULL,
+    retired_at     INTEGER NOT NULL,
+    CHECK (first_seq >= 1 AND last_seq >= first_seq - 1)
+);
+)SQL"},
 };
 
 }  // namespace

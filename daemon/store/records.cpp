@@ -246,6 +246,12 @@ void RecordRepository::put_key(std::int64_t record_id, std::span<const std::uint
     s->run();
 }
 
+void RecordRepository::replace_key(std::int64_t record_id, std::span<const std::uint8_t> wrapped) {
+    auto s = conn_.cached("UPDATE record_keys SET wrapped = ?2 WHERE record_id = ?1");
+    s->bind(1, record_id).bind_blob(2, wrapped);
+    s->run();
+}
+
 std::optional<std::vector<std::uint8_t>> RecordRepository::key(std::int64_t record_id) {
     auto s = conn_.cached("SELECT wrapped FROM record_keys WHERE record_id = ?1");
     s->bind(1, record_id);

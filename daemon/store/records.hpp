@@ -122,6 +122,8 @@ public:
     std::int64_t next_registry_sequence(std::int64_t year);
 
     void put_key(std::int64_t record_id, std::span<const std::uint8_t> wrapped);
+    // Replaces a record's wrapped key (a rekey wraps it again).
+    void replace_key(std::int64_t record_id, std::span<const std::uint8_t> wrapped);
     std::optional<std::vector<std::uint8_t>> key(std::int64_t record_id);
 
     void put_chunk(std::int64_t record_id, std::uint64_t chunk, std::span<const std::uint8_t> data);

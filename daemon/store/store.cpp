@@ -73,6 +73,11 @@ void write_file_durably(const std::filesystem::path& path, std::string_view cont
 
 }  // namespace
 
+void write_key_check(const std::filesystem::path& state_dir, const crypto::KeyVault& vault) {
+    write_file_durably(state_dir / "strongroom.keycheck",
+                       kKeyCheckHeader + to_hex(vault.key_check()) + "\n");
+}
+
 ReaderLease::~ReaderLease() {
     if (conn_ != nullptr) {
         pool_->give_back(conn_);

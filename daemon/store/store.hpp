@@ -28,6 +28,11 @@ class KeyVault;
 
 namespace strongroom::store {
 
+// Records in STATE/strongroom.keycheck that the vault's master key opens the
+// database (written durably: a temporary file, fsync'd, renamed). Throws
+// OpenError when it cannot.
+void write_key_check(const std::filesystem::path& state_dir, const crypto::KeyVault& vault);
+
 // A start-up failure with a message for the operator.
 class OpenError : public std::runtime_error {
 public:

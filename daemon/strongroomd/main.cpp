@@ -22,6 +22,8 @@
 #include <thread>
 #include <vector>
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <pwd.h>
 #include <sys/socket.h>
@@ -47,6 +49,8 @@
 #include "daemon/crypto/key_vault.hpp"
 #include "daemon/log/log.hpp"
 #include "daemon/server/server.hpp"
+#include "daemon/service/backups.hpp"
+#include "daemon/service/rekey.hpp"
 #include "daemon/service/restore.hpp"
 #include "daemon/service/service.hpp"
 #include "daemon/store/audit_log.hpp"
@@ -69,6 +73,7 @@ struct CommandLine {
     bool check_config = false;
     bool version = false;
     std::optional<std::string> restore;  // a backup to restore, the daemon stopped
+    std::optional<std::string> rekey;    // a new master key file, the daemon stopped
 };
 
 // A start-up failure: logged once and shown to the operator.
@@ -207,6 +212,65 @@ public:
             hand_over_state(account->first, account->second);
         }
         std::cout << summary << "\n";
+        return 0;
+    }
+
+    // strongroomd --rekey NEW_KEY_FILE: moves the store to a new master key
+    // (rekey.hpp), then exits. The daemon must be stopped. The new key
+    // replaces the key file (the old one is overwritten); a systemd
+    // credential cannot be written here, so the operator is told to replace
+    // it before the next start.
+    int rekey(const std::string& new_key_file) {
+        ensure_directory(config_.state_dir, cl_.dev ? 0711 : 0700);
+        ensure_directory(config_.state_dir / "key-backups", 0700);
+        if (socket_answers(config_.socket_path)) {
+            throw Fatal(fmt::format("strongroomd is running on {}: stop it before rekeying",
+                                    config_.socket_path.string()));
+        }
+        const auto current = load_key(cl_.dev.has_value());
+        const bool from_credential = key_origin_.starts_with("systemd credential");
+        const fs::path source = fs::absolute(new_key_file);
+        if (!from_credential && fs::exists(config_.key_file) &&
+            fs::equivalent(source, config_.key_file)) {
+            throw Fatal(fmt::format("{} is the key file in use: give the new key in another file",
+                                    source.string()));
+        }
+        const auto account = find_account(config_.user);
+        auto key =
+            sr::crypto::load_master_key({source, false}, account ? account->first : ::geteuid());
+        if (!key) {
+            throw Fatal(fmt::format("the new key: {}", key.error().message));
+        }
+        const sr::crypto::KeyVault next(std::move(key).value());
+        const sr::service::KeyBackups key_backups(config_.state_dir / "key-backups",
+                                                  config_.key_backup_days);
+        const auto report = sr::service::rekey_store(config_.state_dir, current, next, key_backups,
+                                                     {::getuid(), ::getpid()}, sr::now_micros());
+        if (!report) {
+            throw Fatal(report.error().message);
+        }
+        std::string where;
+        if (from_credential) {
+            where = fmt::format(
+                "the credential {} still holds the retired key: encrypt {} with systemd-creds "
+                "encrypt --name=strongroom.key and put it where LoadCredentialEncrypted= reads "
+                "it before starting strongroomd",
+                sr::crypto::kCredentialName, source.string());
+        } else {
+            install_key_file(source, config_.key_file);
+            where = fmt::format(
+                "the new key is installed as {} (the retired key there was "
+                "overwritten); {} still holds it: keep it in the safe or shred it",
+                config_.key_file.string(), source.string());
+        }
+        if (const auto owner = service_account()) {
+            hand_over_state(owner->first, owner->second);
+        }
+        std::cout << report->summary() << "\n"
+                  << report->key_backups_removed.size()
+                  << " key-store backups removed; backups made before now open only with the "
+                     "retired key: take a backup now\n"
+                  << where << "\n";
         return 0;
     }
 
@@ -464,6 +528,55 @@ private:
         return sr::crypto::KeyVault(std::move(key).value());
     }
 
+    // Puts the new key file's bytes in place of the key file, with the old
+    // file's owner and mode (0400 and root for a new one): a copy, fsync'd,
+    // renamed over it; the old file's blocks are overwritten.
+    static void install_key_file(const fs::path& from, const fs::path& to) {
+        struct stat old {};
+        const bool existed = ::lstat(to.c_str(), &old) == 0 && S_ISREG(old.st_mode);
+        const auto tmp = fs::path(to.string() + ".rekeying");
+        const auto retired = fs::path(to.string() + ".retired");
+        std::error_code ec;
+        fs::remove(tmp, ec);
+        fs::remove(retired, ec);
+        const int in = ::open(from.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        const int out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                               existed ? (old.st_mode & 0600) : 0400);
+        bool ok = in >= 0 && out >= 0;
+        char buf[256];
+        for (ssize_t n = 0; ok && (n = ::read(in, buf, sizeof buf)) != 0;) {
+            ok = n > 0 && ::write(out, buf, static_cast<std::size_t>(n)) == n;
+        }
+        ::explicit_bzero(buf, sizeof buf);
+        ok = ok && (!existed || ::fchown(out, old.st_uid, old.st_gid) == 0) && ::fsync(out) == 0;
+        const int err = errno;
+        if (in >= 0) {
+            ::close(in);
+        }
+        if (out >= 0) {
+            ::close(out);
+        }
+        if (ok && existed) {
+            ok = ::link(to.c_str(), retired.c_str()) == 0;
+        }
+        if (!ok || ::rename(tmp.c_str(), to.c_str()) != 0) {
+            sr::service::overwrite_and_remove(tmp);
+            fs::remove(retired, ec);
+            throw Fatal(fmt::format(
+                "the store is rekeyed, but the new key could not be installed as {} ({}): copy "
+                "{} there (same owner and mode) before starting strongroomd",
+                to.string(), std::strerror(err != 0 ? err : errno), from.string()));
+        }
+        if (existed) {
+            sr::service::overwrite_and_remove(retired);
+        }
+        const int dir = ::open(to.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dir >= 0) {
+            ::fsync(dir);
+            ::close(dir);
+        }
+    }
+
     // The account to become when started as root: [daemon] user, or in --dev
     // mode "nobody" when that user does not exist on a development machine.
     std::optional<std::pair<uid_t, gid_t>> service_account() const {
@@ -484,29 +597,74 @@ private:
 
     // Gives the state directory and the files in it (but not a key file) to
     // the account the daemon becomes, so that it can use them now and after
-    // a restart.
+    // a restart. Through directory descriptors, never following a symbolic
+    // link: the account owns the directory, and a link it planted there must
+    // not make root give it a file elsewhere.
     void hand_over_state(uid_t uid, gid_t gid) const {
-        auto give = [&](const fs::path& p) {
-            if (::chown(p.c_str(), uid, gid) != 0) {
-                throw Fatal(fmt::format("cannot give {} to uid {}: {}", p.string(), uid,
-                                        std::strerror(errno)));
+        const int dir =
+            ::open(config_.state_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dir < 0) {
+            throw Fatal(fmt::format("cannot open {}: {}", config_.state_dir.string(),
+                                    std::strerror(errno)));
+        }
+        try {
+            give_tree(dir, config_.state_dir, uid, gid, true);
+        } catch (...) {
+            ::close(dir);
+            throw;
+        }
+        ::close(dir);
+    }
+
+    // The directory open at dir (named where), its regular files, and (at
+    // the top) its subdirectories, key-backups/ and backup-tmp/, with theirs.
+    void give_tree(int dir, const fs::path& where, uid_t uid, gid_t gid, bool top) const {
+        if (::fchown(dir, uid, gid) != 0) {
+            throw Fatal(fmt::format("cannot give {} to uid {}: {}", where.string(), uid,
+                                    std::strerror(errno)));
+        }
+        const int listing = ::dup(dir);
+        DIR* d = listing < 0 ? nullptr : ::fdopendir(listing);
+        if (d == nullptr) {
+            if (listing >= 0) {
+                ::close(listing);
             }
-        };
-        give(config_.state_dir);
-        for (const auto& entry : fs::directory_iterator(config_.state_dir)) {
-            if (entry.is_symlink() || entry.path() == config_.key_file) {
+            throw Fatal(fmt::format("cannot list {}: {}", where.string(), std::strerror(errno)));
+        }
+        std::vector<std::string> names;
+        while (const dirent* e = ::readdir(d)) {
+            const std::string name = e->d_name;
+            if (name != "." && name != "..") {
+                names.push_back(name);
+            }
+        }
+        ::closedir(d);
+        for (const auto& name : names) {
+            const auto path = where / name;
+            struct stat st {};
+            if (path == config_.key_file ||
+                ::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
                 continue;
             }
-            if (entry.is_regular_file()) {
-                give(entry.path());
-            } else if (entry.is_directory()) {
-                // key-backups/ and backup-tmp/, with their files.
-                give(entry.path());
-                for (const auto& inner : fs::directory_iterator(entry.path())) {
-                    if (inner.is_regular_file() && !inner.is_symlink()) {
-                        give(inner.path());
-                    }
+            if (S_ISREG(st.st_mode)) {
+                // Replaced by a link since fstatat: the link itself changes owner.
+                if (::fchownat(dir, name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0) {
+                    throw Fatal(fmt::format("cannot give {} to uid {}: {}", path.string(), uid,
+                                            std::strerror(errno)));
                 }
+            } else if (S_ISDIR(st.st_mode) && top) {
+                const int sub =
+                    ::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (sub < 0) {
+                    continue;  // replaced by a link: left alone
+                }
+                try {
+                    give_tree(sub, path, uid, gid, false);
+                } catch (...) {
+                    ::close(sub);
+                    throw;
+                }
+                ::close(sub);
             }
         }
     }
@@ -674,6 +832,13 @@ int main(int argc, char** argv) {
                    "replace the database with a backup (strongroomd stopped), replay every "
                    "destruction and transfer since, and exit")
         ->option_text("BACKUP");
+    app.add_option("--rekey", cl.rekey,
+                   "move the store to the master key in FILE (strongroomd stopped): the database "
+                   "and the record keys are encrypted again, the retired key kept to verify the "
+                   "audit trail and certificates made under it; the new key replaces the key "
+                   "file; then exit")
+        ->option_text("NEW_KEY_FILE")
+        ->excludes("--restore");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -712,6 +877,9 @@ int main(int argc, char** argv) {
         Daemon daemon(cl, std::move(config));
         if (cl.restore) {
             return daemon.restore(*cl.restore);
+        }
+        if (cl.rekey) {
+            return daemon.rekey(*cl.rekey);
         }
         return daemon.run();
     } catch (const Fatal& e) {

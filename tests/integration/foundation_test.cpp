@@ -663,12 +663,29 @@ TEST(Keys, KeyFileReadableByOthersIsRefused) {
         std::ofstream c(conf);
         c << "[daemon]\nuser = \"nobody\"\n";
     }
+    // Links planted in the state directory (which the account owns) do not
+    // make root give it what they point to.
+    const auto target = tmp.path() / "root-only";
+    std::ofstream(target) << "root's\n";
+    ::chmod(target.c_str(), 0600);
+    fs::create_directories(state / "key-backups");
+    fs::create_symlink(target, state / "planted");
+    fs::create_symlink(target, state / "key-backups" / "planted");
     const pid_t pid =
         spawn({daemon_path(), "--config", conf.string(), "--state-dir", state.string(), "--socket",
                (tmp.path() / "s.sock").string(), "--key-file", key.string()},
               {}, tmp.path() / "ok.log");
     EXPECT_TRUE(wait_for_socket((tmp.path() / "s.sock").string(), 30s))
         << read_file(tmp.path() / "ok.log");
+    // Serving (the socket is bound before the hand-over; an answer comes after it).
+    EXPECT_EQ(run({tool_path(), "--socket", (tmp.path() / "s.sock").string(), "whoami"}).status, 3);
+    struct stat st {};
+    ASSERT_EQ(::stat(state.c_str(), &st), 0);
+    EXPECT_NE(st.st_uid, 0U) << "the state directory is the account's";
+    ASSERT_EQ(::stat((state / "strongroom.db").c_str(), &st), 0);
+    EXPECT_NE(st.st_uid, 0U);
+    ASSERT_EQ(::stat(target.c_str(), &st), 0);
+    EXPECT_EQ(st.st_uid, 0U) << "a planted link was followed";
     ::kill(pid, SIGTERM);
     EXPECT_EQ(wait_exit(pid, 30s), 0);
 }

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 
 #include <sys/stat.h>
@@ -798,10 +799,16 @@ TEST(Restore, WithoutTheDatabaseTheKeyStoreBackupGivesKeysAndDisposals) {
 
 // Stock openssl verifies a signed text of the strongroom (the lines before
 // "signature: ", then the signature).
-bool openssl_verifies(Mission& m, const std::string& text) {
+// (With retired, the key a rekey retired.)
+bool openssl_verifies(Mission& m, const std::string& text,
+                      std::optional<int> retired = std::nullopt) {
     const auto pem = m.out_path("verify.pem");
     std::filesystem::remove(pem);
-    if (m.admin({"audit", "public-key", "-o", pem}, kClerk).status != 0) {
+    std::vector<std::string> args{"audit", "public-key", "-o", pem};
+    if (retired) {
+        args.insert(args.end(), {"--retired", std::to_string(*retired)});
+    }
+    if (m.admin(args, kClerk).status != 0) {
         return false;
     }
     const auto sig_at = text.find("signature: ");
@@ -893,6 +900,142 @@ TEST(Closure, TransfersEveryPermanentRecordDestroysTheRestAndSignsTheStatement) 
     r = m.admin({"--json", "disposal", "list"}, kClerk);
     ASSERT_EQ(r.status, 0);
     EXPECT_EQ(r.json().at("batches").at(0).at("state"), "executed");
+}
+
+// A key file for strongroomd --rekey: 32 random bytes, mode 0600.
+std::string new_key_file(Mission& m, const std::string& name) {
+    std::string key(32, '\0');
+    std::ifstream("/dev/urandom", std::ios::binary).read(key.data(), 32);
+    const auto path = m.out_path(name);
+    std::ofstream(path, std::ios::binary) << key;
+    std::filesystem::permissions(
+        path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    return path;
+}
+
+RunResult rekey(Mission& m, const std::string& key_file) {
+    return run({daemon_path(), "--dev", m.state().string(), "--rekey", key_file});
+}
+
+// The database's pages read with another master key than its own hold
+// nothing readable.
+bool pages_readable_with(const std::filesystem::path& state, const std::string& master) {
+    TempDir other;
+    std::filesystem::copy_file(state / "strongroom.db", other.path() / "strongroom.db");
+    std::ofstream(other.path() / "dev.key", std::ios::binary) << master;
+    return decrypted_pages(other.path()).find("CREATE TABLE records") != std::string::npos;
+}
+
+TEST(Rekey, MovesTheStoreToANewKeyAndWhatWasSignedBeforeStillVerifies) {
+    Mission m;
+    add_second_clerk(m);
+    ASSERT_EQ(m.admin({"account", "add", "aud", "--uid", str(kAuditor), "--role", "auditor"}, kOff1)
+                  .status,
+              0);
+    const auto x = back_up_then_destroy(m);
+    const auto cert = m.out_path("cert.txt");
+    const auto checkpoint = m.out_path("before-rekey.checkpoint");
+    ASSERT_EQ(m.admin({"audit", "checkpoint", "-o", checkpoint}, kAuditor).status, 0);
+    const auto old_key = read_file(m.state() / "dev.key");
+    const auto key1 = new_key_file(m, "new-1.key");
+
+    // Refused while the daemon runs.
+    auto r = rekey(m, key1);
+    EXPECT_NE(r.status, 0);
+    EXPECT_NE(r.err.find("stop it before rekeying"), std::string::npos) << r.err;
+
+    { auto stopped = m.stop_and_open(); }
+    r = rekey(m, key1);
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("master key replaced"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("retired as key 1"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("1 key-store backups removed"), std::string::npos) << r.out;
+    // The new key is the key file now; the database opens only with it.
+    EXPECT_EQ(read_file(m.state() / "dev.key"), read_file(key1));
+    EXPECT_TRUE(pages_readable_with(m.state(), read_file(key1)));
+    EXPECT_FALSE(pages_readable_with(m.state(), old_key));
+    EXPECT_TRUE(key_backups(m).empty());
+    for (const auto& e : std::filesystem::directory_iterator(m.state())) {
+        const auto name = e.path().filename().string();
+        EXPECT_EQ(name.find("prekey"), std::string::npos) << name;
+        EXPECT_EQ(name.find("rekeying"), std::string::npos) << name;
+    }
+
+    m.start();
+    expect_restored(m, x);  // the kept record reads and is found; the destroyed one stays gone
+    // The chain verifies across the switch of audit keys, the old checkpoint included.
+    r = m.admin({"--json", "audit", "verify", "--checkpoint", checkpoint}, kAuditor);
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    EXPECT_EQ(r.json().at("given_checkpoint").at("signed_by_retired_key"), 1) << r.out;
+    r = m.admin({"--json", "audit", "log", "--action", "rekey"}, kAuditor);
+    ASSERT_EQ(r.status, 0) << r.err;
+    ASSERT_EQ(r.json().at("entries").as_array().size(), 1U) << r.out;
+    EXPECT_NE(json::serialize(r.json()).find("record keys wrapped again"), std::string::npos);
+    // A certificate signed before verifies, in the tool and with stock openssl.
+    r = m.admin({"certificate", "verify", cert}, kAuditor);
+    EXPECT_EQ(r.status, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("signed with retired key 1"), std::string::npos) << r.out;
+    EXPECT_FALSE(openssl_verifies(m, read_file(cert)));
+    EXPECT_TRUE(openssl_verifies(m, read_file(cert), 1));
+    EXPECT_TRUE(openssl_verifies(m, read_file(checkpoint), 1));
+    EXPECT_EQ(m.admin({"audit", "public-key", "--retired", "2"}, kAuditor).status, 4);
+
+    // A backup made under the retired key is refused, with the reason.
+    { auto stopped = m.stop_and_open(); }
+    r = run({daemon_path(), "--dev", m.state().string(), "--restore", x.backup});
+    EXPECT_NE(r.status, 0);
+    EXPECT_NE(r.err.find("made under another key"), std::string::npos) << r.err;
+
+    // A second rekey: the first retired key is sealed again and still serves.
+    r = rekey(m, new_key_file(m, "new-2.key"));
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("retired as key 2"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("1 keys retired before sealed again"), std::string::npos) << r.out;
+    m.start();
+    r = m.admin({"certificate", "verify", cert}, kAuditor);
+    EXPECT_EQ(r.status, 0) << r.out << r.err;
+    r = m.admin({"--json", "audit", "verify", "--checkpoint", checkpoint}, kAuditor);
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    EXPECT_TRUE(r.json().at("intact").as_bool());
+
+    // An entry changed under the first key is still named.
+    {
+        auto db = m.stop_and_open();
+        db->store.writer_connection().exec("UPDATE audit_log SET reason = 'edited' WHERE seq = 3;");
+    }
+    m.start();
+    r = m.admin({"--json", "audit", "verify"}, kAuditor);
+    EXPECT_NE(r.status, 0);
+    EXPECT_EQ(r.json().at("first_bad"), 3) << r.out;
+}
+
+TEST(Rekey, ABadNewKeyIsRefusedAndNothingChanges) {
+    Mission m;
+    const auto id =
+        m.ingest(kAnalyst, "kept\n",
+                 {"--title", "Kept", "--level", "confidential", "--compartment", "JMAC"});
+    { auto stopped = m.stop_and_open(); }
+    const auto before = read_file(m.state() / "strongroom.db");
+    const auto same = m.out_path("same.key");
+    std::filesystem::copy_file(m.state() / "dev.key", same);
+    auto r = rekey(m, same);
+    EXPECT_NE(r.status, 0);
+    EXPECT_NE(r.err.find("the new key is the master key in use"), std::string::npos) << r.err;
+
+    const auto open = new_key_file(m, "open.key");
+    std::filesystem::permissions(open, std::filesystem::perms::others_read,
+                                 std::filesystem::perm_options::add);
+    r = rekey(m, open);
+    EXPECT_NE(r.status, 0);
+    EXPECT_NE(r.err.find("open.key"), std::string::npos) << r.err;
+
+    r = rekey(m, m.out_path("missing.key"));
+    EXPECT_NE(r.status, 0);
+    EXPECT_NE(r.err.find("missing.key"), std::string::npos) << r.err;
+
+    EXPECT_EQ(read_file(m.state() / "strongroom.db"), before);
+    m.start();
+    EXPECT_EQ(m.tool({"show", std::to_string(id)}, kAnalyst).status, 0);
 }
 
 }  // namespace

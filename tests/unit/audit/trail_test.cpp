@@ -128,5 +128,64 @@ TEST(Trail, AnotherKeyCannotForgeTheChain) {
     EXPECT_EQ(r.first_bad.value_or(-1), 1);
 }
 
+// After a rekey the chain goes on under the new audit key from the last
+// entry under the retired one. It verifies with the retired key for its
+// range; an entry altered on either side of the switch is named; the wrong
+// range for the retired key fails where it goes wrong.
+TEST(Trail, ChainVerifiesAcrossARekey) {
+    Env env;
+    env.append(5);
+    const auto next = test::make_vault(0x43);
+    {
+        auto& conn = env.store->writer_connection();
+        Trail trail(next.audit_mac(), store::AuditRepository(conn).head());
+        store::Transaction txn(conn);
+        conn.exec("BEGIN");
+        for (int i = 0; i < 4; ++i) {
+            store::AuditRecord r;
+            r.at = 2000 + i;
+            r.request = "whoami";
+            r.decision = store::Decision::allow;
+            trail.append(txn, std::move(r));
+        }
+        trail.flush(txn);
+        conn.exec("COMMIT");
+    }
+    auto check = [&](std::int64_t first, std::int64_t last, unsigned workers) {
+        std::vector<crypto::HmacSha256> macs;
+        macs.reserve(2 * workers);
+        std::vector<std::vector<RetiredMac>> retired(workers);
+        std::vector<std::unique_ptr<store::Connection>> conns;
+        std::vector<VerifyWorker> w;
+        for (unsigned i = 0; i < workers; ++i) {
+            conns.push_back(std::make_unique<store::Connection>(
+                env.dir.path() / "strongroom.db", store::OpenMode::read_write, env.vault,
+                store::ConnectionOptions{}));
+            macs.push_back(env.vault.audit_mac());
+            retired[i].push_back({first, last, &macs.back()});
+            macs.push_back(next.audit_mac());
+            w.push_back({conns.back().get(), &macs.back(), retired[i]});
+        }
+        return audit::verify(w);
+    };
+    for (const unsigned workers : {1U, 3U}) {
+        const auto ok = check(1, 5, workers);
+        EXPECT_TRUE(ok.intact) << ok.problem;
+        EXPECT_EQ(ok.entries, 9);
+        EXPECT_EQ(check(1, 4, workers).first_bad, 5);
+        EXPECT_EQ(check(1, 6, workers).first_bad, 6);
+    }
+    // Without the retired key, the first entry already fails.
+    auto only_new = next.audit_mac();
+    EXPECT_EQ(audit::verify(env.store->writer_connection(), only_new).first_bad, 1);
+
+    env.sql("UPDATE audit_log SET reason = 'x' WHERE seq = 3");
+    EXPECT_EQ(check(1, 5, 1).first_bad, 3);
+    env.sql("UPDATE audit_log SET reason = 'active account alice' WHERE seq = 3");
+    EXPECT_TRUE(check(1, 5, 1).intact);
+    env.sql("UPDATE audit_log SET at = 1 WHERE seq = 7");
+    EXPECT_EQ(check(1, 5, 3).first_bad, 7);
+}
+
 }  // namespace
 }  // namespace strongroom::audit

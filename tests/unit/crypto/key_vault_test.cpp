@@ -204,6 +204,62 @@ TEST(KeyVault, WrongMasterKeyGetsNotADatabase) {
     }
 }
 
+// A rekey retires the audit key: sealed under the successor, it gives back
+// the same MAC there (and only for its own epoch); sealed again under a third
+// key, it still does; the retiring vault cannot open it.
+TEST(KeyVault, RetiredAuditKeyFollowsEachRekey) {
+    const KeyVault first(make_master(1));
+    const KeyVault second(make_master(2));
+    const KeyVault third(make_master(3));
+    const auto expected = first.audit_mac().mac("audit row");
+
+    const auto sealed = first.retire_audit_key(second, 1);
+    ASSERT_EQ(sealed.size(), 60U);
+    auto mac = second.retired_audit_mac(1, sealed);
+    ASSERT_TRUE(mac.ok()) << mac.error().message;
+    EXPECT_EQ(mac->mac("audit row"), expected);
+    EXPECT_FALSE(second.retired_audit_mac(2, sealed).ok()) << "bound to its epoch";
+    EXPECT_FALSE(first.retired_audit_mac(1, sealed).ok()) << "sealed under the successor only";
+    auto altered = sealed;
+    altered[20] ^= 1;
+    EXPECT_FALSE(second.retired_audit_mac(1, altered).ok());
+
+    const auto again = second.reseal_retired_audit_key(third, 1, sealed);
+    ASSERT_TRUE(again.ok()) << again.error().message;
+    auto later = third.retired_audit_mac(1, *again);
+    ASSERT_TRUE(later.ok());
+    EXPECT_EQ(later->mac("audit row"), expected);
+    EXPECT_FALSE(third.reseal_retired_audit_key(first, 1, sealed).ok())
+        << "third cannot open what is sealed under second";
+}
+
+// A rekey's export: a database attached under the new vault's key holds
+// what was copied into it, and opens with that vault only.
+TEST(KeyVault, AttachedDatabaseIsKeyedWithTheVaultsKey) {
+    const TempDir dir;
+    const KeyVault old_vault(make_master(1));
+    const KeyVault new_vault(make_master(2));
+    create_database(dir / "db", old_vault);
+    {
+        const Db db(dir / "db");
+        ASSERT_TRUE(old_vault.apply_database_key(db.get()).ok());
+        ASSERT_TRUE(new_vault.attach_database(db.get(), (dir / "new").string(), "rekeyed").ok());
+        ASSERT_EQ(db.exec("SELECT sqlcipher_export('rekeyed')"), SQLITE_OK);
+        ASSERT_EQ(db.exec("DETACH DATABASE rekeyed"), SQLITE_OK);
+    }
+    {
+        const Db db(dir / "new");
+        ASSERT_TRUE(new_vault.apply_database_key(db.get()).ok());
+        EXPECT_EQ(db.text("SELECT x FROM t"), kMarker);
+    }
+    {
+        const Db db(dir / "new");
+        ASSERT_TRUE(old_vault.apply_database_key(db.get()).ok());
+        EXPECT_EQ(db.exec("SELECT count(*) FROM sqlite_master"), SQLITE_NOTADB);
+    }
+    EXPECT_EQ(test::read_file(dir / "new").find(kMarker), std::string::npos);
+}
+
 // Verifies apply_database_key reports an Error (not a crash) without a connection, and a moved-from
 // vault refuses use.
 TEST(KeyVault, MisuseIsReported) {

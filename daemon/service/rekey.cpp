@@ -1,0 +1,261 @@
+#include "daemon/service/rekey.hpp"
+
+#include <cstdint>
+#include <cstring>
+#include <optional>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "daemon/audit/checkpoint.hpp"
+#include "daemon/audit/trail.hpp"
+#include "daemon/common/text.hpp"
+#include "daemon/crypto/key_vault.hpp"
+#include "daemon/service/backups.hpp"
+#include "daemon/store/audit_log.hpp"
+#include "daemon/store/backup.hpp"
+#include "daemon/store/migrations.hpp"
+#include "daemon/store/records.hpp"
+#include "daemon/store/retired_keys.hpp"
+#include "daemon/store/sqlite.hpp"
+#include "daemon/store/store.hpp"
+#include "daemon/store/writer.hpp"
+
+namespace strongroom::service {
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Counts {
+    std::int64_t records = 0;
+    std::int64_t keys = 0;
+    std::int64_t audit = 0;
+    bool operator==(const Counts&) const = default;
+};
+
+Counts count(store::Connection& conn) {
+    return {conn.query_int("SELECT count(*) FROM records;"),
+            conn.query_int("SELECT count(*) FROM record_keys;"),
+            conn.query_int("SELECT count(*) FROM audit_log;")};
+}
+
+bool same_file(const fs::path& a, const fs::path& b) {
+    struct stat sa {};
+    struct stat sb {};
+    return ::lstat(a.c_str(), &sa) == 0 && ::lstat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
+void sync_directory(const fs::path& dir) {
+    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        ::fsync(fd);
+        ::close(fd);
+    }
+}
+
+// What an earlier rekey left behind if it stopped half-way.
+void remove_leftovers(const fs::path& db, const fs::path& fresh, const fs::path& prior,
+                      const fs::path& checkpoints_new) {
+    std::error_code ec;
+    fs::remove(fresh, ec);
+    fs::remove(fresh.string() + "-journal", ec);
+    fs::remove(checkpoints_new, ec);
+    if (fs::exists(prior, ec)) {
+        if (same_file(prior, db)) {
+            fs::remove(prior, ec);  // a second name of the database in use
+        } else {
+            overwrite_and_remove(prior);  // the database under a retired key
+        }
+    }
+}
+
+// The head the chain continues from: the newest entry, or the latest
+// checkpoint when entries it saw are gone (as the daemon does at start).
+std::optional<std::pair<std::int64_t, store::Mac>> chain_head(
+    store::Connection& conn, const std::optional<audit::Checkpoint>& latest) {
+    auto head = store::AuditRepository(conn).head();
+    if (latest && latest->seq > (head ? head->first : 0)) {
+        head = std::make_pair(latest->seq, latest->head);
+    }
+    return head;
+}
+
+}  // namespace
+
+std::string RekeyReport::summary() const {
+    return fmt::format(
+        "master key replaced (key check {}… → {}…): retired as key {}, which chained audit "
+        "entries {} to {}; {} record keys wrapped again, {} keys retired before sealed again, "
+        "{} checkpoints MACed again{}; key-store backups made under the retired key are removed",
+        old_check.substr(0, 16), new_check.substr(0, 16), epoch, first_seq, last_seq, record_keys,
+        resealed, checkpoints,
+        checkpoints_not_verified == 0
+            ? std::string()
+            : fmt::format(" ({} lines that did not verify were kept as they were)",
+                          checkpoints_not_verified));
+}
+
+Result<RekeyReport> rekey_store(const fs::path& state, const crypto::KeyVault& current,
+                                const crypto::KeyVault& next, const KeyBackups& key_backups,
+                                const RekeyActor& actor, Micros now) {
+    const auto db = state / "strongroom.db";
+    const auto fresh = state / "strongroom.db.rekeying";
+    const auto prior = state / "strongroom.db.prekey";
+    const auto checkpoints = state / "audit-checkpoints";
+    const auto checkpoints_new = state / "audit-checkpoints.rekeying";
+    remove_leftovers(db, fresh, prior, checkpoints_new);
+
+    RekeyReport report;
+    report.old_check = to_hex(current.key_check());
+    report.new_check = to_hex(next.key_check());
+    if (report.old_check == report.new_check) {
+        return make_error(ErrorCode::bad_request,
+                          "the new key is the master key in use: give a new key file");
+    }
+    std::error_code ec;
+    if (!fs::exists(db, ec)) {
+        return make_error(ErrorCode::bad_request,
+                          fmt::format("no database at {}: nothing to rekey", db.string()));
+    }
+    auto old_mac = current.audit_mac();
+    auto new_mac = next.audit_mac();
+    std::optional<audit::Checkpoint> latest;
+    {
+        const audit::CheckpointLog log(checkpoints, current.audit_mac());
+        if (auto content = log.read()) {
+            for (const auto& c : content->checkpoints) {
+                if (!latest || c.seq > latest->seq) {
+                    latest = c;
+                }
+            }
+        }
+    }
+    try {
+        // 1. The export, under the new database key.
+        Counts before;
+        std::int64_t version = 0;
+        {
+            store::Connection old(db, store::OpenMode::read_write, current, {});
+            store::migrate(old);
+            old.exec("PRAGMA wal_checkpoint(TRUNCATE);");
+            version = old.query_int("PRAGMA user_version;");
+            before = count(old);
+            // The connection may not create files: the new one is made
+            // here, empty (SQLite takes an empty file for an empty database).
+            const int fd =
+                ::open(fresh.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+            if (fd < 0) {
+                throw store::StoreError(
+                    0, fmt::format("cannot create {}: {}", fresh.string(), std::strerror(errno)));
+            }
+            ::close(fd);
+            if (auto st = next.attach_database(old.handle(), fresh.string(), "rekeyed"); !st) {
+                throw store::StoreError(0, st.error().message);
+            }
+            old.exec("PRAGMA rekeyed.cipher_page_size = 4096;");
+            old.exec("SELECT sqlcipher_export('rekeyed');");
+            const auto set = fmt::format("PRAGMA rekeyed.user_version = {};", version);
+            old.exec(set.c_str());
+            old.exec("DETACH DATABASE rekeyed;");
+        }
+
+        // 2. Keys wrapped again, the old key retired, the rekey audited.
+        {
+            store::Connection conn(fresh, store::OpenMode::read_write, next, {});
+            if (conn.query_int("PRAGMA user_version;") != version || !(count(conn) == before)) {
+                throw store::StoreError(0, "the exported database differs from the original");
+            }
+            conn.exec("BEGIN IMMEDIATE;");
+            store::RetiredKeyRepository retired(conn);
+            auto keys = retired.all();
+            for (auto& k : keys) {
+                auto sealed = current.reseal_retired_audit_key(next, k.epoch, k.audit_key);
+                if (!sealed) {
+                    throw store::StoreError(0, sealed.error().message);
+                }
+                k.audit_key = std::move(*sealed);
+                retired.put(k);
+                ++report.resealed;
+            }
+            const auto head = chain_head(conn, latest);
+            store::RetiredKey mine;
+            mine.epoch = keys.empty() ? 1 : keys.back().epoch + 1;
+            mine.key_check = report.old_check;
+            const auto pub = current.signing_key().public_key();
+            mine.signing_public.assign(pub.begin(), pub.end());
+            mine.audit_key = current.retire_audit_key(next, mine.epoch);
+            mine.first_seq = keys.empty() ? 1 : keys.back().last_seq + 1;
+            mine.last_seq = std::max(head ? head->first : 0, mine.first_seq - 1);
+            mine.retired_at = now;
+            retired.put(mine);
+            report.epoch = mine.epoch;
+            report.first_seq = mine.first_seq;
+            report.last_seq = mine.last_seq;
+
+            store::RecordRepository records(conn);
+            for (const auto& k : store::all_record_keys(conn)) {
+                auto key = current.unwrap_record_key(k.record_id, k.wrapped);
+                if (!key) {
+                    throw store::StoreError(0, key.error().message);
+                }
+                records.replace_key(k.record_id, next.wrap_record_key(k.record_id, *key));
+                ++report.record_keys;
+            }
+            // Step 3 now, so that the audit entry can say what it did.
+            auto rewritten =
+                audit::rewrite_checkpoints(checkpoints, checkpoints_new, old_mac, new_mac);
+            if (!rewritten) {
+                throw store::StoreError(0, rewritten.error().message);
+            }
+            report.checkpoints = rewritten->rewritten;
+            report.checkpoints_not_verified = rewritten->kept;
+
+            audit::Trail trail(next.audit_mac(), head);
+            store::Transaction txn(conn);
+            store::AuditRecord entry;
+            entry.at = now;
+            entry.account = "strongroomd";
+            entry.uid = actor.uid;
+            entry.pid = actor.pid;
+            entry.request = "rekey";
+            entry.object = "master-key";
+            entry.decision = store::Decision::allow;
+            entry.reason = report.summary();
+            trail.append(txn, std::move(entry));
+            trail.flush(txn);
+            report.rekey_seq = trail.head_seq();
+            conn.exec("COMMIT;");
+        }
+    } catch (const std::exception& e) {
+        remove_leftovers(db, fresh, prior, checkpoints_new);
+        return make_error(ErrorCode::internal,
+                          fmt::format("the store was not rekeyed (it is unchanged): {}", e.what()));
+    }
+
+    // 4. The new file in place: one rename is the moment of the change.
+    for (const char* suffix : {"-wal", "-shm"}) {
+        fs::remove(db.string() + suffix, ec);
+    }
+    if (::link(db.c_str(), prior.c_str()) != 0 || ::rename(fresh.c_str(), db.c_str()) != 0) {
+        const auto why = std::string(std::strerror(errno));
+        remove_leftovers(db, fresh, prior, checkpoints_new);
+        return make_error(ErrorCode::internal,
+                          fmt::format("the store was not rekeyed (it is unchanged): cannot put "
+                                      "the new database in place: {}",
+                                      why));
+    }
+    fs::rename(checkpoints_new, checkpoints, ec);
+    sync_directory(state);
+    store::write_key_check(state, next);
+    // The old file holds everything under the retired key: overwritten.
+    overwrite_and_remove(prior);
+    report.key_backups_removed = key_backups.remove_expired(INT64_MAX);
+    sync_directory(state);
+    return report;
+}
+
+}  // namespace strongroom::service

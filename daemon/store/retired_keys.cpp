@@ -1,0 +1,40 @@
+#include "daemon/store/retired_keys.hpp"
+
+#include "daemon/store/sqlite.hpp"
+
+namespace strongroom::store {
+
+std::vector<RetiredKey> RetiredKeyRepository::all() {
+    auto s = conn_.cached(
+        "SELECT epoch, key_check, signing_public, audit_key, first_seq, last_seq, retired_at "
+        "FROM retired_keys ORDER BY epoch");
+    std::vector<RetiredKey> out;
+    while (s->step()) {
+        RetiredKey k;
+        k.epoch = s->column_int(0);
+        k.key_check = s->column_text(1);
+        k.signing_public = s->column_blob(2);
+        k.audit_key = s->column_blob(3);
+        k.first_seq = s->column_int(4);
+        k.last_seq = s->column_int(5);
+        k.retired_at = s->column_int(6);
+        out.push_back(std::move(k));
+    }
+    return out;
+}
+
+void RetiredKeyRepository::put(const RetiredKey& key) {
+    auto s = conn_.cached(
+        "INSERT OR REPLACE INTO retired_keys (epoch, key_check, signing_public, audit_key, "
+        "first_seq, last_seq, retired_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    s->bind(1, key.epoch)
+        .bind(2, key.key_check)
+        .bind_blob(3, key.signing_public)
+        .bind_blob(4, key.audit_key)
+        .bind(5, key.first_seq)
+        .bind(6, key.last_seq)
+        .bind(7, key.retired_at);
+    s->run();
+}
+
+}  // namespace strongroom::store
