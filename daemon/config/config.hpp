@@ -54,6 +54,9 @@ struct Config {
     unsigned audit_checkpoint_every = 10000;  // checkpoint_every: entries between checkpoints
     // [retention]
     unsigned key_backup_days = 30;  // key_backup_days: life of a key-store backup, 1..3650
+    // key_backup_check_seconds: how often expired key-store backups are
+    // looked for while serving, 1..86400
+    unsigned key_backup_check_seconds = 300;
     // [limits]
     Limits limits;
 

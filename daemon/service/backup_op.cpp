@@ -67,7 +67,6 @@ private:
             // The keys of the same snapshot, apart.
             deps_.key_backups->write(taken_, deps_.mission_code, store::all_record_keys(conn),
                                      store::all_disposed(conn), *deps_.vault);
-            deps_.key_backups->remove_expired(now_micros());
         } catch (const std::exception& e) {
             return make_error(ErrorCode::internal,
                               fmt::format("the backup could not be written: {}", e.what()));
@@ -106,12 +105,24 @@ Result<json::object> handle_backup(Context& ctx) {
     return out;
 }
 
-std::vector<std::string> Service::remove_expired_key_backups() {
+void Service::remove_unfinished_backups() {
     std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator(deps_.backup_tmp, ec)) {
         std::filesystem::remove(entry.path(), ec);  // an interrupted backup's copy
     }
-    return key_backups_.remove_expired(now_micros());
+}
+
+std::vector<std::string> Service::expire_key_backups() {
+    const auto expired = key_backups_.remove_expired(now_micros());
+    if (!expired.empty()) {
+        std::string names;
+        for (const auto& n : expired) {
+            names += (names.empty() ? "" : ", ") + n;
+        }
+        record_event("backup.expired",
+                     "key-store backups expired, overwritten and removed: " + names);
+    }
+    return expired;
 }
 
 }  // namespace strongroom::service

@@ -64,9 +64,12 @@ public:
     // Adds the built-in retention schedule of each type that has none
     // (start-up); returns the types added.
     std::vector<std::string> add_built_in_schedules();
-    // Overwrites and removes the key-store backups that have expired, and
-    // what an interrupted backup left; returns the key backups removed.
-    std::vector<std::string> remove_expired_key_backups();
+    // Removes what an interrupted backup left (start-up).
+    void remove_unfinished_backups();
+    // Overwrites and removes the key-store backups that have expired and
+    // records it in the audit trail (backup.expired); returns their names.
+    // At start-up and on a timer while serving.
+    std::vector<std::string> expire_key_backups();
 
     // Audits a frame that could not be decoded (the server closes the
     // connection).

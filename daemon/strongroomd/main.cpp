@@ -439,7 +439,7 @@ public:
         service_.emplace(*store_, svc);
         service_->remove_unfinished_uploads();
         const auto schedules = service_->add_built_in_schedules();
-        const auto expired = service_->remove_expired_key_backups();
+        service_->remove_unfinished_backups();
 
         service_->record_event(
             "daemon.start",
@@ -457,14 +457,7 @@ public:
             service_->record_event("restore", text);
             fs::remove(note);
         }
-        if (!expired.empty()) {
-            std::string names;
-            for (const auto& n : expired) {
-                names += (names.empty() ? "" : ", ") + n;
-            }
-            service_->record_event("backup.expired",
-                                   "key-store backups expired, overwritten and removed: " + names);
-        }
+        service_->expire_key_backups();
         if (!schedules.empty()) {
             std::string types;
             for (const auto& t : schedules) {
@@ -475,6 +468,8 @@ public:
         }
 
         start_watchdog();
+        expiry_.emplace(control_);
+        arm_expiry();
 
         server_->start();
         sd_notifyf(0, "READY=1\nSTATUS=serving on %s\nMAINPID=%lu", where.c_str(),
@@ -752,6 +747,22 @@ private:
         });
     }
 
+    // Key-store backups expire while the daemon serves, not only at its
+    // next start: a certificate says after which date no backup yields its
+    // records.
+    void arm_expiry() {
+        expiry_->expires_after(std::chrono::seconds(config_.key_backup_check_seconds));
+        expiry_->async_wait([this](const boost::system::error_code& ec) {
+            if (ec || stopping_) {
+                return;
+            }
+            if (!store_->writer().failed()) {
+                service_->expire_key_backups();
+            }
+            arm_expiry();
+        });
+    }
+
     void audit_failed(const std::string& reason) {
         sr::log::emit(sr::log::msg::audit_failed,
                       fmt::format("the audit trail cannot be written ({}); strongroomd stops "
@@ -775,6 +786,9 @@ private:
             boost::system::error_code ignored;
             signals_->cancel(ignored);
         }
+        if (expiry_) {
+            expiry_->cancel();
+        }
         if (watchdog_) {
             watchdog_->cancel();
         }
@@ -794,6 +808,7 @@ private:
     std::optional<sr::service::Service> service_;
     std::optional<sr::server::Server> server_;
     std::optional<asio::steady_timer> watchdog_;
+    std::optional<asio::steady_timer> expiry_;
     std::chrono::microseconds watchdog_interval_{0};
     std::int64_t watchdog_limit_us_ = 0;
     asio::signal_set* signals_ = nullptr;

@@ -156,8 +156,8 @@ public:
     }
 
     // Starts the daemon again after stop_and_open (the store closed first).
-    void start(std::map<std::string, std::string> env = {}) {
-        daemon_.emplace(state_, std::vector<std::string>{}, std::move(env));
+    void start(std::map<std::string, std::string> env = {}, std::vector<std::string> extra = {}) {
+        daemon_.emplace(state_, std::move(extra), std::move(env));
     }
 
     // Stops the daemon and opens its database with the dev key.

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <optional>
 #include <set>
+#include <thread>
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -555,11 +556,26 @@ TEST(Backup, NoKeyNorTextGoesIntoABackupAndKeyStoreBackupsExpire) {
     });
     EXPECT_TRUE(audited);
 
-    // Within the period the key-store backup stays; after it, it is gone.
-    // (A request answered means the start-up, which removes them, is over.)
-    m.start(days_on(29));
+    // Within the period the key-store backup stays; after it, it is gone:
+    // at start-up (a request answered means the start-up is over), and while
+    // serving, when the clock passes the expiry (faketime reads its offset
+    // from a file the test changes; the daemon looks every second here).
+    const auto clock = m.state() / "faketime-offset";
+    std::ofstream(clock) << "+29d\n";
+    const auto conf = m.file("expiry.conf", "[retention]\nkey_backup_check_seconds = 1\n");
+    m.start({{"LD_PRELOAD", "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"},
+             {"FAKETIME_TIMESTAMP_FILE", clock.string()},
+             {"FAKETIME_CACHE_DURATION", "1"},
+             {"FAKETIME_DONT_FAKE_MONOTONIC", "1"},
+             {"ASAN_OPTIONS", "verify_asan_link_order=0"}},
+            {"--config", conf});
     ASSERT_EQ(m.admin({"status"}, kOff1).status, 0);
     EXPECT_EQ(key_backups(m), std::vector<std::string>{name});
+    std::ofstream(clock, std::ios::trunc) << "+31d\n";
+    for (int i = 0; i < 100 && !key_backups(m).empty(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    EXPECT_TRUE(key_backups(m).empty()) << "not removed while serving";
     m.restart(days_on(31));
     ASSERT_EQ(m.admin({"status"}, kOff1).status, 0);
     EXPECT_TRUE(key_backups(m).empty());
