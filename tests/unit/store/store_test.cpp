@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "daemon/store/accounts.hpp"
+#include "daemon/store/audit_log.hpp"
 #include "daemon/store/migrations.hpp"
 #include "tests/support/temp_store.hpp"
 
@@ -210,6 +211,75 @@ TEST(Accounts, UniqueNameAndUidAreEnforcedByTheSchema) {
     add_account(s.writer_connection(), "alice", 1);
     EXPECT_THROW(add_account(s.writer_connection(), "alice", 2), StoreError);
     EXPECT_THROW(add_account(s.writer_connection(), "other", 1), StoreError);
+}
+
+std::vector<AuditRow> audit_rows(std::int64_t first, std::size_t n) {
+    std::vector<AuditRow> rows(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        auto& row = rows[i];
+        row.seq = first + static_cast<std::int64_t>(i);
+        row.record.at = 1000 + row.seq;
+        row.record.account_id = row.seq % 3 == 0 ? std::nullopt : std::optional(row.seq);
+        row.record.account = "alice";
+        row.record.uid = 1000;
+        row.record.pid = 42;
+        row.record.request = "show";
+        row.record.object = "record:" + std::to_string(row.seq);
+        row.record.decision = Decision::allow;
+        row.record.reason = "reason " + std::to_string(row.seq);
+        row.mac.fill(static_cast<std::uint8_t>(row.seq));
+    }
+    return rows;
+}
+
+TEST(AuditLog, BatchesOfEverySizeAreStoredInOrderAndWhole) {
+    // Rows go in 64-row statements and then 32, 16, ..., 1 for the tail.
+    ScratchDir dir;
+    auto vault = make_vault();
+    Store s(options(dir), vault, true);
+    AuditRepository repo(s.writer_connection());
+    std::int64_t next = 1;
+    for (const std::size_t n : {1U, 2U, 63U, 64U, 65U, 127U, 128U, 200U}) {
+        const auto rows = audit_rows(next, n);
+        s.writer_connection().exec("BEGIN IMMEDIATE;");
+        repo.append_many(rows);
+        s.writer_connection().exec("COMMIT;");
+        next += static_cast<std::int64_t>(n);
+    }
+    const auto expected = audit_rows(1, static_cast<std::size_t>(next - 1));
+    std::size_t i = 0;
+    repo.scan(1, [&](const AuditRow& row) {
+        EXPECT_LT(i, expected.size());
+        if (i < expected.size()) {
+            const auto& e = expected[i];
+            EXPECT_EQ(row.seq, e.seq);
+            EXPECT_EQ(row.record.at, e.record.at);
+            EXPECT_EQ(row.record.account_id, e.record.account_id);
+            EXPECT_EQ(row.record.object, e.record.object);
+            EXPECT_EQ(row.record.reason, e.record.reason);
+            EXPECT_EQ(row.mac, e.mac);
+        }
+        ++i;
+        return true;
+    });
+    EXPECT_EQ(i, expected.size());
+}
+
+TEST(AuditLog, AConflictingRowUndoesTheWholeTransaction) {
+    // A duplicate sequence number fails the append and leaves nothing of the
+    // transaction behind (the writer then fails closed).
+    ScratchDir dir;
+    auto vault = make_vault();
+    Store s(options(dir), vault, true);
+    AuditRepository repo(s.writer_connection());
+    repo.append_many(audit_rows(1, 10));
+    s.writer_connection().exec("BEGIN IMMEDIATE;");
+    add_account(s.writer_connection(), "alice", 1);
+    repo.append_many(audit_rows(11, 70));
+    EXPECT_THROW(repo.append_many(audit_rows(75, 64)), StoreError);
+    EXPECT_THROW(s.writer_connection().exec("ROLLBACK;"), StoreError);  // none is left open
+    EXPECT_EQ(repo.count(), 10);
+    EXPECT_EQ(s.writer_connection().query_int("SELECT count(*) FROM accounts"), 0);
 }
 
 }  // namespace
