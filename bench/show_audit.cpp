@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -41,6 +42,10 @@ struct Args {
     unsigned threads = 8;
     double duration = 5;
     int rounds = 3;
+    std::string only;  // "written" or "discarded": one kind of phase (for profiling)
+    // Per phase on stderr: the process's CPU time per show (the writer's
+    // final commit included) and the writer's commits and batch sizes.
+    bool stats = false;
 };
 
 Args parse(int argc, char** argv) {
@@ -61,10 +66,18 @@ Args parse(int argc, char** argv) {
             a.duration = std::stod(value());
         } else if (k == "--rounds") {
             a.rounds = std::stoi(value());
+        } else if (k == "--stats") {
+            a.stats = true;
+        } else if (k == "--only") {
+            a.only = value();
+            if (a.only != "written" && a.only != "discarded") {
+                throw std::runtime_error("--only takes written or discarded");
+            }
         } else {
             throw std::runtime_error("unknown option " + k +
                                      "; usage: strongroom_show_audit_bench --state DIR "
-                                     "[--threads N] [--duration S] [--rounds N]");
+                                     "[--threads N] [--duration S] [--rounds N] "
+                                     "[--only written|discarded] [--stats]");
         }
     }
     if (a.state.empty()) {
@@ -127,6 +140,15 @@ double phase(const Args& a, const sr::crypto::KeyVault& vault, bool audited,
     std::atomic<bool> stop{false};
     std::atomic<std::uint64_t> done{0};
     std::vector<std::thread> threads;
+    auto cpu_now = [] {
+        rusage ru{};
+        ::getrusage(RUSAGE_SELF, &ru);
+        auto us = [](const timeval& tv) {
+            return static_cast<double>(tv.tv_sec) * 1e6 + static_cast<double>(tv.tv_usec);
+        };
+        return us(ru.ru_utime) + us(ru.ru_stime);
+    };
+    const double cpu0 = cpu_now();
     const auto t0 = Clock::now();
     for (unsigned t = 0; t < a.threads; ++t) {
         threads.emplace_back([&, t] {
@@ -148,6 +170,19 @@ double phase(const Args& a, const sr::crypto::KeyVault& vault, bool audited,
     }
     const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
     store.writer().stop();
+    const double cpu = cpu_now() - cpu0;
+    if (a.stats) {
+        const auto st = store.writer().stats();
+        std::cerr << fmt::format(
+            "  {}: {:.0f} shows/s, {:.1f} us CPU per show ({:.0f} % of {} cores); writer: {} "
+            "commits ({:.0f}/s), {:.1f} items per commit, largest {}\n",
+            audited ? "written" : "discarded", static_cast<double>(done.load()) / secs,
+            cpu / static_cast<double>(done.load()),
+            cpu / secs / 1e6 / std::thread::hardware_concurrency() * 100,
+            std::thread::hardware_concurrency(), st.commits, static_cast<double>(st.commits) / secs,
+            st.commits ? static_cast<double>(st.items) / static_cast<double>(st.commits) : 0.0,
+            st.largest_batch);
+    }
     return static_cast<double>(done.load()) / secs;
 }
 
@@ -166,13 +201,28 @@ int main(int argc, char** argv) {
         std::vector<double> with;
         std::vector<double> without;
         for (int r = 0; r < a.rounds; ++r) {
-            without.push_back(phase(a, vault, false, ids));
-            with.push_back(phase(a, vault, true, ids));
+            if (a.only != "written") {
+                without.push_back(phase(a, vault, false, ids));
+            }
+            if (a.only != "discarded") {
+                with.push_back(phase(a, vault, true, ids));
+            }
         }
         auto median = [](std::vector<double> v) {
+            if (v.empty()) {
+                return 0.0;
+            }
             std::sort(v.begin(), v.end());
             return v[v.size() / 2];
         };
+        if (!a.only.empty()) {
+            std::cout << fmt::format(
+                "show in-process, {} threads, {} records readable, median of {} rounds of {} s:\n"
+                "  audit entries {:<10}  {:>10.0f} /s\n",
+                a.threads, ids.size(), a.rounds, a.duration, a.only,
+                median(a.only == "written" ? with : without));
+            return 0;
+        }
         const double w = median(with);
         const double wo = median(without);
         const double added = wo / w - 1;
