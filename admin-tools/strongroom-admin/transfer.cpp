@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -131,7 +132,7 @@ bool payload_path_ok(const std::string& path, std::int64_t record, bool metadata
 }
 
 // Writes the bag of a prepared batch into the new directory dir.
-Status write_bag(const cli::Global& g, const json::object& batch, const std::string& dir) {
+Status write_bag_into(const cli::Global& g, const json::object& batch, const std::string& dir) {
     if (auto st = make_dir(dir); !st) {
         return st;
     }
@@ -238,6 +239,36 @@ Status write_bag(const cli::Global& g, const json::object& batch, const std::str
     return tag("tagmanifest-sha256.txt", tags);
 }
 
+// Neither DIR nor DIR.partial (where it is written) may exist yet.
+Status bag_free(const std::string& dir) {
+    if (auto free = cli::must_not_exist(dir); !free) {
+        return free;
+    }
+    return cli::must_not_exist(dir + ".partial");
+}
+
+// Writes the bag in DIR.partial and renames it DIR once complete, so that
+// DIR is never a half-written bag; what a failure left is removed.
+Status write_bag(const cli::Global& g, const json::object& batch, const std::string& dir) {
+    const auto partial = dir + ".partial";
+    auto st = write_bag_into(g, batch, partial);
+    if (st && ::rename(partial.c_str(), dir.c_str()) != 0) {
+        st = make_error(ErrorCode::bad_request, fmt::format("cannot rename {} to {}: {}", partial,
+                                                            dir, std::strerror(errno)));
+    }
+    if (!st) {
+        std::error_code ec;
+        std::filesystem::remove_all(partial, ec);
+        return st;
+    }
+    const auto parent = std::filesystem::absolute(dir).parent_path();
+    if (const int fd = ::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); fd >= 0) {
+        ::fsync(fd);
+        ::close(fd);
+    }
+    return {};
+}
+
 void print_package(const json::object& r, const std::string& dir) {
     for (const auto& b : r.at("blockers").as_array()) {
         std::cout << "blocked: " << cli::text(b.at("reason")) << "\n";
@@ -262,7 +293,7 @@ static void add_closure_commands(CLI::App& app, cli::Global& g) {
         ->required();
     prepare->callback([&g] {
         g.action = [&g]() -> int {
-            if (auto free = cli::must_not_exist(prepare_out); !free) {
+            if (auto free = bag_free(prepare_out); !free) {
                 return cli::fail(g, free.error());
             }
             auto result = cli::request(g, "closure.prepare", {});
@@ -344,7 +375,7 @@ void add_transfer_commands(CLI::App& app, cli::Global& g) {
         ->required();
     prepare->callback([&g] {
         g.action = [&g]() -> int {
-            if (auto free = cli::must_not_exist(pa.out); !free) {
+            if (auto free = bag_free(pa.out); !free) {
                 return cli::fail(g, free.error());
             }
             json::object args;
@@ -388,7 +419,7 @@ void add_transfer_commands(CLI::App& app, cli::Global& g) {
         ->required();
     package->callback([&g] {
         g.action = [&g]() -> int {
-            if (auto free = cli::must_not_exist(package_out); !free) {
+            if (auto free = bag_free(package_out); !free) {
                 return cli::fail(g, free.error());
             }
             auto result = cli::request(g, "transfer.show", json::object{{"batch", batch}});

@@ -680,6 +680,14 @@ TEST(Transfer, APackageIsAValidBagAndTheReceiptRemovesTheContentHere) {
     r = m.admin({"transfer", "package", batch, "-o", again}, kClerk);
     ASSERT_EQ(r.status, 0) << r.err;
     EXPECT_EQ(read_file(again + "/manifest-sha256.txt"), read_file(dir + "/manifest-sha256.txt"));
+    // A bag is written in DIR.partial and renamed once complete.
+    EXPECT_FALSE(std::filesystem::exists(again + ".partial"));
+    const auto third = m.out_path("package-third");
+    std::filesystem::create_directory(third + ".partial");
+    r = m.admin({"transfer", "package", batch, "-o", third}, kClerk);
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.err.find("package-third.partial exists"), std::string::npos) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(third));
 
     // The archives' receipt: the content goes from here, certified.
     EXPECT_EQ(m.admin({"transfer", "confirm", batch}, kClerk).status, 2);  // --receipt needed
