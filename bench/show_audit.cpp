@@ -175,13 +175,17 @@ double phase(const Args& a, const sr::crypto::KeyVault& vault, bool audited,
         const auto st = store.writer().stats();
         std::cerr << fmt::format(
             "  {}: {:.0f} shows/s, {:.1f} us CPU per show ({:.0f} % of {} cores); writer: {} "
-            "commits ({:.0f}/s), {:.1f} items per commit, largest {}\n",
+            "commits ({:.0f}/s), {:.1f} items per commit, largest {}; answered early {}, durable "
+            "after 10 ms {} ({:.1f} %), longest {:.1f} ms\n",
             audited ? "written" : "discarded", static_cast<double>(done.load()) / secs,
             cpu / static_cast<double>(done.load()),
             cpu / secs / 1e6 / std::thread::hardware_concurrency() * 100,
             std::thread::hardware_concurrency(), st.commits, static_cast<double>(st.commits) / secs,
             st.commits ? static_cast<double>(st.items) / static_cast<double>(st.commits) : 0.0,
-            st.largest_batch);
+            st.largest_batch, st.early, st.early_late,
+            st.early ? 100.0 * static_cast<double>(st.early_late) / static_cast<double>(st.early)
+                     : 0.0,
+            static_cast<double>(st.early_max_us) / 1000.0);
     }
     return static_cast<double>(done.load()) / secs;
 }

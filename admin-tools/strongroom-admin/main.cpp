@@ -805,6 +805,11 @@ int main(int argc, char** argv) {
                          fmt::format("{} ({} items, largest batch {})",
                                      sr::cli::text(w.at("commits")), sr::cli::text(w.at("items")),
                                      sr::cli::text(w.at("largest_batch")))},
+                        {"audited after answer",
+                         fmt::format("{} ({} durable later than 10 ms; longest {} us)",
+                                     sr::cli::text(w.at("answered_early")),
+                                     sr::cli::text(w.at("durable_after_10ms")),
+                                     sr::cli::text(w.at("longest_wait_us")))},
                     });
             });
         };

@@ -31,6 +31,11 @@ Result<json::object> handle_status(Context& ctx) {
     writer["commits"] = ctx.facts.writer.commits;
     writer["items"] = ctx.facts.writer.items;
     writer["largest_batch"] = ctx.facts.writer.largest_batch;
+    // Entries of requests answered before their entry was durable, and how
+    // many of them took longer than the 10 ms DESIGN.md allows.
+    writer["answered_early"] = ctx.facts.writer.early;
+    writer["durable_after_10ms"] = ctx.facts.writer.early_late;
+    writer["longest_wait_us"] = ctx.facts.writer.early_max_us;
     writer["pending"] = ctx.facts.writer_pending;
     out["writer"] = std::move(writer);
     return out;

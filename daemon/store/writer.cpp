@@ -19,7 +19,7 @@ Writer::Writer(Connection& conn, AuditHooks audit, FailureHandler on_failure, st
       audit_(std::move(audit)),
       on_failure_(std::move(on_failure)),
       max_batch_(max_batch),
-      max_queue_(2 * max_batch) {
+      max_queue_(max_batch) {
     heartbeat_.store(now_micros());
     thread_ = std::thread([this] {
         ::pthread_setname_np(::pthread_self(), "sr-writer");
@@ -60,7 +60,9 @@ void Writer::enqueue(AuditRecord audit, Work work, Done done, bool audited) {
         }
         if (!failed() && !stopping_) {
             const bool durable = static_cast<bool>(done);
-            queue_.push_back(Item{std::move(audit), std::move(work), std::move(done), audited});
+            queue_.push_back(Item{std::move(audit), std::move(work), std::move(done), audited,
+                                  durable ? std::chrono::steady_clock::time_point{}
+                                          : std::chrono::steady_clock::now()});
             ++submitted_;
             durable_waiting_ += durable ? 1 : 0;
             // A busy writer takes the queue when its commit ends; only a
@@ -276,10 +278,25 @@ void Writer::commit_batch(std::deque<Item>& batch) {
         fail(fmt::format("cannot commit to the database: {}", e.what()), batch);
         return;
     }
+    std::uint64_t early = 0;
+    std::uint64_t late = 0;
+    std::int64_t longest = 0;
+    for (const auto& item : batch) {
+        if (!item.done && item.audited) {
+            const auto waited =
+                std::chrono::duration_cast<std::chrono::microseconds>(last_commit_ - item.queued);
+            ++early;
+            late += waited > kEarlyBound ? 1 : 0;
+            longest = std::max<std::int64_t>(longest, waited.count());
+        }
+    }
     {
         std::lock_guard lock(mutex_);
         ++stats_.commits;
         stats_.items += batch.size();
+        stats_.early += early;
+        stats_.early_late += late;
+        stats_.early_max_us = std::max(stats_.early_max_us, static_cast<std::uint64_t>(longest));
         settled_ += batch.size();
         stats_.replays = replays_;
         if (batch.size() > stats_.largest_batch) {
