@@ -20,11 +20,15 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <fmt/format.h>
 
+#include "admin-tools/client/client.hpp"
 #include "daemon/audit/trail.hpp"
 #include "daemon/crypto/key_source.hpp"
 #include "daemon/crypto/key_vault.hpp"
+#include "daemon/server/server.hpp"
 #include "daemon/service/service.hpp"
 #include "daemon/store/audit_log.hpp"
 #include "daemon/store/store.hpp"
@@ -46,6 +50,10 @@ struct Args {
     // Per phase on stderr: the process's CPU time per show (the writer's
     // final commit included) and the writer's commits and batch sizes.
     bool stats = false;
+    // Through a Unix socket: the daemon's server (8 worker threads, as
+    // strongroomd runs by default) in front of the Service, `threads`
+    // clients each with its own connection, as the records benchmark's show.
+    bool socket = false;
 };
 
 Args parse(int argc, char** argv) {
@@ -68,6 +76,8 @@ Args parse(int argc, char** argv) {
             a.rounds = std::stoi(value());
         } else if (k == "--stats") {
             a.stats = true;
+        } else if (k == "--socket") {
+            a.socket = true;
         } else if (k == "--only") {
             a.only = value();
             if (a.only != "written" && a.only != "discarded") {
@@ -77,7 +87,7 @@ Args parse(int argc, char** argv) {
             throw std::runtime_error("unknown option " + k +
                                      "; usage: strongroom_show_audit_bench --state DIR "
                                      "[--threads N] [--duration S] [--rounds N] "
-                                     "[--only written|discarded] [--stats]");
+                                     "[--only written|discarded] [--stats] [--socket]");
         }
     }
     if (a.state.empty()) {
@@ -137,6 +147,45 @@ double phase(const Args& a, const sr::crypto::KeyVault& vault, bool audited,
             throw std::runtime_error("the calling uid reads no record in this store");
         }
     }
+    // --socket: the server the daemon runs, on a socket of its own.
+    boost::asio::io_context io;
+    std::optional<sr::server::Server> server;
+    std::thread acceptor;
+    const auto socket_path =
+        fs::temp_directory_path() / fmt::format("strongroom-show-audit-{}.sock", ::getpid());
+    if (a.socket) {
+        sr::server::Hooks hooks;
+        hooks.request = [&service](const sr::Peer& p, sr::protocol::Request request,
+                                   sr::server::Reply reply) {
+            service.handle(p, std::move(request), std::move(reply));
+        };
+        sr::server::Options so_server;
+        so_server.threads = 8;
+        so_server.max_connections_per_uid = 64;
+        server.emplace(io, so_server, std::move(hooks));
+        std::error_code ec;
+        fs::remove(socket_path, ec);
+        server->listen_path(socket_path, 0600);
+        server->start();
+        acceptor = std::thread([&io] { io.run(); });
+    }
+    std::vector<std::optional<sr::client::Connection>> clients(a.threads);
+    if (a.socket) {
+        for (auto& c : clients) {
+            auto conn = sr::client::Connection::open(socket_path.string());
+            if (!conn) {
+                throw std::runtime_error(conn.error().message);
+            }
+            c.emplace(std::move(*conn));
+        }
+    }
+    auto show_through = [&](unsigned t, std::int64_t id) {
+        if (!a.socket) {
+            return show(id);
+        }
+        auto r = clients[t]->call("show", boost::json::object{{"id", id}});
+        return r.ok() && !r->error.has_value();
+    };
     std::atomic<bool> stop{false};
     std::atomic<std::uint64_t> done{0};
     std::vector<std::thread> threads;
@@ -154,7 +203,7 @@ double phase(const Args& a, const sr::crypto::KeyVault& vault, bool audited,
         threads.emplace_back([&, t] {
             std::uint64_t n = 0;
             for (std::size_t i = t; !stop.load(std::memory_order_relaxed); i += a.threads) {
-                if (!show(ids[i % ids.size()])) {
+                if (!show_through(t, ids[i % ids.size()])) {
                     std::cerr << "show refused\n";
                     std::exit(1);
                 }
@@ -169,6 +218,14 @@ double phase(const Args& a, const sr::crypto::KeyVault& vault, bool audited,
         th.join();
     }
     const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+    if (a.socket) {
+        clients.clear();
+        boost::asio::post(io, [&server] { server->shutdown(); });
+        server->join();
+        acceptor.join();
+        std::error_code ec;
+        fs::remove(socket_path, ec);
+    }
     store.writer().stop();
     const double cpu = cpu_now() - cpu0;
     if (a.stats) {
@@ -221,21 +278,22 @@ int main(int argc, char** argv) {
         };
         if (!a.only.empty()) {
             std::cout << fmt::format(
-                "show in-process, {} threads, {} records readable, median of {} rounds of {} s:\n"
+                "show {}, {} threads, {} records readable, median of {} rounds of {} s:\n"
                 "  audit entries {:<10}  {:>10.0f} /s\n",
-                a.threads, ids.size(), a.rounds, a.duration, a.only,
-                median(a.only == "written" ? with : without));
+                a.socket ? "through the socket" : "in-process", a.threads, ids.size(), a.rounds,
+                a.duration, a.only, median(a.only == "written" ? with : without));
             return 0;
         }
         const double w = median(with);
         const double wo = median(without);
         const double added = wo / w - 1;
         std::cout << fmt::format(
-            "show in-process, {} threads, {} records readable, median of {} rounds of {} s:\n"
+            "show {}, {} threads, {} records readable, median of {} rounds of {} s:\n"
             "  audit entries discarded (baseline)  {:>10.0f} /s\n"
             "  audit entries written (as shipped)  {:>10.0f} /s\n"
             "audit writing adds {:.1f} % to the time of a show (target < {:.0f} %): {}\n",
-            a.threads, ids.size(), a.rounds, a.duration, wo, w, added * 100, kTarget * 100,
+            a.socket ? "through the socket (the daemon's server)" : "in-process", a.threads,
+            ids.size(), a.rounds, a.duration, wo, w, added * 100, kTarget * 100,
             added < kTarget ? "met" : "NOT met");
         return 0;
     } catch (const std::exception& e) {

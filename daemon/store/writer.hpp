@@ -94,8 +94,8 @@ public:
     // an entry answered early waits for at most the commit in progress and
     // its own. With 1024 (and a queue of 2048), 99.7 % of the entries of
     // reads answered early at saturation became durable later than 10 ms
-    // (longest 69 ms); with 128, 0.04 % (longest 12 ms), at the same or a
-    // higher rate (bench/run audit-cost --stats).
+    // (longest 69 ms); with 128, 0.04-1.2 % (longest 13-35 ms), at the same
+    // or a higher rate (bench/run audit-cost).
     Writer(Connection& conn, AuditHooks audit, FailureHandler on_failure,
            std::size_t max_batch = 128);
     ~Writer();
