@@ -121,6 +121,13 @@ std::vector<std::uint8_t> bound_to(std::string_view label, std::int64_t number) 
     return a;
 }
 
+// What a retired audit key is bound to: everything its record says.
+std::vector<std::uint8_t> retired_aad(std::span<const std::uint8_t> binding) {
+    std::vector<std::uint8_t> a(kRetiredAad.begin(), kRetiredAad.end());
+    a.insert(a.end(), binding.begin(), binding.end());
+    return a;
+}
+
 // AES-256-GCM of a 32-byte key under wrap_key with a random nonce:
 // nonce | ciphertext | tag.
 std::vector<std::uint8_t> seal_key(const SecureBuffer& wrap_key, std::span<const std::uint8_t> aad,
@@ -201,34 +208,33 @@ Result<RecordKey> KeyVault::unwrap_record_key(std::int64_t record_id,
 }
 
 std::vector<std::uint8_t> KeyVault::retire_audit_key(const KeyVault& successor,
-                                                     std::int64_t epoch) const {
+                                                     std::span<const std::uint8_t> binding) const {
     require_keys();
     successor.require_keys();
-    return seal_key(successor.wrap_key_, bound_to(kRetiredAad, epoch), audit_key_.span());
+    return seal_key(successor.wrap_key_, retired_aad(binding), audit_key_.span());
 }
 
 Result<std::vector<std::uint8_t>> KeyVault::reseal_retired_audit_key(
-    const KeyVault& successor, std::int64_t epoch, std::span<const std::uint8_t> sealed) const {
+    const KeyVault& successor, std::span<const std::uint8_t> binding,
+    std::span<const std::uint8_t> sealed) const {
     require_keys();
     successor.require_keys();
-    const auto aad = bound_to(kRetiredAad, epoch);
+    const auto aad = retired_aad(binding);
     const auto key = open_key(wrap_key_, aad, sealed);
     if (!key) {
-        return make_error(
-            ErrorCode::internal,
-            fmt::format("the audit key of retired key {} fails authentication", epoch));
+        return make_error(ErrorCode::internal,
+                          "a retired key fails authentication (its record was altered)");
     }
     return seal_key(successor.wrap_key_, aad, key->span());
 }
 
-Result<HmacSha256> KeyVault::retired_audit_mac(std::int64_t epoch,
+Result<HmacSha256> KeyVault::retired_audit_mac(std::span<const std::uint8_t> binding,
                                                std::span<const std::uint8_t> sealed) const {
     require_keys();
-    const auto key = open_key(wrap_key_, bound_to(kRetiredAad, epoch), sealed);
+    const auto key = open_key(wrap_key_, retired_aad(binding), sealed);
     if (!key) {
-        return make_error(
-            ErrorCode::internal,
-            fmt::format("the audit key of retired key {} fails authentication", epoch));
+        return make_error(ErrorCode::internal,
+                          "a retired key fails authentication (its record was altered)");
     }
     return HmacSha256(key->span());
 }

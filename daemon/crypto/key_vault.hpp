@@ -104,17 +104,21 @@ public:
 
     // Rekey (strongroomd --rekey): this vault is the master key being
     // retired, successor the new one. The audit MAC key of this vault,
-    // sealed (AES-256-GCM, bound to epoch) under the successor's record key
-    // wrap key, for the retired_keys table; entries chained under it still
-    // verify after the rekey.
-    std::vector<std::uint8_t> retire_audit_key(const KeyVault& successor, std::int64_t epoch) const;
+    // sealed (AES-256-GCM) under the successor's record key wrap key and
+    // bound to `binding` (every other field of its retired_keys row, so that
+    // a row altered in the database fails to open), for the retired_keys
+    // table; entries chained under it still verify after the rekey.
+    std::vector<std::uint8_t> retire_audit_key(const KeyVault& successor,
+                                               std::span<const std::uint8_t> binding) const;
     // An audit key retired by an earlier rekey and sealed under this vault,
     // sealed again under the successor's. An internal error when it fails
     // authentication.
     Result<std::vector<std::uint8_t>> reseal_retired_audit_key(
-        const KeyVault& successor, std::int64_t epoch, std::span<const std::uint8_t> sealed) const;
-    // An HMAC context keyed with a retired audit key sealed under this vault.
-    Result<HmacSha256> retired_audit_mac(std::int64_t epoch,
+        const KeyVault& successor, std::span<const std::uint8_t> binding,
+        std::span<const std::uint8_t> sealed) const;
+    // An HMAC context keyed with a retired audit key sealed under this vault
+    // (an error when the key or its binding was altered).
+    Result<HmacSha256> retired_audit_mac(std::span<const std::uint8_t> binding,
                                          std::span<const std::uint8_t> sealed) const;
 
     // Attaches the database file at path to connection db as schema, keyed

@@ -42,8 +42,11 @@ std::vector<SigningKey> signing_keys(store::Connection& conn, const crypto::KeyV
     out.push_back({0, vault.signing_key().public_key(), 0});
     auto retired = store::RetiredKeyRepository(conn).all();
     for (auto it = retired.rbegin(); it != retired.rend(); ++it) {
-        SigningKey k{it->epoch, {}, it->retired_at};
-        if (it->signing_public.size() == k.key.size()) {
+        SigningKey k{it->epoch, {}, it->retired_at, it->first_seq, it->last_seq};
+        // Only a row whose sealed key opens is the daemon's own: its public
+        // key, range and time are bound to it.
+        if (vault.retired_audit_mac(it->binding(), it->audit_key).ok() &&
+            it->signing_public.size() == k.key.size()) {
             std::copy(it->signing_public.begin(), it->signing_public.end(), k.key.begin());
             out.push_back(k);
         }
@@ -95,11 +98,21 @@ Result<json::object> handle_audit_verify(Context& ctx) {
             signed_by(signing_keys(own, *ctx.deps.vault), parsed->body, parsed->signature);
         given["sequence"] = parsed->checkpoint.seq;
         given["time"] = format_timestamp(parsed->checkpoint.at);
-        given["signature_valid"] = by.has_value();
+        // A retired key signed only what came before its retirement.
+        const bool in_its_time =
+            !by || by->epoch == 0 ||
+            (parsed->checkpoint.seq <= by->last_seq && parsed->checkpoint.at <= by->retired_at);
+        given["signature_valid"] = by.has_value() && in_its_time;
         if (by && by->epoch != 0) {
             given["signed_by_retired_key"] = by->epoch;
         }
-        if (!by) {
+        if (by && !in_its_time) {
+            problems.push_back(fmt::format(
+                "the checkpoint given is signed with retired key {} but is of entry {} or a time "
+                "after that key's retirement (entries {} to {}, retired {})",
+                by->epoch, parsed->checkpoint.seq, by->first_seq, by->last_seq,
+                format_timestamp(by->retired_at)));
+        } else if (!by) {
             problems.push_back(
                 "the checkpoint given was not signed by this strongroom's key (or was altered)");
         } else {
@@ -124,7 +137,7 @@ Result<json::object> handle_audit_verify(Context& ctx) {
     std::vector<audit::VerifyWorker> workers;
     for (std::size_t i = 0; i < n; ++i) {
         for (const auto& k : retired) {
-            auto mac = ctx.deps.vault->retired_audit_mac(k.epoch, k.audit_key);
+            auto mac = ctx.deps.vault->retired_audit_mac(k.binding(), k.audit_key);
             if (!mac) {
                 return std::move(mac).error();
             }

@@ -120,7 +120,7 @@ std::vector<std::string> Service::expire_key_backups() {
             names += (names.empty() ? "" : ", ") + n;
         }
         record_event("backup.expired",
-                     "key-store backups expired, overwritten and removed: " + names);
+                     "key-store backups expired, overwritten and removed: " + names, false);
     }
     return expired;
 }

@@ -77,6 +77,8 @@ struct SigningKey {
     std::int64_t epoch = 0;
     crypto::Ed25519Key::PublicKey key{};
     Micros retired_at = 0;
+    std::int64_t first_seq = 0;  // a retired key's audit entries
+    std::int64_t last_seq = 0;
 };
 std::vector<SigningKey> signing_keys(store::Connection& conn, const crypto::KeyVault& vault);
 // The key among keys whose signature of body this is, if any.

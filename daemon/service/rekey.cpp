@@ -86,6 +86,45 @@ std::optional<std::pair<std::int64_t, store::Mac>> chain_head(
 
 }  // namespace
 
+std::vector<std::string> finish_interrupted_rekey(const fs::path& state,
+                                                  const crypto::KeyVault& vault) {
+    std::vector<std::string> done;
+    const auto db = state / "strongroom.db";
+    const auto prior = state / "strongroom.db.prekey";
+    const auto checkpoints_new = state / "audit-checkpoints.rekeying";
+    std::error_code ec;
+    if (fs::exists(checkpoints_new, ec)) {
+        bool current = false;
+        {
+            const audit::CheckpointLog log(checkpoints_new, vault.audit_mac());
+            const auto content = log.read();
+            current = content && content->problems.empty();
+        }
+        if (current) {
+            fs::rename(checkpoints_new, state / "audit-checkpoints", ec);
+            done.push_back("the checkpoint file MACed under this key was put in place");
+        } else {
+            fs::remove(checkpoints_new, ec);
+            done.push_back("a checkpoint file of an unfinished rekey was removed");
+        }
+    }
+    if (fs::exists(prior, ec)) {
+        if (same_file(prior, db)) {
+            fs::remove(prior, ec);
+        } else {
+            overwrite_and_remove(prior);
+            done.push_back("the database under the retired key was overwritten and removed");
+        }
+    }
+    if (fs::exists(state / "strongroom.db.rekeying", ec)) {
+        fs::remove(state / "strongroom.db.rekeying", ec);
+        fs::remove(state / "strongroom.db.rekeying-journal", ec);
+        done.push_back("the unfinished export of a rekey was removed");
+    }
+    sync_directory(state);
+    return done;
+}
+
 std::string RekeyReport::summary() const {
     return fmt::format(
         "master key replaced (key check {}… → {}…): retired as key {}, which chained audit "
@@ -173,7 +212,7 @@ Result<RekeyReport> rekey_store(const fs::path& state, const crypto::KeyVault& c
             store::RetiredKeyRepository retired(conn);
             auto keys = retired.all();
             for (auto& k : keys) {
-                auto sealed = current.reseal_retired_audit_key(next, k.epoch, k.audit_key);
+                auto sealed = current.reseal_retired_audit_key(next, k.binding(), k.audit_key);
                 if (!sealed) {
                     throw store::StoreError(0, sealed.error().message);
                 }
@@ -187,10 +226,17 @@ Result<RekeyReport> rekey_store(const fs::path& state, const crypto::KeyVault& c
             mine.key_check = report.old_check;
             const auto pub = current.signing_key().public_key();
             mine.signing_public.assign(pub.begin(), pub.end());
-            mine.audit_key = current.retire_audit_key(next, mine.epoch);
             mine.first_seq = keys.empty() ? 1 : keys.back().last_seq + 1;
+            if (head && head->first < mine.first_seq - 1) {
+                throw store::StoreError(
+                    0, fmt::format("the newest audit entries are missing: the trail ends at "
+                                   "entry {}, before the end of the last retired key's range "
+                                   "({}); run audit verify and keep its report",
+                                   head->first, mine.first_seq - 1));
+            }
             mine.last_seq = std::max(head ? head->first : 0, mine.first_seq - 1);
             mine.retired_at = now;
+            mine.audit_key = current.retire_audit_key(next, mine.binding());
             retired.put(mine);
             report.epoch = mine.epoch;
             report.first_seq = mine.first_seq;
@@ -236,21 +282,39 @@ Result<RekeyReport> rekey_store(const fs::path& state, const crypto::KeyVault& c
                           fmt::format("the store was not rekeyed (it is unchanged): {}", e.what()));
     }
 
-    // 4. The new file in place: one rename is the moment of the change.
+    // 4. The new file in place: one rename is the moment of the change. The
+    // key check names the new key first: a crash before the rename leaves
+    // the old database, which the old key still opens (the key check is
+    // then rewritten); after it, the new key opens the new one.
     for (const char* suffix : {"-wal", "-shm"}) {
         fs::remove(db.string() + suffix, ec);
     }
-    if (::link(db.c_str(), prior.c_str()) != 0 || ::rename(fresh.c_str(), db.c_str()) != 0) {
-        const auto why = std::string(std::strerror(errno));
+    std::string why;
+    try {
+        store::write_key_check(state, next);
+        if (::link(db.c_str(), prior.c_str()) != 0 || ::rename(fresh.c_str(), db.c_str()) != 0) {
+            why = std::strerror(errno);
+        }
+    } catch (const std::exception& e) {
+        why = e.what();
+    }
+    if (!why.empty()) {
+        try {
+            store::write_key_check(state, current);
+        } catch (const std::exception&) {
+            // The old key still opens the old database; start-up rewrites it.
+        }
         remove_leftovers(db, fresh, prior, checkpoints_new);
         return make_error(ErrorCode::internal,
                           fmt::format("the store was not rekeyed (it is unchanged): cannot put "
                                       "the new database in place: {}",
                                       why));
     }
+    sync_directory(state);
+    // From here the store is rekeyed; what is left undone now is finished
+    // at the next start (finish_interrupted_rekey).
     fs::rename(checkpoints_new, checkpoints, ec);
     sync_directory(state);
-    store::write_key_check(state, next);
     // The old file holds everything under the retired key: overwritten.
     overwrite_and_remove(prior);
     report.key_backups_removed = key_backups.remove_expired(INT64_MAX);

@@ -60,6 +60,14 @@ struct RekeyActor {
     std::int32_t pid = 0;
 };
 
+// At start-up, once the database has opened under the key in use: what a
+// rekey interrupted by a crash left undone. The checkpoint file written for
+// the new key goes in place if its lines verify under this key (else it is
+// removed), the old database is overwritten and removed, a half-made export
+// is removed. Returns what was done, for the audit trail.
+std::vector<std::string> finish_interrupted_rekey(const std::filesystem::path& state,
+                                                  const crypto::KeyVault& vault);
+
 Result<RekeyReport> rekey_store(const std::filesystem::path& state, const crypto::KeyVault& current,
                                 const crypto::KeyVault& next, const KeyBackups& key_backups,
                                 const RekeyActor& actor, Micros now);

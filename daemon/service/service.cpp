@@ -251,14 +251,16 @@ void Service::record_malformed(const Peer& peer, const Error& error) {
     store_.writer().submit_audit(std::move(audit));
 }
 
-void Service::record_event(std::string request, std::string reason) {
+void Service::record_event(std::string request, std::string reason, bool wait) {
     Peer self{options_.daemon_uid, 0, options_.daemon_pid};
     auto audit = begin_record(self, request, now_micros());
     audit.account = "strongroomd";
     audit.decision = store::Decision::allow;
     audit.reason = std::move(reason);
     store_.writer().submit_audit(std::move(audit));
-    store_.writer().flush();
+    if (wait) {
+        store_.writer().flush();
+    }
 }
 
 }  // namespace strongroom::service

@@ -76,7 +76,9 @@ public:
     void record_malformed(const Peer& peer, const Error& error);
 
     // Audits a lifecycle event of the daemon itself (start, stop), durably.
-    void record_event(std::string request, std::string reason);
+    // With wait false (a timer on the control strand), the entry is queued
+    // and committed with the next batch, without waiting for it.
+    void record_event(std::string request, std::string reason, bool wait = true);
 
 private:
     store::Store& store_;

@@ -1,8 +1,30 @@
 #include "daemon/store/retired_keys.hpp"
 
+#include <span>
+
 #include "daemon/store/sqlite.hpp"
 
 namespace strongroom::store {
+
+std::vector<std::uint8_t> RetiredKey::binding() const {
+    std::vector<std::uint8_t> out;
+    auto put = [&out](std::uint64_t v) {
+        for (int shift = 56; shift >= 0; shift -= 8) {
+            out.push_back(static_cast<std::uint8_t>((v >> shift) & 0xff));
+        }
+    };
+    auto put_bytes = [&](std::span<const std::uint8_t> b) {
+        put(b.size());
+        out.insert(out.end(), b.begin(), b.end());
+    };
+    put(static_cast<std::uint64_t>(epoch));
+    put_bytes({reinterpret_cast<const std::uint8_t*>(key_check.data()), key_check.size()});
+    put_bytes(signing_public);
+    put(static_cast<std::uint64_t>(first_seq));
+    put(static_cast<std::uint64_t>(last_seq));
+    put(static_cast<std::uint64_t>(retired_at));
+    return out;
+}
 
 std::vector<RetiredKey> RetiredKeyRepository::all() {
     auto s = conn_.cached(

@@ -22,6 +22,11 @@ struct RetiredKey {
     std::int64_t first_seq = 1;                // the audit entries chained under it
     std::int64_t last_seq = 0;
     Micros retired_at = 0;
+
+    // Every field but audit_key, encoded: what the sealed audit key is bound
+    // to (KeyVault::retire_audit_key), so that a changed range, public key
+    // or key check makes the row fail to open.
+    std::vector<std::uint8_t> binding() const;
 };
 
 class RetiredKeyRepository {

@@ -373,6 +373,10 @@ public:
                 mig.from != mig.to ? fmt::format(", migrated from {}", mig.from) : std::string()),
             {{"DATABASE", store_->database_path().string()}});
 
+        // What a rekey interrupted by a crash left undone (the key in use has
+        // just opened the database).
+        const auto finished = sr::service::finish_interrupted_rekey(config_.state_dir, vault);
+
         // The checkpoint file, opened before the sandbox closes the file system.
         try {
             checkpoints_.emplace(config_.state_dir / "audit-checkpoints", vault.audit_mac());
@@ -449,6 +453,9 @@ public:
 
         if (truncated) {
             service_->record_event("audit.truncation", *truncated);
+        }
+        for (const auto& f : finished) {
+            service_->record_event("rekey.finished", f);
         }
         if (const auto note = config_.state_dir / sr::service::kRestoredNote; fs::exists(note)) {
             std::ifstream in(note);
@@ -532,8 +539,8 @@ private:
         const auto tmp = fs::path(to.string() + ".rekeying");
         const auto retired = fs::path(to.string() + ".retired");
         std::error_code ec;
-        fs::remove(tmp, ec);
-        fs::remove(retired, ec);
+        sr::service::overwrite_and_remove(tmp);  // an interrupted run's copies of a key
+        sr::service::overwrite_and_remove(retired);
         const int in = ::open(from.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
         const int out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                                existed ? (old.st_mode & 0600) : 0400);
@@ -641,7 +648,7 @@ private:
                 ::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
                 continue;
             }
-            if (S_ISREG(st.st_mode)) {
+            if (S_ISREG(st.st_mode) && st.st_nlink == 1) {
                 // Replaced by a link since fstatat: the link itself changes owner.
                 if (::fchownat(dir, name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0) {
                     throw Fatal(fmt::format("cannot give {} to uid {}: {}", path.string(), uid,

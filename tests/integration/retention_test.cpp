@@ -1031,6 +1031,28 @@ TEST(Rekey, MovesTheStoreToANewKeyAndWhatWasSignedBeforeStillVerifies) {
     r = m.admin({"--json", "audit", "verify"}, kAuditor);
     EXPECT_NE(r.status, 0);
     EXPECT_EQ(r.json().at("first_bad"), 3) << r.out;
+
+    // A retired key's row made up in the database (a public key of one's
+    // own) is not trusted: its sealed audit key does not open.
+    {
+        auto db = m.stop_and_open();
+        db->store.writer_connection().exec(
+            "INSERT INTO retired_keys SELECT 9, key_check, zeroblob(32), audit_key, first_seq, "
+            "last_seq, retired_at FROM retired_keys WHERE epoch = 1;");
+    }
+    // What a rekey interrupted after its rename leaves is finished at start.
+    std::filesystem::copy_file(m.state() / "strongroom.db", m.state() / "strongroom.db.prekey");
+    std::ofstream(m.state() / "strongroom.db.rekeying") << "half an export";
+    m.start();
+    r = m.admin({"--json", "audit", "public-key"}, kAuditor);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.json().at("retired").as_array().size(), 2U) << r.out;
+    EXPECT_EQ(m.admin({"audit", "public-key", "--retired", "9"}, kAuditor).status, 4);
+    EXPECT_FALSE(std::filesystem::exists(m.state() / "strongroom.db.prekey"));
+    EXPECT_FALSE(std::filesystem::exists(m.state() / "strongroom.db.rekeying"));
+    r = m.admin({"--json", "audit", "log", "--action", "rekey.finished"}, kAuditor);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.json().at("entries").as_array().size(), 2U) << r.out;
 }
 
 TEST(Rekey, ABadNewKeyIsRefusedAndNothingChanges) {

@@ -205,31 +205,35 @@ TEST(KeyVault, WrongMasterKeyGetsNotADatabase) {
 }
 
 // A rekey retires the audit key: sealed under the successor, it gives back
-// the same MAC there (and only for its own epoch); sealed again under a third
-// key, it still does; the retiring vault cannot open it.
+// the same MAC there (and only with its own binding: the rest of its
+// record); sealed again under a third key, it still does; the retiring vault
+// cannot open it.
 TEST(KeyVault, RetiredAuditKeyFollowsEachRekey) {
     const KeyVault first(make_master(1));
     const KeyVault second(make_master(2));
     const KeyVault third(make_master(3));
     const auto expected = first.audit_mac().mac("audit row");
+    const std::vector<std::uint8_t> binding{0, 0, 0, 1, 'r', 'o', 'w'};
+    const std::vector<std::uint8_t> altered_binding{0, 0, 0, 1, 'r', 'o', 'x'};
 
-    const auto sealed = first.retire_audit_key(second, 1);
+    const auto sealed = first.retire_audit_key(second, binding);
     ASSERT_EQ(sealed.size(), 60U);
-    auto mac = second.retired_audit_mac(1, sealed);
+    auto mac = second.retired_audit_mac(binding, sealed);
     ASSERT_TRUE(mac.ok()) << mac.error().message;
     EXPECT_EQ(mac->mac("audit row"), expected);
-    EXPECT_FALSE(second.retired_audit_mac(2, sealed).ok()) << "bound to its epoch";
-    EXPECT_FALSE(first.retired_audit_mac(1, sealed).ok()) << "sealed under the successor only";
+    EXPECT_FALSE(second.retired_audit_mac(altered_binding, sealed).ok()) << "bound to its record";
+    EXPECT_FALSE(first.retired_audit_mac(binding, sealed).ok())
+        << "sealed under the successor only";
     auto altered = sealed;
     altered[20] ^= 1;
-    EXPECT_FALSE(second.retired_audit_mac(1, altered).ok());
+    EXPECT_FALSE(second.retired_audit_mac(binding, altered).ok());
 
-    const auto again = second.reseal_retired_audit_key(third, 1, sealed);
+    const auto again = second.reseal_retired_audit_key(third, binding, sealed);
     ASSERT_TRUE(again.ok()) << again.error().message;
-    auto later = third.retired_audit_mac(1, *again);
+    auto later = third.retired_audit_mac(binding, *again);
     ASSERT_TRUE(later.ok());
     EXPECT_EQ(later->mac("audit row"), expected);
-    EXPECT_FALSE(third.reseal_retired_audit_key(first, 1, sealed).ok())
+    EXPECT_FALSE(third.reseal_retired_audit_key(first, binding, sealed).ok())
         << "third cannot open what is sealed under second";
 }
 
