@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -131,11 +132,8 @@ bool payload_path_ok(const std::string& path, std::int64_t record, bool metadata
     });
 }
 
-// Writes the bag of a prepared batch into the new directory dir.
+// Writes the bag of a prepared batch into the directory dir, just made.
 Status write_bag_into(const cli::Global& g, const json::object& batch, const std::string& dir) {
-    if (auto st = make_dir(dir); !st) {
-        return st;
-    }
     if (auto st = make_dir(dir + "/data"); !st) {
         return st;
     }
@@ -251,8 +249,14 @@ Status bag_free(const std::string& dir) {
 // DIR is never a half-written bag; what a failure left is removed.
 Status write_bag(const cli::Global& g, const json::object& batch, const std::string& dir) {
     const auto partial = dir + ".partial";
+    // Made here: only what this run made is removed on failure.
+    if (auto made = make_dir(partial); !made) {
+        return made;
+    }
     auto st = write_bag_into(g, batch, partial);
-    if (st && ::rename(partial.c_str(), dir.c_str()) != 0) {
+    // Never over anything that appeared at DIR meanwhile.
+    if (st &&
+        ::renameat2(AT_FDCWD, partial.c_str(), AT_FDCWD, dir.c_str(), RENAME_NOREPLACE) != 0) {
         st = make_error(ErrorCode::bad_request, fmt::format("cannot rename {} to {}: {}", partial,
                                                             dir, std::strerror(errno)));
     }
