@@ -26,6 +26,7 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <pwd.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -195,6 +196,7 @@ public:
             throw Fatal(fmt::format("strongroomd is running on {}: stop it before restoring",
                                     config_.socket_path.string()));
         }
+        lock_state();
         const auto vault = load_key(cl_.dev.has_value());
         const sr::service::KeyBackups key_backups(config_.state_dir / "key-backups",
                                                   config_.key_backup_days);
@@ -227,6 +229,7 @@ public:
             throw Fatal(fmt::format("strongroomd is running on {}: stop it before rekeying",
                                     config_.socket_path.string()));
         }
+        lock_state();
         const auto current = load_key(cl_.dev.has_value());
         const bool from_credential = key_origin_.starts_with("systemd credential");
         const fs::path source = fs::absolute(new_key_file);
@@ -346,6 +349,9 @@ public:
         // The socket first: a second daemon must stop before it touches the
         // database. Clients that connect now wait until serving starts.
         const std::string where = open_socket();
+        // And the state directory's lock: a daemon on another socket, or an
+        // offline rekey or restore, must not use the same database.
+        lock_state();
 
         vault_.emplace(load_key(dev));
         const auto& vault = *vault_;
@@ -528,6 +534,21 @@ private:
         sr::log::emit(sr::log::msg::key_loaded,
                       fmt::format("master key loaded from {}", key_origin_));
         return sr::crypto::KeyVault(std::move(key).value());
+    }
+
+    // Takes STATE_DIR/strongroomd.lock (flock, exclusive) for the life of the
+    // process: one daemon, rekey or restore at a time uses a state directory.
+    void lock_state() {
+        const auto path = config_.state_dir / "strongroomd.lock";
+        lock_fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (lock_fd_ < 0) {
+            throw Fatal(fmt::format("cannot open {}: {}", path.string(), std::strerror(errno)));
+        }
+        if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+            throw Fatal(fmt::format(
+                "another strongroomd (serving, rekeying or restoring) uses {}: stop it first",
+                config_.state_dir.string()));
+        }
     }
 
     // Puts the new key file's bytes in place of the key file, with the old
@@ -816,6 +837,7 @@ private:
     std::optional<sr::server::Server> server_;
     std::optional<asio::steady_timer> watchdog_;
     std::optional<asio::steady_timer> expiry_;
+    int lock_fd_ = -1;  // the state directory's lock, held until exit
     std::chrono::microseconds watchdog_interval_{0};
     std::int64_t watchdog_limit_us_ = 0;
     asio::signal_set* signals_ = nullptr;

@@ -963,10 +963,18 @@ TEST(Rekey, MovesTheStoreToANewKeyAndWhatWasSignedBeforeStillVerifies) {
     const auto old_key = read_file(m.state() / "dev.key");
     const auto key1 = new_key_file(m, "new-1.key");
 
-    // Refused while the daemon runs.
+    // Refused while the daemon runs, also when asked through another socket
+    // (the state directory's lock); nor does a second daemon start on it.
     auto r = rekey(m, key1);
     EXPECT_NE(r.status, 0);
     EXPECT_NE(r.err.find("stop it before rekeying"), std::string::npos) << r.err;
+    const auto other = m.out_path("other.sock");
+    r = run({daemon_path(), "--dev", m.state().string(), "--socket", other, "--rekey", key1});
+    EXPECT_NE(r.status, 0);
+    EXPECT_NE(r.err.find("another strongroomd"), std::string::npos) << r.err;
+    r = run({daemon_path(), "--dev", m.state().string(), "--socket", other}, RunOptions{});
+    EXPECT_NE(r.status, 0);
+    EXPECT_NE(r.err.find("another strongroomd"), std::string::npos) << r.err;
 
     { auto stopped = m.stop_and_open(); }
     r = rekey(m, key1);
