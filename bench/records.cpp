@@ -396,8 +396,8 @@ Setup discover(RawDb& db, std::uint32_t uid, const bench::Corpus& corpus) {
     // every show request has the same size).
     std::vector<std::uint64_t> ids;
     Stmt received(db.handle(),
-                  "SELECT record_id FROM disseminations WHERE recipient = ?1 "
-                  "AND authority = 'originator'");
+                  "SELECT d.record_id FROM disseminations d JOIN records r ON r.id = d.record_id "
+                  "WHERE d.recipient = ?1 AND d.authority = 'originator' AND r.state = 'held'");
     for (const auto& p : s.analyst.posts) {
         received.bind(1, p.id);
         while (received.step()) {
