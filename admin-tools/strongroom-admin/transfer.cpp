@@ -33,6 +33,7 @@
 
 #include "admin-tools/client/client.hpp"
 #include "admin-tools/strongroom-admin/commands.hpp"
+#include "daemon/common/files.hpp"
 #include "daemon/common/text.hpp"
 #include "daemon/common/time.hpp"
 
@@ -265,11 +266,7 @@ Status write_bag(const cli::Global& g, const json::object& batch, const std::str
         std::filesystem::remove_all(partial, ec);
         return st;
     }
-    const auto parent = std::filesystem::absolute(dir).parent_path();
-    if (const int fd = ::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); fd >= 0) {
-        ::fsync(fd);
-        ::close(fd);
-    }
+    sync_directory(std::filesystem::absolute(dir).parent_path());
     return {};
 }
 

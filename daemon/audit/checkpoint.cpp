@@ -90,6 +90,28 @@ std::string format_line(const Checkpoint& c, crypto::HmacSha256& mac) {
     return fmt::format("{} {} {} {}\n", c.seq, head, at, line_mac_under(mac, c.seq, head, at));
 }
 
+// The whole file open at fd, read from its start.
+Result<std::string> read_all(int fd, const std::filesystem::path& path) {
+    std::string text;
+    char buf[65536];
+    off_t offset = 0;
+    for (;;) {
+        const ssize_t n = ::pread(fd, buf, sizeof buf, offset);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            return make_error(ErrorCode::internal, fmt::format("cannot read {}: {}", path.string(),
+                                                               std::strerror(errno)));
+        }
+        if (n == 0) {
+            return text;
+        }
+        text.append(buf, static_cast<std::size_t>(n));
+        offset += n;
+    }
+}
+
 Status write_all(int fd, std::string_view data, const std::filesystem::path& path) {
     std::size_t done = 0;
     while (done < data.size()) {
@@ -139,24 +161,11 @@ Result<CheckpointFileContent> CheckpointLog::read() const {
     std::string text;
     {
         std::lock_guard lock(mutex_);
-        char buf[65536];
-        off_t offset = 0;
-        for (;;) {
-            const ssize_t n = ::pread(fd_, buf, sizeof buf, offset);
-            if (n < 0 && errno == EINTR) {
-                continue;
-            }
-            if (n < 0) {
-                return make_error(
-                    ErrorCode::internal,
-                    fmt::format("cannot read {}: {}", path_.string(), std::strerror(errno)));
-            }
-            if (n == 0) {
-                break;
-            }
-            text.append(buf, static_cast<std::size_t>(n));
-            offset += n;
+        auto all = read_all(fd_, path_);
+        if (!all) {
+            return std::move(all).error();
         }
+        text = std::move(*all);
     }
     CheckpointFileContent out;
     std::size_t number = 0;
@@ -189,25 +198,12 @@ Result<RewrittenCheckpoints> rewrite_checkpoints(const std::filesystem::path& fr
                           fmt::format("cannot read {}: {}", from.string(), std::strerror(errno)));
     }
     if (in >= 0) {
-        char buf[65536];
-        for (;;) {
-            const ssize_t n = ::read(in, buf, sizeof buf);
-            if (n < 0 && errno == EINTR) {
-                continue;
-            }
-            if (n < 0) {
-                const int err = errno;
-                ::close(in);
-                return make_error(
-                    ErrorCode::internal,
-                    fmt::format("cannot read {}: {}", from.string(), std::strerror(err)));
-            }
-            if (n == 0) {
-                break;
-            }
-            text.append(buf, static_cast<std::size_t>(n));
-        }
+        auto all = read_all(in, from);
         ::close(in);
+        if (!all) {
+            return std::move(all).error();
+        }
+        text = std::move(*all);
     }
     RewrittenCheckpoints done;
     std::string out;

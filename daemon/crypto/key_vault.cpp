@@ -42,6 +42,18 @@ const SecureBuffer& checked(const SecureBuffer& master) {
 // Length of the key text x'<64 hex digits>'.
 constexpr std::size_t kKeyTextBytes = 2 + 2 * KeyVault::kSubKeyBytes + 1;
 
+// The raw database key as SQLCipher takes it, x'<hex>' (no passphrase
+// KDF), in locked memory wiped when it goes out of scope.
+SecureBuffer database_key_text(const SecureBuffer& key) {
+    SecureBuffer text(kKeyTextBytes);
+    const auto out = text.span();
+    out[0] = 'x';
+    out[1] = '\'';
+    detail::hex_encode(key.span(), out.subspan(2, 2 * KeyVault::kSubKeyBytes));
+    out[kKeyTextBytes - 1] = '\'';
+    return text;
+}
+
 }  // namespace
 
 KeyVault::KeyVault(SecureBuffer master)
@@ -67,12 +79,7 @@ Status KeyVault::apply_database_key(sqlite3* db) const {
     if (db == nullptr) {
         return make_error(ErrorCode::internal, "cannot key the database: no connection");
     }
-    SecureBuffer text(kKeyTextBytes);
-    const auto out = text.span();
-    out[0] = 'x';
-    out[1] = '\'';
-    detail::hex_encode(database_key_.span(), out.subspan(2, 2 * kSubKeyBytes));
-    out[kKeyTextBytes - 1] = '\'';
+    const SecureBuffer text = database_key_text(database_key_);
     // SQLCipher keeps its own copy (which it wipes when it frees it); ours
     // is wiped when text goes out of scope.
     const int rc = sqlite3_key(db, text.data(), static_cast<int>(text.size()));
@@ -253,12 +260,7 @@ Result<HmacSha256> KeyVault::retired_audit_mac(std::span<const std::uint8_t> bin
 Status KeyVault::attach_database(sqlite3* db, const std::string& path,
                                  const std::string& schema) const {
     require_keys();
-    SecureBuffer text(kKeyTextBytes);
-    const auto out = text.span();
-    out[0] = 'x';
-    out[1] = '\'';
-    detail::hex_encode(database_key_.span(), out.subspan(2, 2 * kSubKeyBytes));
-    out[kKeyTextBytes - 1] = '\'';
+    const SecureBuffer text = database_key_text(database_key_);
     const auto sql = fmt::format("ATTACH DATABASE ?1 AS \"{}\" KEY ?2", schema);
     sqlite3_stmt* stmt = nullptr;
     int rc = sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr);

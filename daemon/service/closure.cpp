@@ -69,36 +69,27 @@ Result<json::object> handle_closure_prepare(Context& ctx) {
     std::vector<std::string> why_permanent;
     std::vector<store::RecordRow> rest;
     json::array blockers;
-    for (std::int64_t after = 0;;) {
-        const auto ids = records.in_state("held", after, 1000);
-        if (ids.empty()) {
-            break;
-        }
-        for (const auto id : ids) {
-            after = id;
-            auto r = records.find(id);
-            auto why = disposal_blocker(conn, holds, *r);
-            if (!why) {
-                for (const char* kind : {"destroy", "transfer"}) {
-                    if (const auto b = repo.open_batch_of(id, kind)) {
-                        why = fmt::format("record {} is in open {} batch {}", id, kind, *b);
-                    }
+    records.for_each_in_state("held", [&](store::RecordRow& r) {
+        auto why = disposal_blocker(conn, holds, r);
+        if (!why) {
+            for (const char* kind : {"destroy", "transfer"}) {
+                if (const auto b = repo.open_batch_of(r.id, kind)) {
+                    why = fmt::format("record {} is in open {} batch {}", r.id, kind, *b);
                 }
             }
-            if (why) {
-                blockers.emplace_back(*why);
-                continue;
-            }
-            const auto s = schedules.find(r->type);
-            if (s != schedules.end() &&
-                s->second.disposition == retention::Disposition::permanent) {
-                why_permanent.push_back(r->type + ": permanent, transferred at mission closure");
-                permanent.push_back(std::move(*r));
-            } else {
-                rest.push_back(std::move(*r));
-            }
         }
-    }
+        if (why) {
+            blockers.emplace_back(*why);
+            return;
+        }
+        const auto s = schedules.find(r.type);
+        if (s != schedules.end() && s->second.disposition == retention::Disposition::permanent) {
+            why_permanent.push_back(r.type + ": permanent, transferred at mission closure");
+            permanent.push_back(std::move(r));
+        } else {
+            rest.push_back(std::move(r));
+        }
+    });
     if (!blockers.empty()) {
         ctx.audit.reason = fmt::format("{} records block the closure", blockers.size());
         std::string first(blockers.front().as_string());

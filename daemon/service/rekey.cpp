@@ -12,6 +12,7 @@
 
 #include "daemon/audit/checkpoint.hpp"
 #include "daemon/audit/trail.hpp"
+#include "daemon/common/files.hpp"
 #include "daemon/common/text.hpp"
 #include "daemon/crypto/key_vault.hpp"
 #include "daemon/service/backups.hpp"
@@ -47,14 +48,6 @@ bool same_file(const fs::path& a, const fs::path& b) {
     struct stat sb {};
     return ::lstat(a.c_str(), &sa) == 0 && ::lstat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev &&
            sa.st_ino == sb.st_ino;
-}
-
-void sync_directory(const fs::path& dir) {
-    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        ::fsync(fd);
-        ::close(fd);
-    }
 }
 
 // What an earlier rekey left behind if it stopped half-way.

@@ -160,28 +160,20 @@ Result<RestoreReport> restore_backup(const fs::path& state, const fs::path& back
             keys.emplace(k.record_id, &k.wrapped);
         }
         // Keys back, and the text index rebuilt from the content.
-        for (std::int64_t after = 0;;) {
-            const auto ids = records.in_state("held", after, 1000);
-            if (ids.empty()) {
-                break;
-            }
-            for (const auto id : ids) {
-                after = id;
-                const auto r = records.find(id);
-                ++report.records;
-                std::string text;
-                if (const auto k = keys.find(id); k != keys.end()) {
-                    records.put_key(id, *k->second);
-                    ++report.keys;
-                    if (auto t = indexed_text_of(records, vault, *r)) {
-                        text = std::move(*t);
-                    }
-                } else {
-                    ++report.without_key;
+        records.for_each_in_state("held", [&](const store::RecordRow& r) {
+            ++report.records;
+            std::string text;
+            if (const auto k = keys.find(r.id); k != keys.end()) {
+                records.put_key(r.id, *k->second);
+                ++report.keys;
+                if (auto t = indexed_text_of(records, vault, r)) {
+                    text = std::move(*t);
                 }
-                records.index_text(id, r->title, text);
+            } else {
+                ++report.without_key;
             }
-        }
+            records.index_text(r.id, r.title, text);
+        });
         conn.exec("COMMIT;");
         records.optimize_text_index();
         // The audit entries written after the backup continue its chain;

@@ -314,6 +314,22 @@ void RecordRepository::optimize_text_index() {
     conn_.exec("INSERT INTO record_text(record_text) VALUES('optimize');");
 }
 
+void RecordRepository::for_each_in_state(std::string_view state,
+                                         const std::function<void(RecordRow&)>& fn) {
+    for (std::int64_t after = 0;;) {
+        const auto ids = in_state(state, after, 1000);
+        if (ids.empty()) {
+            return;
+        }
+        for (const auto id : ids) {
+            after = id;
+            if (auto r = find(id)) {
+                fn(*r);
+            }
+        }
+    }
+}
+
 std::vector<std::int64_t> RecordRepository::in_state(std::string_view state, std::int64_t after,
                                                      std::size_t limit) {
     auto s =

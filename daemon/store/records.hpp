@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -145,6 +146,9 @@ public:
     // Ids of the records in a state, above `after`, in order.
     std::vector<std::int64_t> in_state(std::string_view state, std::int64_t after,
                                        std::size_t limit);
+    // Calls fn with every record in a state, in id order, a page at a time
+    // (fn may change the database between pages).
+    void for_each_in_state(std::string_view state, const std::function<void(RecordRow&)>& fn);
 
     // One step of merging the text index's segments: up to `leaves` leaf
     // pages of work on the lowest level holding 8 segments or more.

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include "daemon/common/files.hpp"
 #include "daemon/common/text.hpp"
 #include "daemon/crypto/key_vault.hpp"
 
@@ -64,11 +65,7 @@ void write_file_durably(const std::filesystem::path& path, std::string_view cont
     if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
         throw OpenError(fmt::format("cannot write {}: {}", path.string(), std::strerror(err)));
     }
-    const int dir = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir >= 0) {
-        ::fsync(dir);
-        ::close(dir);
-    }
+    sync_directory(path.parent_path());
 }
 
 }  // namespace

@@ -42,6 +42,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "daemon/audit/trail.hpp"
+#include "daemon/common/files.hpp"
 #include "daemon/common/text.hpp"
 #include "daemon/common/time.hpp"
 #include "daemon/common/version.hpp"
@@ -189,14 +190,7 @@ public:
     // replays every disposal since (restore.hpp), then exits. The daemon
     // must be stopped; the next start records the restore in the audit trail.
     int restore(const std::string& backup) {
-        ensure_directory(config_.state_dir, cl_.dev ? 0711 : 0700);
-        ensure_directory(config_.state_dir / "key-backups", 0700);
-        ensure_directory(config_.state_dir / "backup-tmp", 0700);
-        if (socket_answers(config_.socket_path)) {
-            throw Fatal(fmt::format("strongroomd is running on {}: stop it before restoring",
-                                    config_.socket_path.string()));
-        }
-        lock_state();
+        begin_offline("restoring");
         const auto vault = load_key(cl_.dev.has_value());
         const sr::service::KeyBackups key_backups(config_.state_dir / "key-backups",
                                                   config_.key_backup_days);
@@ -223,13 +217,7 @@ public:
     // credential cannot be written here, so the operator is told to replace
     // it before the next start.
     int rekey(const std::string& new_key_file) {
-        ensure_directory(config_.state_dir, cl_.dev ? 0711 : 0700);
-        ensure_directory(config_.state_dir / "key-backups", 0700);
-        if (socket_answers(config_.socket_path)) {
-            throw Fatal(fmt::format("strongroomd is running on {}: stop it before rekeying",
-                                    config_.socket_path.string()));
-        }
-        lock_state();
+        begin_offline("rekeying");
         const auto current = load_key(cl_.dev.has_value());
         const bool from_credential = key_origin_.starts_with("systemd credential");
         const fs::path source = fs::absolute(new_key_file);
@@ -536,6 +524,20 @@ private:
         return sr::crypto::KeyVault(std::move(key).value());
     }
 
+    // The start of an offline operation (restoring, rekeying): the state
+    // directory and its subdirectories exist, no daemon answers on the
+    // socket, and this process holds the state directory's lock.
+    void begin_offline(const char* doing) {
+        ensure_directory(config_.state_dir, cl_.dev ? 0711 : 0700);
+        ensure_directory(config_.state_dir / "key-backups", 0700);
+        ensure_directory(config_.state_dir / "backup-tmp", 0700);
+        if (socket_answers(config_.socket_path)) {
+            throw Fatal(fmt::format("strongroomd is running on {}: stop it before {}",
+                                    config_.socket_path.string(), doing));
+        }
+        lock_state();
+    }
+
     // Takes STATE_DIR/strongroomd.lock (flock, exclusive) for the life of the
     // process: one daemon, rekey or restore at a time uses a state directory.
     void lock_state() {
@@ -593,11 +595,7 @@ private:
         if (existed) {
             sr::service::overwrite_and_remove(retired);
         }
-        const int dir = ::open(to.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dir >= 0) {
-            ::fsync(dir);
-            ::close(dir);
-        }
+        sr::sync_directory(to.parent_path());
     }
 
     // The account to become when started as root: [daemon] user, or in --dev
