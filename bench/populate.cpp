@@ -508,21 +508,23 @@ int run(const Args& args) {
     std::vector<std::size_t> analyst_posts;
     {
         Transaction txn(conn);
-        const auto officer = accounts.insert({"officer", 60000, 1, epoch, std::nullopt});
-        const auto second = accounts.insert({"officer2", 60001, 1, epoch, officer});
+        const auto officer =
+            accounts.insert({"officer", 60000, 1, epoch, std::nullopt, std::nullopt});
+        const auto second =
+            accounts.insert({"officer2", 60001, 1, epoch, std::nullopt, std::nullopt});
         // Two registrars (role 2) for the retention benchmark's two-person steps.
-        accounts.insert({"registrar", 60002, 2, epoch, officer});
-        accounts.insert({"registrar2", 60003, 2, epoch, officer});
+        accounts.insert({"registrar", 60002, 2, epoch, officer, second});
+        accounts.insert({"registrar2", 60003, 2, epoch, officer, second});
         std::vector<std::int64_t> users;
         for (int i = 0; i < args.accounts; ++i) {
             const auto uid = static_cast<std::uint32_t>(200000 + i);
             if (uid == args.uid) {
                 continue;
             }
-            users.push_back(
-                accounts.insert({fmt::format("user-{:04}", i), uid, 0, epoch + kDay, officer}));
+            users.push_back(accounts.insert(
+                {fmt::format("user-{:04}", i), uid, 0, epoch + kDay, officer, std::nullopt}));
         }
-        analyst = accounts.insert({"analyst", args.uid, 0, epoch + kDay, officer});
+        analyst = accounts.insert({"analyst", args.uid, 0, epoch + kDay, officer, std::nullopt});
 
         for (int i = 0; i < args.compartments; ++i) {
             const auto name = fmt::format("COMP-{:03}", i);

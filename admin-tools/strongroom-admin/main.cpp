@@ -70,7 +70,18 @@ void add_account_commands(CLI::App& app, sr::cli::Global& g) {
             args["name"] = add_args.name;
             args["uid"] = add_args.uid;
             args["roles"] = to_array(add_args.roles);
-            return sr::cli::call_and_print(g, "account.add", std::move(args), print_account);
+            return sr::cli::call_and_print(
+                g, "account.add", std::move(args), [](const json::object& r) {
+                    // Any role waits for a second officer (two-person rule).
+                    if (const auto* st = r.if_contains("status");
+                        st && sr::cli::text(*st) == "pending") {
+                        std::cout << fmt::format(
+                            "pending {}: {}\n{}\n", sr::cli::text(r.at("pending_id")),
+                            sr::cli::text(r.at("summary")), sr::cli::text(r.at("message")));
+                        return;
+                    }
+                    print_account(r);
+                });
         };
     });
 
@@ -733,25 +744,58 @@ int main(int argc, char** argv) {
     sr::cli::add_global_options(app, g);
     app.require_subcommand(1);
 
-    static std::string officer;
-    static std::uint32_t officer_uid = 0;
+    static std::vector<std::string> officers;
+    static std::vector<std::uint32_t> officer_uids;
     auto* init = app.add_subcommand(
-        "init", "create the first officer account (root only, while no account exists)");
-    init->add_option("--officer", officer, "name of the first officer")
+        "init",
+        "create the mission's officers (root only, while no account exists): two officers, so "
+        "that every role given later is approved by a second officer");
+    init->add_option("--officer", officers,
+                     "name of an officer; give two (--officer A --uid N --officer B --uid M)")
         ->required()
+        ->expected(1)
+        ->take_all()
         ->option_text("NAME");
-    init->add_option("--uid", officer_uid, "the officer's Unix uid")
+    init->add_option("--uid", officer_uids, "that officer's Unix uid, in the same order")
         ->required()
+        ->expected(1)
+        ->take_all()
         ->option_text("UID");
+    init->footer(
+        "Examples:\n"
+        "  sudo strongroom-admin init --officer alice --uid 1001 --officer bob --uid 1002\n"
+        "  sudo strongroom-admin init --officer alice --uid 1001   # one officer: the second is\n"
+        "      added later by alice (account add bob --uid 1002 --role officer) and approved\n"
+        "      once by root on the console (sudo strongroom-admin pending approve N)");
     init->callback([&g] {
         g.action = [&g] {
+            if (officers.size() != officer_uids.size() || officers.size() > 2) {
+                return sr::cli::fail(
+                    g, sr::make_error(sr::ErrorCode::bad_request,
+                                      "give one or two officers, each with --officer NAME and "
+                                      "--uid UID"));
+            }
             json::object args;
-            args["name"] = officer;
-            args["uid"] = officer_uid;
+            args["name"] = officers[0];
+            args["uid"] = officer_uids[0];
+            if (officers.size() == 2) {
+                args["second_name"] = officers[1];
+                args["second_uid"] = officer_uids[1];
+            }
             return sr::cli::call_and_print(g, "init", std::move(args), [](const json::object& r) {
-                const auto& a = r.at("account").as_object();
-                std::cout << fmt::format("initialised: officer {} (uid {})\n",
-                                         sr::cli::text(a.at("name")), sr::cli::text(a.at("uid")));
+                std::vector<json::object> made;
+                if (const auto* list = r.if_contains("officers")) {
+                    for (const auto& v : list->as_array()) {
+                        made.push_back(v.as_object());
+                    }
+                } else {
+                    made.push_back(r.at("account").as_object());
+                }
+                for (const auto& a : made) {
+                    std::cout << fmt::format("initialised: officer {} (uid {})\n",
+                                             sr::cli::text(a.at("name")),
+                                             sr::cli::text(a.at("uid")));
+                }
             });
         };
     });
@@ -811,6 +855,15 @@ int main(int argc, char** argv) {
                                      sr::cli::text(w.at("durable_after_10ms")),
                                      sr::cli::text(w.at("longest_wait_us")))},
                     });
+                if (const auto* c = r.if_contains("duty_conflicts"); c && !c->as_array().empty()) {
+                    std::cout << "separation of duties: officers or auditors holding posts "
+                                 "(they grant nothing; end them):\n";
+                    for (const auto& v : c->as_array()) {
+                        std::cout << fmt::format(
+                            "  {} holds {}: {}\n", sr::cli::text(v.at("account")),
+                            sr::cli::text(v.at("post")), sr::cli::text(v.at("fix")));
+                    }
+                }
             });
         };
     });

@@ -451,6 +451,14 @@ void add_release_commands(CLI::App& app, sr::cli::Global& g) {
                         "release request {}: record {} to {}, waiting for approval\n",
                         sr::cli::text(r.at("request")), sr::cli::text(r.at("record")),
                         sr::cli::text(r.at("to")));
+                    if (const auto* who = r.if_contains("approvers")) {
+                        std::cout << "may approve it:\n";
+                        for (const auto& a : who->as_array()) {
+                            std::cout << fmt::format(
+                                "  {} (post {}, {})\n", sr::cli::text(a.at("account")),
+                                sr::cli::text(a.at("post")), sr::cli::text(a.at("authority")));
+                        }
+                    }
                 });
         };
     });

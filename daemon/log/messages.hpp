@@ -45,12 +45,15 @@ inline constexpr Message audit_checkpoint_failed{"4e8a2d6c1f3b47a59c0e7d2b8a6f1c
                                                  "audit-checkpoint-failed", Priority::err};
 inline constexpr Message audit_truncated{"b3f0e6a2c9d14f7e8a5b2c1d0e9f8a76", "audit-truncated",
                                          Priority::crit};
+inline constexpr Message duty_conflict{"6f2a9c4e1b7d4a0e9c3f5b8d2e1a7c64", "duty-conflict",
+                                       Priority::warning};
 
 // Every message above, for the catalogue test and documentation.
 inline constexpr Message kAll[] = {
-    started,        stopping,        stopped,        startup_failed,    key_loaded,
-    key_not_locked, database_opened, listening,      malformed_request, connection_refused,
-    audit_failed,   hardening,       request_failed, audit_checkpoint,  audit_checkpoint_failed};
+    started,         stopping,        stopped,        startup_failed,    key_loaded,
+    key_not_locked,  database_opened, listening,      malformed_request, connection_refused,
+    audit_failed,    hardening,       request_failed, audit_checkpoint,  audit_checkpoint_failed,
+    audit_truncated, duty_conflict};
 }  // namespace msg
 
 }  // namespace strongroom::log

@@ -14,6 +14,9 @@ struct Requirement {
         bootstrap,    // root, and only while no account exists
         any_account,  // any active account
         any_role,     // an active account holding at least one of `roles`
+        // the same, or uid 0 without an account (bootstrap approval on the
+        // console; the operation's own rule decides what it may do)
+        any_role_or_root,
     };
     Kind kind = Kind::any_role;
     RoleSet roles = 0;
@@ -21,6 +24,9 @@ struct Requirement {
     static constexpr Requirement bootstrap() { return {Kind::bootstrap, 0}; }
     static constexpr Requirement any_account() { return {Kind::any_account, 0}; }
     static constexpr Requirement one_of(RoleSet roles) { return {Kind::any_role, roles}; }
+    static constexpr Requirement one_of_or_root(RoleSet roles) {
+        return {Kind::any_role_or_root, roles};
+    }
 };
 
 struct Decision {

@@ -72,6 +72,9 @@ const PostClearance* first_eligible(const Clearance& reader, const Label& label)
     return nullptr;
 }
 
+constexpr const char* kOversightReads =
+    "separation of duties: officers and auditors read no classified content";
+
 }  // namespace
 
 std::string_view level_name(Level level) noexcept {
@@ -147,6 +150,9 @@ Decision may_read(const Clearance& reader, const Label& label, const Receipt& re
     if (label.level <= kUnclassified) {
         return Decision::allow("unclassified: readable by every active account");
     }
+    if (is_oversight(reader.roles)) {
+        return Decision::refuse(ErrorCode::not_found, kOversightReads);
+    }
     for (const auto& p : reader.posts) {
         if (contains(receipt.posts, p.id) && eligible(p, label)) {
             return Decision::allow(
@@ -184,6 +190,12 @@ Decision may_read(const Clearance& reader, const Label& label, const Receipt& re
 }
 
 Decision may_label(const Clearance& originator, const Label& label, std::optional<Id> as_post) {
+    if (is_oversight(originator.roles) &&
+        (label.level > kUnclassified || !label.compartments.empty())) {
+        return Decision::refuse(ErrorCode::denied,
+                                "separation of duties: officers and auditors hold no post, so they "
+                                "may only originate unclassified, uncompartmented records");
+    }
     if (as_post) {
         for (const auto& p : originator.posts) {
             if (p.id != *as_post) {
@@ -218,6 +230,9 @@ Decision may_label(const Clearance& originator, const Label& label, std::optiona
 
 Decision may_disseminate(const Clearance& caller, const Label& label,
                          const std::vector<Id>& delegated_posts) {
+    if (is_oversight(caller.roles) && label.level > kUnclassified) {
+        return Decision::refuse(ErrorCode::denied, kOversightReads);
+    }
     if (label.originator == caller.account) {
         return Decision::allow("originator");
     }
@@ -283,6 +298,10 @@ Decision may_approve_release(const Clearance& approver, Id requester,
     if (approver.account == requester) {
         return Decision::refuse(ErrorCode::conflict,
                                 "you requested this release: another person must approve it");
+    }
+    if (is_oversight(approver.roles)) {
+        return Decision::refuse(ErrorCode::denied,
+                                "separation of duties: officers and auditors approve no release");
     }
     for (const auto& p : approver.posts) {
         if (p.authority == Authority::head_of_mission) {

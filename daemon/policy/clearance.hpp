@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "daemon/policy/access.hpp"
+#include "daemon/policy/duties.hpp"
 
 namespace strongroom::policy {
 
@@ -69,11 +70,14 @@ struct PostClearance {
     std::vector<std::pair<Id, Level>> grants;
 };
 
-// The reader: an active account and the posts it holds now (assignments
-// already filtered by date by whoever built the snapshot).
+// The reader: an active account, its roles and the posts it holds now
+// (assignments already filtered by date by whoever built the snapshot). An
+// account holding the officer or auditor role is refused everything above
+// UNCLASSIFIED whatever posts it shows (separation of duties).
 struct Clearance {
     Id account = 0;
     std::vector<PostClearance> posts;
+    RoleSet roles = 0;
 };
 
 // What the decision needs of a record.

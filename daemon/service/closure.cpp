@@ -154,6 +154,12 @@ Result<json::object> handle_closure_approve(Context& ctx) {
                                       "must approve it (two-person rule)",
                                       id));
     }
+    const auto may = policy::may_approve(
+        approver_of(ctx), {id, c->proposed_by, c->proposed_at, policy::Role::registrar, false}, 0);
+    if (!may.allowed) {
+        ctx.audit.reason = may.reason;
+        return make_error(may.code, may.reason);
+    }
     repo.approve_closure(id, me, ctx.now);
     if (c->disposal_batch) {
         repo.approve(*c->disposal_batch, me, ctx.now);

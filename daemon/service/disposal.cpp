@@ -268,6 +268,12 @@ Result<json::object> handle_disposal_approve(Context& ctx) {
                                       "registrar must approve it (two-person rule)",
                                       id));
     }
+    const auto may = policy::may_approve(
+        approver_of(ctx), {id, b->proposed_by, b->proposed_at, policy::Role::registrar, false}, 0);
+    if (!may.allowed) {
+        ctx.audit.reason = may.reason;
+        return make_error(may.code, may.reason);
+    }
     repo.approve(id, ctx.subject.account->id, ctx.now);
     const auto n = repo.records(id).size();
     ctx.audit.reason = fmt::format("approved the destruction of {} records", n);

@@ -33,8 +33,9 @@ namespace strongroom::service {
 // The accounts and the access matrix, as loaded.
 struct Directory {
     std::unordered_map<std::uint32_t, store::AccountRow> by_uid;
-    std::unordered_map<std::int64_t, policy::PostClearance> posts;  // by post id
-    std::unordered_map<std::int64_t, std::string> account_names;    // by account id
+    std::unordered_map<std::int64_t, policy::PostClearance> posts;    // by post id
+    std::unordered_map<std::int64_t, std::string> account_names;      // by account id
+    std::unordered_map<std::int64_t, policy::RoleSet> account_roles;  // by account id
     std::unordered_map<std::int64_t, std::string> compartment_names;
     std::unordered_map<std::string, std::int64_t> compartment_ids;
     std::vector<store::AssignmentRow> assignments;  // not ended when loaded, by account
@@ -45,6 +46,8 @@ struct Directory {
 Directory load_directory(store::Connection& conn, Micros now);
 
 // The clearance of an account at `now` from its assignments and the posts.
+// An account holding the officer or auditor role gets no posts, whatever
+// assignments an older store still has (separation of duties).
 policy::Clearance clearance_of(const Directory& dir, std::int64_t account_id, Micros now);
 
 // The same, read from the database (on the writer, for changes), with only

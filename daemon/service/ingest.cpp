@@ -665,6 +665,21 @@ Result<std::unique_ptr<ContentSink>> Service::upload(const Peer& peer, protocol:
     return std::unique_ptr<ContentSink>(std::make_unique<SinkHandle>(std::move(sink)));
 }
 
+std::vector<std::string> Service::separation_conflicts() {
+    auto lease = store_.readers().lease();
+    store::ReadSnapshot snapshot(lease.connection());
+    std::vector<std::string> out;
+    for (const auto& c :
+         store::MatrixRepository(lease.connection()).oversight_conflicts(now_micros())) {
+        out.push_back(fmt::format(
+            "separation of duties: account {} holds the officer or auditor role and post {} "
+            "(assigned before the rule was enforced); the post grants it nothing until an "
+            "officer ends it: strongroom-admin post unassign {} {}",
+            c.account, c.post, c.post, c.account));
+    }
+    return out;
+}
+
 std::vector<std::string> Service::add_built_in_schedules() {
     auto added = std::make_shared<std::vector<std::string>>();
     store_.writer().submit_internal(

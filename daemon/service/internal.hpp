@@ -19,6 +19,7 @@
 #include "daemon/common/time.hpp"
 #include "daemon/crypto/ed25519.hpp"
 #include "daemon/policy/access.hpp"
+#include "daemon/policy/duties.hpp"
 #include "daemon/protocol/message.hpp"
 #include "daemon/service/identity.hpp"
 #include "daemon/service/operations.hpp"
@@ -55,9 +56,20 @@ Result<boost::json::object> run_operation(const Operation& op, const Peer& peer,
 // on approval ('pending approve').
 boost::json::object file_pending(Context& ctx, std::string_view op, policy::Role approver,
                                  std::string summary);
+// The caller as the approver of a change (two-person rule), from the
+// database (matrix.cpp).
+policy::Approver approver_of(Context& ctx);
+
 // Applies a pending retention schedule change (retention.cpp).
 Result<boost::json::object> reapply_schedule(Context& ctx, const boost::json::object& stored,
-                                             std::int64_t requested_by, std::int64_t approver);
+                                             std::int64_t requested_by,
+                                             std::optional<std::int64_t> approver);
+// Applies a pending account.add, an account with roles (accounts.cpp).
+Result<boost::json::object> reapply_account_add(Context& ctx, const boost::json::object& stored,
+                                                std::int64_t requested_by,
+                                                std::optional<std::int64_t> approver);
+// Whether a pending account.add's stored arguments give the officer role.
+bool gives_officer_role(std::string_view stored_args);
 
 // A record's registry history (entry or receipt, disseminations, copies,
 // releases), in order, as the registry report lists it.

@@ -13,6 +13,7 @@
 
 #include "daemon/common/text.hpp"
 #include "daemon/policy/clearance.hpp"
+#include "daemon/policy/duties.hpp"
 #include "daemon/protocol/args.hpp"
 #include "daemon/service/arguments.hpp"
 #include "daemon/service/handlers.hpp"
@@ -167,13 +168,84 @@ Result<json::object> apply_post_level(Context& ctx, const LevelArgs& l, std::int
     return out;
 }
 
+struct AssignArgs {
+    std::string post;
+    std::string account;
+    LastDay until;  // the assignment holds through it
+};
+
+Result<AssignArgs> read_assign_args(const json::object& a) {
+    protocol::ArgReader args(a);
+    AssignArgs out;
+    out.post = checked_name(args, "post", "post");
+    out.account = checked_name(args, "account", "account");
+    out.until = optional_last_day(args, "until");
+    if (auto err = args.finish()) {
+        return *err;
+    }
+    return out;
+}
+
+// The account an assignment names, if the assignment may be made: the post
+// and account exist, the account may hold a post (separation of duties) and
+// does not hold this one already.
+Result<store::AccountRow> check_assignment(Context& ctx, const AssignArgs& a) {
+    store::MatrixRepository matrix(ctx.conn());
+    const auto post = matrix.find_post(a.post);
+    if (!post) {
+        return no_post(a.post);
+    }
+    auto account = store::AccountRepository(ctx.conn()).find_by_name(a.account);
+    if (!account) {
+        return make_error(ErrorCode::not_found, fmt::format("no account named {}", a.account));
+    }
+    if (const auto may = policy::may_hold_post(account->name, account->roles); !may.allowed) {
+        ctx.audit.reason = may.reason;
+        return make_error(may.code, may.reason);
+    }
+    if (matrix.assignment_in_force(post->id, account->id, ctx.now)) {
+        return make_error(ErrorCode::conflict,
+                          fmt::format("{} already holds post {}; unassign first to change the "
+                                      "dates",
+                                      a.account, a.post));
+    }
+    return std::move(*account);
+}
+
+Result<json::object> apply_post_assign(Context& ctx, const AssignArgs& a, std::int64_t requested_by,
+                                       std::optional<std::int64_t> approved_by) {
+    auto account = check_assignment(ctx, a);
+    if (!account) {
+        return std::move(account).error();
+    }
+    store::MatrixRepository matrix(ctx.conn());
+    const auto post = matrix.find_post(a.post);
+    const auto& ends = a.until.end;
+    const auto id = matrix.insert_assignment(post->id, account->id, ctx.now, ends, requested_by);
+    matrix.record_change(ctx.now, "post.assign",
+                         fmt::format("{} to post {}{}", a.account, a.post,
+                                     a.until.text ? " until " + *a.until.text : ""),
+                         requested_by, approved_by);
+    ctx.changed_directory = true;
+    json::object out;
+    out["status"] = "done";
+    out["assignment"] = {
+        {"id", id},
+        {"post", a.post},
+        {"account", a.account},
+        {"since", format_timestamp(ctx.now)},
+        {"until", a.until.text ? json::value(*a.until.text) : json::value(nullptr)},
+        {"in_force", !ends || *ends > ctx.now}};
+    return out;
+}
+
 // Changes that wait for a second officer: their arguments are read again
 // and applied, unchanged, when approved.
 template <typename Args, Result<Args> (*Read)(const json::object&),
           Result<json::object> (*Apply)(Context&, const Args&, std::int64_t,
                                         std::optional<std::int64_t>)>
 Result<json::object> reapply(Context& ctx, const json::object& stored, std::int64_t requested_by,
-                             std::int64_t approver) {
+                             std::optional<std::int64_t> approver) {
     auto args = Read(stored);
     if (!args) {
         return std::move(args).error();
@@ -184,17 +256,35 @@ Result<json::object> reapply(Context& ctx, const json::object& stored, std::int6
 struct TwoPersonOp {
     std::string_view op;
     policy::Role approver;  // the role of the second person
-    Result<json::object> (*reapply)(Context&, const json::object&, std::int64_t, std::int64_t);
+    Result<json::object> (*reapply)(Context&, const json::object&, std::int64_t,
+                                    std::optional<std::int64_t>);
 };
 
 constexpr TwoPersonOp kTwoPerson[] = {
     {"post.add", policy::Role::officer, reapply<PostArgs, read_post_args, apply_post_add>},
     {"grant", policy::Role::officer, reapply<GrantArgs, read_grant_args, apply_grant>},
     {"post.level", policy::Role::officer, reapply<LevelArgs, read_level_args, apply_post_level>},
+    {"post.assign", policy::Role::officer,
+     reapply<AssignArgs, read_assign_args, apply_post_assign>},
+    {"account.add", policy::Role::officer, reapply_account_add},
     {"retention.set", policy::Role::registrar, reapply_schedule},
 };
 
 }  // namespace
+
+policy::Approver approver_of(Context& ctx) {
+    policy::Approver approver;
+    approver.uid = ctx.peer.uid;
+    if (ctx.subject.account) {
+        if (const auto row = store::AccountRepository(ctx.conn()).find(ctx.subject.account->id)) {
+            approver.account = row->id;
+            approver.name = row->name;
+            approver.roles = row->roles;
+            approver.roles_at = row->roles_at;
+        }
+    }
+    return approver;
+}
 
 json::object file_pending(Context& ctx, std::string_view op, policy::Role approver,
                           std::string summary) {
@@ -282,46 +372,23 @@ Result<json::object> handle_post_add(Context& ctx) {
 }
 
 Result<json::object> handle_post_assign(Context& ctx) {
-    protocol::ArgReader args(ctx.args);
-    const auto post_name = checked_name(args, "post", "post");
-    const auto account_name = checked_name(args, "account", "account");
-    const auto until = optional_last_day(args, "until");  // the assignment holds through it
-    const auto& until_text = until.text;
-    const auto& ends = until.end;
-    if (auto err = args.finish()) {
-        return *err;
+    auto a = read_assign_args(ctx.args);
+    if (!a) {
+        return std::move(a).error();
     }
-    ctx.audit.object = fmt::format("post:{} account:{}", post_name, account_name);
-    store::MatrixRepository matrix(ctx.conn());
-    const auto post = matrix.find_post(post_name);
-    if (!post) {
-        return no_post(post_name);
+    ctx.audit.object = fmt::format("post:{} account:{}", a->post, a->account);
+    auto checked = check_assignment(ctx, *a);
+    if (!checked) {
+        return std::move(checked).error();
     }
-    const auto account = store::AccountRepository(ctx.conn()).find_by_name(account_name);
-    if (!account) {
-        return make_error(ErrorCode::not_found, fmt::format("no account named {}", account_name));
+    const auto me = ctx.subject.account->id;
+    if (policy::assignment_needs_approval(me, checked->created_by)) {
+        return file_pending(
+            ctx, "post.assign", policy::Role::officer,
+            fmt::format("assign post {} to {}{} (an account you created)", a->post, a->account,
+                        a->until.text ? " until " + *a->until.text : ""));
     }
-    if (matrix.assignment_in_force(post->id, account->id, ctx.now)) {
-        return make_error(ErrorCode::conflict,
-                          fmt::format("{} already holds post {}; unassign first to change the "
-                                      "dates",
-                                      account_name, post_name));
-    }
-    const auto id =
-        matrix.insert_assignment(post->id, account->id, ctx.now, ends, ctx.subject.account->id);
-    matrix.record_change(ctx.now, "post.assign",
-                         fmt::format("{} to post {}{}", account_name, post_name,
-                                     until_text ? " until " + *until_text : ""),
-                         ctx.subject.account->id, std::nullopt);
-    ctx.changed_directory = true;
-    json::object out;
-    out["assignment"] = {{"id", id},
-                         {"post", post_name},
-                         {"account", account_name},
-                         {"since", format_timestamp(ctx.now)},
-                         {"until", until_text ? json::value(*until_text) : json::value(nullptr)},
-                         {"in_force", !ends || *ends > ctx.now}};
-    return out;
+    return apply_post_assign(ctx, *a, me, std::nullopt);
 }
 
 Result<json::object> handle_post_unassign(Context& ctx) {
@@ -531,18 +598,21 @@ Result<json::object> handle_pending_approve(Context& ctx) {
         return make_error(ErrorCode::internal,
                           fmt::format("pending change {} has an unknown operation {}", id, p->op));
     }
-    const auto role = policy::role_name(kind->approver);
-    if (!policy::has(ctx.subject.account->roles, kind->approver)) {
-        return make_error(ErrorCode::denied, fmt::format("pending change {} ({}) needs a second {}",
-                                                         id, p->summary, role));
+    store::AccountRepository accounts(ctx.conn());
+    const auto approver = approver_of(ctx);
+    policy::Proposal proposal;
+    proposal.id = id;
+    proposal.requested_by = p->requested_by;
+    proposal.requested_at = p->requested_at;
+    proposal.approver_role = kind->approver;
+    proposal.bootstrap_eligible = p->op == "account.add" && gives_officer_role(p->args);
+    const auto officers = accounts.count_active_with_roles(policy::bit(policy::Role::officer));
+    const auto may = policy::may_approve(approver, proposal, officers);
+    if (!may.allowed) {
+        ctx.audit.reason = may.reason;
+        return make_error(may.code, may.reason);
     }
-    const auto me = ctx.subject.account->id;
-    if (p->requested_by == me) {
-        return make_error(ErrorCode::conflict,
-                          fmt::format("you requested change {} yourself; a different {} "
-                                      "must approve it (two-person rule)",
-                                      id, role));
-    }
+    const std::optional<std::int64_t> me = approver.account;
     json::value stored;
     try {
         stored = json::parse(p->args);
@@ -557,7 +627,7 @@ Result<json::object> handle_pending_approve(Context& ctx) {
         return applied;
     }
     matrix.decide_pending(id, "approved", me, ctx.now);
-    ctx.audit.reason = fmt::format("second {} approved change {}: {}", role, id, p->summary);
+    ctx.audit.reason = fmt::format("{}: {}", may.reason, p->summary);
     json::object out = std::move(applied).value();
     out["approved"] = id;
     out["summary"] = p->summary;

@@ -51,6 +51,18 @@ policy::Label label_of(const store::RecordRow& r) {
     return l;
 }
 
+policy::Label named_label_of(store::Connection& conn, const store::RecordRow& r) {
+    auto label = label_of(r);
+    std::map<std::int64_t, std::string> names;
+    for (const auto& comp : store::MatrixRepository(conn).compartments()) {
+        names.emplace(comp.id, comp.name);
+    }
+    for (const auto cid : label.compartments) {
+        label.compartment_names.push_back(names[cid]);
+    }
+    return label;
+}
+
 policy::Receipt receipt_of(const std::vector<store::DisseminationRow>& rows,
                            const policy::Clearance& reader) {
     policy::Receipt rc;
@@ -578,20 +590,13 @@ Result<json::object> handle_disseminate(Context& ctx) {
     const auto me = ctx.subject.account->id;
     const auto caller = clearance_from_db(conn, me, ctx.now);
     auto c = check_read(conn, id, caller);
-    if (!c.record) {
+    // One acts only on what one may see: a caller who may not read the
+    // record (whatever authority it holds) learns nothing about it.
+    if (!c.record || !c.decision.allowed) {
         ctx.audit.reason = c.decision.reason;
         return no_record(id);
     }
-    auto label = label_of(*c.record);
-    {
-        std::map<std::int64_t, std::string> names;
-        for (const auto& comp : store::MatrixRepository(conn).compartments()) {
-            names.emplace(comp.id, comp.name);
-        }
-        for (const auto cid : label.compartments) {
-            label.compartment_names.push_back(names[cid]);
-        }
-    }
+    const auto label = named_label_of(conn, *c.record);
     store::RecordRepository records(conn);
     std::vector<std::int64_t> delegated;
     std::string reference;
@@ -606,10 +611,6 @@ Result<json::object> handle_disseminate(Context& ctx) {
     const auto may = policy::may_disseminate(caller, label, delegated);
     if (!may.allowed) {
         ctx.audit.reason = may.reason;
-        // A caller who cannot read it learns nothing about it.
-        if (!c.decision.allowed) {
-            return no_record(id);
-        }
         return make_error(ErrorCode::denied, may.reason);
     }
     const std::string authority = label.originator == me              ? "originator"
@@ -717,6 +718,23 @@ Result<json::object> handle_delegate_disseminate(Context& ctx) {
     if (until && *until <= ctx.now) {
         return make_error(ErrorCode::bad_request, "the delegation would end before it starts");
     }
+    // A delegate disseminates only what it may read: the post must be
+    // eligible, and it receives the record with the delegation.
+    const auto receive =
+        policy::may_receive(post_clearance_from_db(conn, *post), named_label_of(conn, *c.record));
+    if (!receive.allowed) {
+        ctx.audit.reason = receive.reason;
+        return make_error(ErrorCode::denied, receive.reason);
+    }
+    store::DisseminationRow given;
+    given.record_id = id;
+    given.recipient = post->id;
+    given.authority = "originator";
+    given.reference = ref;
+    given.by_account = me;
+    given.at = ctx.now;
+    const bool newly = store::RecordRepository(conn).disseminate(given);
+    ctx.changed_records.push_back(id);
     store::DelegationRow d;
     d.kind = "disseminate";
     d.record_id = id;
@@ -732,6 +750,7 @@ Result<json::object> handle_delegate_disseminate(Context& ctx) {
                                                     {"record", id},
                                                     {"to", to},
                                                     {"ref", ref},
+                                                    {"disseminated", newly},
                                                     {"until", until_text ? json::value(*until_text)
                                                                          : json::value(nullptr)}}}};
 }

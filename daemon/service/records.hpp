@@ -16,6 +16,8 @@
 namespace strongroom::service {
 
 policy::Label label_of(const store::RecordRow& r);
+// The same, with the compartments' names for the policy's messages.
+policy::Label named_label_of(store::Connection& conn, const store::RecordRow& r);
 policy::Receipt receipt_of(const std::vector<store::DisseminationRow>& rows,
                            const policy::Clearance& reader);
 boost::json::object record_summary(const store::RecordRow& r, const Directory& dir);

@@ -8,6 +8,7 @@
 
 #include <boost/json/array.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "daemon/common/text.hpp"
 #include "daemon/policy/clearance.hpp"
@@ -66,6 +67,70 @@ std::vector<std::int64_t> release_delegates(store::Connection& conn, Micros now)
     return posts;
 }
 
+// Who may approve a release of a record: the holders now of the head of
+// mission's post and of posts holding a written delegation for release in
+// force, other than the requester, through posts eligible for the record
+// (an approver must be able to read what is released).
+struct Approvers {
+    struct Person {
+        std::string account;
+        std::string post;
+        std::string authority;  // head-of-mission, delegation
+    };
+    std::vector<Person> people;
+    std::vector<store::PostRow> review_posts;  // eligible posts that get the record for review
+    std::vector<std::string> why_not;          // for a refusal: why each candidate cannot
+};
+
+Approvers release_approvers(store::Connection& conn, const policy::Label& label,
+                            std::int64_t requester, Micros now) {
+    Approvers out;
+    store::MatrixRepository matrix(conn);
+    std::vector<std::pair<store::PostRow, std::string>> candidates;
+    if (auto hom = matrix.post_with_authority("head-of-mission")) {
+        candidates.emplace_back(std::move(*hom), "head-of-mission");
+    } else {
+        out.why_not.emplace_back("no post holds the head-of-mission authority");
+    }
+    for (const auto& d :
+         store::RecordRepository(conn).delegations_in_force("release", std::nullopt, now)) {
+        const bool seen = std::any_of(candidates.begin(), candidates.end(),
+                                      [&](const auto& c) { return c.first.id == d.to_post; });
+        if (auto post = matrix.find_post(d.to_post); post && !seen) {
+            candidates.emplace_back(std::move(*post), "delegation");
+        }
+    }
+    store::AccountRepository accounts(conn);
+    const auto open = matrix.open_assignments(now);
+    for (const auto& [post, authority] : candidates) {
+        const auto receive = policy::may_receive(post_clearance_from_db(conn, post), label);
+        std::vector<std::string> holders;
+        for (const auto& a : open) {
+            if (a.post_id != post.id || a.since > now || a.account_id == requester) {
+                continue;
+            }
+            const auto acc = accounts.find(a.account_id);
+            if (acc && !acc->suspended && !policy::is_oversight(acc->roles)) {
+                holders.push_back(acc->name);
+            }
+        }
+        if (!receive.allowed) {
+            out.why_not.push_back(receive.reason);
+            continue;
+        }
+        if (holders.empty()) {
+            out.why_not.push_back(
+                fmt::format("post {} has no holder other than the requester", post.name));
+            continue;
+        }
+        for (auto& h : holders) {
+            out.people.push_back({std::move(h), post.name, authority});
+        }
+        out.review_posts.push_back(post);
+    }
+    return out;
+}
+
 }  // namespace
 
 Result<json::object> handle_release_request(Context& ctx) {
@@ -96,6 +161,16 @@ Result<json::object> handle_release_request(Context& ctx) {
         ctx.audit.reason = fmt::format("{}; release refused: {}", c.decision.reason, ok.reason);
         return make_error(ok.code, ok.reason);
     }
+    const auto approvers = release_approvers(conn, named_label_of(conn, *c.record), me, ctx.now);
+    if (approvers.people.empty()) {
+        const auto why = fmt::format("nobody can approve a release of record {}: {}", id,
+                                     fmt::join(approvers.why_not, "; "));
+        ctx.audit.reason = fmt::format("{}; release refused: {}", c.decision.reason, why);
+        return make_error(ErrorCode::conflict,
+                          why +
+                              "; ask a technical officer to assign the head of mission's post, "
+                              "or the head of mission to delegate release approval");
+    }
     store::ReleaseRow r;
     r.record_id = id;
     r.requested_by = me;
@@ -106,10 +181,43 @@ Result<json::object> handle_release_request(Context& ctx) {
     r.hrddp = hrddp;
     r.requested_at = ctx.now;
     r.id = store::ReleaseRepository(conn).insert(r);
-    ctx.audit.reason = fmt::format("{}; release request {} to {} ({}) under {}", c.decision.reason,
-                                   r.id, printable(entity, 60), kind, printable(arrangement, 60));
+    // The approvers' posts receive the record for review, registered like
+    // any dissemination, so that they can read what they are asked to release.
+    store::RecordRepository records(conn);
+    json::array review;
+    std::vector<std::string> review_names;
+    for (const auto& post : approvers.review_posts) {
+        const bool has_it = std::any_of(
+            c.disseminations.begin(), c.disseminations.end(),
+            [&](const auto& d) { return d.recipient == post.id && d.authority != "must-share"; });
+        if (has_it) {
+            continue;  // the post received it already
+        }
+        store::DisseminationRow row;
+        row.record_id = id;
+        row.recipient = post.id;
+        row.authority = "release-review";
+        row.reference = fmt::format("release {}", r.id);
+        row.by_account = me;
+        row.at = ctx.now;
+        records.disseminate(row);
+        review.emplace_back(post.name);
+        review_names.push_back(post.name);
+    }
+    ctx.changed_records.push_back(id);
+    ctx.audit.reason = fmt::format(
+        "{}; release request {} to {} ({}) under {}; for review to {}", c.decision.reason, r.id,
+        printable(entity, 60), kind, printable(arrangement, 60),
+        review_names.empty() ? "none needed" : fmt::format("{}", fmt::join(review_names, ", ")));
     auto out = release_json(conn, r);
     out["status"] = "requested";
+    json::array who;
+    for (const auto& p : approvers.people) {
+        who.push_back(
+            json::object{{"account", p.account}, {"post", p.post}, {"authority", p.authority}});
+    }
+    out["approvers"] = std::move(who);
+    out["review_posts"] = std::move(review);
     return out;
 }
 
@@ -129,17 +237,22 @@ Result<json::object> handle_release_approve(Context& ctx) {
     }
     ctx.audit.object = fmt::format("release:{} record:{}", q, r->record_id);
     const auto approver = clearance_from_db(conn, ctx.subject.account->id, ctx.now);
-    // An approver must be able to read what they release; to anyone else
-    // the request does not exist.
-    if (const auto c = check_read(conn, r->record_id, approver); !c.decision.allowed) {
-        ctx.audit.reason = "approver may not read the record: " + c.decision.reason;
-        return no_request(q);
-    }
     const auto delegates = release_delegates(conn, ctx.now);
     const auto may = policy::may_approve_release(approver, r->requested_by, delegates);
     ctx.audit.reason = may.reason;
     if (!may.allowed) {
-        return make_error(may.code, may.reason);
+        // The requester knows the request; to anyone else who may not
+        // approve, it does not exist (the same answer as for no request).
+        if (r->requested_by == ctx.subject.account->id) {
+            return make_error(may.code, may.reason);
+        }
+        return no_request(q);
+    }
+    // An approver must be able to read what they release; to one who cannot,
+    // the request does not exist either.
+    if (const auto c = check_read(conn, r->record_id, approver); !c.decision.allowed) {
+        ctx.audit.reason = "approver may not read the record: " + c.decision.reason;
+        return no_request(q);
     }
     if (r->state != "requested") {
         ctx.audit.reason += "; already " + r->state;

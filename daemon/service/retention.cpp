@@ -266,7 +266,8 @@ Result<json::object> handle_retention_set(Context& ctx) {
 }
 
 Result<json::object> reapply_schedule(Context& ctx, const json::object& stored,
-                                      std::int64_t requested_by, std::int64_t approver) {
+                                      std::int64_t requested_by,
+                                      std::optional<std::int64_t> approver) {
     auto s = read_schedule_args(stored);
     if (!s) {
         return std::move(s).error();

@@ -64,6 +64,11 @@ public:
     // Adds the built-in retention schedule of each type that has none
     // (start-up); returns the types added.
     std::vector<std::string> add_built_in_schedules();
+    // Assignments, made before separation of duties was enforced, of
+    // accounts that hold the officer or auditor role: one line each, for the
+    // log and the audit trail (start-up). They grant nothing until an
+    // officer ends them.
+    std::vector<std::string> separation_conflicts();
     // Removes what an interrupted backup left (start-up).
     void remove_unfinished_backups();
     // Overwrites and removes the key-store backups that have expired and

@@ -1,9 +1,13 @@
 // Handlers about the daemon itself.
+#include <boost/json/array.hpp>
+#include <fmt/format.h>
+
 #include "daemon/common/version.hpp"
 #include "daemon/protocol/args.hpp"
 #include "daemon/service/handlers.hpp"
 #include "daemon/store/accounts.hpp"
 #include "daemon/store/audit_log.hpp"
+#include "daemon/store/matrix.hpp"
 
 namespace strongroom::service {
 namespace json = boost::json;
@@ -38,6 +42,16 @@ Result<json::object> handle_status(Context& ctx) {
     writer["longest_wait_us"] = ctx.facts.writer.early_max_us;
     writer["pending"] = ctx.facts.writer_pending;
     out["writer"] = std::move(writer);
+    // Separation of duties: assignments of officers and auditors left from
+    // before the rule was enforced (they grant nothing; an officer ends them).
+    json::array conflicts;
+    for (const auto& c : store::MatrixRepository(ctx.conn()).oversight_conflicts(ctx.now)) {
+        conflicts.push_back(json::object{
+            {"account", c.account},
+            {"post", c.post},
+            {"fix", fmt::format("strongroom-admin post unassign {} {}", c.post, c.account)}});
+    }
+    out["duty_conflicts"] = std::move(conflicts);
     return out;
 }
 

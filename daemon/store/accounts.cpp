@@ -5,6 +5,10 @@
 namespace strongroom::store {
 namespace {
 
+#define ACCOUNT_COLUMNS                                                               \
+    "id, name, uid, roles, suspended, created_at, created_by, changed_at, roles_at, " \
+    "roles_approved_by"
+
 AccountRow read_row(Statement& s) {
     AccountRow r;
     r.id = s.column_int(0);
@@ -15,15 +19,17 @@ AccountRow read_row(Statement& s) {
     r.created_at = s.column_int(5);
     r.created_by = s.column_optional_int(6);
     r.changed_at = s.column_int(7);
+    r.roles_at = s.column_optional_int(8);
+    r.roles_approved_by = s.column_optional_int(9);
     return r;
 }
 
 }  // namespace
 
 std::optional<AccountRow> AccountRepository::find_by_uid(std::uint32_t uid) {
-    static constexpr const char* sql =
-        "SELECT id, name, uid, roles, suspended, created_at, created_by, changed_at "
-        "FROM accounts WHERE uid = ?1";
+    static constexpr const char* sql = "SELECT " ACCOUNT_COLUMNS
+                                       " "
+                                       "FROM accounts WHERE uid = ?1";
     auto s = conn_.cached(sql);
     s->bind(1, std::int64_t{uid});
     if (!s->step()) {
@@ -33,9 +39,9 @@ std::optional<AccountRow> AccountRepository::find_by_uid(std::uint32_t uid) {
 }
 
 std::optional<AccountRow> AccountRepository::find_by_name(std::string_view name) {
-    static constexpr const char* sql =
-        "SELECT id, name, uid, roles, suspended, created_at, created_by, changed_at "
-        "FROM accounts WHERE name = ?1";
+    static constexpr const char* sql = "SELECT " ACCOUNT_COLUMNS
+                                       " "
+                                       "FROM accounts WHERE name = ?1";
     auto s = conn_.cached(sql);
     s->bind(1, name);
     if (!s->step()) {
@@ -45,9 +51,9 @@ std::optional<AccountRow> AccountRepository::find_by_name(std::string_view name)
 }
 
 std::optional<AccountRow> AccountRepository::find(std::int64_t id) {
-    static constexpr const char* sql =
-        "SELECT id, name, uid, roles, suspended, created_at, created_by, changed_at "
-        "FROM accounts WHERE id = ?1";
+    static constexpr const char* sql = "SELECT " ACCOUNT_COLUMNS
+                                       " "
+                                       "FROM accounts WHERE id = ?1";
     auto s = conn_.cached(sql);
     s->bind(1, id);
     if (!s->step()) {
@@ -57,9 +63,9 @@ std::optional<AccountRow> AccountRepository::find(std::int64_t id) {
 }
 
 std::vector<AccountRow> AccountRepository::list(std::string_view after, std::size_t limit) {
-    static constexpr const char* sql =
-        "SELECT id, name, uid, roles, suspended, created_at, created_by, changed_at "
-        "FROM accounts WHERE name > ?1 ORDER BY name LIMIT ?2";
+    static constexpr const char* sql = "SELECT " ACCOUNT_COLUMNS
+                                       " "
+                                       "FROM accounts WHERE name > ?1 ORDER BY name LIMIT ?2";
     auto s = conn_.cached(sql);
     s->bind(1, after).bind(2, static_cast<std::int64_t>(limit));
     std::vector<AccountRow> out;
@@ -71,14 +77,16 @@ std::vector<AccountRow> AccountRepository::list(std::string_view after, std::siz
 
 std::int64_t AccountRepository::insert(const NewAccount& a) {
     static constexpr const char* sql =
-        "INSERT INTO accounts (name, uid, roles, suspended, created_at, created_by, changed_at) "
-        "VALUES (?1, ?2, ?3, 0, ?4, ?5, ?4)";
+        "INSERT INTO accounts (name, uid, roles, suspended, created_at, created_by, changed_at, "
+        "roles_at, roles_approved_by) "
+        "VALUES (?1, ?2, ?3, 0, ?4, ?5, ?4, CASE WHEN ?3 != 0 THEN ?4 END, ?6)";
     auto s = conn_.cached(sql);
     s->bind(1, a.name)
         .bind(2, std::int64_t{a.uid})
         .bind(3, std::int64_t{a.roles})
         .bind(4, a.at)
-        .bind(5, a.created_by);
+        .bind(5, a.created_by)
+        .bind(6, a.roles_approved_by);
     s->run();
     return conn_.last_insert_rowid();
 }

@@ -22,6 +22,8 @@ struct AccountRow {
     Micros created_at = 0;
     std::optional<std::int64_t> created_by;
     Micros changed_at = 0;
+    std::optional<Micros> roles_at;                 // when it was given its roles (none: no roles)
+    std::optional<std::int64_t> roles_approved_by;  // the second officer who approved them
 };
 
 struct NewAccount {
@@ -30,6 +32,7 @@ struct NewAccount {
     std::uint32_t roles = 0;
     Micros at = 0;
     std::optional<std::int64_t> created_by;
+    std::optional<std::int64_t> roles_approved_by;
 };
 
 class AccountRepository {

@@ -189,6 +189,28 @@ void MatrixRepository::end_assignment(std::int64_t assignment_id, Micros at, std
     s->run();
 }
 
+std::vector<OversightConflict> MatrixRepository::oversight_conflicts(Micros now) {
+    auto s = conn_.cached(
+        "SELECT a.id, a.account_id, c.name, a.post_id, p.name FROM assignments a "
+        "JOIN accounts c ON c.id = a.account_id JOIN posts p ON p.id = a.post_id "
+        "WHERE (c.roles & 5) != 0 AND (a.ends IS NULL OR a.ends > ?1) ORDER BY a.id");
+    s->bind(1, now);
+    std::vector<OversightConflict> out;
+    while (s->step()) {
+        out.push_back(OversightConflict{s->column_int(0), s->column_int(1), s->column_text(2),
+                                        s->column_int(3), s->column_text(4)});
+    }
+    return out;
+}
+
+bool MatrixRepository::holds_open_assignment(std::int64_t account_id, Micros now) {
+    auto s = conn_.cached(
+        "SELECT 1 FROM assignments WHERE account_id = ?1 AND (ends IS NULL OR ends > ?2) "
+        "LIMIT 1");
+    s->bind(1, account_id).bind(2, now);
+    return s->step();
+}
+
 std::optional<GrantRow> MatrixRepository::find_grant(std::int64_t post_id,
                                                      std::int64_t compartment_id) {
     auto s = conn_.cached("SELECT " GRANT_COLUMNS
@@ -297,8 +319,8 @@ std::vector<PendingRow> MatrixRepository::pending(std::string_view state) {
     return out;
 }
 
-void MatrixRepository::decide_pending(std::int64_t id, std::string_view state, std::int64_t by,
-                                      Micros at) {
+void MatrixRepository::decide_pending(std::int64_t id, std::string_view state,
+                                      std::optional<std::int64_t> by, Micros at) {
     auto s = conn_.cached(
         "UPDATE pending SET state = ?2, decided_by = ?3, decided_at = ?4 WHERE id = ?1");
     s->bind(1, id).bind(2, state).bind(3, by).bind(4, at);

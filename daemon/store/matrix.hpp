@@ -67,6 +67,16 @@ struct MatrixChangeRow {
     std::optional<std::int64_t> approved_by;
 };
 
+// An assignment, not ended, of an account that holds the officer or auditor
+// role (made before schema 6 forbade it): reported, never acted upon.
+struct OversightConflict {
+    std::int64_t assignment_id = 0;
+    std::int64_t account_id = 0;
+    std::string account;
+    std::int64_t post_id = 0;
+    std::string post;
+};
+
 class MatrixRepository {
 public:
     explicit MatrixRepository(Connection& conn) : conn_(conn) {}
@@ -94,6 +104,11 @@ public:
     std::int64_t insert_assignment(std::int64_t post_id, std::int64_t account_id, Micros since,
                                    std::optional<Micros> ends, std::int64_t by);
     void end_assignment(std::int64_t assignment_id, Micros at, std::int64_t by);
+    // Assignments not ended at `now` of accounts holding the officer or
+    // auditor role (separation of duties; only stores older than schema 6).
+    std::vector<OversightConflict> oversight_conflicts(Micros now);
+    // Whether the account has an assignment that has not ended (current or future).
+    bool holds_open_assignment(std::int64_t account_id, Micros now);
 
     std::optional<GrantRow> find_grant(std::int64_t post_id, std::int64_t compartment_id);
     std::vector<GrantRow> grants_of(std::int64_t post_id);
@@ -110,7 +125,9 @@ public:
                                 std::string_view summary, std::int64_t by, Micros at);
     std::optional<PendingRow> find_pending(std::int64_t id);
     std::vector<PendingRow> pending(std::string_view state);
-    void decide_pending(std::int64_t id, std::string_view state, std::int64_t by, Micros at);
+    // by: the approver's account; nothing for uid 0 approving at bootstrap.
+    void decide_pending(std::int64_t id, std::string_view state, std::optional<std::int64_t> by,
+                        Micros at);
 
 private:
     Connection& conn_;

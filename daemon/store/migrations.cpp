@@ -402,6 +402,76 @@ CREATE TABLE retired_keys (
     CHECK (first_seq >= 1 AND last_seq >= first_seq - 1)
 );
 )SQL"},
+    Migration{6,
+              "separation of duties: no post for officers and auditors, dated roles, "
+              "release review",
+              R"SQL(
+-- When an account was given its roles, and who approved it (a second
+-- officer; NULL for the officers created at bootstrap and for accounts made
+-- before this version). An approval counts only from an account that held
+-- its role before the change was proposed.
+ALTER TABLE accounts ADD COLUMN roles_at INTEGER;
+ALTER TABLE accounts ADD COLUMN roles_approved_by INTEGER REFERENCES accounts(id);
+UPDATE accounts SET roles_at = created_at WHERE roles != 0;
+
+-- Rule 11: an account holding the officer (1) or auditor (4) role holds no
+-- post, so it never reads classified content, whatever the code above the
+-- database does. Assignments made before this version that break the rule
+-- are not touched here: strongroomd reports them at every start and in
+-- `status`, and the policy gives those accounts no clearance, until an
+-- officer ends them (`post unassign`).
+CREATE TRIGGER oversight_holds_no_post BEFORE INSERT ON assignments
+WHEN (SELECT roles & 5 FROM accounts WHERE id = NEW.account_id) != 0
+BEGIN
+    SELECT RAISE(ABORT, 'separation of duties: an account holding the officer or auditor role holds no post');
+END;
+CREATE TRIGGER oversight_assignment_stays_closed BEFORE UPDATE ON assignments
+WHEN (NEW.account_id != OLD.account_id
+      OR (OLD.ends IS NOT NULL AND (NEW.ends IS NULL OR NEW.ends > OLD.ends)))
+     AND (SELECT roles & 5 FROM accounts WHERE id = NEW.account_id) != 0
+BEGIN
+    SELECT RAISE(ABORT, 'separation of duties: an account holding the officer or auditor role holds no post');
+END;
+CREATE TRIGGER post_holder_takes_no_oversight BEFORE UPDATE OF roles ON accounts
+WHEN (NEW.roles & 5) != 0 AND EXISTS (
+    SELECT 1 FROM assignments a WHERE a.account_id = NEW.id
+    AND (a.ends IS NULL OR a.ends > CAST(strftime('%s', 'now') AS INTEGER) * 1000000))
+BEGIN
+    SELECT RAISE(ABORT, 'separation of duties: an account holding a post cannot take the officer or auditor role');
+END;
+
+-- Two-person rule: a change is approved by another account, which held a
+-- role before the change was proposed (approval by uid 0 at bootstrap has
+-- decided_by NULL).
+CREATE TRIGGER approver_held_role_before BEFORE UPDATE OF state ON pending
+WHEN NEW.state = 'approved' AND NEW.decided_by IS NOT NULL AND (
+    NEW.decided_by = NEW.requested_by
+    OR coalesce((SELECT roles_at FROM accounts WHERE id = NEW.decided_by), NEW.requested_at)
+       >= NEW.requested_at)
+BEGIN
+    SELECT RAISE(ABORT, 'two-person rule: the approver must be another account that held its role before the change was proposed');
+END;
+
+-- Disseminations gain the authority 'release-review': a release request
+-- makes the record readable by the posts that may approve it. SQLite
+-- cannot change a CHECK in place, so the table is rebuilt (ids kept).
+CREATE TABLE disseminations_v6 (
+    id         INTEGER PRIMARY KEY,
+    record_id  INTEGER NOT NULL REFERENCES records(id),
+    recipient  INTEGER NOT NULL CHECK (recipient != 0),
+    authority  TEXT    NOT NULL CHECK (authority IN ('originator', 'delegation',
+                           'head-of-mission', 'must-share', 'receipt', 'release-review')),
+    reference  TEXT    NOT NULL DEFAULT '',
+    by_account INTEGER REFERENCES accounts(id),
+    at         INTEGER NOT NULL
+);
+INSERT INTO disseminations_v6 (id, record_id, recipient, authority, reference, by_account, at)
+    SELECT id, record_id, recipient, authority, reference, by_account, at FROM disseminations;
+DROP TABLE disseminations;
+ALTER TABLE disseminations_v6 RENAME TO disseminations;
+CREATE UNIQUE INDEX disseminations_by_recipient ON disseminations(recipient, record_id, authority);
+CREATE INDEX disseminations_by_record ON disseminations(record_id);
+)SQL"},
 };
 
 }  // namespace

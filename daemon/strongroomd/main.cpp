@@ -458,6 +458,10 @@ public:
             service_->record_event("restore", text);
             fs::remove(note);
         }
+        for (const auto& conflict : service_->separation_conflicts()) {
+            sr::log::emit(sr::log::msg::duty_conflict, conflict);
+            service_->record_event("duties.conflict", conflict);
+        }
         service_->expire_key_backups();
         if (!schedules.empty()) {
             std::string types;

@@ -16,9 +16,7 @@ namespace json = boost::json;
 constexpr uid_t kAuditor = 61021;
 
 void add_auditor(Mission& m) {
-    ASSERT_EQ(m.admin({"account", "add", "aud", "--uid", str(kAuditor), "--role", "auditor"}, kOff1)
-                  .status,
-              0);
+    m.add_role_account("aud", kAuditor, "auditor");
 }
 
 // Some traffic: ingests, reads, refusals.

@@ -31,7 +31,10 @@ std::string str(uid_t uid) {
     return std::to_string(uid);
 }
 
-// A daemon in a fresh directory, initialised with root as the first officer.
+constexpr uid_t kSecondOfficer = 61098;
+
+// A daemon in a fresh directory, initialised with two officers: root and
+// "second" (uid 61098), who approves what root proposes.
 struct Fixture {
     TempDir tmp;
     fs::path state = tmp.path() / "state";
@@ -39,10 +42,21 @@ struct Fixture {
 
     explicit Fixture(std::vector<std::string> extra = {}) {
         daemon.emplace(state, std::move(extra));
-        auto r = daemon->admin({"init", "--officer", "root", "--uid", "0"});
+        auto r = daemon->admin({"init", "--officer", "root", "--uid", "0", "--officer", "second",
+                                "--uid", str(kSecondOfficer)});
         EXPECT_EQ(r.status, 0) << r.err;
     }
     Daemon& d() { return *daemon; }
+    // An account with roles: root proposes it, the second officer approves.
+    RunResult add_with_role(const std::string& name, uid_t uid, const std::string& role) {
+        auto r =
+            daemon->admin({"--json", "account", "add", name, "--uid", str(uid), "--role", role});
+        if (r.status != 0) {
+            return r;
+        }
+        const auto id = std::to_string(r.json().at("pending_id").as_int64());
+        return daemon->admin({"pending", "approve", id}, kSecondOfficer);
+    }
     void restart(std::vector<std::string> extra = {}) {
         EXPECT_EQ(daemon->stop(), 0) << daemon->log();
         daemon.reset();
@@ -163,11 +177,8 @@ TEST(Accounts, OnlyOfficersAdministerAccounts) {
     // A registrar cannot add accounts; an auditor may list but not suspend; separation of duties
     // holds.
     Fixture f;
-    ASSERT_EQ(
-        f.d().admin({"account", "add", "reg", "--uid", str(kAlice), "--role", "registrar"}).status,
-        0);
-    ASSERT_EQ(
-        f.d().admin({"account", "add", "aud", "--uid", str(kBob), "--role", "auditor"}).status, 0);
+    ASSERT_EQ(f.add_with_role("reg", kAlice, "registrar").status, 0);
+    ASSERT_EQ(f.add_with_role("aud", kBob, "auditor").status, 0);
     EXPECT_EQ(f.d().admin({"account", "add", "x", "--uid", str(kCarol)}, kAlice).status, 3);
     EXPECT_EQ(f.d().admin({"account", "list"}, kBob).status, 0);
     EXPECT_EQ(f.d().admin({"account", "suspend", "reg"}, kBob).status, 3);

@@ -64,16 +64,16 @@ public:
         mission_fs::permissions(tmp_.path(),
                                 mission_fs::perms::all);  // test users write their copies here
         daemon_.emplace(state_, std::vector<std::string>{}, std::move(env));
-        must(admin({"init", "--officer", "off1", "--uid", str(kOff1)}));
-        must(admin({"account", "add", "off2", "--uid", str(kOff2), "--role", "officer"}, kOff1));
+        // Two officers from the start (two-person rule for every role).
+        must(admin({"init", "--officer", "off1", "--uid", str(kOff1), "--officer", "off2", "--uid",
+                    str(kOff2)}));
         const std::pair<const char*, uid_t> people[] = {{"chief", kChief},   {"analyst", kAnalyst},
                                                         {"police", kPolice}, {"focal", kFocal},
                                                         {"hom", kHom},       {"desk2", kDesk2}};
         for (const auto& [name, uid] : people) {
             must(admin({"account", "add", name, "--uid", str(uid)}, kOff1));
         }
-        must(
-            admin({"account", "add", "clerk", "--uid", str(kClerk), "--role", "registrar"}, kOff1));
+        add_role_account("clerk", kClerk, "registrar");
         for (const char* c : {"JMAC", "HUMINT", "POLICE"}) {
             must(admin({"compartment", "add", c}, kOff1));
         }
@@ -95,12 +95,20 @@ public:
         must(admin({"grant", "jmac-analyst", "JMAC", "--level", "confidential"}, kOff1));
         must(admin({"grant", "jmac-desk2", "JMAC", "--level", "confidential"}, kOff1));
         must(admin({"grant", "police-desk", "POLICE", "--level", "confidential"}, kOff1));
-        must(admin({"post", "assign", "chief-jmac", "chief"}, kOff1));
-        must(admin({"post", "assign", "jmac-analyst", "analyst"}, kOff1));
-        must(admin({"post", "assign", "police-desk", "police"}, kOff1));
-        must(admin({"post", "assign", "sfp", "focal"}, kOff1));
-        must(admin({"post", "assign", "hom", "hom"}, kOff1));
-        must(admin({"post", "assign", "jmac-desk2", "desk2"}, kOff1));
+        // off1 made these accounts, so off2 gives them their posts (an
+        // officer alone never makes an account and gives it access).
+        must(admin({"post", "assign", "chief-jmac", "chief"}, kOff2));
+        must(admin({"post", "assign", "jmac-analyst", "analyst"}, kOff2));
+        must(admin({"post", "assign", "police-desk", "police"}, kOff2));
+        must(admin({"post", "assign", "sfp", "focal"}, kOff2));
+        must(admin({"post", "assign", "hom", "hom"}, kOff2));
+        must(admin({"post", "assign", "jmac-desk2", "desk2"}, kOff2));
+    }
+
+    // Adds an account with a role: off1 proposes it, off2 approves.
+    void add_role_account(const std::string& name, uid_t uid, const std::string& role) {
+        approve(
+            admin({"--json", "account", "add", name, "--uid", str(uid), "--role", role}, kOff1));
     }
 
     RunResult admin(std::vector<std::string> args, std::optional<uid_t> uid = std::nullopt) {

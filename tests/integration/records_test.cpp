@@ -95,7 +95,7 @@ TEST(Records, AnAssignmentThatEndedYesterdayGrantsNothing) {
     Mission m;
     ASSERT_EQ(m.admin({"account", "add", "former", "--uid", "61009"}, kOff1).status, 0);
     auto r = m.admin(
-        {"--json", "post", "assign", "jmac-analyst", "former", "--until", day_offset(-1)}, kOff1);
+        {"--json", "post", "assign", "jmac-analyst", "former", "--until", day_offset(-1)}, kOff2);
     ASSERT_EQ(r.status, 0) << r.err;
     EXPECT_EQ(r.json().at("assignment").at("in_force"), false);
     const auto id =
@@ -119,7 +119,7 @@ TEST(Records, AnAssignmentEndsWithItsDateWithNoAction) {
     Mission m;
     ASSERT_EQ(m.admin({"account", "add", "temp", "--uid", "61009"}, kOff1).status, 0);
     ASSERT_EQ(
-        m.admin({"post", "assign", "jmac-desk2", "temp", "--until", day_offset(1)}, kOff1).status,
+        m.admin({"post", "assign", "jmac-desk2", "temp", "--until", day_offset(1)}, kOff2).status,
         0);
     const auto id =
         m.ingest(kChief, "airstrip survey",
@@ -203,7 +203,13 @@ TEST(Records, OnlyOriginatorDelegateOrHeadOfMissionDisseminateAndDelegationsExpi
         }
     }
     EXPECT_TRUE(found);
-    // The head of mission may disseminate any product (to eligible posts).
+    // The head of mission may disseminate any product that reached him (to eligible posts);
+    // one he may not see does not exist for him, as for anyone.
+    r = m.tool({"disseminate", sid, "--to", "chief-jmac"}, kHom);
+    EXPECT_EQ(r.status, 4) << r.err;
+    EXPECT_EQ(r.err, m.tool({"show", sid}, kHom).err);
+    ASSERT_EQ(m.admin({"grant", "hom", "JMAC", "--level", "confidential"}, kOff1).status, 0);
+    ASSERT_EQ(m.tool({"disseminate", sid, "--to", "hom"}, kChief).status, 0);
     r = m.tool({"--json", "disseminate", sid, "--to", "chief-jmac"}, kHom);
     ASSERT_EQ(r.status, 0) << r.err;
     EXPECT_EQ(r.json().at("authority"), "head-of-mission");
@@ -440,7 +446,7 @@ TEST(Records, DisseminationInPersonNeedsAnEligiblePost) {
     EXPECT_EQ(m.tool({"show", sid}, kDesk2).status, 0);
     // In person: another holder of the same post does not receive it.
     ASSERT_EQ(m.admin({"account", "add", "desk2b", "--uid", "61010"}, kOff1).status, 0);
-    ASSERT_EQ(m.admin({"post", "assign", "jmac-desk2", "desk2b"}, kOff1).status, 0);
+    ASSERT_EQ(m.admin({"post", "assign", "jmac-desk2", "desk2b"}, kOff2).status, 0);
     EXPECT_EQ(m.tool({"show", sid}, 61010).status, 4);
 }
 

@@ -309,23 +309,38 @@ TEST(Release, ASecurityForceReleaseNeedsItsDueDiligenceReference) {
 TEST(Release, TheRequesterNeverApprovesAndTheHeadOfMissionDoes) {
     Mission m;
     const auto id = shared_record(m);
-    // The head of mission asks: someone else must approve, and nobody else can.
-    const auto own = request_release(m, id, kHom);
-    EXPECT_EQ(m.tool({"release", "approve", std::to_string(own)}, kHom).status, 5);
-    // The analyst asks; neither the analyst nor the chief may approve.
-    const auto q = request_release(m, id, kAnalyst);
+    // The head of mission asks: nobody else can approve, so the request is refused at once.
+    auto r = m.tool({"release", "request", std::to_string(id), "--to", "UNDP", "--entity-kind",
+                     "un", "--justification", "mandate para 7(b)", "--arrangement", "WA-2026-04"},
+                    kHom);
+    EXPECT_EQ(r.status, 5) << r.err;
+    EXPECT_NE(r.err.find("nobody can approve"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("no holder other than the requester"), std::string::npos) << r.err;
+    // The analyst asks; the request names who may approve it.
+    r = m.tool({"--json", "release", "request", std::to_string(id), "--to", "UNDP", "--entity-kind",
+                "un", "--justification", "mandate para 7(b)", "--arrangement", "WA-2026-04"},
+               kAnalyst);
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto q = r.json().at("request").as_int64();
+    const auto approvers = r.json().at("approvers").as_array();
+    ASSERT_EQ(approvers.size(), 1U) << r.out;
+    EXPECT_EQ(approvers[0].at("account"), "hom");
+    EXPECT_EQ(approvers[0].at("authority"), "head-of-mission");
     const auto sq = std::to_string(q);
+    // Neither the analyst nor the chief may approve; to the chief it does not exist.
     EXPECT_EQ(m.tool({"release", "approve", sq}, kAnalyst).status, 5);
-    EXPECT_EQ(m.tool({"release", "approve", sq}, kChief).status, 3);
+    EXPECT_EQ(m.tool({"release", "approve", sq}, kChief).status, 4);
     EXPECT_EQ(m.tool({"release", "issue", sq, "-o", m.out_path("early")}, kAnalyst).status, 5);
-    auto r = m.tool({"--json", "release", "approve", sq}, kHom);
+    r = m.tool({"--json", "release", "approve", sq}, kHom);
     ASSERT_EQ(r.status, 0) << r.err;
     EXPECT_EQ(r.json().at("authority"), "head-of-mission");
     EXPECT_EQ(r.json().at("approved_by"), "hom");
     EXPECT_EQ(m.tool({"release", "approve", sq}, kHom).status, 5);  // once
-    // An approver who may not read a record does not even see its request.
+    // An approver who may no longer read a record does not even see its request.
+    ASSERT_EQ(m.admin({"grant", "hom", "JMAC", "--level", "confidential"}, kOff1).status, 0);
     const auto secret = jmac_record(m, "source identities\n");
     const auto hidden = request_release(m, secret, kAnalyst);
+    ASSERT_EQ(m.admin({"revoke", "hom", "JMAC"}, kOff1).status, 0);
     EXPECT_EQ(m.tool({"release", "approve", std::to_string(hidden)}, kHom).status, 4);
     r = m.tool({"--json", "release", "list"}, kHom);
     ASSERT_EQ(r.status, 0) << r.err;
@@ -369,7 +384,8 @@ TEST(Release, ADelegateApprovesUntilTheDelegationExpires) {
     // Three days on, the delegation has lapsed: the delegate can no longer approve.
     const auto second = request_release(m, id, kAnalyst);
     m.restart(three_days_on());
-    EXPECT_EQ(m.tool({"release", "approve", std::to_string(second)}, kDesk2).status, 3);
+    // No longer an approver: to desk2 the request does not exist.
+    EXPECT_EQ(m.tool({"release", "approve", std::to_string(second)}, kDesk2).status, 4);
     EXPECT_EQ(m.tool({"release", "approve", std::to_string(second)}, kHom).status, 0);
 }
 
@@ -394,8 +410,7 @@ TEST(Registry, TheReportListsReceiptDisseminationsCopiesAndReleasesInOrder) {
     // Another record, which a report of this one leaves out.
     jmac_record(m, "other\n");
 
-    ASSERT_EQ(
-        m.admin({"account", "add", "aud", "--uid", "61021", "--role", "auditor"}, kOff1).status, 0);
+    m.add_role_account("aud", 61021, "auditor");
     for (const uid_t who : {kClerk, uid_t{61021}}) {
         r = m.admin({"--json", "report", "registry", "--record", sid}, who);
         ASSERT_EQ(r.status, 0) << r.err;

@@ -29,10 +29,7 @@ namespace json = boost::json;
 constexpr uid_t kClerk2 = 61022;
 
 void add_second_clerk(Mission& m) {
-    ASSERT_EQ(
-        m.admin({"account", "add", "clerk2", "--uid", str(kClerk2), "--role", "registrar"}, kOff1)
-            .status,
-        0);
+    m.add_role_account("clerk2", kClerk2, "registrar");
 }
 
 json::object schedule_of(Mission& m, const std::string& type) {
@@ -334,9 +331,7 @@ constexpr uid_t kAuditor = 61021;
 TEST(Disposal, DestroysSoThatNothingCanBeReadBack) {
     Mission m;
     add_second_clerk(m);
-    ASSERT_EQ(m.admin({"account", "add", "aud", "--uid", str(kAuditor), "--role", "auditor"}, kOff1)
-                  .status,
-              0);
+    m.add_role_account("aud", kAuditor, "auditor");
     const std::string marker = "zanzibarquokka";
     const auto doomed =
         m.ingest(kAnalyst, "intercept of " + marker + " traffic\n",
@@ -754,9 +749,7 @@ void expect_restored(Mission& m, const Restorable& x) {
 TEST(Restore, AnOlderBackupDoesNotBringADestroyedRecordBack) {
     Mission m;
     add_second_clerk(m);
-    ASSERT_EQ(m.admin({"account", "add", "aud", "--uid", str(kAuditor), "--role", "auditor"}, kOff1)
-                  .status,
-              0);
+    m.add_role_account("aud", kAuditor, "auditor");
     const auto x = back_up_then_destroy(m);
     ASSERT_EQ(m.admin({"hold", "place", "later", "--reason", "placed after the backup", "--record",
                        std::to_string(x.kept)},
@@ -953,9 +946,7 @@ bool pages_readable_with(const std::filesystem::path& state, const std::string& 
 TEST(Rekey, MovesTheStoreToANewKeyAndWhatWasSignedBeforeStillVerifies) {
     Mission m;
     add_second_clerk(m);
-    ASSERT_EQ(m.admin({"account", "add", "aud", "--uid", str(kAuditor), "--role", "auditor"}, kOff1)
-                  .status,
-              0);
+    m.add_role_account("aud", kAuditor, "auditor");
     const auto x = back_up_then_destroy(m);
     const auto cert = m.out_path("cert.txt");
     const auto checkpoint = m.out_path("before-rekey.checkpoint");

@@ -53,6 +53,10 @@ Expected reference(Requirement::Kind kind, RoleSet required, const Caller& c, bo
         case Requirement::Kind::any_role:
             allowed = active && holds_a_required_role;
             break;
+        case Requirement::Kind::any_role_or_root:
+            // Role holders as above, or root with no account at all (bootstrap approval).
+            allowed = (active && holds_a_required_role) || (root && !c.has_account);
+            break;
     }
     if (allowed) {
         return {true, ErrorCode::denied};
@@ -70,6 +74,8 @@ const char* kind_name(Requirement::Kind kind) {
             return "any_account";
         case Requirement::Kind::any_role:
             return "any_role";
+        case Requirement::Kind::any_role_or_root:
+            return "any_role_or_root";
     }
     return "?";
 }
@@ -111,7 +117,7 @@ TEST(Authorize, MatchesTheReferenceForEveryCombination) {
     int checked = 0;
     int allowed = 0;
     for (auto kind : {Requirement::Kind::bootstrap, Requirement::Kind::any_account,
-                      Requirement::Kind::any_role}) {
+                      Requirement::Kind::any_role, Requirement::Kind::any_role_or_root}) {
         for (RoleSet required = 0; required <= kAllRoles; ++required) {
             const Requirement req{kind, required};
             for (const Caller& c : callers) {
@@ -134,7 +140,7 @@ TEST(Authorize, MatchesTheReferenceForEveryCombination) {
             }
         }
     }
-    EXPECT_EQ(checked, 3 * 8 * 34 * 2);
+    EXPECT_EQ(checked, 4 * 8 * 34 * 2);
     // Sanity of the table itself: some of each outcome, so the loop is not vacuous.
     EXPECT_GT(allowed, 0);
     EXPECT_LT(allowed, checked);

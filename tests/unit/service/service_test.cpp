@@ -142,7 +142,6 @@ TEST(Service, ARefusedChangeLeavesNoEffectButAnAuditEntry) {
     Env env;
     env.call(0, "init", init_args("root", 0));
     json::object args = init_args("alice", 1001);
-    args["roles"] = json::array{"registrar"};
     EXPECT_FALSE(env.call(0, "account.add", args).error);
     const auto again = env.call(0, "account.add", args);
     ASSERT_TRUE(again.error);
@@ -181,10 +180,10 @@ TEST(Service, ArgumentsAreCheckedStrictly) {
 TEST(Service, LastOfficerCannotBeSuspended) {
     // Suspending oneself or the last active officer is refused; another officer may be suspended.
     Env env;
-    env.call(0, "init", init_args("root", 0));
-    json::object a = init_args("second", 1002);
-    a["roles"] = json::array{"officer"};
-    ASSERT_FALSE(env.call(0, "account.add", a).error);
+    json::object two = init_args("root", 0);
+    two["second_name"] = "second";
+    two["second_uid"] = 1002;
+    ASSERT_FALSE(env.call(0, "init", two).error);
     json::object self;
     self["name"] = "root";
     EXPECT_EQ(env.call(0, "account.suspend", self).error->code, ErrorCode::conflict);
@@ -222,14 +221,22 @@ TEST(Service, ListPagesWithNext) {
 TEST(Service, StatusReportsCountsToOversightOnly) {
     // status answers officers and auditors with counts, and refuses other accounts.
     Env env;
-    env.call(0, "init", init_args("root", 0));
+    json::object two = init_args("root", 0);
+    two["second_name"] = "off2";
+    two["second_uid"] = 1002;
+    ASSERT_FALSE(env.call(0, "init", two).error);
     json::object aud = init_args("aud", 1003);
     aud["roles"] = json::array{"auditor"};
-    env.call(0, "account.add", aud);
+    const auto pending = env.call(0, "account.add", aud);
+    ASSERT_FALSE(pending.error) << pending.error->message;
+    ASSERT_EQ(pending.result.at("status"), "pending");
+    json::object approve;
+    approve["id"] = pending.result.at("pending_id");
+    ASSERT_FALSE(env.call(1002, "pending.approve", approve).error);
     env.call(0, "account.add", init_args("plain", 1004));
     const auto r = env.call(1003, "status");
     ASSERT_FALSE(r.error) << r.error->message;
-    EXPECT_EQ(r.result.at("accounts").to_number<int>(), 3);
+    EXPECT_EQ(r.result.at("accounts").to_number<int>(), 4);
     EXPECT_GE(r.result.at("audit_entries").to_number<int>(), 3);
     EXPECT_EQ(env.call(1004, "status").error->code, ErrorCode::denied);
 }

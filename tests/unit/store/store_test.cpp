@@ -9,7 +9,10 @@
 
 #include "daemon/store/accounts.hpp"
 #include "daemon/store/audit_log.hpp"
+#include "daemon/store/matrix.hpp"
 #include "daemon/store/migrations.hpp"
+#include "daemon/store/records.hpp"
+#include "daemon/store/sqlite.hpp"
 #include "tests/support/temp_store.hpp"
 
 namespace strongroom::store {
@@ -280,6 +283,74 @@ TEST(AuditLog, AConflictingRowUndoesTheWholeTransaction) {
     EXPECT_THROW(s.writer_connection().exec("ROLLBACK;"), StoreError);  // none is left open
     EXPECT_EQ(repo.count(), 10);
     EXPECT_EQ(s.writer_connection().query_int("SELECT count(*) FROM accounts"), 0);
+}
+
+}  // namespace
+}  // namespace strongroom::store
+
+namespace strongroom::store {
+namespace {
+
+// Builds a store at schema 5 (before separation of duties was enforced):
+// an officer holding a post, an auditor holding an ended one, a record with
+// a dissemination.
+void make_schema_5_store(const std::filesystem::path& dir, const crypto::KeyVault& vault) {
+    Connection conn(dir / "strongroom.db", OpenMode::create, vault, ConnectionOptions{});
+    conn.exec("PRAGMA journal_mode = WAL;");
+    for (const auto& m : migrations()) {
+        if (m.version > 5) {
+            break;
+        }
+        conn.exec(m.sql);
+    }
+    conn.exec("PRAGMA user_version = 5;");
+    conn.exec(
+        "INSERT INTO accounts (id, name, uid, roles, created_at, changed_at) VALUES "
+        "(1, 'off1', 1001, 1, 10, 10), (2, 'aud', 1002, 4, 20, 20), (3, 'chief', 1003, 0, 30, 30);"
+        "INSERT INTO posts (id, name, level, created_at) VALUES (1, 'chief-jmac', 1, 40);"
+        "INSERT INTO assignments (post_id, account_id, since, ends) VALUES "
+        "(1, 1, 50, NULL), (1, 2, 50, 60), (1, 3, 50, NULL);"
+        "INSERT INTO records (id, title, level, type, dated, originator, size, chunks, sha256, "
+        "is_text, created_at) VALUES (1, 't', 1, 'intelligence-product', 0, 3, 0, 0, x'00', 1, 70);"
+        "INSERT INTO disseminations (id, record_id, recipient, authority, at) VALUES "
+        "(7, 1, 1, 'originator', 80);");
+}
+
+TEST(Migration6, ReportsOfficersHoldingPostsAndForbidsNewOnes) {
+    // Migrating a schema-5 store keeps an officer's assignment (reported, not guessed), dates the
+    // existing roles, keeps disseminations with their ids, and from then on the database refuses
+    // posts for officers and auditors and 'release-review' is a dissemination authority.
+    ScratchDir dir;
+    auto vault = make_vault();
+    make_schema_5_store(dir.path(), vault);
+    Store s(options(dir), vault, false);
+    EXPECT_EQ(s.migration().from, 5);
+    EXPECT_EQ(s.migration().to, latest_schema_version());
+    auto& conn = s.writer_connection();
+    MatrixRepository matrix(conn);
+    const auto conflicts = matrix.oversight_conflicts(100);
+    ASSERT_EQ(conflicts.size(), 1U) << "the auditor's ended assignment is no conflict";
+    EXPECT_EQ(conflicts[0].account, "off1");
+    EXPECT_EQ(conflicts[0].post, "chief-jmac");
+    AccountRepository accounts(conn);
+    EXPECT_EQ(accounts.find(1)->roles_at, std::optional<Micros>(10));
+    EXPECT_EQ(accounts.find(3)->roles_at, std::nullopt);
+    EXPECT_THROW(matrix.insert_assignment(1, 2, 100, std::nullopt, 1), StoreError);
+    EXPECT_NO_THROW(matrix.insert_assignment(1, 3, 100, std::nullopt, 1)) << "content users may";
+    // Ending the officer's assignment is allowed; reopening it is not.
+    matrix.end_assignment(conflicts[0].assignment_id, 100, 1);
+    EXPECT_TRUE(matrix.oversight_conflicts(101).empty());
+    EXPECT_THROW(conn.exec("UPDATE assignments SET ends = NULL WHERE account_id = 1;"), StoreError);
+    RecordRepository records(conn);
+    const auto ds = records.disseminations(1);
+    ASSERT_EQ(ds.size(), 1U);
+    EXPECT_EQ(ds[0].id, 7);
+    DisseminationRow review;
+    review.record_id = 1;
+    review.recipient = 1;
+    review.authority = "release-review";
+    review.at = 90;
+    EXPECT_TRUE(records.disseminate(review));
 }
 
 }  // namespace
