@@ -829,6 +829,32 @@ int main(int argc, char** argv) {
         };
     });
 
+    auto* check = app.add_subcommand(
+        "check", "check every page of the database (officers, auditors); exit 5 unless intact");
+    check->footer(
+        "Examples:\n"
+        "  strongroom-admin check\n"
+        "  strongroom-admin --json check | jq .intact");
+    check->callback([&g] {
+        g.action = [&g] {
+            return sr::cli::call_and_print(
+                g, "check", {},
+                [](const json::object& r) {
+                    if (r.at("intact").as_bool()) {
+                        std::cout << fmt::format("database intact: {} pages checked in {} ms\n",
+                                                 sr::cli::text(r.at("pages")),
+                                                 sr::cli::text(r.at("milliseconds")));
+                        return;
+                    }
+                    std::cout << "database NOT intact:\n";
+                    for (const auto& p : r.at("problems").as_array()) {
+                        std::cout << "  " << sr::cli::text(p) << "\n";
+                    }
+                },
+                [](const json::object& r) { return r.at("intact").as_bool() ? 0 : 5; });
+        };
+    });
+
     auto* status = app.add_subcommand("status", "show the daemon's state (officers, auditors)");
     status->callback([&g] {
         g.action = [&g] {

@@ -16,6 +16,7 @@ Result<boost::json::object> handle_account_show(Context& ctx);
 Result<boost::json::object> handle_account_suspend(Context& ctx);
 Result<boost::json::object> handle_account_reactivate(Context& ctx);
 Result<boost::json::object> handle_status(Context& ctx);
+Result<boost::json::object> handle_check(Context& ctx);
 
 Result<boost::json::object> handle_compartment_add(Context& ctx);
 Result<boost::json::object> handle_compartment_list(Context& ctx);

@@ -44,6 +44,8 @@ constexpr std::array kOperations{
     Operation{"certificate.verify", Requirement::one_of(kRegistry), Mode::read,
               handle_certificate_verify,
               "check a destruction certificate against the register and the records"},
+    Operation{"check", Requirement::one_of(kOversight), Mode::read, handle_check,
+              "check every page of the database (PRAGMA integrity_check)"},
     Operation{"closure.approve", Requirement::one_of(kRegistrar), Mode::write,
               handle_closure_approve, "approve the mission's closure (not who prepared it)"},
     Operation{"closure.complete", Requirement::one_of(kRegistrar), Mode::write,

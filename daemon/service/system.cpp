@@ -2,12 +2,14 @@
 #include <boost/json/array.hpp>
 #include <fmt/format.h>
 
+#include "daemon/common/text.hpp"
 #include "daemon/common/version.hpp"
 #include "daemon/protocol/args.hpp"
 #include "daemon/service/handlers.hpp"
 #include "daemon/store/accounts.hpp"
 #include "daemon/store/audit_log.hpp"
 #include "daemon/store/matrix.hpp"
+#include "daemon/store/store.hpp"
 
 namespace strongroom::service {
 namespace json = boost::json;
@@ -52,6 +54,30 @@ Result<json::object> handle_status(Context& ctx) {
             {"fix", fmt::format("strongroom-admin post unassign {} {}", c.post, c.account)}});
     }
     out["duty_conflicts"] = std::move(conflicts);
+    return out;
+}
+
+Result<json::object> handle_check(Context& ctx) {
+    protocol::ArgReader args(ctx.args);
+    if (auto err = args.finish()) {
+        return *err;
+    }
+    ctx.audit.object = "database";
+    const auto started = now_micros();
+    const auto report = store::check_integrity(ctx.conn());
+    json::object out;
+    out["intact"] = report.ok;
+    out["pages"] = report.pages;
+    json::array problems;
+    for (const auto& p : report.problems) {
+        problems.emplace_back(p);
+    }
+    out["problems"] = std::move(problems);
+    out["milliseconds"] = (now_micros() - started) / 1000;
+    ctx.audit.reason =
+        report.ok ? fmt::format("integrity check: {} pages intact", report.pages)
+                  : fmt::format("integrity check: {} problems, first: {}", report.problems.size(),
+                                printable(report.problems.front(), 120));
     return out;
 }
 

@@ -233,4 +233,21 @@ void Store::stop() {
     }
 }
 
+IntegrityReport check_integrity(Connection& conn, std::size_t max_problems) {
+    IntegrityReport r;
+    r.pages = conn.query_int("PRAGMA page_count");
+    auto s = conn.cached("PRAGMA integrity_check(100)");
+    while (s->step()) {
+        auto line = s->column_text(0);
+        if (line == "ok") {
+            continue;
+        }
+        if (r.problems.size() < max_problems) {
+            r.problems.push_back(std::move(line));
+        }
+    }
+    r.ok = r.problems.empty();
+    return r;
+}
+
 }  // namespace strongroom::store

@@ -33,6 +33,17 @@ namespace strongroom::store {
 // OpenError when it cannot.
 void write_key_check(const std::filesystem::path& state_dir, const crypto::KeyVault& vault);
 
+// What PRAGMA integrity_check found: it reads every page of the database, so
+// every page's HMAC is verified too (SQLCipher 3.4.1 has no
+// cipher_integrity_check). problems: at most max_problems lines, empty when
+// the database is intact.
+struct IntegrityReport {
+    bool ok = false;
+    std::vector<std::string> problems;
+    std::int64_t pages = 0;
+};
+IntegrityReport check_integrity(Connection& conn, std::size_t max_problems = 20);
+
 // A start-up failure with a message for the operator.
 class OpenError : public std::runtime_error {
 public:

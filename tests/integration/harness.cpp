@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <boost/json/parse.hpp>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 namespace strongroom::test {
@@ -253,11 +254,19 @@ Daemon::Daemon(fs::path dir, std::vector<std::string> extra, std::map<std::strin
     std::vector<std::string> argv{daemon_path(), "--dev", dir_.string()};
     argv.insert(argv.end(), extra.begin(), extra.end());
     pid_ = spawn(argv, env, log_path_);
-    if (!wait_for_socket(socket(), 30s)) {
-        ::kill(pid_, SIGKILL);
-        wait_exit(pid_, 5s);
-        pid_ = -1;
-        throw std::runtime_error("strongroomd did not start: " + log());
+    // Until it answers, or exits (then at once, with what it said).
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (!wait_for_socket(socket(), 50ms)) {
+        const int status = wait_exit(pid_, 0ms);
+        if (status >= 0 || std::chrono::steady_clock::now() > deadline) {
+            if (status < 0) {
+                ::kill(pid_, SIGKILL);
+                wait_exit(pid_, 5s);
+            }
+            pid_ = -1;
+            throw std::runtime_error(
+                fmt::format("strongroomd did not start (exit {}): {}", status, log()));
+        }
     }
 }
 
@@ -265,6 +274,16 @@ Daemon::~Daemon() {
     if (pid_ > 0) {
         stop();
     }
+}
+
+int Daemon::kill_now() {
+    if (pid_ <= 0) {
+        return -1;
+    }
+    ::kill(pid_, SIGKILL);
+    const int status = wait_exit(pid_, 10s);
+    pid_ = -1;
+    return status;
 }
 
 int Daemon::stop(std::chrono::seconds timeout) {

@@ -67,6 +67,8 @@ public:
 
     // Sends SIGTERM and waits; returns the exit status.
     int stop(std::chrono::seconds timeout = std::chrono::seconds(30));
+    // Sends SIGKILL (a crash) and waits; returns the exit status (128 + 9).
+    int kill_now();
     pid_t pid() const noexcept { return pid_; }
     std::string socket() const { return (dir_ / "strongroom.sock").string(); }
     const std::filesystem::path& dir() const noexcept { return dir_; }

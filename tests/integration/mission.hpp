@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -161,6 +162,12 @@ public:
         ASSERT_EQ(daemon_->stop(), 0) << daemon_->log();
         daemon_.reset();
         daemon_.emplace(state_, std::vector<std::string>{}, std::move(env));
+    }
+
+    // Kills the daemon with SIGKILL (a crash: nothing is flushed or cleaned).
+    void crash() {
+        ASSERT_EQ(daemon_->kill_now(), 128 + SIGKILL);
+        daemon_.reset();
     }
 
     // Starts the daemon again after stop_and_open (the store closed first).
