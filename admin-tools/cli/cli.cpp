@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "admin-tools/client/client.hpp"
+#include "daemon/common/text.hpp"
 
 namespace strongroom::cli {
 namespace json = boost::json;
@@ -34,9 +35,9 @@ int fail(const Global& global, const Error& error) {
         err["message"] = error.message;
         json::object doc;
         doc["error"] = std::move(err);
-        std::cout << json::serialize(doc) << "\n";
+        std::cout << json_text(doc) << "\n";
     }
-    std::cerr << global.program << ": " << error.message << "\n";
+    std::cerr << global.program << ": " << shown(error.message) << "\n";
     return exit_status(error.code);
 }
 
@@ -61,7 +62,7 @@ std::variant<json::object, int> request(const Global& global, std::string_view o
 
 int print_result(const Global& global, const json::object& result, const HumanPrinter& human) {
     if (global.json) {
-        std::cout << json::serialize(result) << "\n";
+        std::cout << json_text(result) << "\n";
     } else {
         human(result);
     }
@@ -152,7 +153,7 @@ int print_response(const Global& global, const protocol::Response& response,
         return fail(global, *response.error);
     }
     if (global.json) {
-        std::cout << json::serialize(response.result) << "\n";
+        std::cout << json_text(response.result) << "\n";
     } else {
         human(response.result);
     }
@@ -318,7 +319,8 @@ int download_and_print(const Global& global, std::string_view op, json::object a
             marking->is_string() && marked->as_string() == "sidecar") {
             const int sfd =
                 ::open(sidecar.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-            const std::string line = std::string(marking->as_string()) + "\n";
+            // One line, whatever the daemon sent.
+            const std::string line = shown(marking->as_string()) + "\n";
             const bool written =
                 sfd >= 0 &&
                 ::write(sfd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
@@ -384,8 +386,35 @@ std::string text(const json::value& v, std::string_view sep) {
     return json::serialize(v);
 }
 
-void print_table(std::ostream& out, const std::vector<std::string>& headers,
-                 const std::vector<std::vector<std::string>>& rows) {
+std::string shown(std::string_view text) {
+    return escape_controls(text);
+}
+
+std::string shown_lines(std::string_view text) {
+    return escape_controls(text, true);
+}
+
+std::string show(const json::value& v, std::string_view sep) {
+    return shown(text(v, sep));
+}
+
+std::string json_text(const json::value& v) {
+    return escape_controls_in_json(json::serialize(v));
+}
+
+void print_table(std::ostream& out, const std::vector<std::string>& raw_headers,
+                 const std::vector<std::vector<std::string>>& raw_rows) {
+    std::vector<std::string> headers;
+    for (const auto& h : raw_headers) {
+        headers.push_back(shown(h));
+    }
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& raw : raw_rows) {
+        auto& row = rows.emplace_back();
+        for (const auto& cell : raw) {
+            row.push_back(shown(cell));
+        }
+    }
     std::vector<std::size_t> width(headers.size());
     for (std::size_t c = 0; c < headers.size(); ++c) {
         width[c] = headers[c].size();
@@ -419,7 +448,7 @@ void print_fields(std::ostream& out,
         width = std::max(width, f.first.size());
     }
     for (const auto& [k, v] : fields) {
-        out << k << ":" << std::string(width - k.size() + 1, ' ') << v << "\n";
+        out << shown(k) << ":" << std::string(width - k.size() + 1, ' ') << shown(v) << "\n";
     }
 }
 

@@ -76,22 +76,43 @@ Status must_not_exist(const std::string& path);
 // a temporary name renamed once complete and synced.
 Status write_new_file(const std::string& path, std::string_view content, mode_t mode);
 
-// Prints a failure (stderr, and the error document on stdout with --json);
-// returns its exit status.
+// Prints a failure (stderr, its message shown(); and the error document on
+// stdout with --json); returns its exit status.
 int fail(const Global& global, const Error& error);
 
 // Parses the command line and runs the chosen action. Usage errors exit 2
 // (bad_request), --help exits 0 with the help on stdout.
 int run(CLI::App& app, Global& global, int argc, char** argv);
 
-// Text of a JSON scalar (strings without quotes), or of an array joined by sep.
+// Text of a JSON scalar (strings without quotes), or of an array joined by
+// sep, exactly as it is: for deciding and for files, never for people.
 std::string text(const boost::json::value& v, std::string_view sep = ", ");
 
-// A left-aligned table with a header row, for people.
+// Text for people. Whatever the tools print for a person (tables, fields,
+// messages with the daemon's text, errors on stderr) goes through shown():
+// every control character, C1, DEL, line separator, bidirectional control
+// and byte that is not UTF-8 is written as a visible escape (\x1b, \n,
+// \u202e, \xff; escape_controls in daemon/common/text.hpp), so nothing that
+// another account stored can make a reader's terminal obey, forge a line or
+// reorder what it shows. Applying it twice changes nothing more.
+std::string shown(std::string_view text);
+// The same for text of several lines shown as lines (a checkpoint, a key):
+// line feeds are kept, everything else is escaped.
+std::string shown_lines(std::string_view text);
+// shown(text(v, sep)): a value of an answer, for people.
+std::string show(const boost::json::value& v, std::string_view sep = ", ");
+
+// A JSON document as the tools print it (--json, reports): serialized, with
+// the control characters the serializer leaves raw (DEL, C1, the line
+// separators, the bidirectional controls) written as \u escapes as well. The
+// same JSON value, exactly; a terminal receives none of them.
+std::string json_text(const boost::json::value& v);
+
+// A left-aligned table with a header row, for people; every cell shown().
 void print_table(std::ostream& out, const std::vector<std::string>& headers,
                  const std::vector<std::vector<std::string>>& rows);
 
-// "key: value" lines, keys padded to line up.
+// "key: value" lines, keys padded to line up; every key and value shown().
 void print_fields(std::ostream& out,
                   const std::vector<std::pair<std::string, std::string>>& fields);
 

@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "admin-tools/client/client.hpp"
+#include "daemon/common/text.hpp"
 
 namespace strongroom::cli {
 namespace json = boost::json;
@@ -37,8 +38,30 @@ std::vector<std::pair<std::string, std::string>> columns_of(const json::object& 
     return cols;
 }
 
-std::string csv_field(std::string s) {
-    if (!s.empty() && std::strchr("=+-@\t\r", s.front()) != nullptr) {
+// Starts like a formula to some spreadsheet: = + - @, a space, TAB, CR or
+// LF before one, or their full-width forms (U+FF1D, U+FF0B, U+FF0D, U+FF20),
+// which some spreadsheets take for the ASCII ones.
+bool formula_like(std::string_view s) {
+    if (s.empty()) {
+        return false;
+    }
+    if (std::strchr("=+-@ \t\r\n", s.front()) != nullptr) {
+        return true;
+    }
+    for (const std::string_view wide :
+         {"\xef\xbc\x9d", "\xef\xbc\x8b", "\xef\xbc\x8d", "\xef\xbc\xa0"}) {
+        if (s.starts_with(wide)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+std::string csv_field(std::string_view raw) {
+    // Line feeds stay (in a quoted field); every other control is shown
+    // escaped, as on a terminal: a CSV is read by people too.
+    std::string s = escape_controls(raw, true);
+    if (formula_like(s)) {
         s.insert(s.begin(), '\'');
     }
     if (s.find_first_of(",\"\r\n") == std::string::npos) {
@@ -55,7 +78,11 @@ std::string csv_field(std::string s) {
     return out;
 }
 
-std::string html_escape(std::string_view s) {
+// Text as HTML: control characters (bidirectional controls included, which
+// would reorder the page's text) shown escaped as on a terminal, then the
+// markup characters as entities.
+std::string html_escape(std::string_view raw) {
+    const std::string s = escape_controls(raw, true);
     std::string out;
     out.reserve(s.size());
     for (const char c : s) {
@@ -153,8 +180,10 @@ std::string render_html(const json::object& report) {
                         group_cols.end()) {
                         const auto value = cell(row, c.first);
                         if (!value.empty()) {
+                            // Isolated, so that right-to-left text in a value
+                            // cannot reorder the labels around it.
                             head += (head.empty() ? "" : " &middot; ") + html_escape(c.second) +
-                                    ": " + html_escape(value);
+                                    ": <bdi>" + html_escape(value) + "</bdi>";
                         }
                     }
                 }
@@ -221,7 +250,7 @@ int report_and_write(const Global& global, std::string_view op, json::object arg
     report["rows"] = std::move(rows);
     const std::string doc = format == "csv"    ? render_csv(report)
                             : format == "html" ? render_html(report)
-                                               : json::serialize(report) + "\n";
+                                               : json_text(report) + "\n";
     if (out_path.empty()) {
         std::cout << doc << std::flush;
         return 0;
@@ -231,12 +260,12 @@ int report_and_write(const Global& global, std::string_view op, json::object arg
     }
     const auto count = report.at("rows").as_array().size();
     if (global.json) {
-        std::cout << json::serialize(
+        std::cout << json_text(
                          json::object{{"written", out_path}, {"format", format}, {"rows", count}})
                   << "\n";
     } else {
-        std::cout << fmt::format("{} report written to {} ({} rows)\n", text(report.at("report")),
-                                 out_path, count);
+        std::cout << fmt::format("{} report written to {} ({} rows)\n", show(report.at("report")),
+                                 shown(out_path), count);
     }
     return 0;
 }

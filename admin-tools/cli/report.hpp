@@ -12,13 +12,16 @@
 namespace strongroom::cli {
 
 // CSV: a header of the column labels, a line per row. A cell that a
-// spreadsheet would read as a formula (= + - @ at its start) is prefixed
-// with an apostrophe.
+// spreadsheet would read as a formula (= + - @ at its start, a space or line
+// feed before one, or their full-width forms) is prefixed with an
+// apostrophe; control characters other than line feeds are shown escaped
+// (escape_controls), as on a terminal.
 std::string render_csv(const boost::json::object& report);
 
 // HTML: rows grouped by the report's "group" key, each group headed by its
-// "group_columns"; every text escaped; a content security policy that
-// forbids any external resource.
+// "group_columns" (values isolated in <bdi>); every text escaped, control
+// and bidirectional characters shown as visible escapes; a content security
+// policy that forbids any external resource.
 std::string render_html(const boost::json::object& report);
 
 // Runs a report operation, following "next" until the whole report is in,

@@ -102,20 +102,20 @@ std::string sha256_hex(const std::string& text) {
 
 void print_batch(const json::object& b) {
     cli::print_fields(std::cout,
-                      {{"batch", cli::text(b.at("batch"))},
-                       {"state", cli::text(b.at("state"))},
-                       {"as of", cli::text(b.at("as_of"))},
-                       {"records", cli::text(b.at("records"))},
-                       {"proposed", fmt::format("{} {}", cli::text(b.at("proposed_by")),
-                                                cli::text(b.at("proposed")))},
+                      {{"batch", cli::show(b.at("batch"))},
+                       {"state", cli::show(b.at("state"))},
+                       {"as of", cli::show(b.at("as_of"))},
+                       {"records", cli::show(b.at("records"))},
+                       {"proposed", fmt::format("{} {}", cli::show(b.at("proposed_by")),
+                                                cli::show(b.at("proposed")))},
                        {"approved", b.at("approved_by").is_null()
                                         ? std::string("-")
-                                        : fmt::format("{} {}", cli::text(b.at("approved_by")),
-                                                      cli::text(b.at("approved")))},
+                                        : fmt::format("{} {}", cli::show(b.at("approved_by")),
+                                                      cli::show(b.at("approved")))},
                        {"executed", b.at("executed_by").is_null()
                                         ? std::string("-")
-                                        : fmt::format("{} {}", cli::text(b.at("executed_by")),
-                                                      cli::text(b.at("executed")))}});
+                                        : fmt::format("{} {}", cli::show(b.at("executed_by")),
+                                                      cli::show(b.at("executed")))}});
 }
 
 // A certificate as a report document, for the printable page: its fields as
@@ -269,14 +269,14 @@ void add_certificate_commands(CLI::App& app, cli::Global& g) {
                 std::cout << fmt::format(
                     "{}: certificate of {} batch {}, {} records ({} {})\n",
                     valid ? "valid" : "NOT VALID", transfer ? "transfer" : "disposal",
-                    cli::text(o.at("batch")), cli::text(o.at("records")),
-                    cli::text(o.at("records_destroyed")), transfer ? "removed here" : "destroyed");
+                    cli::show(o.at("batch")), cli::show(o.at("records")),
+                    cli::show(o.at("records_destroyed")), transfer ? "removed here" : "destroyed");
                 if (const auto* k = o.if_contains("signed_by_retired_key")) {
                     std::cout << fmt::format("  signed with retired key {} (before a rekey)\n",
-                                             cli::text(*k));
+                                             cli::show(*k));
                 }
                 for (const auto& p : o.at("problems").as_array()) {
-                    std::cout << "  " << cli::text(p) << "\n";
+                    std::cout << "  " << cli::show(p) << "\n";
                 }
             });
             return rc != 0 ? rc : valid ? 0 : exit_status(ErrorCode::conflict);
@@ -311,7 +311,7 @@ void add_disposal_commands(CLI::App& app, cli::Global& g) {
             return cli::call_and_print(
                 g, "disposal.propose", std::move(args), [](const json::object& r) {
                     for (const auto& b : r.at("blockers").as_array()) {
-                        std::cout << "blocked: " << cli::text(b.at("reason")) << "\n";
+                        std::cout << "blocked: " << cli::show(b.at("reason")) << "\n";
                     }
                     if (r.at("batch").is_null()) {
                         std::cout << "nothing to propose: no record due for destruction is free of "
@@ -319,12 +319,12 @@ void add_disposal_commands(CLI::App& app, cli::Global& g) {
                         return;
                     }
                     std::cout << fmt::format(
-                        "batch {}: {} records ({})\n{}\n", cli::text(r.at("batch")),
-                        r.at("records").as_array().size(), cli::text(r.at("records"), ","),
-                        cli::text(r.at("message")));
+                        "batch {}: {} records ({})\n{}\n", cli::show(r.at("batch")),
+                        r.at("records").as_array().size(), cli::show(r.at("records"), ","),
+                        cli::show(r.at("message")));
                     if (r.at("left").to_number<std::int64_t>() > 0) {
                         std::cout << fmt::format("{} more due: propose again after this batch\n",
-                                                 cli::text(r.at("left")));
+                                                 cli::show(r.at("left")));
                     }
                 });
         };
@@ -355,8 +355,8 @@ void add_disposal_commands(CLI::App& app, cli::Global& g) {
                     std::cout << fmt::format(
                         "batch {}: {} records destroyed; certificate in {}; no backup can "
                         "yield them after {}\n",
-                        cli::text(r.at("batch")), cli::text(r.at("destroyed")), certificate_out,
-                        cli::text(r.at("unrecoverable_after")));
+                        cli::show(r.at("batch")), cli::show(r.at("destroyed")), certificate_out,
+                        cli::show(r.at("unrecoverable_after")));
                 });
         };
     });
@@ -368,9 +368,9 @@ void add_disposal_commands(CLI::App& app, cli::Global& g) {
                 std::vector<std::vector<std::string>> rows;
                 for (const auto& v : r.at("batches").as_array()) {
                     const auto& b = v.as_object();
-                    rows.push_back({cli::text(b.at("batch")), cli::text(b.at("state")),
-                                    cli::text(b.at("records")), cli::text(b.at("proposed_by")),
-                                    cli::text(b.at("approved_by")), cli::text(b.at("executed"))});
+                    rows.push_back({cli::show(b.at("batch")), cli::show(b.at("state")),
+                                    cli::show(b.at("records")), cli::show(b.at("proposed_by")),
+                                    cli::show(b.at("approved_by")), cli::show(b.at("executed"))});
                 }
                 cli::print_table(std::cout,
                                  {"BATCH", "STATE", "RECORDS", "PROPOSED", "APPROVED", "EXECUTED"},
@@ -391,8 +391,8 @@ void add_disposal_commands(CLI::App& app, cli::Global& g) {
                 [](const json::object& r) {
                     print_batch(r);
                     for (const auto& i : r.at("items").as_array()) {
-                        std::cout << fmt::format("  record {}: {}\n", cli::text(i.at("record")),
-                                                 cli::text(i.at("why")));
+                        std::cout << fmt::format("  record {}: {}\n", cli::show(i.at("record")),
+                                                 cli::show(i.at("why")));
                     }
                 });
         };

@@ -25,12 +25,12 @@ namespace {
 std::vector<std::pair<std::string, std::string>> account_fields(const json::object& a) {
     const auto& roles = a.at("roles").as_array();
     return {
-        {"account", sr::cli::text(a.at("name"))},
-        {"uid", sr::cli::text(a.at("uid"))},
-        {"roles", roles.empty() ? "(none)" : sr::cli::text(roles)},
-        {"status", sr::cli::text(a.at("status"))},
-        {"created", sr::cli::text(a.at("created"))},
-        {"changed", sr::cli::text(a.at("changed"))},
+        {"account", sr::cli::show(a.at("name"))},
+        {"uid", sr::cli::show(a.at("uid"))},
+        {"roles", roles.empty() ? "(none)" : sr::cli::show(roles)},
+        {"status", sr::cli::show(a.at("status"))},
+        {"created", sr::cli::show(a.at("created"))},
+        {"changed", sr::cli::show(a.at("changed"))},
     };
 }
 
@@ -76,8 +76,8 @@ void add_account_commands(CLI::App& app, sr::cli::Global& g) {
                     if (const auto* st = r.if_contains("status");
                         st && sr::cli::text(*st) == "pending") {
                         std::cout << fmt::format(
-                            "pending {}: {}\n{}\n", sr::cli::text(r.at("pending_id")),
-                            sr::cli::text(r.at("summary")), sr::cli::text(r.at("message")));
+                            "pending {}: {}\n{}\n", sr::cli::show(r.at("pending_id")),
+                            sr::cli::show(r.at("summary")), sr::cli::show(r.at("message")));
                         return;
                     }
                     print_account(r);
@@ -92,9 +92,9 @@ void add_account_commands(CLI::App& app, sr::cli::Global& g) {
                 std::vector<std::vector<std::string>> rows;
                 for (const auto& v : r.at("accounts").as_array()) {
                     const auto& a = v.as_object();
-                    rows.push_back({sr::cli::text(a.at("name")), sr::cli::text(a.at("uid")),
-                                    sr::cli::text(a.at("roles"), ","),
-                                    sr::cli::text(a.at("status"))});
+                    rows.push_back({sr::cli::show(a.at("name")), sr::cli::show(a.at("uid")),
+                                    sr::cli::show(a.at("roles"), ","),
+                                    sr::cli::show(a.at("status"))});
                 }
                 sr::cli::print_table(std::cout, {"NAME", "UID", "ROLES", "STATUS"}, rows);
             });
@@ -131,8 +131,8 @@ void add_matrix_commands(CLI::App& app, sr::cli::Global& g) {
     auto done_or_pending = [](const std::string& what) {
         return [what](const json::object& r) {
             if (const auto* st = r.if_contains("status"); st && sr::cli::text(*st) == "pending") {
-                std::cout << fmt::format("pending {}: {}\n", sr::cli::text(r.at("pending_id")),
-                                         sr::cli::text(r.at("message")));
+                std::cout << fmt::format("pending {}: {}\n", sr::cli::show(r.at("pending_id")),
+                                         sr::cli::show(r.at("message")));
                 return;
             }
             std::cout << what << "\n";
@@ -165,7 +165,7 @@ void add_matrix_commands(CLI::App& app, sr::cli::Global& g) {
                 std::vector<std::vector<std::string>> rows;
                 for (const auto& v : r.at("compartments").as_array()) {
                     rows.push_back(
-                        {sr::cli::text(v.at("name")), sr::cli::text(v.at("description"))});
+                        {sr::cli::show(v.at("name")), sr::cli::show(v.at("description"))});
                 }
                 sr::cli::print_table(std::cout, {"NAME", "DESCRIPTION"}, rows);
             });
@@ -211,10 +211,18 @@ void add_matrix_commands(CLI::App& app, sr::cli::Global& g) {
             }
             return sr::cli::call_and_print(
                 g, "post.assign", std::move(args), [](const json::object& r) {
+                    if (const auto* st = r.if_contains("status");
+                        st && sr::cli::text(*st) == "pending") {
+                        // An account this officer made: a second officer assigns it.
+                        std::cout << fmt::format("pending {}: {}\n",
+                                                 sr::cli::show(r.at("pending_id")),
+                                                 sr::cli::show(r.at("message")));
+                        return;
+                    }
                     const auto& a = r.at("assignment").as_object();
                     std::cout << fmt::format(
                         "{} holds post {}{}\n", p.account, p.name,
-                        a.at("until").is_null() ? "" : " until " + sr::cli::text(a.at("until")));
+                        a.at("until").is_null() ? "" : " until " + sr::cli::show(a.at("until")));
                 });
         };
     });
@@ -248,9 +256,9 @@ void add_matrix_commands(CLI::App& app, sr::cli::Global& g) {
             return sr::cli::call_and_print(g, "post.list", {}, [](const json::object& r) {
                 std::vector<std::vector<std::string>> rows;
                 for (const auto& v : r.at("posts").as_array()) {
-                    rows.push_back({sr::cli::text(v.at("name")), sr::cli::text(v.at("level")),
-                                    sr::cli::text(v.at("authority")),
-                                    sr::cli::text(v.at("holders"), ",")});
+                    rows.push_back({sr::cli::show(v.at("name")), sr::cli::show(v.at("level")),
+                                    sr::cli::show(v.at("authority")),
+                                    sr::cli::show(v.at("holders"), ",")});
                 }
                 sr::cli::print_table(std::cout, {"POST", "LEVEL", "AUTHORITY", "HOLDERS"}, rows);
             });
@@ -299,21 +307,21 @@ void add_matrix_commands(CLI::App& app, sr::cli::Global& g) {
                 std::vector<std::string> headers{"POST", "LEVEL"};
                 std::vector<std::string> comps;
                 for (const auto& c : r.at("compartments").as_array()) {
-                    comps.push_back(sr::cli::text(c));
-                    headers.push_back(sr::cli::text(c));
+                    comps.push_back(sr::cli::show(c));
+                    headers.push_back(sr::cli::show(c));
                 }
                 headers.emplace_back("HOLDERS");
                 std::vector<std::vector<std::string>> rows;
                 for (const auto& v : r.at("posts").as_array()) {
                     const auto& post_obj = v.as_object();
                     const auto& grants = post_obj.at("grants").as_object();
-                    std::vector<std::string> row{sr::cli::text(post_obj.at("name")),
-                                                 sr::cli::text(post_obj.at("level"))};
+                    std::vector<std::string> row{sr::cli::show(post_obj.at("name")),
+                                                 sr::cli::show(post_obj.at("level"))};
                     for (const auto& c : comps) {
                         const auto* lvl = grants.if_contains(c);
-                        row.push_back(lvl ? sr::cli::text(*lvl) : "-");
+                        row.push_back(lvl ? sr::cli::show(*lvl) : "-");
                     }
-                    row.push_back(sr::cli::text(post_obj.at("holders"), ","));
+                    row.push_back(sr::cli::show(post_obj.at("holders"), ","));
                     rows.push_back(std::move(row));
                 }
                 sr::cli::print_table(std::cout, headers, rows);
@@ -330,9 +338,9 @@ void add_matrix_commands(CLI::App& app, sr::cli::Global& g) {
             return sr::cli::call_and_print(g, "pending.list", {}, [](const json::object& r) {
                 std::vector<std::vector<std::string>> rows;
                 for (const auto& v : r.at("pending").as_array()) {
-                    rows.push_back({sr::cli::text(v.at("id")), sr::cli::text(v.at("summary")),
-                                    sr::cli::text(v.at("requested_by")),
-                                    sr::cli::text(v.at("requested_at"))});
+                    rows.push_back({sr::cli::show(v.at("id")), sr::cli::show(v.at("summary")),
+                                    sr::cli::show(v.at("requested_by")),
+                                    sr::cli::show(v.at("requested_at"))});
                 }
                 sr::cli::print_table(std::cout, {"ID", "CHANGE", "BY", "AT"}, rows);
             });
@@ -345,8 +353,8 @@ void add_matrix_commands(CLI::App& app, sr::cli::Global& g) {
         g.action = [&g] {
             return sr::cli::call_and_print(
                 g, "pending.approve", json::object{{"id", pending_id}}, [](const json::object& r) {
-                    std::cout << fmt::format("approved {}: {}\n", sr::cli::text(r.at("approved")),
-                                             sr::cli::text(r.at("summary")));
+                    std::cout << fmt::format("approved {}: {}\n", sr::cli::show(r.at("approved")),
+                                             sr::cli::show(r.at("summary")));
                 });
         };
     });
@@ -426,14 +434,14 @@ void add_registry_commands(CLI::App& app, sr::cli::Global& g) {
                 g, "receive", std::move(args), rc.file, [](const json::object& r) {
                     std::cout << fmt::format(
                         "record {} ({}){} received from {}, disseminated to {}\n",
-                        sr::cli::text(r.at("id")), sr::cli::text(r.at("level")),
+                        sr::cli::show(r.at("id")), sr::cli::show(r.at("level")),
                         r.at("registry_number").is_null()
                             ? ""
-                            : ", registry number " + sr::cli::text(r.at("registry_number")),
-                        sr::cli::text(r.at("origin")),
-                        sr::cli::text(r.at("disseminated_to"), ", "));
+                            : ", registry number " + sr::cli::show(r.at("registry_number")),
+                        sr::cli::show(r.at("origin")),
+                        sr::cli::show(r.at("disseminated_to"), ", "));
                     if (const auto* w = r.if_contains("warning")) {
-                        std::cerr << "warning: " << sr::cli::text(*w) << "\n";
+                        std::cerr << "warning: " << sr::cli::show(*w) << "\n";
                     }
                 });
         };
@@ -446,15 +454,15 @@ void add_registry_commands(CLI::App& app, sr::cli::Global& g) {
                 for (const auto& h : r.at("holders").as_array()) {
                     for (const auto& c : h.at("copies").as_array()) {
                         rows.push_back(
-                            {sr::cli::text(h.at("holder")), sr::cli::text(c.at("record")),
-                             sr::cli::text(c.at("registry_number")), sr::cli::text(c.at("copy")),
-                             sr::cli::text(c.at("age_days")) + "d",
-                             sr::cli::text(c.at("purpose"))});
+                            {sr::cli::show(h.at("holder")), sr::cli::show(c.at("record")),
+                             sr::cli::show(c.at("registry_number")), sr::cli::show(c.at("copy")),
+                             sr::cli::show(c.at("age_days")) + "d",
+                             sr::cli::show(c.at("purpose"))});
                     }
                 }
                 sr::cli::print_table(
                     std::cout, {"HOLDER", "RECORD", "REGISTRY", "COPY", "AGE", "PURPOSE"}, rows);
-                std::cout << fmt::format("{} outstanding\n", sr::cli::text(r.at("outstanding")));
+                std::cout << fmt::format("{} outstanding\n", sr::cli::show(r.at("outstanding")));
             });
         };
     });
@@ -497,10 +505,10 @@ void add_registry_commands(CLI::App& app, sr::cli::Global& g) {
                     for (const auto& c : r.at("copies").as_array()) {
                         std::cout << fmt::format(
                             "record {} ({}), copy {}, issued to {} on {} for \"{}\" ({})\n",
-                            sr::cli::text(c.at("record")), sr::cli::text(c.at("registry_number")),
-                            sr::cli::text(c.at("copy")), sr::cli::text(c.at("holder")),
-                            sr::cli::text(c.at("issued")), sr::cli::text(c.at("purpose")),
-                            sr::cli::text(c.at("state")));
+                            sr::cli::show(c.at("record")), sr::cli::show(c.at("registry_number")),
+                            sr::cli::show(c.at("copy")), sr::cli::show(c.at("holder")),
+                            sr::cli::show(c.at("issued")), sr::cli::show(c.at("purpose")),
+                            sr::cli::show(c.at("state")));
                     }
                 });
         };
@@ -616,16 +624,16 @@ void add_audit_commands(CLI::App& app, sr::cli::Global& g) {
                     if (r.at("intact").as_bool()) {
                         std::cout << fmt::format(
                             "intact: {} entries, {} checkpoints matched (latest at entry {})\n",
-                            sr::cli::text(r.at("entries")), sr::cli::text(cps.at("checked")),
-                            sr::cli::text(cps.at("latest")));
+                            sr::cli::show(r.at("entries")), sr::cli::show(cps.at("checked")),
+                            sr::cli::show(cps.at("latest")));
                         return;
                     }
                     std::cout << fmt::format("NOT intact: first bad entry {}\n",
                                              r.at("first_bad").is_null()
                                                  ? std::string("(none named)")
-                                                 : sr::cli::text(r.at("first_bad")));
+                                                 : sr::cli::show(r.at("first_bad")));
                     for (const auto& p : r.at("problems").as_array()) {
-                        std::cout << "  " << sr::cli::text(p) << "\n";
+                        std::cout << "  " << sr::cli::show(p) << "\n";
                     }
                 },
                 // A chain that is not intact is a failed verification.
@@ -681,16 +689,16 @@ void add_audit_commands(CLI::App& app, sr::cli::Global& g) {
                     std::vector<std::vector<std::string>> rows;
                     for (const auto& e : r.at("entries").as_array()) {
                         rows.push_back(
-                            {sr::cli::text(e.at("seq")), sr::cli::text(e.at("at")),
-                             sr::cli::text(e.at("account")), sr::cli::text(e.at("action")),
-                             sr::cli::text(e.at("object")), sr::cli::text(e.at("decision")),
-                             sr::cli::text(e.at("reason"))});
+                            {sr::cli::show(e.at("seq")), sr::cli::show(e.at("at")),
+                             sr::cli::show(e.at("account")), sr::cli::show(e.at("action")),
+                             sr::cli::show(e.at("object")), sr::cli::show(e.at("decision")),
+                             sr::cli::show(e.at("reason"))});
                     }
                     sr::cli::print_table(
                         std::cout,
                         {"SEQ", "AT", "ACCOUNT", "ACTION", "OBJECT", "DECISION", "REASON"}, rows);
                     if (!r.at("next").is_null()) {
-                        std::cout << fmt::format("more: --after {}\n", sr::cli::text(r.at("next")));
+                        std::cout << fmt::format("more: --after {}\n", sr::cli::show(r.at("next")));
                     }
                 });
         };
@@ -703,14 +711,14 @@ void add_audit_commands(CLI::App& app, sr::cli::Global& g) {
         ->option_text("FILE");
     checkpoint->callback([&g] {
         g.action = [&g] {
-            return sr::cli::call_write_and_print(g, "audit.checkpoint", {}, "checkpoint",
-                                                 checkpoint_out, 0644, [](const json::object& r) {
-                                                     std::cout << sr::cli::text(r.at("checkpoint"));
-                                                     if (const auto* w = r.if_contains("written")) {
-                                                         std::cerr << fmt::format(
-                                                             "written to {}\n", sr::cli::text(*w));
-                                                     }
-                                                 });
+            return sr::cli::call_write_and_print(
+                g, "audit.checkpoint", {}, "checkpoint", checkpoint_out, 0644,
+                [](const json::object& r) {
+                    std::cout << sr::cli::shown_lines(sr::cli::text(r.at("checkpoint")));
+                    if (const auto* w = r.if_contains("written")) {
+                        std::cerr << fmt::format("written to {}\n", sr::cli::show(*w));
+                    }
+                });
         };
     });
 
@@ -731,7 +739,9 @@ void add_audit_commands(CLI::App& app, sr::cli::Global& g) {
             }
             return sr::cli::call_write_and_print(
                 g, "audit.public-key", std::move(args), "pem", key_out, 0644,
-                [](const json::object& r) { std::cout << sr::cli::text(r.at("pem")); });
+                [](const json::object& r) {
+                    std::cout << sr::cli::shown_lines(sr::cli::text(r.at("pem")));
+                });
         };
     });
 }
@@ -793,8 +803,8 @@ int main(int argc, char** argv) {
                 }
                 for (const auto& a : made) {
                     std::cout << fmt::format("initialised: officer {} (uid {})\n",
-                                             sr::cli::text(a.at("name")),
-                                             sr::cli::text(a.at("uid")));
+                                             sr::cli::show(a.at("name")),
+                                             sr::cli::show(a.at("uid")));
                 }
             });
         };
@@ -823,8 +833,8 @@ int main(int argc, char** argv) {
                 g, "backup", {}, backup_out, [](const json::object& r) {
                     std::cout << fmt::format(
                         "backup written to {}; key-store backup {} kept until {}\n", backup_out,
-                        sr::cli::text(r.at("key_backup")),
-                        sr::cli::text(r.at("key_backup_expires")));
+                        sr::cli::show(r.at("key_backup")),
+                        sr::cli::show(r.at("key_backup_expires")));
                 });
         };
     });
@@ -842,13 +852,13 @@ int main(int argc, char** argv) {
                 [](const json::object& r) {
                     if (r.at("intact").as_bool()) {
                         std::cout << fmt::format("database intact: {} pages checked in {} ms\n",
-                                                 sr::cli::text(r.at("pages")),
-                                                 sr::cli::text(r.at("milliseconds")));
+                                                 sr::cli::show(r.at("pages")),
+                                                 sr::cli::show(r.at("milliseconds")));
                         return;
                     }
                     std::cout << "database NOT intact:\n";
                     for (const auto& p : r.at("problems").as_array()) {
-                        std::cout << "  " << sr::cli::text(p) << "\n";
+                        std::cout << "  " << sr::cli::show(p) << "\n";
                     }
                 },
                 [](const json::object& r) { return r.at("intact").as_bool() ? 0 : 5; });
@@ -863,31 +873,31 @@ int main(int argc, char** argv) {
                 sr::cli::print_fields(
                     std::cout,
                     {
-                        {"version", sr::cli::text(r.at("version"))},
-                        {"schema", sr::cli::text(r.at("schema_version"))},
-                        {"started", sr::cli::text(r.at("started"))},
-                        {"uptime", fmt::format("{} s", sr::cli::text(r.at("uptime_seconds")))},
-                        {"accounts", sr::cli::text(r.at("accounts"))},
-                        {"audit entries", sr::cli::text(r.at("audit_entries"))},
+                        {"version", sr::cli::show(r.at("version"))},
+                        {"schema", sr::cli::show(r.at("schema_version"))},
+                        {"started", sr::cli::show(r.at("started"))},
+                        {"uptime", fmt::format("{} s", sr::cli::show(r.at("uptime_seconds")))},
+                        {"accounts", sr::cli::show(r.at("accounts"))},
+                        {"audit entries", sr::cli::show(r.at("audit_entries"))},
                         {"database",
-                         fmt::format("{} bytes", sr::cli::text(r.at("database_bytes")))},
+                         fmt::format("{} bytes", sr::cli::show(r.at("database_bytes")))},
                         {"commits",
                          fmt::format("{} ({} items, largest batch {})",
-                                     sr::cli::text(w.at("commits")), sr::cli::text(w.at("items")),
-                                     sr::cli::text(w.at("largest_batch")))},
+                                     sr::cli::show(w.at("commits")), sr::cli::show(w.at("items")),
+                                     sr::cli::show(w.at("largest_batch")))},
                         {"audited after answer",
                          fmt::format("{} ({} durable later than 10 ms; longest {} us)",
-                                     sr::cli::text(w.at("answered_early")),
-                                     sr::cli::text(w.at("durable_after_10ms")),
-                                     sr::cli::text(w.at("longest_wait_us")))},
+                                     sr::cli::show(w.at("answered_early")),
+                                     sr::cli::show(w.at("durable_after_10ms")),
+                                     sr::cli::show(w.at("longest_wait_us")))},
                     });
                 if (const auto* c = r.if_contains("duty_conflicts"); c && !c->as_array().empty()) {
                     std::cout << "separation of duties: officers or auditors holding posts "
                                  "(they grant nothing; end them):\n";
                     for (const auto& v : c->as_array()) {
                         std::cout << fmt::format(
-                            "  {} holds {}: {}\n", sr::cli::text(v.at("account")),
-                            sr::cli::text(v.at("post")), sr::cli::text(v.at("fix")));
+                            "  {} holds {}: {}\n", sr::cli::show(v.at("account")),
+                            sr::cli::show(v.at("post")), sr::cli::show(v.at("fix")));
                     }
                 }
             });

@@ -24,11 +24,11 @@ void add_schedule_commands(CLI::App& retention, cli::Global& g) {
                 for (const auto& s : r.at("schedules").as_array()) {
                     const auto& o = s.as_object();
                     rows.push_back(
-                        {cli::text(o.at("type")), cli::text(o.at("summary")),
+                        {cli::show(o.at("type")), cli::show(o.at("summary")),
                          o.at("built_in").as_bool()
                              ? std::string("built in")
-                             : fmt::format("{}, approved by {}", cli::text(o.at("changed_by")),
-                                           cli::text(o.at("approved_by")))});
+                             : fmt::format("{}, approved by {}", cli::show(o.at("changed_by")),
+                                           cli::show(o.at("approved_by")))});
                 }
                 cli::print_table(std::cout, {"TYPE", "SCHEDULE", "SET BY"}, rows);
             });
@@ -76,8 +76,8 @@ void add_schedule_commands(CLI::App& retention, cli::Global& g) {
             put("review_first_year", sa.review_first_year);
             return cli::call_and_print(
                 g, "retention.set", std::move(args), [](const json::object& r) {
-                    std::cout << fmt::format("pending {}: {}\n", cli::text(r.at("pending_id")),
-                                             cli::text(r.at("message")));
+                    std::cout << fmt::format("pending {}: {}\n", cli::show(r.at("pending_id")),
+                                             cli::show(r.at("message")));
                 });
         };
     });
@@ -115,12 +115,12 @@ void add_schedule_commands(CLI::App& retention, cli::Global& g) {
                         const auto& o = t.as_object();
                         const auto* d = o.if_contains("destroy");
                         const auto* x = o.if_contains("transfer");
-                        rows.push_back({cli::text(o.at("type")), cli::text(o.at("records")),
-                                        d ? cli::text(*d) : "-", x ? cli::text(*x) : "-",
-                                        cli::text(o.at("review")), cli::text(o.at("on_hold")),
-                                        cli::text(o.at("overdue"))});
+                        rows.push_back({cli::show(o.at("type")), cli::show(o.at("records")),
+                                        d ? cli::show(*d) : "-", x ? cli::show(*x) : "-",
+                                        cli::show(o.at("review")), cli::show(o.at("on_hold")),
+                                        cli::show(o.at("overdue"))});
                     }
-                    std::cout << fmt::format("as of {}\n", cli::text(r.at("as_of")));
+                    std::cout << fmt::format("as of {}\n", cli::show(r.at("as_of")));
                     cli::print_table(
                         std::cout,
                         {"TYPE", "HELD", "DESTROY", "TRANSFER", "REVIEW", "ON HOLD", "OVERDUE"},
@@ -128,19 +128,19 @@ void add_schedule_commands(CLI::App& retention, cli::Global& g) {
                     for (const auto& u : r.at("unscheduled").as_array()) {
                         std::cout << fmt::format(
                             "no schedule for type {} ({} records): set one with 'retention set'\n",
-                            cli::text(u.at("type")), cli::text(u.at("records")));
+                            cli::show(u.at("type")), cli::show(u.at("records")));
                     }
                     rows.clear();
                     for (const auto& i : r.at("due").as_array()) {
                         const auto& o = i.as_object();
-                        std::string action = cli::text(o.at("action"));
+                        std::string action = cli::show(o.at("action"));
                         if (o.at("overdue").as_bool()) {
                             action += " (overdue)";
                         }
                         const auto& holds = o.at("holds").as_array();
-                        rows.push_back({cli::text(o.at("record")), action, cli::text(o.at("since")),
-                                        holds.empty() ? "-" : cli::text(o.at("holds"), ","),
-                                        cli::text(o.at("why"))});
+                        rows.push_back({cli::show(o.at("record")), action, cli::show(o.at("since")),
+                                        holds.empty() ? "-" : cli::show(o.at("holds"), ","),
+                                        cli::show(o.at("why"))});
                     }
                     if (!rows.empty()) {
                         std::cout << "\n";
@@ -148,7 +148,7 @@ void add_schedule_commands(CLI::App& retention, cli::Global& g) {
                                          rows);
                     }
                     if (!r.at("next").is_null()) {
-                        std::cout << fmt::format("more: --after {}\n", cli::text(r.at("next")));
+                        std::cout << fmt::format("more: --after {}\n", cli::show(r.at("next")));
                     }
                 });
         };
@@ -167,8 +167,8 @@ void add_schedule_commands(CLI::App& retention, cli::Global& g) {
             }
             return cli::call_and_print(
                 g, "retention.review", std::move(args), [](const json::object& r) {
-                    std::cout << fmt::format("record {} reviewed {}\n", cli::text(r.at("record")),
-                                             cli::text(r.at("reviewed")));
+                    std::cout << fmt::format("record {} reviewed {}\n", cli::show(r.at("record")),
+                                             cli::show(r.at("reviewed")));
                 });
         };
     });
@@ -209,10 +209,10 @@ void add_hold_commands(CLI::App& app, cli::Global& g) {
                 args["type"] = pa.type;
             }
             return cli::call_and_print(g, "hold.place", std::move(args), [](const json::object& r) {
-                std::cout << fmt::format("hold {} placed on {}\n", cli::text(r.at("hold")),
+                std::cout << fmt::format("hold {} placed on {}\n", cli::show(r.at("hold")),
                                          r.at("type").is_null()
-                                             ? "records " + cli::text(r.at("records"))
-                                             : "type " + cli::text(r.at("type")));
+                                             ? "records " + cli::show(r.at("records"))
+                                             : "type " + cli::show(r.at("type")));
             });
         };
     });
@@ -223,7 +223,7 @@ void add_hold_commands(CLI::App& app, cli::Global& g) {
         g.action = [&g] {
             return cli::call_and_print(
                 g, "hold.release", json::object{{"name", release_name}}, [](const json::object& r) {
-                    std::cout << fmt::format("hold {} released\n", cli::text(r.at("hold")));
+                    std::cout << fmt::format("hold {} released\n", cli::show(r.at("hold")));
                 });
         };
     });
@@ -234,12 +234,12 @@ void add_hold_commands(CLI::App& app, cli::Global& g) {
                 std::vector<std::vector<std::string>> rows;
                 for (const auto& h : r.at("holds").as_array()) {
                     const auto& o = h.as_object();
-                    rows.push_back({cli::text(o.at("name")),
+                    rows.push_back({cli::show(o.at("name")),
                                     o.at("type").is_null()
-                                        ? "records " + cli::text(o.at("records"), ",")
-                                        : "type " + cli::text(o.at("type")),
-                                    cli::text(o.at("placed_by")), cli::text(o.at("placed")),
-                                    cli::text(o.at("reason"))});
+                                        ? "records " + cli::show(o.at("records"), ",")
+                                        : "type " + cli::show(o.at("type")),
+                                    cli::show(o.at("placed_by")), cli::show(o.at("placed")),
+                                    cli::show(o.at("reason"))});
                 }
                 cli::print_table(std::cout, {"HOLD", "ON", "BY", "PLACED", "REASON"}, rows);
             });

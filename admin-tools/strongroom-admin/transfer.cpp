@@ -224,8 +224,8 @@ Status write_bag_into(const cli::Global& g, const json::object& batch, const std
         "Payload-Oxum: {}.{}\nInternal-Sender-Description: archive transfer batch {} of {}: {} "
         "records, prepared by {} on {}\n",
         mission, format_date(now_micros()), mission, id, octets, files, id, mission,
-        batch.at("records").as_array().size(), cli::text(batch.at("prepared_by")),
-        cli::text(batch.at("prepared")));
+        batch.at("records").as_array().size(), cli::show(batch.at("prepared_by")),
+        cli::show(batch.at("prepared")));
     for (const auto& [name, text] : std::vector<std::pair<std::string, std::string>>{
              {"bagit.txt", "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"},
              {"bag-info.txt", bag_info},
@@ -272,10 +272,10 @@ Status write_bag(const cli::Global& g, const json::object& batch, const std::str
 
 void print_package(const json::object& r, const std::string& dir) {
     for (const auto& b : r.at("blockers").as_array()) {
-        std::cout << "blocked: " << cli::text(b.at("reason")) << "\n";
+        std::cout << "blocked: " << cli::show(b.at("reason")) << "\n";
     }
     std::cout << fmt::format("transfer batch {}: {} records written to {} (BagIt)\n",
-                             cli::text(r.at("batch")), r.at("records").as_array().size(), dir);
+                             cli::show(r.at("batch")), r.at("records").as_array().size(), dir);
 }
 
 }  // namespace
@@ -310,8 +310,8 @@ static void add_closure_commands(CLI::App& app, cli::Global& g) {
             return cli::print_result(g, r, [](const json::object& o) {
                 std::cout << fmt::format(
                     "closure {}: {} records to transfer (package in {}), {} to destroy\n{}\n",
-                    cli::text(o.at("closure")), cli::text(o.at("to_transfer")), prepare_out,
-                    cli::text(o.at("to_destroy")), cli::text(o.at("message")));
+                    cli::show(o.at("closure")), cli::show(o.at("to_transfer")), prepare_out,
+                    cli::show(o.at("to_destroy")), cli::show(o.at("message")));
             });
         };
     });
@@ -323,8 +323,8 @@ static void add_closure_commands(CLI::App& app, cli::Global& g) {
             return cli::call_and_print(g, "closure.approve", json::object{{"closure", id}},
                                        [](const json::object& r) {
                                            std::cout << fmt::format("closure {} approved by {}\n",
-                                                                    cli::text(r.at("closure")),
-                                                                    cli::text(r.at("approved_by")));
+                                                                    cli::show(r.at("closure")),
+                                                                    cli::show(r.at("approved_by")));
                                        });
         };
     });
@@ -348,7 +348,7 @@ static void add_closure_commands(CLI::App& app, cli::Global& g) {
                                              statement_out, 0644, [](const json::object& r) {
                                                  std::cout << fmt::format(
                                                      "closure {} complete; statement in {}\n",
-                                                     cli::text(r.at("closure")), statement_out);
+                                                     cli::show(r.at("closure")), statement_out);
                                              });
         };
     });
@@ -394,7 +394,7 @@ void add_transfer_commands(CLI::App& app, cli::Global& g) {
             if (r.at("batch").is_null()) {
                 return cli::print_result(g, r, [](const json::object& o) {
                     for (const auto& b : o.at("blockers").as_array()) {
-                        std::cout << "blocked: " << cli::text(b.at("reason")) << "\n";
+                        std::cout << "blocked: " << cli::show(b.at("reason")) << "\n";
                     }
                     std::cout << "nothing to transfer: no permanent record due for transfer is "
                                  "free of holds and copies\n";
@@ -405,7 +405,7 @@ void add_transfer_commands(CLI::App& app, cli::Global& g) {
                     g, make_error(st.error().code,
                                   fmt::format("{} (the batch is prepared: write it again with "
                                               "'transfer package {} -o DIR')",
-                                              st.error().message, cli::text(r.at("batch")))));
+                                              st.error().message, cli::show(r.at("batch")))));
             }
             return cli::print_result(g, r, [](const json::object& o) { print_package(o, pa.out); });
         };
@@ -454,8 +454,8 @@ void add_transfer_commands(CLI::App& app, cli::Global& g) {
                 "certificate", certificate_out, 0644, [](const json::object& r) {
                     std::cout << fmt::format(
                         "transfer batch {}: archives' receipt {}; {} records removed here\n",
-                        cli::text(r.at("batch")), cli::text(r.at("receipt")),
-                        cli::text(r.at("transferred")));
+                        cli::show(r.at("batch")), cli::show(r.at("receipt")),
+                        cli::show(r.at("transferred")));
                 });
         };
     });
@@ -467,9 +467,9 @@ void add_transfer_commands(CLI::App& app, cli::Global& g) {
                 std::vector<std::vector<std::string>> rows;
                 for (const auto& v : r.at("batches").as_array()) {
                     const auto& b = v.as_object();
-                    rows.push_back({cli::text(b.at("batch")), cli::text(b.at("state")),
-                                    cli::text(b.at("records")), cli::text(b.at("prepared_by")),
-                                    cli::text(b.at("prepared")), cli::text(b.at("receipt"))});
+                    rows.push_back({cli::show(b.at("batch")), cli::show(b.at("state")),
+                                    cli::show(b.at("records")), cli::show(b.at("prepared_by")),
+                                    cli::show(b.at("prepared")), cli::show(b.at("receipt"))});
                 }
                 cli::print_table(
                     std::cout, {"BATCH", "STATE", "RECORDS", "PREPARED BY", "PREPARED", "RECEIPT"},

@@ -28,19 +28,19 @@ std::string or_none(const json::value& v) {
     if (v.is_null()) {
         return "-";
     }
-    const auto t = sr::cli::text(v);
+    const auto t = sr::cli::show(v);
     return t.empty() ? "-" : t;
 }
 
 void print_whoami(const json::object& r) {
     std::vector<std::pair<std::string, std::string>> fields{
-        {"account", sr::cli::text(r.at("name"))},
-        {"uid", sr::cli::text(r.at("uid"))},
-        {"roles", r.at("roles").as_array().empty() ? "(none)" : sr::cli::text(r.at("roles"))},
-        {"status", sr::cli::text(r.at("status"))},
+        {"account", sr::cli::show(r.at("name"))},
+        {"uid", sr::cli::show(r.at("uid"))},
+        {"roles", r.at("roles").as_array().empty() ? "(none)" : sr::cli::show(r.at("roles"))},
+        {"status", sr::cli::show(r.at("status"))},
     };
     if (const auto* posts = r.if_contains("posts")) {
-        fields.emplace_back("posts", posts->as_array().empty() ? "(none)" : sr::cli::text(*posts));
+        fields.emplace_back("posts", posts->as_array().empty() ? "(none)" : sr::cli::show(*posts));
     }
     sr::cli::print_fields(std::cout, fields);
 }
@@ -49,36 +49,41 @@ void print_records(const json::object& r) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& v : r.at("records").as_array()) {
         const auto& rec = v.as_object();
-        rows.push_back({sr::cli::text(rec.at("id")), sr::cli::text(rec.at("level")),
+        rows.push_back({sr::cli::show(rec.at("id")), sr::cli::show(rec.at("level")),
                         or_none(rec.at("compartments")), or_none(rec.at("registry_number")),
-                        sr::cli::text(rec.at("dated")), sr::cli::text(rec.at("title"))});
+                        sr::cli::show(rec.at("dated")), sr::cli::show(rec.at("title"))});
     }
     sr::cli::print_table(std::cout, {"ID", "LEVEL", "COMPARTMENTS", "REGISTRY", "DATED", "TITLE"},
                          rows);
     if (!r.at("next").is_null()) {
-        std::cerr << fmt::format("more: add --after {}\n", sr::cli::text(r.at("next")));
+        std::cerr << fmt::format("more: add --after {}\n", sr::cli::show(r.at("next")));
     }
 }
 
 void print_record(const json::object& r) {
     const auto& rec = r.at("record").as_object();
     std::vector<std::pair<std::string, std::string>> fields{
-        {"id", sr::cli::text(rec.at("id"))},
-        {"title", sr::cli::text(rec.at("title"))},
-        {"level", sr::cli::text(rec.at("level"))},
+        {"id", sr::cli::show(rec.at("id"))},
+        {"title", sr::cli::show(rec.at("title"))},
+        {"level", sr::cli::show(rec.at("level"))},
         {"compartments", or_none(rec.at("compartments"))},
         {"registry number", or_none(rec.at("registry_number"))},
-        {"type", sr::cli::text(rec.at("type"))},
-        {"dated", sr::cli::text(rec.at("dated"))},
-        {"originator", sr::cli::text(rec.at("originator"))},
+        {"type", sr::cli::show(rec.at("type"))},
+        {"dated", sr::cli::show(rec.at("dated"))},
+        {"originator", or_none(rec.at("originator"))},
         {"origin post", or_none(rec.at("origin_post"))},
         {"safety", rec.at("safety").as_bool() ? "yes: bears on the safety of personnel" : "no"},
         {"max copies", or_none(rec.at("max_copies"))},
-        {"size", fmt::format("{} bytes{}", sr::cli::text(rec.at("size")),
+        {"size", fmt::format("{} bytes{}", sr::cli::show(rec.at("size")),
                              rec.at("text").as_bool() ? " (text)" : "")},
-        {"sha256", sr::cli::text(rec.at("sha256"))},
-        {"created", sr::cli::text(rec.at("created"))},
+        {"sha256", sr::cli::show(rec.at("sha256"))},
+        {"created", sr::cli::show(rec.at("created"))},
     };
+    // A product received from outside: where from, and who registered it.
+    if (const auto* origin = rec.if_contains("origin")) {
+        fields.insert(fields.begin() + 8, {{"origin", sr::cli::show(*origin)},
+                                           {"received by", or_none(rec.at("received_by"))}});
+    }
     sr::cli::print_fields(std::cout, fields);
     const auto& ds = rec.at("disseminated").as_array();
     if (!ds.empty()) {
@@ -86,10 +91,10 @@ void print_record(const json::object& r) {
         for (const auto& v : ds) {
             const auto& d = v.as_object();
             const auto* post = d.if_contains("post");
-            rows.push_back({post ? "post " + sr::cli::text(*post)
-                                 : "account " + sr::cli::text(d.at("account")),
-                            sr::cli::text(d.at("authority")), or_none(d.at("reference")),
-                            or_none(d.at("by")), sr::cli::text(d.at("at"))});
+            rows.push_back({post ? "post " + sr::cli::show(*post)
+                                 : "account " + sr::cli::show(d.at("account")),
+                            sr::cli::show(d.at("authority")), or_none(d.at("reference")),
+                            or_none(d.at("by")), sr::cli::show(d.at("at"))});
         }
         std::cout << "\n";
         sr::cli::print_table(std::cout, {"DISSEMINATED TO", "AUTHORITY", "REFERENCE", "BY", "AT"},
@@ -159,13 +164,13 @@ void add_record_commands(CLI::App& app, sr::cli::Global& g) {
             return sr::cli::upload_and_print(
                 g, "ingest", std::move(args), in.file, [](const json::object& r) {
                     std::cout << fmt::format(
-                        "record {} ({}){}\n", sr::cli::text(r.at("id")),
-                        sr::cli::text(r.at("level")),
+                        "record {} ({}){}\n", sr::cli::show(r.at("id")),
+                        sr::cli::show(r.at("level")),
                         r.at("registry_number").is_null()
                             ? ""
-                            : ", registry number " + sr::cli::text(r.at("registry_number")));
+                            : ", registry number " + sr::cli::show(r.at("registry_number")));
                     if (const auto* w = r.if_contains("warning")) {
-                        std::cerr << "warning: " << sr::cli::text(*w) << "\n";
+                        std::cerr << "warning: " << sr::cli::show(*w) << "\n";
                     }
                 });
         };
@@ -258,12 +263,12 @@ void add_record_commands(CLI::App& app, sr::cli::Global& g) {
             return sr::cli::download_and_print(
                 g, "get", std::move(args), get_args.out, [](const json::object& r) {
                     std::cout << fmt::format("copy {} of record {} written to {}\n",
-                                             sr::cli::text(r.at("copy")), sr::cli::text(r.at("id")),
+                                             sr::cli::show(r.at("copy")), sr::cli::show(r.at("id")),
                                              get_args.out);
                     if (sr::cli::text(r.at("marked")) == "sidecar") {
                         std::cout << fmt::format("its marking is in {}.marking\n", get_args.out);
                     }
-                    std::cout << sr::cli::text(r.at("marking")) << "\n";
+                    std::cout << sr::cli::show(r.at("marking")) << "\n";
                 });
         };
     });
@@ -277,9 +282,9 @@ void add_record_commands(CLI::App& app, sr::cli::Global& g) {
                 g, "copies", json::object{{"id", copies_id}}, [](const json::object& r) {
                     std::vector<std::vector<std::string>> rows;
                     for (const auto& v : r.at("copies").as_array()) {
-                        rows.push_back({sr::cli::text(v.at("copy")), sr::cli::text(v.at("holder")),
-                                        sr::cli::text(v.at("state")), sr::cli::text(v.at("issued")),
-                                        sr::cli::text(v.at("purpose"))});
+                        rows.push_back({sr::cli::show(v.at("copy")), sr::cli::show(v.at("holder")),
+                                        sr::cli::show(v.at("state")), sr::cli::show(v.at("issued")),
+                                        sr::cli::show(v.at("purpose"))});
                     }
                     sr::cli::print_table(std::cout,
                                          {"COPY", "HOLDER", "STATE", "ISSUED", "PURPOSE"}, rows);
@@ -309,8 +314,8 @@ void add_record_commands(CLI::App& app, sr::cli::Global& g) {
                     [](const json::object& r) {
                         std::cout << fmt::format(
                             "copy {} of record {} {}; {} outstanding\n",
-                            sr::cli::text(r.at("copy")), sr::cli::text(r.at("id")),
-                            sr::cli::text(r.at("state")), sr::cli::text(r.at("outstanding")));
+                            sr::cli::show(r.at("copy")), sr::cli::show(r.at("id")),
+                            sr::cli::show(r.at("state")), sr::cli::show(r.at("outstanding")));
                     });
             };
         });
@@ -337,8 +342,8 @@ void add_dissemination_commands(CLI::App& app, sr::cli::Global& g) {
             return sr::cli::call_and_print(
                 g, "disseminate", std::move(args), [](const json::object& r) {
                     std::cout << fmt::format("record {} disseminated ({})\n",
-                                             sr::cli::text(r.at("id")),
-                                             sr::cli::text(r.at("authority")));
+                                             sr::cli::show(r.at("id")),
+                                             sr::cli::show(r.at("authority")));
                 });
         };
     });
@@ -372,8 +377,8 @@ void add_dissemination_commands(CLI::App& app, sr::cli::Global& g) {
                     std::cout << fmt::format(
                         "delegation {}: post {} may disseminate record "
                         "{} until {}\n",
-                        sr::cli::text(del.at("id")), sr::cli::text(del.at("to")),
-                        sr::cli::text(del.at("record")), or_none(del.at("until")));
+                        sr::cli::show(del.at("id")), sr::cli::show(del.at("to")),
+                        sr::cli::show(del.at("record")), or_none(del.at("until")));
                 });
         };
     });
@@ -397,7 +402,7 @@ void add_dissemination_commands(CLI::App& app, sr::cli::Global& g) {
                     const auto& del = r.at("delegation").as_object();
                     std::cout << fmt::format(
                         "delegation {}: post {} may approve releases until {}\n",
-                        sr::cli::text(del.at("id")), sr::cli::text(del.at("to")),
+                        sr::cli::show(del.at("id")), sr::cli::show(del.at("to")),
                         or_none(del.at("until")));
                 });
         };
@@ -449,14 +454,14 @@ void add_release_commands(CLI::App& app, sr::cli::Global& g) {
                 g, "release.request", std::move(args), [](const json::object& r) {
                     std::cout << fmt::format(
                         "release request {}: record {} to {}, waiting for approval\n",
-                        sr::cli::text(r.at("request")), sr::cli::text(r.at("record")),
-                        sr::cli::text(r.at("to")));
+                        sr::cli::show(r.at("request")), sr::cli::show(r.at("record")),
+                        sr::cli::show(r.at("to")));
                     if (const auto* who = r.if_contains("approvers")) {
                         std::cout << "may approve it:\n";
                         for (const auto& a : who->as_array()) {
                             std::cout << fmt::format(
-                                "  {} (post {}, {})\n", sr::cli::text(a.at("account")),
-                                sr::cli::text(a.at("post")), sr::cli::text(a.at("authority")));
+                                "  {} (post {}, {})\n", sr::cli::show(a.at("account")),
+                                sr::cli::show(a.at("post")), sr::cli::show(a.at("authority")));
                         }
                     }
                 });
@@ -472,11 +477,11 @@ void add_release_commands(CLI::App& app, sr::cli::Global& g) {
             return sr::cli::call_and_print(
                 g, "release.approve", json::object{{"request", q}}, [](const json::object& r) {
                     std::cout << fmt::format("release {} approved ({}{})\n",
-                                             sr::cli::text(r.at("request")),
-                                             sr::cli::text(r.at("authority")),
+                                             sr::cli::show(r.at("request")),
+                                             sr::cli::show(r.at("authority")),
                                              sr::cli::text(r.at("reference")).empty()
                                                  ? ""
-                                                 : " " + sr::cli::text(r.at("reference")));
+                                                 : " " + sr::cli::show(r.at("reference")));
                 });
         };
     });
@@ -494,9 +499,9 @@ void add_release_commands(CLI::App& app, sr::cli::Global& g) {
                 g, "release.issue", json::object{{"request", issue_q}}, issue_out,
                 [](const json::object& r) {
                     std::cout << fmt::format("released copy {} of record {} written to {}\n",
-                                             sr::cli::text(r.at("copy")), sr::cli::text(r.at("id")),
+                                             sr::cli::show(r.at("copy")), sr::cli::show(r.at("id")),
                                              issue_out);
-                    std::cout << sr::cli::text(r.at("marking")) << "\n";
+                    std::cout << sr::cli::show(r.at("marking")) << "\n";
                 });
         };
     });
@@ -507,10 +512,10 @@ void add_release_commands(CLI::App& app, sr::cli::Global& g) {
             return sr::cli::call_and_print(g, "release.list", {}, [](const json::object& r) {
                 std::vector<std::vector<std::string>> rows;
                 for (const auto& v : r.at("releases").as_array()) {
-                    rows.push_back({sr::cli::text(v.at("request")), sr::cli::text(v.at("record")),
-                                    sr::cli::text(v.at("to")), sr::cli::text(v.at("entity_kind")),
-                                    sr::cli::text(v.at("requested_by")),
-                                    sr::cli::text(v.at("state"))});
+                    rows.push_back({sr::cli::show(v.at("request")), sr::cli::show(v.at("record")),
+                                    sr::cli::show(v.at("to")), sr::cli::show(v.at("entity_kind")),
+                                    sr::cli::show(v.at("requested_by")),
+                                    sr::cli::show(v.at("state"))});
                 }
                 sr::cli::print_table(std::cout, {"Q", "RECORD", "TO", "KIND", "BY", "STATE"}, rows);
             });

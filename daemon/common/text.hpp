@@ -16,6 +16,56 @@ namespace strongroom {
 // in a log line or an error message without forging lines or escapes.
 std::string printable(std::string_view text, std::size_t max_bytes = 80);
 
+// Characters that must never reach a person's screen from text others wrote,
+// nor a line of a marking or a signed document: the C0 controls (NUL, TAB,
+// CR and LF included), DEL, the C1 controls (U+0080-U+009F), the line and
+// paragraph separators (U+2028, U+2029), and the bidirectional formatting
+// characters that reorder what is shown (U+202A-U+202E embeddings and
+// overrides, U+2066-U+2069 isolates, and the marks U+200E, U+200F, U+061C).
+// They can make a terminal obey, ring, forge a line, or show text in another
+// order than it is stored.
+bool is_control_code_point(std::uint32_t code_point) noexcept;
+
+// What kind of control character a code point is, for messages: "a control
+// character", "a line separator", "a bidirectional control character".
+std::string_view control_kind(std::uint32_t code_point) noexcept;
+
+// The first control character (is_control_code_point) of UTF-8 text, by its
+// byte offset and code point; line feeds (and tabs) are allowed when
+// multi_line. Text that is not valid UTF-8 reports its first invalid byte's
+// offset with not_utf8 set. Nothing when the text is clean.
+struct ControlFound {
+    std::size_t offset = 0;
+    std::uint32_t code_point = 0;
+    bool not_utf8 = false;
+};
+std::optional<ControlFound> find_control(std::string_view text, bool multi_line = false);
+
+// The text with every control character (is_control_code_point) and every
+// byte that is not UTF-8 written as a visible escape: \n, \t, \r, \x1b for
+// C0 and DEL, \u009b for C1, \u202e for the separators and the
+// bidirectional controls, \xff for a byte that is not UTF-8. Everything else,
+// backslashes included, is copied unchanged, so applying it twice changes
+// nothing more. With keep_line_feeds, "\n" is copied as it is (text of
+// several lines that may not forge anything else).
+std::string escape_controls(std::string_view text, bool keep_line_feeds = false);
+
+// Serialized JSON with every control character still raw in it (DEL, C1,
+// the separators, the bidirectional controls: a serializer writes only C0 as
+// escapes) written as a \uXXXX escape. Such characters occur only inside
+// strings, so the document means exactly the same; a terminal shown it
+// receives none of them. A byte that is not UTF-8 (which a serializer copies
+// from a string that was never checked, a file name say) becomes \ufffd, so
+// the document is always valid JSON.
+std::string escape_controls_in_json(std::string_view json);
+
+// A field of one line of a document whose fields are separated by '|', such
+// as a copy's marking line: escape_controls, and also '|' (\x7c) and the
+// invisible characters a copy's fingerprint is written with (U+200B,
+// U+200C, U+200D, U+2060, U+FEFF), so the field can neither split the
+// line, forge another field, nor carry a fingerprint of another copy.
+std::string line_field(std::string_view text);
+
 // True when text is a valid name for an account, post or compartment:
 // 1-64 characters of [A-Za-z0-9._-], starting with a letter or digit.
 bool is_valid_name(std::string_view text) noexcept;

@@ -28,18 +28,28 @@ void ArgReader::type_error(std::string_view key, std::string_view expected) {
                     fmt::format("argument \"{}\" must be {}", key, expected)));
 }
 
-std::string ArgReader::required_string(std::string_view key, std::size_t max_bytes) {
-    auto v = optional_string(key, max_bytes);
-    if (!v) {
-        if (!error_) {
-            fail(make_error(ErrorCode::bad_request, fmt::format("missing argument \"{}\"", key)));
-        }
-        return {};
+bool ArgReader::check_text(std::string_view key, std::string_view text, bool multi_line,
+                           std::optional<std::size_t> item) {
+    const auto found = find_control(text, multi_line);
+    if (!found) {
+        return true;
     }
-    return std::move(*v);
+    const auto where = item ? fmt::format(" (item {})", *item + 1) : std::string();
+    if (found->not_utf8) {
+        fail(make_error(ErrorCode::bad_request,
+                        fmt::format("argument \"{}\"{} is not UTF-8 text", key, where)));
+        return false;
+    }
+    fail(make_error(
+        ErrorCode::bad_request,
+        fmt::format("argument \"{}\"{} contains {} (U+{:04X}); remove it{}", key, where,
+                    control_kind(found->code_point), found->code_point,
+                    multi_line ? " (only line feeds and tabs may break its lines)" : "")));
+    return false;
 }
 
-std::optional<std::string> ArgReader::optional_string(std::string_view key, std::size_t max_bytes) {
+std::optional<std::string> ArgReader::read_string(std::string_view key, std::size_t max_bytes,
+                                                  bool multi_line) {
     const auto* v = take(key);
     if (v == nullptr) {
         return std::nullopt;
@@ -54,7 +64,37 @@ std::optional<std::string> ArgReader::optional_string(std::string_view key, std:
                         fmt::format("argument \"{}\" is longer than {} bytes", key, max_bytes)));
         return std::nullopt;
     }
-    return std::string(s->data(), s->size());
+    const std::string_view text(s->data(), s->size());
+    if (!check_text(key, text, multi_line)) {
+        return std::nullopt;
+    }
+    return std::string(text);
+}
+
+std::string ArgReader::required(std::optional<std::string> v, std::string_view key) {
+    if (!v) {
+        if (!error_) {
+            fail(make_error(ErrorCode::bad_request, fmt::format("missing argument \"{}\"", key)));
+        }
+        return {};
+    }
+    return std::move(*v);
+}
+
+std::string ArgReader::required_string(std::string_view key, std::size_t max_bytes) {
+    return required(read_string(key, max_bytes, false), key);
+}
+
+std::optional<std::string> ArgReader::optional_string(std::string_view key, std::size_t max_bytes) {
+    return read_string(key, max_bytes, false);
+}
+
+std::string ArgReader::required_lines(std::string_view key, std::size_t max_bytes) {
+    return required(read_string(key, max_bytes, true), key);
+}
+
+std::optional<std::string> ArgReader::optional_lines(std::string_view key, std::size_t max_bytes) {
+    return read_string(key, max_bytes, true);
 }
 
 std::uint64_t ArgReader::required_uint(std::string_view key, std::uint64_t max) {
@@ -127,7 +167,11 @@ std::vector<std::string> ArgReader::string_list(std::string_view key, std::size_
             type_error(key, fmt::format("an array of strings of at most {} bytes", max_bytes));
             return {};
         }
-        out.emplace_back(s->data(), s->size());
+        const std::string_view text(s->data(), s->size());
+        if (!check_text(key, text, false, out.size())) {
+            return {};
+        }
+        out.emplace_back(text);
     }
     return out;
 }

@@ -9,6 +9,15 @@
 // a wrong type, a value out of range) is kept and later accessors return
 // empty values; finish() reports it, or else any field nobody read, because an
 // argument the daemon does not understand is an error, never ignored.
+//
+// Text is one line unless a handler asks for more: the string accessors
+// refuse every control character (is_control_code_point in
+// daemon/common/text.hpp: C0 including NUL, TAB, CR and LF, DEL, C1, the line
+// and paragraph separators and the bidirectional controls), naming the
+// argument, because such text reaches other people's terminals, copies'
+// markings and signed documents. The *_lines accessors are for the few fields
+// that are prose of several lines (a justification, a note): they allow LF
+// and TAB and refuse the rest.
 #pragma once
 
 #include <cstdint>
@@ -29,10 +38,13 @@ public:
 
     std::string required_string(std::string_view key, std::size_t max_bytes);
     std::optional<std::string> optional_string(std::string_view key, std::size_t max_bytes);
+    // Text of several lines: LF and TAB allowed, every other control refused.
+    std::string required_lines(std::string_view key, std::size_t max_bytes);
+    std::optional<std::string> optional_lines(std::string_view key, std::size_t max_bytes);
     std::uint64_t required_uint(std::string_view key, std::uint64_t max);
     std::optional<std::uint64_t> optional_uint(std::string_view key, std::uint64_t max);
     bool optional_bool(std::string_view key, bool fallback);
-    // An array of strings, absent meaning empty.
+    // An array of one-line strings, absent meaning empty.
     std::vector<std::string> string_list(std::string_view key, std::size_t max_items,
                                          std::size_t max_bytes);
 
@@ -50,6 +62,13 @@ public:
 private:
     const boost::json::value* take(std::string_view key);
     void type_error(std::string_view key, std::string_view expected);
+    std::optional<std::string> read_string(std::string_view key, std::size_t max_bytes,
+                                           bool multi_line);
+    std::string required(std::optional<std::string> v, std::string_view key);
+    // Fails (naming the argument, and the item of a list) if text holds a
+    // control character; true when it is clean.
+    bool check_text(std::string_view key, std::string_view text, bool multi_line,
+                    std::optional<std::size_t> item = std::nullopt);
 
     const boost::json::object& args_;
     std::vector<std::string> seen_;

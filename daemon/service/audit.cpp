@@ -68,7 +68,7 @@ std::optional<SigningKey> signed_by(const std::vector<SigningKey>& keys, std::st
 
 Result<json::object> handle_audit_verify(Context& ctx) {
     protocol::ArgReader args(ctx.args);
-    const auto external = args.optional_string("checkpoint", 1024);
+    const auto external = args.optional_lines("checkpoint", 1024);
     if (auto err = args.finish()) {
         return *err;
     }

@@ -32,6 +32,9 @@ bool is_registrar(const Context& ctx) {
     return policy::has(ctx.subject.account->roles, policy::Role::registrar);
 }
 
+// The marking line of a copy. Every part of it that came from someone's
+// text is a line_field: however it was stored, it cannot break the line,
+// forge a field, or carry another copy's fingerprint.
 std::string marking_line(store::Connection& conn, const store::RecordRow& r, std::int64_t number,
                          const std::string& holder, Micros at,
                          const std::optional<std::string>& released_to) {
@@ -42,13 +45,14 @@ std::string marking_line(store::Connection& conn, const store::RecordRow& r, std
     std::string comps;
     for (const auto id : r.compartments) {
         comps += comps.empty() ? " // " : ", ";
-        comps += names.count(id) != 0 ? names[id] : fmt::format("compartment#{}", id);
+        comps += names.count(id) != 0 ? line_field(names[id]) : fmt::format("compartment#{}", id);
     }
     auto line = fmt::format("{}{} | record {} | registry {} | copy {} | holder {} | {}",
                             policy::level_marking(r.level), comps, r.id,
-                            r.registry_number.value_or("none"), number, holder, format_date(at));
+                            line_field(r.registry_number.value_or("none")), number,
+                            line_field(holder), format_date(at));
     if (released_to) {
-        line += " | " + *released_to;
+        line += " | " + escape_controls(*released_to);
     }
     return line;
 }

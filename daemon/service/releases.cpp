@@ -138,7 +138,7 @@ Result<json::object> handle_release_request(Context& ctx) {
     const auto id = record_id_arg(args);
     const auto entity = args.required_string("to", 200);
     const auto kind = args.required_string("entity_kind", 32);
-    const auto justification = args.required_string("justification", 2000);
+    const auto justification = args.required_lines("justification", 2000);
     const auto arrangement = args.required_string("arrangement", 200);
     const auto hrddp = args.optional_string("hrddp", 200).value_or("");
     if (auto err = args.finish()) {
@@ -153,8 +153,19 @@ Result<json::object> handle_release_request(Context& ctx) {
         ctx.audit.reason = c.decision.reason;
         return no_record(id);
     }
-    if (entity.find_first_not_of(" \t") == std::string::npos) {
+    if (entity.find_first_not_of(' ') == std::string::npos) {
         return make_error(ErrorCode::bad_request, "name the entity the record goes to (--to)");
+    }
+    // Both go into the released copy's marking line, whose fields '|' separates.
+    const std::pair<const char*, const std::string*> marked[] = {{"to", &entity},
+                                                                 {"arrangement", &arrangement}};
+    for (const auto& [key, value] : marked) {
+        if (value->find('|') != std::string::npos) {
+            return make_error(ErrorCode::bad_request,
+                              fmt::format("argument \"{}\" contains '|', which separates the "
+                                          "fields of the released copy's marking; remove it",
+                                          key));
+        }
     }
     const auto ok = policy::may_request_release(kind, justification, arrangement, hrddp);
     if (!ok.allowed) {
@@ -312,7 +323,10 @@ Result<json::object> handle_release_issue(Context& ctx) {
     if (!plain) {
         return std::move(plain).error();
     }
-    const auto released_to = fmt::format("RELEASED TO {} UNDER {}", r->entity, r->arrangement);
+    // Escaped even though requests are refused such text now: one stored
+    // before must not split or forge the marking either.
+    const auto released_to =
+        fmt::format("RELEASED TO {} UNDER {}", line_field(r->entity), line_field(r->arrangement));
     auto copy =
         issue_copy(ctx, *c.record, fmt::format("release {} to {}", q, r->entity), released_to, q);
     if (!copy) {

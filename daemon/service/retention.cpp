@@ -445,7 +445,7 @@ json::array retention_summary(store::Connection& conn, Micros as_of) {
 Result<json::object> handle_retention_review(Context& ctx) {
     protocol::ArgReader args(ctx.args);
     const auto id = record_id_arg(args);
-    const auto note = args.optional_string("note", 1000).value_or("");
+    const auto note = args.optional_lines("note", 1000).value_or("");
     if (auto err = args.finish()) {
         return *err;
     }

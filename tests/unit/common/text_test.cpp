@@ -1,4 +1,5 @@
-// Unit tests of the text helpers: printable() and is_valid_name().
+// Unit tests of the text helpers: printable(), is_valid_name(), the control
+// characters untrusted text may not carry and their visible escapes.
 #include "daemon/common/text.hpp"
 
 #include <string>
@@ -206,6 +207,111 @@ TEST(IndexedText, IsEmptyUnlessTheWholeContentIsUtf8) {
     // Ends inside a character.
     EXPECT_EQ(indexed("text \xe2\x82", 100, 2), (std::pair<bool, std::string>{false, ""}));
     EXPECT_EQ(indexed("", 100, 1), (std::pair<bool, std::string>{true, ""}));
+}
+
+TEST(Controls, AreC0DelC1TheSeparatorsAndTheBidirectionalControls) {
+    // Verifies the exact set of code points is_control_code_point names, at each edge.
+    for (std::uint32_t cp = 0; cp < 0x20; ++cp) {
+        EXPECT_TRUE(is_control_code_point(cp)) << cp;
+    }
+    for (std::uint32_t cp = 0x7f; cp <= 0x9f; ++cp) {
+        EXPECT_TRUE(is_control_code_point(cp)) << cp;
+    }
+    for (const std::uint32_t cp : {0x061cU, 0x200eU, 0x200fU, 0x2028U, 0x2029U, 0x202aU, 0x202bU,
+                                   0x202cU, 0x202dU, 0x202eU, 0x2066U, 0x2067U, 0x2068U, 0x2069U}) {
+        EXPECT_TRUE(is_control_code_point(cp)) << cp;
+    }
+    for (const std::uint32_t cp :
+         {0x20U, 0x7eU, 0xa0U, 0xe9U, 0x061bU, 0x061dU, 0x200bU, 0x200cU, 0x200dU, 0x2027U, 0x202fU,
+          0x2065U, 0x206aU, 0xfeffU, 0xff1dU, 0x1f600U}) {
+        EXPECT_FALSE(is_control_code_point(cp)) << cp;
+    }
+}
+
+TEST(FindControl, NamesTheFirstControlByOffsetAndCodePoint) {
+    // Verifies that find_control reports the first control character's byte offset and code
+    // point, allows LF and TAB only for text of several lines, and reports bytes that are not
+    // UTF-8.
+    EXPECT_FALSE(find_control("Patrol report \xc3\xa9 \xd8\xaa").has_value());
+    auto f = find_control("ab\x1b[2J\x07");
+    ASSERT_TRUE(f.has_value());
+    EXPECT_EQ(f->offset, 2U);
+    EXPECT_EQ(f->code_point, 0x1bU);
+    f = find_control("\xc3\xa9x\xe2\x80\xae");
+    ASSERT_TRUE(f.has_value());
+    EXPECT_EQ(f->offset, 3U);
+    EXPECT_EQ(f->code_point, 0x202eU);
+    f = find_control("a\0b"sv);
+    ASSERT_TRUE(f.has_value());
+    EXPECT_EQ(f->code_point, 0U);
+    EXPECT_TRUE(find_control("a\nb").has_value());
+    EXPECT_TRUE(find_control("a\tb").has_value());
+    EXPECT_FALSE(find_control("a\n\tb", true).has_value());
+    f = find_control("a\n\r", true);
+    ASSERT_TRUE(f.has_value());
+    EXPECT_EQ(f->code_point, 0x0dU);
+    f = find_control("a\xc2\x9b", true);
+    ASSERT_TRUE(f.has_value());
+    EXPECT_EQ(f->code_point, 0x9bU);
+    f = find_control("ok\xff");
+    ASSERT_TRUE(f.has_value());
+    EXPECT_TRUE(f->not_utf8);
+    EXPECT_EQ(f->offset, 2U);
+    EXPECT_TRUE(find_control("\xc0\xaf").has_value());  // overlong
+}
+
+TEST(EscapeControls, ShowsEveryControlAsAVisibleEscape) {
+    // Verifies the escapes of each class: \n \t \r, \xNN for other C0 and DEL, \u for C1, the
+    // separators and the bidirectional controls, \xNN for bytes that are not UTF-8; the rest
+    // (backslashes, accents, zero-width joiners) unchanged.
+    EXPECT_EQ(escape_controls("a\nb\tc\rd"), "a\\nb\\tc\\rd");
+    EXPECT_EQ(escape_controls("\x1b]0;owned\x07"), "\\x1b]0;owned\\x07");
+    EXPECT_EQ(escape_controls("x\0y\x7f"sv), "x\\x00y\\x7f");
+    EXPECT_EQ(escape_controls("\xc2\x9b"
+                              "31m"),
+              "\\u009b31m");
+    EXPECT_EQ(escape_controls("exe\xe2\x80\xae"
+                              "gnp"),
+              "exe\\u202egnp");
+    EXPECT_EQ(escape_controls("\xe2\x80\xa8\xe2\x81\xa6\xd8\x9c\xe2\x80\x8f"),
+              "\\u2028\\u2066\\u061c\\u200f");
+    EXPECT_EQ(escape_controls("bad\xff\xc3"), "bad\\xff\\xc3");
+    EXPECT_EQ(escape_controls("caf\xc3\xa9 \\x1b \xe2\x80\x8c"), "caf\xc3\xa9 \\x1b \xe2\x80\x8c");
+    EXPECT_EQ(escape_controls(""), "");
+}
+
+TEST(EscapeControls, IsIdempotentAndCanKeepLineFeeds) {
+    // Verifies that escaping escaped text changes nothing, and that keep_line_feeds keeps only
+    // LF.
+    const std::string raw = "t\x1b\xe2\x80\xae\n\t\xff\xc2\x85";
+    const auto once = escape_controls(raw);
+    EXPECT_EQ(escape_controls(once), once);
+    EXPECT_FALSE(find_control(once).has_value());
+    EXPECT_EQ(escape_controls("one\ntwo\tthree\r", true), "one\ntwo\\tthree\\r");
+}
+
+TEST(LineField, CannotSplitALineForgeAFieldOrCarryAFingerprint) {
+    // Verifies that line_field escapes line breaks and controls, the '|' that separates a
+    // marking's fields, and the invisible characters fingerprints are written with.
+    EXPECT_EQ(line_field("UNDP\nCONFIDENTIAL // JMAC | record 999"),
+              "UNDP\\nCONFIDENTIAL // JMAC \\x7c record 999");
+    EXPECT_EQ(line_field("A\xe2\x81\xa0\xe2\x80\x8b\xe2\x80\x8c\xe2\x80\x8d\xef\xbb\xbf"
+                         "B"),
+              "A\\u2060\\u200b\\u200c\\u200d\\ufeffB");
+    EXPECT_EQ(line_field("WA-2026-04"), "WA-2026-04");
+    EXPECT_EQ(line_field("Mission \xc3\xa0 Gao"), "Mission \xc3\xa0 Gao");
+}
+
+TEST(EscapeControlsInJson, WritesWhatTheSerializerLeftRawAsUnicodeEscapes) {
+    // Verifies that DEL, C1, the separators and the bidirectional controls in serialized JSON
+    // become \u escapes, other text (and escapes already there) stays, and a byte that is not
+    // UTF-8 becomes \ufffd.
+    EXPECT_EQ(escape_controls_in_json("{\"t\":\"a\\u001b\xe2\x80\xae"
+                                      "b\x7f\xc2\x85\"}"),
+              "{\"t\":\"a\\u001b\\u202eb\\u007f\\u0085\"}");
+    EXPECT_EQ(escape_controls_in_json("[\"caf\xc3\xa9\",\"\xd8\xaa\"]"),
+              "[\"caf\xc3\xa9\",\"\xd8\xaa\"]");
+    EXPECT_EQ(escape_controls_in_json("[\"\xff\"]"), "[\"\\ufffd\"]");
 }
 
 }  // namespace

@@ -4,9 +4,11 @@
 
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include <boost/json/array.hpp>
 #include <boost/json/parse.hpp>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -281,6 +283,131 @@ TEST(ArgReader, FailRecordsTheCallersError) {
         r.fail(make_error(ErrorCode::conflict, "later"));
         EXPECT_THAT(finish_message(r), HasSubstr("missing argument \"name\""));
     }
+}
+
+// Every class of character a one-line field refuses, as JSON escapes, with
+// the code point the message names.
+struct Refused {
+    const char* json;  // inside a JSON string
+    const char* code;
+};
+constexpr Refused kRefused[] = {
+    {"\\u0000", "U+0000"}, {"\\u0007", "U+0007"}, {"\\t", "U+0009"},     {"\\n", "U+000A"},
+    {"\\r", "U+000D"},     {"\\u001b", "U+001B"}, {"\\u001f", "U+001F"}, {"\\u007f", "U+007F"},
+    {"\\u0080", "U+0080"}, {"\\u0085", "U+0085"}, {"\\u009b", "U+009B"}, {"\\u009f", "U+009F"},
+    {"\\u061c", "U+061C"}, {"\\u200e", "U+200E"}, {"\\u200f", "U+200F"}, {"\\u2028", "U+2028"},
+    {"\\u2029", "U+2029"}, {"\\u202a", "U+202A"}, {"\\u202b", "U+202B"}, {"\\u202c", "U+202C"},
+    {"\\u202d", "U+202D"}, {"\\u202e", "U+202E"}, {"\\u2066", "U+2066"}, {"\\u2067", "U+2067"},
+    {"\\u2068", "U+2068"}, {"\\u2069", "U+2069"}};
+
+TEST(ArgReader, OneLineStringsRefuseEveryControlCharacterNamingTheArgument) {
+    // Verifies that required_string and optional_string refuse C0 (NUL, TAB, LF and CR
+    // included), DEL, C1, the line separators and the bidirectional controls, with bad_request
+    // naming the argument and the code point, and return nothing.
+    for (const auto& bad : kRefused) {
+        const auto a = json::parse(std::string(R"({"title": "Patrol)") + bad.json +
+                                   R"(report", "note": "x)" + bad.json + R"("})")
+                           .as_object();
+        ArgReader r(a);
+        EXPECT_EQ(r.required_string("title", 500), "") << bad.code;
+        EXPECT_EQ(r.optional_string("note", 500), std::nullopt) << bad.code;
+        const auto message = finish_message(r);
+        EXPECT_THAT(message, HasSubstr("argument \"title\" contains")) << bad.code;
+        EXPECT_THAT(message, HasSubstr(std::string("(") + bad.code + ")")) << message;
+        EXPECT_THAT(message, HasSubstr("remove it")) << message;
+        ArgReader optional(a);
+        EXPECT_EQ(optional.optional_string("note", 500), std::nullopt) << bad.code;
+        optional.optional_string("title", 500);
+        EXPECT_THAT(finish_message(optional), HasSubstr("argument \"note\" contains")) << bad.code;
+    }
+}
+
+TEST(ArgReader, TheMessageSaysWhatKindOfCharacterItIs) {
+    // Verifies that the refusal calls a bidirectional control and a line separator by their kind.
+    const auto a = args(R"({"a": "x\u202ey", "b": "x\u2028y", "c": "x\u001by"})");
+    ArgReader bidi(a);
+    bidi.optional_string("a", 10);
+    EXPECT_THAT(finish_message(bidi),
+                HasSubstr("argument \"a\" contains a bidirectional control character (U+202E)"));
+    ArgReader separator(a);
+    separator.optional_string("b", 10);
+    EXPECT_THAT(finish_message(separator),
+                HasSubstr("argument \"b\" contains a line or paragraph separator (U+2028)"));
+    ArgReader control(a);
+    control.optional_string("c", 10);
+    EXPECT_THAT(finish_message(control),
+                HasSubstr("argument \"c\" contains a control character (U+001B); remove it"));
+}
+
+TEST(ArgReader, OrdinaryTextOfEveryScriptIsAccepted) {
+    // Verifies that printable text is accepted unchanged: punctuation, backslashes, accents,
+    // Arabic and Persian (with its zero-width non-joiner), CJK, emoji with a joiner, and the
+    // full-width forms.
+    const std::vector<std::string> texts{
+        "Patrol report, 7(b) \\ \"quoted\" | ~",
+        "Rapport de la MINUSMA \xc3\xa0 Gao",
+        "\xd8\xaa\xd9\x82\xd8\xb1\xd9\x8a\xd8\xb1",                              // Arabic
+        "\xd9\x85\xdb\x8c\xe2\x80\x8c\xd8\xae\xd9\x88\xd8\xa7\xd9\x87\xd9\x85",  // Persian, ZWNJ
+        "\xe5\xa0\xb1\xe5\x91\x8a",                                              // CJK
+        "\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x9a\x92",                          // emoji + ZWJ
+        "\xef\xbc\x9d\xef\xbc\x8b\xef\xbc\x8d\xef\xbc\xa0",                      // full width
+        "\xc2\xa0non-breaking\xc2\xa0space"};
+    for (const auto& t : texts) {
+        json::object a;
+        a["title"] = t;
+        a["list"] = json::array{json::string(t)};
+        ArgReader r(a);
+        EXPECT_EQ(r.required_string("title", 500), t);
+        EXPECT_THAT(r.string_list("list", 1, 500), ElementsAre(t));
+        EXPECT_FALSE(r.finish().has_value()) << t;
+    }
+}
+
+TEST(ArgReader, StringListsRefuseControlsNamingTheItem) {
+    // Verifies that a control character in one item of a list of strings is refused, naming the
+    // argument and the item, and that the list is then empty.
+    const auto a = args(R"({"to": ["jmac-analyst", "hom\u001b[2J"]})");
+    ArgReader r(a);
+    EXPECT_TRUE(r.string_list("to", 8, 64).empty());
+    EXPECT_THAT(finish_message(r),
+                HasSubstr("argument \"to\" (item 2) contains a control character (U+001B)"));
+}
+
+TEST(ArgReader, LinesAllowLineFeedsAndTabsButNoOtherControl) {
+    // Verifies that required_lines and optional_lines keep LF and TAB but refuse CR, NUL, ESC,
+    // C1, the separators and the bidirectional controls, naming the argument.
+    const auto ok = args(R"({"justification": "mandate 7(b)\n\tand the request", "note": "a\nb"})");
+    ArgReader good(ok);
+    EXPECT_EQ(good.required_lines("justification", 2000), "mandate 7(b)\n\tand the request");
+    EXPECT_EQ(good.optional_lines("note", 10), "a\nb");
+    EXPECT_FALSE(good.finish().has_value());
+    for (const auto& bad : kRefused) {
+        if (std::string(bad.code) == "U+000A" || std::string(bad.code) == "U+0009") {
+            continue;
+        }
+        const auto a =
+            json::parse(std::string(R"({"justification": "line one\n)") + bad.json + R"("})")
+                .as_object();
+        ArgReader r(a);
+        EXPECT_EQ(r.required_lines("justification", 2000), "") << bad.code;
+        const auto message = finish_message(r);
+        EXPECT_THAT(message, HasSubstr("argument \"justification\" contains")) << bad.code;
+        EXPECT_THAT(message, HasSubstr(bad.code)) << message;
+        EXPECT_THAT(message, HasSubstr("only line feeds and tabs")) << message;
+    }
+    // A missing required text is still reported as missing.
+    const auto none = args("{}");
+    ArgReader missing(none);
+    missing.required_lines("justification", 2000);
+    EXPECT_THAT(finish_message(missing), HasSubstr("missing argument \"justification\""));
+}
+
+TEST(ArgReader, TheLengthLimitIsCheckedBeforeTheCharacters) {
+    // Verifies that an over-long string is reported as too long (its content is not examined).
+    const auto a = args(R"({"title": "\u001b\u001b\u001b"})");
+    ArgReader r(a);
+    r.optional_string("title", 2);
+    EXPECT_THAT(finish_message(r), HasSubstr("longer than 2 bytes"));
 }
 
 }  // namespace
