@@ -357,6 +357,14 @@ void add_disposal_commands(CLI::App& app, cli::Global& g) {
                         "yield them after {}\n",
                         cli::text(r.at("batch")), cli::text(r.at("destroyed")), certificate_out,
                         cli::text(r.at("unrecoverable_after")));
+                },
+                [](const json::object& r) {
+                    return fmt::format(
+                        "disposal batch {} was executed ({} records destroyed), but its "
+                        "certificate was not written to {}: get it with 'strongroom-admin "
+                        "disposal show {} -o FILE'",
+                        cli::text(r.at("batch")), cli::text(r.at("destroyed")), certificate_out,
+                        cli::text(r.at("batch")));
                 });
         };
     });
