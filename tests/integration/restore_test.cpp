@@ -576,3 +576,63 @@ TEST(CertificateOutput, TransferConfirmAndClosureCompleteCheckTheirPathFirstToo)
 }
 
 }  // namespace strongroom::test
+
+namespace strongroom::test {
+
+// Rewrites a key-store backup as an older strongroomd wrote it: without the
+// register, MACed again under the dev key.
+void strip_register(const fs::path& state, const fs::path& file) {
+    const auto text = read_file(file);
+    std::string body;
+    for (std::size_t at = 0; at < text.size();) {
+        const auto end = text.find('\n', at);
+        const auto line = text.substr(at, end - at + 1);
+        if (!line.starts_with("register") && !line.starts_with("mac: ")) {
+            body += line;
+        }
+        at = end + 1;
+    }
+    const auto key = read_file(state / "dev.key");
+    crypto::SecureBuffer master(crypto::KeyVault::kMasterKeyBytes);
+    std::memcpy(master.data(), key.data(), master.size());
+    const crypto::KeyVault vault(std::move(master));
+    const auto mac = vault.key_backup_mac().mac(body);
+    std::ofstream(file, std::ios::trunc | std::ios::binary) << body << "mac: " << to_hex(mac)
+                                                            << "\n";
+}
+
+TEST(RestoreRegister, AnOlderKeyStoreBackupIsReadAndRefusedClearlyWhenItCannotKeepTheRegister) {
+    Mission m;
+    add_people(m);
+    raw_data(m, "First intercept");
+    const auto first = m.out_path("first.backup");
+    ASSERT_EQ(m.admin({"backup", "-o", first}, kOff1).status, 0);
+    const auto later = raw_data(m, "Later intercept");
+    destroy_due(m, kClerk, m.out_path("cert.txt"));
+    const auto second = m.out_path("second.backup");
+    ASSERT_EQ(m.admin({"backup", "-o", second}, kOff1).status, 0);
+    { auto stopped = m.stop_and_open(); }
+    for (const auto& e : fs::directory_iterator(m.state() / "key-backups")) {
+        strip_register(m.state(), e.path());
+    }
+    for (const char* f : {"strongroom.db", "strongroom.db-wal", "strongroom.db-shm"}) {
+        fs::remove(m.state() / f);
+    }
+    // The first backup lacks a record destroyed after it: the old file cannot
+    // keep it in the register, so the restore is refused, saying what to do.
+    auto r = restore(m, first);
+    EXPECT_EQ(r.status, 1) << r.out << r.err;
+    EXPECT_NE(r.err.find("written by an older strongroomd"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(fmt::format("records {} were destroyed", later)), std::string::npos)
+        << r.err;
+    EXPECT_FALSE(fs::exists(m.state() / "strongroom.db"));
+    // The second has it: the old file still gives its keys and disposals.
+    r = restore(m, second);
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    m.start();
+    EXPECT_EQ(m.tool({"show", std::to_string(later)}, kAnalyst).status, 4);
+    r = m.admin({"--json", "certificate", "verify", m.out_path("cert.txt")}, kAuditor);
+    EXPECT_EQ(r.status, 0) << r.out << r.err;
+}
+
+}  // namespace strongroom::test
