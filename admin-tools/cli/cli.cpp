@@ -96,7 +96,8 @@ Status must_be_creatable(const std::string& path) {
     // The temporary name write_new_file uses, made and removed at once: the
     // directory exists, this user may write there, the file system takes it.
     const std::string probe = path + ".part";
-    const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    const int fd =
+        ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
         return make_error(ErrorCode::bad_request,
                           fmt::format("cannot create {}: {}; nothing was done: choose a new file "
@@ -129,8 +130,9 @@ int call_write_and_print(const Global& global, std::string_view op, json::object
             if (!done) {
                 return fail(global, written.error());
             }
-            return fail(global, make_error(written.error().code,
-                                           fmt::format("{}; {}", done(r), written.error().message)));
+            return fail(global,
+                        make_error(written.error().code,
+                                   fmt::format("{}; {}", done(r), written.error().message)));
         }
         r["written"] = out_path;
     }

@@ -351,7 +351,8 @@ void add_disposal_commands(CLI::App& app, cli::Global& g) {
         g.action = [&g] {
             return cli::call_write_and_print(
                 g, "disposal.execute", json::object{{"batch", batch}}, "certificate",
-                certificate_out, 0644, [](const json::object& r) {
+                certificate_out, 0644,
+                [](const json::object& r) {
                     std::cout << fmt::format(
                         "batch {}: {} records destroyed; certificate in {}; no backup can "
                         "yield them after {}\n",

@@ -344,22 +344,21 @@ static void add_closure_commands(CLI::App& app, cli::Global& g) {
             if (!receipt.empty()) {
                 args["receipt"] = receipt;
             }
-            return cli::call_write_and_print(g, "closure.complete", std::move(args), "statement",
-                                             statement_out, 0644, [](const json::object& r) {
-                                                 std::cout << fmt::format(
-                                                     "closure {} complete; statement in {}\n",
-                                                     cli::text(r.at("closure")), statement_out);
-                                             },
-                                             [](const json::object& r) {
-                                                 return fmt::format(
-                                                     "closure {} is complete (its transfer "
-                                                     "confirmed and its disposal executed), but "
-                                                     "its statement was not written to {}: get "
-                                                     "it with 'strongroom-admin closure show {} "
-                                                     "-o FILE'",
-                                                     cli::text(r.at("closure")), statement_out,
-                                                     cli::text(r.at("closure")));
-                                             });
+            return cli::call_write_and_print(
+                g, "closure.complete", std::move(args), "statement", statement_out, 0644,
+                [](const json::object& r) {
+                    std::cout << fmt::format("closure {} complete; statement in {}\n",
+                                             cli::text(r.at("closure")), statement_out);
+                },
+                [](const json::object& r) {
+                    return fmt::format(
+                        "closure {} is complete (its transfer "
+                        "confirmed and its disposal executed), but "
+                        "its statement was not written to {}: get "
+                        "it with 'strongroom-admin closure show {} "
+                        "-o FILE'",
+                        cli::text(r.at("closure")), statement_out, cli::text(r.at("closure")));
+                });
         };
     });
     static std::string show_out;
@@ -483,7 +482,8 @@ void add_transfer_commands(CLI::App& app, cli::Global& g) {
         g.action = [&g] {
             return cli::call_write_and_print(
                 g, "transfer.confirm", json::object{{"batch", batch}, {"receipt", receipt}},
-                "certificate", certificate_out, 0644, [](const json::object& r) {
+                "certificate", certificate_out, 0644,
+                [](const json::object& r) {
                     std::cout << fmt::format(
                         "transfer batch {}: archives' receipt {}; {} records removed here\n",
                         cli::text(r.at("batch")), cli::text(r.at("receipt")),
@@ -494,8 +494,8 @@ void add_transfer_commands(CLI::App& app, cli::Global& g) {
                         "transfer batch {} was confirmed ({} records removed here), but its "
                         "certificate was not written to {}: get it with 'strongroom-admin "
                         "transfer show {} -o FILE'",
-                        cli::text(r.at("batch")), cli::text(r.at("transferred")),
-                        certificate_out, cli::text(r.at("batch")));
+                        cli::text(r.at("batch")), cli::text(r.at("transferred")), certificate_out,
+                        cli::text(r.at("batch")));
                 });
         };
     });

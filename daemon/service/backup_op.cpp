@@ -116,8 +116,8 @@ private:
                               : fmt::format("; key-store backup {} could not be removed",
                                             key_backup_->string());
             } else {
-                removed = fmt::format("; no key-store backup {} was kept",
-                                      KeyBackups::name_for(taken_));
+                removed =
+                    fmt::format("; no key-store backup {} was kept", KeyBackups::name_for(taken_));
             }
             auto audit = failure_;
             audit.at = now_micros();

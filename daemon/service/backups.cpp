@@ -62,7 +62,6 @@ std::optional<Micros> taken_from_name(const std::string& name) {
     return *date + secs * 1000000;
 }
 
-
 // The register as JSON: values are null, integers, reals ({"real": x}),
 // strings and blobs ({"hex": "..."}).
 namespace json = boost::json;
@@ -142,8 +141,8 @@ std::string register_json(const store::Register& reg) {
                      {"reserved", std::move(reserved)},
                      {"held", std::move(held)}};
     if (reg.audit_head) {
-        out["audit_head"] = json::object{{"seq", reg.audit_head->first},
-                                         {"mac", to_hex(reg.audit_head->second)}};
+        out["audit_head"] =
+            json::object{{"seq", reg.audit_head->first}, {"mac", to_hex(reg.audit_head->second)}};
     }
     return json::serialize(out);
 }

@@ -507,23 +507,23 @@ Result<json::object> handle_certificate_verify(Context& ctx) {
         const bool member =
             std::any_of(members.begin(), members.end(),
                         [record](const store::BatchRecord& m) { return m.record_id == record; });
-        const bool gone = r && r->state == disposed && !records.key(record) &&
-                          !records.chunk(record, 0);
+        const bool gone =
+            r && r->state == disposed && !records.key(record) && !records.chunk(record, 0);
         destroyed += gone && member ? 1 : 0;
         if (!r) {
-            problems.emplace_back(fmt::format(
-                "record {} named in the certificate is not in the register", record));
+            problems.emplace_back(
+                fmt::format("record {} named in the certificate is not in the register", record));
         } else if (!gone) {
             problems.emplace_back(fmt::format("record {} is not {}", record, disposed));
         } else if (!member) {
-            problems.emplace_back(fmt::format(
-                "record {} named in the certificate is not in batch {} in the register", record,
-                id));
+            problems.emplace_back(
+                fmt::format("record {} named in the certificate is not in batch {} in the register",
+                            record, id));
         }
     }
     if (const auto n = certified_count(kept); n && *n != named.size()) {
-        problems.emplace_back(fmt::format("the certificate counts {} records but names {}", *n,
-                                          named.size()));
+        problems.emplace_back(
+            fmt::format("the certificate counts {} records but names {}", *n, named.size()));
     }
     out["records"] = named.size();
     out["records_destroyed"] = destroyed;

@@ -31,7 +31,7 @@ struct Since {
     std::vector<store::WrappedKey> keys;
     std::optional<store::Register> reg;
     std::vector<store::Disposed> disposed;  // when reg is absent
-    std::optional<fs::path> live;  // the database whose audit entries continue the chain
+    std::optional<fs::path> live;           // the database whose audit entries continue the chain
 };
 
 Result<Since> what_is_known(const fs::path& db, const crypto::KeyVault& vault,

@@ -43,7 +43,7 @@ struct RestoreReport {
     std::int64_t carried = 0;   // other register rows added (batches, holds, copies, accounts...)
     std::int64_t updated = 0;   // register rows brought up to date (a batch executed since...)
     std::vector<std::int64_t> lost;  // records entered after the backup, not in it
-    std::int64_t keys = 0;      // record keys restored
+    std::int64_t keys = 0;           // record keys restored
     std::int64_t without_key = 0;
     std::int64_t audit_carried = 0;  // audit entries carried over
     std::filesystem::path replaced;  // where the replaced database went ("" if none)

@@ -15,14 +15,16 @@ static_assert(kNotADatabase == SQLITE_NOTADB);
 namespace {
 
 constexpr std::array<std::string_view, 14> kRegisterTables{
-    "accounts", "compartments", "posts",    "batches",  "records",
-    "record_compartments", "batch_records", "holds",    "hold_records", "closures",
-    "releases", "copies",   "registry_sequence", "retired_keys"};
+    "accounts",          "compartments", "posts",
+    "batches",           "records",      "record_compartments",
+    "batch_records",     "holds",        "hold_records",
+    "closures",          "releases",     "copies",
+    "registry_sequence", "retired_keys"};
 
 constexpr std::array<std::string_view, 14> kReservedTables{
-    "accounts",    "compartments", "posts",    "assignments", "matrix_changes",
-    "pending",     "records",      "disseminations", "delegations", "releases",
-    "reviews",     "holds",        "batches",  "closures"};
+    "accounts", "compartments", "posts",          "assignments", "matrix_changes",
+    "pending",  "records",      "disseminations", "delegations", "releases",
+    "reviews",  "holds",        "batches",        "closures"};
 
 constexpr const char* kDisposed = "state IN ('destroyed', 'transferred')";
 
@@ -347,9 +349,11 @@ std::span<const std::string_view> reserved_tables() {
 }
 
 std::string next_id_sql(std::string_view table) {
+    // (SELECT max(id) FROM t) alone, so that SQLite reads the last row of the
+    // table's b-tree instead of scanning it (its min/max optimisation).
     return fmt::format(
-        "(SELECT max(coalesce(max(id), 0), coalesce((SELECT CAST(value AS INTEGER) FROM meta "
-        "WHERE key = 'reserved.{}'), 0)) + 1 FROM {})",
+        "(max(coalesce((SELECT max(id) FROM {}), 0), coalesce((SELECT CAST(value AS INTEGER) "
+        "FROM meta WHERE key = 'reserved.{}'), 0)) + 1)",
         table, table);
 }
 
@@ -446,8 +450,8 @@ CarryReport carry_register(Connection& conn, const Register& source) {
                 }
                 continue;
             }
-            if (const auto other = c.other_with("registry_number", c.get(row, "registry_number"),
-                                                id)) {
+            if (const auto other =
+                    c.other_with("registry_number", c.get(row, "registry_number"), id)) {
                 throw RegisterConflict(fmt::format(
                     "record {} ({}, {}) cannot be kept in the register: the backup gives its "
                     "registry number to record {}",
@@ -488,8 +492,7 @@ CarryReport carry_register(Connection& conn, const Register& source) {
                 continue;
             }
             if (is_null(c.get(row, "released_at"))) {
-                Prepared s(conn,
-                           "SELECT id FROM holds WHERE name = ?1 AND released_at IS NULL");
+                Prepared s(conn, "SELECT id FROM holds WHERE name = ?1 AND released_at IS NULL");
                 s.bind(1, c.get(row, "name"));
                 if (s.step()) {
                     throw RegisterConflict(fmt::format(

@@ -98,9 +98,9 @@ std::vector<std::int64_t> batch_items(Mission& m, std::int64_t batch) {
 TEST(RestoreRegister, AnOlderBackupKeepsEveryRegisterEntryAndHandsNoNumberOutAgain) {
     Mission m;
     add_people(m);
-    const auto kept = m.ingest(kAnalyst, "report on the harbour\n",
-                               {"--title", "Harbour", "--level", "confidential", "--compartment",
-                                "JMAC"});
+    const auto kept =
+        m.ingest(kAnalyst, "report on the harbour\n",
+                 {"--title", "Harbour", "--level", "confidential", "--compartment", "JMAC"});
     const auto backup = m.out_path("before.backup");
     ASSERT_EQ(m.admin({"backup", "-o", backup}, kOff1).status, 0);
 
@@ -113,9 +113,9 @@ TEST(RestoreRegister, AnOlderBackupKeepsEveryRegisterEntryAndHandsNoNumberOutAga
         0);
     const auto doomed = raw_data(m, "Intercept");
     const auto doomed_number = registry_number(m, doomed);
-    auto r = m.tool({"--json", "get", std::to_string(kept), "-o", m.out_path("copy1"), "--purpose",
-                     "brief"},
-                    kAnalyst);
+    auto r = m.tool(
+        {"--json", "get", std::to_string(kept), "-o", m.out_path("copy1"), "--purpose", "brief"},
+        kAnalyst);
     ASSERT_EQ(r.status, 0) << r.err;
     ASSERT_EQ(r.json().at("copy"), 1);
     ASSERT_EQ(m.admin({"hold", "place", "later", "--reason", "placed after the backup", "--record",
@@ -124,8 +124,7 @@ TEST(RestoreRegister, AnOlderBackupKeepsEveryRegisterEntryAndHandsNoNumberOutAga
                   .status,
               0);
     r = m.tool({"--json", "release", "request", std::to_string(kept), "--to", "UNDP",
-                "--entity-kind", "un", "--justification", "coordination", "--arrangement",
-                "MOU-7"},
+                "--entity-kind", "un", "--justification", "coordination", "--arrangement", "MOU-7"},
                kAnalyst);
     ASSERT_EQ(r.status, 0) << r.err;
     const auto release = r.json().at("request").as_int64();
@@ -171,20 +170,19 @@ TEST(RestoreRegister, AnOlderBackupKeepsEveryRegisterEntryAndHandsNoNumberOutAga
     const auto& starts = started.at("entries").as_array();
     ASSERT_FALSE(starts.empty());
     EXPECT_GT(starts.back().at("seq").as_int64(), last_seq) << r.out;
-    const auto next = m.ingest(kAnalyst, "a later report\n",
-                               {"--title", "Later", "--level", "confidential", "--compartment",
-                                "JMAC", "--type", "raw-acquisition-data", "--dated",
-                                day_offset(-730)});
+    const auto next =
+        m.ingest(kAnalyst, "a later report\n",
+                 {"--title", "Later", "--level", "confidential", "--compartment", "JMAC", "--type",
+                  "raw-acquisition-data", "--dated", day_offset(-730)});
     EXPECT_GT(next, doomed);
     EXPECT_NE(registry_number(m, next), doomed_number);
-    r = m.tool({"--json", "get", std::to_string(kept), "-o", m.out_path("copy2"), "--purpose",
-                "brief"},
-               kAnalyst);
+    r = m.tool(
+        {"--json", "get", std::to_string(kept), "-o", m.out_path("copy2"), "--purpose", "brief"},
+        kAnalyst);
     ASSERT_EQ(r.status, 0) << r.err;
     EXPECT_EQ(r.json().at("copy"), 2);
     r = m.tool({"--json", "release", "request", std::to_string(kept), "--to", "UNHCR",
-                "--entity-kind", "un", "--justification", "coordination", "--arrangement",
-                "MOU-8"},
+                "--entity-kind", "un", "--justification", "coordination", "--arrangement", "MOU-8"},
                kAnalyst);
     ASSERT_EQ(r.status, 0) << r.err;
     EXPECT_GT(r.json().at("request").as_int64(), release);
@@ -202,9 +200,9 @@ TEST(RestoreRegister, AnOlderBackupKeepsEveryRegisterEntryAndHandsNoNumberOutAga
 TEST(RestoreRegister, WithOnlyTheKeyStoreBackupTheRegisterStaysAndNoNumberIsReused) {
     Mission m;
     add_people(m);
-    const auto kept = m.ingest(kAnalyst, "report on the harbour\n",
-                               {"--title", "Harbour", "--level", "confidential", "--compartment",
-                                "JMAC"});
+    const auto kept =
+        m.ingest(kAnalyst, "report on the harbour\n",
+                 {"--title", "Harbour", "--level", "confidential", "--compartment", "JMAC"});
     const auto backup = m.out_path("before.backup");
     ASSERT_EQ(m.admin({"backup", "-o", backup}, kOff1).status, 0);
     ASSERT_EQ(
@@ -217,9 +215,9 @@ TEST(RestoreRegister, WithOnlyTheKeyStoreBackupTheRegisterStaysAndNoNumberIsReus
     const auto batch = destroy_due(m, kClerk3, cert);
     // Entered after the first backup and before the second, held: its
     // content is in neither the first backup nor any key-store backup's reach.
-    const auto later = m.ingest(kAnalyst, "entered later\n",
-                                {"--title", "Later", "--level", "confidential", "--compartment",
-                                 "JMAC"});
+    const auto later =
+        m.ingest(kAnalyst, "entered later\n",
+                 {"--title", "Later", "--level", "confidential", "--compartment", "JMAC"});
     // The later backup's key-store backup knows all of that; the database is then lost.
     ASSERT_EQ(m.admin({"backup", "-o", m.out_path("after.backup")}, kOff1).status, 0);
     const auto last_seq = highest_audit_seq(m);
@@ -239,9 +237,9 @@ TEST(RestoreRegister, WithOnlyTheKeyStoreBackupTheRegisterStaysAndNoNumberIsReus
     EXPECT_EQ(r.status, 0) << r.out << r.err;
     r = m.admin({"--json", "account", "list"}, kOff1);
     EXPECT_NE(r.out.find("clerk3"), std::string::npos) << r.out;
-    const auto next = m.ingest(kAnalyst, "after the restore\n",
-                               {"--title", "Next", "--level", "confidential", "--compartment",
-                                "JMAC"});
+    const auto next =
+        m.ingest(kAnalyst, "after the restore\n",
+                 {"--title", "Next", "--level", "confidential", "--compartment", "JMAC"});
     EXPECT_GT(next, later);
     EXPECT_NE(registry_number(m, next), doomed_number);
     r = m.admin({"--json", "audit", "log", "--action", "daemon.start"}, kAuditor);
@@ -262,7 +260,8 @@ TEST(RestoreRegister, ARegisterThatCannotBeCarriedRefusesTheRestoreAndChangesNot
     {
         // The database and the backup disagree on who an account is.
         auto db = m.stop_and_open();
-        db->store.writer_connection().exec("UPDATE accounts SET name = 'mallory' WHERE name = 'clerk2'");
+        db->store.writer_connection().exec(
+            "UPDATE accounts SET name = 'mallory' WHERE name = 'clerk2'");
     }
     const auto before = read_file(m.state() / "strongroom.db");
     auto r = restore(m, backup);
@@ -287,16 +286,15 @@ TEST(RestoreRegister, ACertificateVerifiesOnlyIfEveryRecordItNamesIsStillAccount
         auto db = m.stop_and_open();
         auto& conn = db->store.writer_connection();
         for (const char* table : {"batch_records", "record_compartments", "disseminations"}) {
-            conn.exec(
-                fmt::format("DELETE FROM {} WHERE record_id = {}", table, doomed).c_str());
+            conn.exec(fmt::format("DELETE FROM {} WHERE record_id = {}", table, doomed).c_str());
         }
         conn.exec(fmt::format("DELETE FROM records WHERE id = {}", doomed).c_str());
     }
     m.start();
     auto r = m.admin({"--json", "certificate", "verify", cert}, kAuditor);
     EXPECT_EQ(r.status, 5) << r.out << r.err;
-    EXPECT_NE(r.out.find(fmt::format("record {} named in the certificate is not in the register",
-                                     doomed)),
+    EXPECT_NE(r.out.find(
+                  fmt::format("record {} named in the certificate is not in the register", doomed)),
               std::string::npos)
         << r.out;
     r = m.admin({"--json", "disposal", "show", std::to_string(batch)}, kAuditor);
@@ -350,8 +348,8 @@ std::vector<std::string> names_in(const fs::path& dir) {
 }
 
 std::vector<json::value> failed_backups(Mission& m) {
-    auto r = m.admin({"--json", "audit", "log", "--action", "backup", "--decision", "error"},
-                     kAuditor);
+    auto r =
+        m.admin({"--json", "audit", "log", "--action", "backup", "--decision", "error"}, kAuditor);
     EXPECT_EQ(r.status, 0) << r.err;
     std::vector<json::value> out;
     if (r.status == 0) {
@@ -394,10 +392,10 @@ TEST(BackupFaults, ARecordUnderALegalHoldIsBackedUpAndTheHoldStandsAfterARestore
     {
         auto db = m.stop_and_open();
         auto& conn = db->store.writer_connection();
-        EXPECT_THROW(conn.exec(fmt::format("UPDATE records SET state = 'destroyed' WHERE id = {}",
-                                           held)
-                                   .c_str()),
-                     store::StoreError);
+        EXPECT_THROW(
+            conn.exec(
+                fmt::format("UPDATE records SET state = 'destroyed' WHERE id = {}", held).c_str()),
+            store::StoreError);
     }
     m.start();
     EXPECT_EQ(m.tool({"get", std::to_string(held), "-o", m.out_path("copy"), "--purpose", "check"},
@@ -528,9 +526,9 @@ TEST(CertificateOutput, TransferConfirmAndClosureCompleteCheckTheirPathFirstToo)
     fs::create_directory(dir);
     {
         SmallDisk disk(dir, 16 * 1024, true, 01777);
-        r = m.admin({"transfer", "confirm", batch, "--receipt", "R-1", "-o",
-                     (dir / "cert.txt").string()},
-                    kClerk);
+        r = m.admin(
+            {"transfer", "confirm", batch, "--receipt", "R-1", "-o", (dir / "cert.txt").string()},
+            kClerk);
         EXPECT_EQ(r.status, 1) << r.out << r.err;
         EXPECT_NE(r.err.find(fmt::format("transfer batch {} was confirmed", batch)),
                   std::string::npos)
@@ -597,8 +595,8 @@ void strip_register(const fs::path& state, const fs::path& file) {
     std::memcpy(master.data(), key.data(), master.size());
     const crypto::KeyVault vault(std::move(master));
     const auto mac = vault.key_backup_mac().mac(body);
-    std::ofstream(file, std::ios::trunc | std::ios::binary) << body << "mac: " << to_hex(mac)
-                                                            << "\n";
+    std::ofstream(file, std::ios::trunc | std::ios::binary)
+        << body << "mac: " << to_hex(mac) << "\n";
 }
 
 TEST(RestoreRegister, AnOlderKeyStoreBackupIsReadAndRefusedClearlyWhenItCannotKeepTheRegister) {
