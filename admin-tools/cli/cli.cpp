@@ -90,11 +90,31 @@ int call_and_print(const Global& global, std::string_view op, json::object args,
     return rc != 0 || !status ? rc : status(r);
 }
 
+Status must_be_creatable(const std::string& path) {
+    if (auto free = must_not_exist(path); !free) {
+        return free;
+    }
+    // The temporary name write_new_file uses, made and removed at once: the
+    // directory exists, this user may write there, the file system takes it.
+    const std::string probe = path + ".part";
+    const int fd =
+        ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        return make_error(ErrorCode::bad_request,
+                          fmt::format("cannot create {}: {}; nothing was done: choose a new file "
+                                      "in a directory you can write",
+                                      path, std::strerror(errno)));
+    }
+    ::close(fd);
+    ::unlink(probe.c_str());
+    return {};
+}
+
 int call_write_and_print(const Global& global, std::string_view op, json::object args,
                          std::string_view field, const std::string& out_path, mode_t mode,
-                         const HumanPrinter& human) {
+                         const HumanPrinter& human, const DoneNote& done) {
     if (!out_path.empty()) {
-        if (auto free = must_not_exist(out_path); !free) {
+        if (auto free = must_be_creatable(out_path); !free) {
             return fail(global, free.error());
         }
     }
@@ -108,7 +128,12 @@ int call_write_and_print(const Global& global, std::string_view op, json::object
         const std::string content =
             v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
         if (auto written = write_new_file(out_path, content, mode); !written) {
-            return fail(global, written.error());
+            if (!done) {
+                return fail(global, written.error());
+            }
+            return fail(global,
+                        make_error(written.error().code,
+                                   fmt::format("{}; {}", done(r), written.error().message)));
         }
         r["written"] = out_path;
     }
@@ -247,8 +272,10 @@ int download_and_print(const Global& global, std::string_view op, json::object a
                        const std::string& out_path, const HumanPrinter& human) {
     // Content that cannot carry its marking gets it in a file beside it.
     const std::string sidecar = out_path + ".marking";
-    for (const auto& path : {out_path, sidecar}) {
-        if (auto free = must_not_exist(path); !free) {
+    // Checked before the request: a copy is numbered, and a backup taken,
+    // as the answer goes out.
+    for (const auto& free : {must_be_creatable(out_path), must_not_exist(sidecar)}) {
+        if (!free) {
             return fail(global, free.error());
         }
     }

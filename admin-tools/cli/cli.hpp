@@ -52,11 +52,19 @@ int print_result(const Global& global, const boost::json::object& result,
 int call_and_print(const Global& global, std::string_view op, boost::json::object args,
                    const HumanPrinter& human, const ExitStatus& status = nullptr);
 
+// What to tell the caller when the daemon did the work but its document
+// could not be written: that the work is done and how to get it again.
+using DoneNote = std::function<std::string(const boost::json::object& result)>;
+
 // Sends one request; when out_path is given, writes the answer's string
-// `field` to that new file (mode), then prints the outcome.
+// `field` to that new file (mode), then prints the outcome. The path is
+// checked first (a file can be created there: the directory exists and is
+// writable, nothing is at the path), so that nothing is done for a document
+// that cannot be kept; if writing still fails after the answer, the error
+// says what `done` says.
 int call_write_and_print(const Global& global, std::string_view op, boost::json::object args,
                          std::string_view field, const std::string& out_path, mode_t mode,
-                         const HumanPrinter& human);
+                         const HumanPrinter& human, const DoneNote& done = nullptr);
 
 // Sends a request with the content of the file at path ("-": standard
 // input) following it, and prints the outcome.
@@ -64,13 +72,18 @@ int upload_and_print(const Global& global, std::string_view op, boost::json::obj
                      const std::string& path, const HumanPrinter& human);
 
 // Sends a request whose answer carries content, writes the content to a new
-// file at out_path (mode 0600; refused if the file exists; written under a
-// temporary name and renamed only once complete), and prints the outcome.
+// file at out_path (mode 0600; refused before the request if the file exists
+// or cannot be created; written under a temporary name and renamed only once
+// complete), and prints the outcome.
 int download_and_print(const Global& global, std::string_view op, boost::json::object args,
                        const std::string& out_path, const HumanPrinter& human);
 
 // Refuses (bad_request, saying what to do) a path where anything is already.
 Status must_not_exist(const std::string& path);
+
+// Refuses (bad_request, saying what to do) a path where no new file can be
+// created: nothing there, and a file can be made beside it (tried, then removed).
+Status must_be_creatable(const std::string& path);
 
 // Writes content to a new file at path (refused if anything is there), under
 // a temporary name renamed once complete and synced.

@@ -351,12 +351,21 @@ void add_disposal_commands(CLI::App& app, cli::Global& g) {
         g.action = [&g] {
             return cli::call_write_and_print(
                 g, "disposal.execute", json::object{{"batch", batch}}, "certificate",
-                certificate_out, 0644, [](const json::object& r) {
+                certificate_out, 0644,
+                [](const json::object& r) {
                     std::cout << fmt::format(
                         "batch {}: {} records destroyed; certificate in {}; no backup can "
                         "yield them after {}\n",
                         cli::show(r.at("batch")), cli::show(r.at("destroyed")), certificate_out,
                         cli::show(r.at("unrecoverable_after")));
+                },
+                [](const json::object& r) {
+                    return fmt::format(
+                        "disposal batch {} was executed ({} records destroyed), but its "
+                        "certificate was not written to {}: get it with 'strongroom-admin "
+                        "disposal show {} -o FILE'",
+                        cli::show(r.at("batch")), cli::show(r.at("destroyed")), certificate_out,
+                        cli::show(r.at("batch")));
                 });
         };
     });

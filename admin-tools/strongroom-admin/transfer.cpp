@@ -344,12 +344,43 @@ static void add_closure_commands(CLI::App& app, cli::Global& g) {
             if (!receipt.empty()) {
                 args["receipt"] = receipt;
             }
-            return cli::call_write_and_print(g, "closure.complete", std::move(args), "statement",
-                                             statement_out, 0644, [](const json::object& r) {
-                                                 std::cout << fmt::format(
-                                                     "closure {} complete; statement in {}\n",
-                                                     cli::show(r.at("closure")), statement_out);
-                                             });
+            return cli::call_write_and_print(
+                g, "closure.complete", std::move(args), "statement", statement_out, 0644,
+                [](const json::object& r) {
+                    std::cout << fmt::format("closure {} complete; statement in {}\n",
+                                             cli::show(r.at("closure")), statement_out);
+                },
+                [](const json::object& r) {
+                    return fmt::format(
+                        "closure {} is complete (its transfer "
+                        "confirmed and its disposal executed), but "
+                        "its statement was not written to {}: get "
+                        "it with 'strongroom-admin closure show {} "
+                        "-o FILE'",
+                        cli::show(r.at("closure")), statement_out, cli::show(r.at("closure")));
+                });
+        };
+    });
+    static std::string show_out;
+    auto* show = closure->add_subcommand("show", "a closure, its batches and its statement");
+    show->add_option("CLOSURE", id, "the closure")->required();
+    show->add_option("-o,--output", show_out, "write its statement to this new file")
+        ->option_text("FILE");
+    show->callback([&g] {
+        g.action = [&g] {
+            return cli::call_write_and_print(
+                g, "closure.show", json::object{{"closure", id}}, "statement", show_out, 0644,
+                [](const json::object& r) {
+                    std::cout << fmt::format(
+                        "closure {}: transfer batch {}, disposal batch {}; proposed by {}, "
+                        "approved by {}, completed {}\n",
+                        cli::show(r.at("closure")), cli::show(r.at("transfer_batch")),
+                        cli::show(r.at("disposal_batch")), cli::show(r.at("proposed_by")),
+                        cli::show(r.at("approved_by")), cli::show(r.at("completed")));
+                    if (!show_out.empty()) {
+                        std::cout << fmt::format("statement in {}\n", show_out);
+                    }
+                });
         };
     });
 }
@@ -451,11 +482,42 @@ void add_transfer_commands(CLI::App& app, cli::Global& g) {
         g.action = [&g] {
             return cli::call_write_and_print(
                 g, "transfer.confirm", json::object{{"batch", batch}, {"receipt", receipt}},
-                "certificate", certificate_out, 0644, [](const json::object& r) {
+                "certificate", certificate_out, 0644,
+                [](const json::object& r) {
                     std::cout << fmt::format(
                         "transfer batch {}: archives' receipt {}; {} records removed here\n",
                         cli::show(r.at("batch")), cli::show(r.at("receipt")),
                         cli::show(r.at("transferred")));
+                },
+                [](const json::object& r) {
+                    return fmt::format(
+                        "transfer batch {} was confirmed ({} records removed here), but its "
+                        "certificate was not written to {}: get it with 'strongroom-admin "
+                        "transfer show {} -o FILE'",
+                        cli::show(r.at("batch")), cli::show(r.at("transferred")), certificate_out,
+                        cli::show(r.at("batch")));
+                });
+        };
+    });
+
+    static std::string show_out;
+    auto* show = transfer->add_subcommand("show", "a transfer batch and its certificate");
+    show->add_option("BATCH", batch, "the batch")->required();
+    show->add_option("-o,--output", show_out, "write its certificate to this new file")
+        ->option_text("FILE");
+    show->callback([&g] {
+        g.action = [&g] {
+            return cli::call_write_and_print(
+                g, "transfer.show", json::object{{"batch", batch}}, "certificate", show_out, 0644,
+                [](const json::object& r) {
+                    std::cout << fmt::format(
+                        "transfer batch {}: {}, {} records, prepared {} by {}; receipt {}\n",
+                        cli::show(r.at("batch")), cli::show(r.at("state")),
+                        r.at("records").as_array().size(), cli::show(r.at("prepared")),
+                        cli::show(r.at("prepared_by")), cli::show(r.at("receipt")));
+                    if (!show_out.empty()) {
+                        std::cout << fmt::format("certificate in {}\n", show_out);
+                    }
                 });
         };
     });

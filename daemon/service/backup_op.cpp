@@ -2,6 +2,7 @@
 // and a key-store backup kept apart in the state directory (backups.hpp).
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include "daemon/service/internal.hpp"
 #include "daemon/service/service.hpp"
 #include "daemon/store/backup.hpp"
+#include "daemon/store/register.hpp"
 #include "daemon/store/store.hpp"
 
 namespace strongroom::service {
@@ -24,49 +26,70 @@ namespace json = boost::json;
 namespace {
 
 // Written when first read (on a server thread, after the request's audit
-// entry is durable), streamed, then removed.
+// entry is durable), streamed, then removed. A backup that fails, or is not
+// delivered whole, leaves nothing behind (neither its copy here nor its
+// key-store backup) and is audited as failed, with the cause.
 class BackupContent final : public ContentSource {
 public:
-    BackupContent(const Deps& deps, Micros taken)
-        : deps_(deps), taken_(taken), path_(deps.backup_tmp / fmt::format("backup-{}.db", taken)) {}
+    BackupContent(const Deps& deps, Micros taken, store::AuditRecord failure)
+        : deps_(deps),
+          taken_(taken),
+          path_(deps.backup_tmp / fmt::format("backup-{}.db", taken)),
+          failure_(std::move(failure)) {}
     ~BackupContent() override {
         if (fd_ >= 0) {
             ::close(fd_);
         }
         ::unlink(path_.c_str());
         ::unlink((path_.string() + "-journal").c_str());
+        if (!done_ && !failed_) {
+            fail(produced_ ? "the backup was not delivered whole (the connection ended first)"
+                           : "the backup was not taken (the connection ended first)");
+        }
     }
     BackupContent(const BackupContent&) = delete;
     BackupContent& operator=(const BackupContent&) = delete;
 
     Result<std::size_t> read(std::span<std::uint8_t> buffer) override {
+        if (failed_) {
+            return make_error(ErrorCode::internal, "the backup failed");
+        }
         if (fd_ < 0) {
             if (auto st = produce(); !st) {
+                fail(st.error().message);
                 return std::move(st).error();
             }
         }
         for (;;) {
             const auto n = ::read(fd_, buffer.data(), buffer.size());
-            if (n >= 0) {
+            if (n > 0) {
                 return static_cast<std::size_t>(n);
             }
+            if (n == 0) {
+                done_ = true;
+                return std::size_t{0};
+            }
             if (errno != EINTR) {
-                return make_error(ErrorCode::internal,
-                                  fmt::format("cannot read the backup: {}", std::strerror(errno)));
+                auto err = make_error(ErrorCode::internal, fmt::format("cannot read the backup: {}",
+                                                                       std::strerror(errno)));
+                fail(err.message);
+                return err;
             }
         }
     }
 
 private:
     Status produce() {
+        produced_ = true;
         try {
             auto lease = deps_.readers->lease();
             auto& conn = lease.connection();
             store::ReadSnapshot snapshot(conn);
             store::write_content_backup(conn, path_, *deps_.vault);
-            // The keys of the same snapshot, apart.
-            deps_.key_backups->write(taken_, deps_.mission_code, store::all_record_keys(conn),
-                                     store::all_disposed(conn), *deps_.vault);
+            // The keys and the register of the same snapshot, apart.
+            key_backup_ = deps_.key_backups->write(
+                taken_, deps_.mission_code, store::all_record_keys(conn), store::all_disposed(conn),
+                store::read_register(conn), *deps_.vault);
         } catch (const std::exception& e) {
             return make_error(ErrorCode::internal,
                               fmt::format("the backup could not be written: {}", e.what()));
@@ -79,10 +102,45 @@ private:
         return {};
     }
 
+    // Removes what was written and audits the failure.
+    void fail(const std::string& cause) noexcept {
+        failed_ = true;
+        try {
+            ::unlink(path_.c_str());
+            ::unlink((path_.string() + "-journal").c_str());
+            std::string removed;
+            if (key_backup_) {
+                removed = overwrite_and_remove(*key_backup_)
+                              ? fmt::format("; key-store backup {} removed",
+                                            key_backup_->filename().string())
+                              : fmt::format("; key-store backup {} could not be removed",
+                                            key_backup_->string());
+            } else {
+                removed =
+                    fmt::format("; no key-store backup {} was kept", KeyBackups::name_for(taken_));
+            }
+            auto audit = failure_;
+            audit.at = now_micros();
+            audit.decision = store::Decision::error;
+            audit.content_digest.reset();
+            audit.reason = fmt::format("backup failed: {}{}", cause, removed);
+            if (deps_.writer != nullptr) {
+                deps_.writer->submit_audit(std::move(audit));
+            }
+        } catch (...) {
+            // Nothing more can be done from a destructor; the copy is gone.
+        }
+    }
+
     const Deps& deps_;
     Micros taken_;
     std::filesystem::path path_;
+    store::AuditRecord failure_;
+    std::optional<std::filesystem::path> key_backup_;
     int fd_ = -1;
+    bool produced_ = false;
+    bool done_ = false;
+    bool failed_ = false;
 };
 
 }  // namespace
@@ -97,7 +155,7 @@ Result<json::object> handle_backup(Context& ctx) {
     ctx.audit.reason = fmt::format(
         "content backup without record keys or text index; key-store backup {} until {}", name,
         format_timestamp(ctx.deps.key_backups->expiry_of(ctx.now)));
-    ctx.content = std::make_unique<BackupContent>(ctx.deps, ctx.now);
+    ctx.content = std::make_unique<BackupContent>(ctx.deps, ctx.now, ctx.audit);
     json::object out;
     out["taken"] = format_timestamp(ctx.now);
     out["key_backup"] = name;

@@ -11,10 +11,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <boost/json.hpp>
 #include <fmt/format.h>
 
 #include "daemon/common/text.hpp"
 #include "daemon/crypto/key_vault.hpp"
+#include "daemon/crypto/record_key.hpp"
 
 namespace strongroom::service {
 namespace {
@@ -60,6 +62,167 @@ std::optional<Micros> taken_from_name(const std::string& name) {
     return *date + secs * 1000000;
 }
 
+// The register as JSON: values are null, integers, reals ({"real": x}),
+// strings and blobs ({"hex": "..."}).
+namespace json = boost::json;
+
+json::value value_json(const store::Value& v) {
+    if (const auto* n = std::get_if<std::int64_t>(&v)) {
+        return *n;
+    }
+    if (const auto* d = std::get_if<double>(&v)) {
+        return json::object{{"real", *d}};
+    }
+    if (const auto* t = std::get_if<std::string>(&v)) {
+        return json::string(*t);
+    }
+    if (const auto* b = std::get_if<std::vector<std::uint8_t>>(&v)) {
+        return json::object{{"hex", to_hex(*b)}};
+    }
+    return nullptr;
+}
+
+store::Value value_of(const json::value& v) {
+    if (v.is_int64()) {
+        return v.as_int64();
+    }
+    if (v.is_uint64()) {
+        return static_cast<std::int64_t>(v.as_uint64());
+    }
+    if (v.is_string()) {
+        return std::string(v.as_string());
+    }
+    if (v.is_object()) {
+        const auto& o = v.as_object();
+        if (const auto* r = o.if_contains("real")) {
+            return r->to_number<double>();
+        }
+        if (const auto* h = o.if_contains("hex"); h != nullptr && h->is_string()) {
+            if (auto bytes = from_hex(h->as_string())) {
+                return std::move(*bytes);
+            }
+        }
+        throw std::runtime_error("a register value is not of a known form");
+    }
+    if (v.is_null()) {
+        return std::monostate{};
+    }
+    throw std::runtime_error("a register value is not of a known form");
+}
+
+std::string register_json(const store::Register& reg) {
+    json::array tables;
+    for (const auto& t : reg.tables) {
+        json::array columns;
+        for (const auto& c : t.columns) {
+            columns.emplace_back(c);
+        }
+        json::array rows;
+        for (const auto& row : t.rows) {
+            json::array r;
+            for (const auto& v : row) {
+                r.push_back(value_json(v));
+            }
+            rows.push_back(std::move(r));
+        }
+        tables.push_back(json::object{
+            {"table", t.table}, {"columns", std::move(columns)}, {"rows", std::move(rows)}});
+    }
+    json::object reserved;
+    for (const auto& [table, id] : reg.reserved) {
+        reserved[table] = id;
+    }
+    json::array held;
+    for (const auto id : reg.held) {
+        held.emplace_back(id);
+    }
+    json::object out{{"v", 1},
+                     {"tables", std::move(tables)},
+                     {"reserved", std::move(reserved)},
+                     {"held", std::move(held)}};
+    if (reg.audit_head) {
+        out["audit_head"] =
+            json::object{{"seq", reg.audit_head->first}, {"mac", to_hex(reg.audit_head->second)}};
+    }
+    return json::serialize(out);
+}
+
+store::Register register_of(std::string_view text) {
+    const auto doc = json::parse(text).as_object();
+    if (doc.at("v").to_number<int>() != 1) {
+        throw std::runtime_error("the register is of a later format");
+    }
+    store::Register reg;
+    for (const auto& t : doc.at("tables").as_array()) {
+        store::TableRows rows;
+        rows.table = std::string(t.at("table").as_string());
+        for (const auto& c : t.at("columns").as_array()) {
+            rows.columns.emplace_back(c.as_string());
+        }
+        for (const auto& r : t.at("rows").as_array()) {
+            std::vector<store::Value> row;
+            for (const auto& v : r.as_array()) {
+                row.push_back(value_of(v));
+            }
+            if (row.size() != rows.columns.size()) {
+                throw std::runtime_error("a register row has the wrong number of values");
+            }
+            rows.rows.push_back(std::move(row));
+        }
+        reg.tables.push_back(std::move(rows));
+    }
+    for (const auto& [table, id] : doc.at("reserved").as_object()) {
+        reg.reserved[std::string(table)] = id.to_number<std::int64_t>();
+    }
+    for (const auto& id : doc.at("held").as_array()) {
+        reg.held.push_back(id.to_number<std::int64_t>());
+    }
+    if (const auto* head = doc.if_contains("audit_head")) {
+        const auto mac = from_hex(head->at("mac").as_string());
+        store::Mac m{};
+        if (!mac || mac->size() != m.size()) {
+            throw std::runtime_error("the register's audit head is not a MAC");
+        }
+        std::copy(mac->begin(), mac->end(), m.begin());
+        reg.audit_head = std::make_pair(head->at("seq").to_number<std::int64_t>(), m);
+    }
+    return reg;
+}
+
+// Record ids start at 1: the register's key is wrapped as record 0's.
+constexpr std::int64_t kRegisterKeyId = 0;
+
+std::string sealed_register(const store::Register& reg, const crypto::KeyVault& vault) {
+    const auto text = register_json(reg);
+    const auto key = crypto::RecordKey::generate();
+    std::vector<std::uint8_t> sealed;
+    key.seal(0, true, {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()}, sealed);
+    return fmt::format("register-key: {}\nregister: {}\n",
+                       to_hex(vault.wrap_record_key(kRegisterKeyId, key)), to_base64(sealed));
+}
+
+Result<store::Register> opened_register(std::string_view wrapped_hex, std::string_view sealed_b64,
+                                        const crypto::KeyVault& vault) {
+    const auto wrapped = from_hex(wrapped_hex);
+    const auto sealed = from_base64(sealed_b64);
+    if (!wrapped || !sealed) {
+        return make_error(ErrorCode::internal, "its register lines are not hex and base64");
+    }
+    auto key = vault.unwrap_record_key(kRegisterKeyId, *wrapped);
+    if (!key) {
+        return std::move(key).error();
+    }
+    std::vector<std::uint8_t> plain;
+    if (auto st = key->open(0, true, *sealed, plain); !st) {
+        return std::move(st).error();
+    }
+    try {
+        return register_of({reinterpret_cast<const char*>(plain.data()), plain.size()});
+    } catch (const std::exception& e) {
+        return make_error(ErrorCode::internal, fmt::format("its register: {}", e.what()));
+    }
+}
+
 }  // namespace
 
 bool overwrite_and_remove(const std::filesystem::path& path) {
@@ -103,6 +266,7 @@ Micros KeyBackups::expiry_of(Micros taken) const {
 std::filesystem::path KeyBackups::write(Micros at, const std::string& mission,
                                         const std::vector<store::WrappedKey>& keys,
                                         const std::vector<store::Disposed>& disposed,
+                                        const store::Register& reg,
                                         const crypto::KeyVault& vault) const {
     std::string body =
         fmt::format("STRONGROOM KEY-STORE BACKUP\nmission: {}\ntaken: {}\nexpires: {}\nkeys: {}\n",
@@ -115,6 +279,7 @@ std::filesystem::path KeyBackups::write(Micros at, const std::string& mission,
         body += fmt::format("disposed: {} {} {} {}\n", d.record_id, d.state, d.batch,
                             format_timestamp(d.at));
     }
+    body += sealed_register(reg, vault);
     const auto mac = vault.key_backup_mac().mac(body);
     body += fmt::format("mac: {}\n", to_hex(mac));
 
@@ -176,7 +341,17 @@ Result<KeyBackups::Content> KeyBackups::newest(Micros now, const crypto::KeyVaul
         c.taken = taken;
         std::istringstream lines(body);
         std::string line;
+        std::string register_key;
+        std::string register_text;
         while (std::getline(lines, line)) {
+            if (line.starts_with("register-key: ")) {
+                register_key = line.substr(14);
+                continue;
+            }
+            if (line.starts_with("register: ")) {
+                register_text = line.substr(10);
+                continue;
+            }
             if (line.starts_with("key: ")) {
                 std::istringstream f(line.substr(5));
                 store::WrappedKey k;
@@ -194,6 +369,13 @@ Result<KeyBackups::Content> KeyBackups::newest(Micros now, const crypto::KeyVaul
                 d.at = parse_date(at.substr(0, 10)).value_or(0);
                 c.disposed.push_back(std::move(d));
             }
+        }
+        if (!register_key.empty() || !register_text.empty()) {
+            auto reg = opened_register(register_key, register_text, vault);
+            if (!reg) {
+                continue;  // its MAC holds, yet the register does not open: not trusted
+            }
+            c.reg = std::move(*reg);
         }
         return c;
     }

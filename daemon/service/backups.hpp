@@ -12,16 +12,29 @@
 //   ...
 //   disposed: 1
 //   disposed: 12 destroyed 3 2026-11-20T10:00:00Z
+//   register-key: <hex of the register's key, wrapped as record 0's>
+//   register: <base64 of the register, sealed under that key>
 //   mac: <hex HMAC-SHA256 of everything above, under the key-store backup key>
+//
+// The register (store/register.hpp: the stubs of records destroyed or
+// transferred, batches and certificates, holds, closures, releases, copies,
+// the accounts, posts and compartments they name, registry sequences and
+// the highest id of each kind) is JSON, sealed with AES-256-GCM under a
+// fresh key, itself wrapped like a record key, bound to id 0 (no record has
+// it): the file holds no title or name in clear. A restore that has only
+// this file carries the register from it. Files written before the register
+// was added (no register lines) still give keys and disposals.
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "daemon/common/error.hpp"
 #include "daemon/common/time.hpp"
 #include "daemon/store/backup.hpp"
+#include "daemon/store/register.hpp"
 
 namespace strongroom::crypto {
 class KeyVault;
@@ -46,7 +59,7 @@ public:
     std::filesystem::path write(Micros at, const std::string& mission,
                                 const std::vector<store::WrappedKey>& keys,
                                 const std::vector<store::Disposed>& disposed,
-                                const crypto::KeyVault& vault) const;
+                                const store::Register& reg, const crypto::KeyVault& vault) const;
 
     // Overwrites and removes every backup that has expired by `now`; returns
     // the names removed.
@@ -57,6 +70,8 @@ public:
         Micros taken = 0;
         std::vector<store::WrappedKey> keys;
         std::vector<store::Disposed> disposed;
+        // Absent in a file written before the register was carried.
+        std::optional<store::Register> reg;
     };
     // The newest backup not expired by `now` whose MAC verifies.
     Result<Content> newest(Micros now, const crypto::KeyVault& vault) const;

@@ -131,6 +131,24 @@ Result<json::object> handle_closure_prepare(Context& ctx) {
     return out;
 }
 
+Result<json::object> handle_closure_show(Context& ctx) {
+    protocol::ArgReader args(ctx.args);
+    const auto id = closure_arg(args);
+    if (auto err = args.finish()) {
+        return *err;
+    }
+    ctx.audit.object = fmt::format("closure:{}", id);
+    auto& conn = ctx.conn();
+    store::DisposalRepository repo(conn);
+    auto c = find(repo, id);
+    if (!c) {
+        return std::move(c).error();
+    }
+    auto out = closure_json(conn, *c);
+    out["statement"] = c->statement ? json::value(*c->statement) : json::value(nullptr);
+    return out;
+}
+
 Result<json::object> handle_closure_approve(Context& ctx) {
     protocol::ArgReader args(ctx.args);
     const auto id = closure_arg(args);

@@ -4,7 +4,10 @@
 // certificate that is kept for good and can be verified later.
 #include "daemon/store/disposal.hpp"
 
+#include <algorithm>
+#include <charconv>
 #include <map>
+#include <optional>
 
 #include <boost/json/array.hpp>
 #include <boost/json/value_from.hpp>
@@ -76,6 +79,28 @@ json::object batch_json(store::Connection& conn, const store::BatchRow& b, std::
         b.executed_by ? json::value(account_name(conn, *b.executed_by)) : json::value(nullptr);
     o["executed"] = b.executed_at ? json::value(format_timestamp(*b.executed_at)) : nullptr;
     return o;
+}
+
+// A decimal number, all of text.
+std::optional<std::int64_t> number_of(std::string_view text) {
+    std::int64_t n = 0;
+    const auto* end = text.data() + text.size();
+    const auto [at, ec] = std::from_chars(text.data(), end, n);
+    if (ec != std::errc() || at != end || text.empty()) {
+        return std::nullopt;
+    }
+    return n;
+}
+
+// The count of records a certificate states ("records: N").
+std::optional<std::size_t> certified_count(std::string_view certificate) {
+    const auto at = certificate.find("\nrecords: ");
+    if (at == std::string_view::npos) {
+        return std::nullopt;
+    }
+    const auto rest = certificate.substr(at + 10);
+    const auto n = number_of(rest.substr(0, rest.find('\n')));
+    return n ? std::optional<std::size_t>(static_cast<std::size_t>(*n)) : std::nullopt;
 }
 
 }  // namespace
@@ -456,20 +481,57 @@ Result<json::object> handle_certificate_verify(Context& ctx) {
     if (!kept_valid) {
         problems.emplace_back("the certificate kept in the register does not verify");
     }
-    // What it certifies is still so: each record destroyed, no key, no content.
+    // What it certifies is still so: each record it names (and each the
+    // register puts in the batch) is in the register, destroyed, with no key
+    // and no content.
     store::RecordRepository records(conn);
-    std::size_t destroyed = 0;
+    std::vector<std::int64_t> named;
+    for (std::size_t at_line = 0; at_line < kept.size();) {
+        const auto end = kept.find('\n', at_line);
+        const auto line = std::string_view(kept).substr(
+            at_line, end == std::string::npos ? std::string::npos : end - at_line);
+        if (line.starts_with("record: ")) {
+            if (const auto record = number_of(line.substr(8, line.find(' ', 8) - 8))) {
+                named.push_back(*record);
+            } else {
+                problems.emplace_back(
+                    fmt::format("the certificate's line '{}' names no record", printable(line)));
+            }
+        }
+        at_line = end == std::string::npos ? kept.size() : end + 1;
+    }
     const auto members = repo.records(id);
     for (const auto& m : members) {
-        const auto r = records.find(m.record_id);
-        const bool gone = r && r->state == disposed && !records.key(m.record_id) &&
-                          !records.chunk(m.record_id, 0);
-        destroyed += gone ? 1 : 0;
-        if (!gone) {
-            problems.emplace_back(fmt::format("record {} is not {}", m.record_id, disposed));
+        if (std::find(named.begin(), named.end(), m.record_id) == named.end()) {
+            problems.emplace_back(fmt::format(
+                "record {} is in batch {} but the certificate does not name it", m.record_id, id));
         }
     }
-    out["records"] = members.size();
+    std::size_t destroyed = 0;
+    for (const auto record : named) {
+        const auto r = records.find(record);
+        const bool member =
+            std::any_of(members.begin(), members.end(),
+                        [record](const store::BatchRecord& m) { return m.record_id == record; });
+        const bool gone =
+            r && r->state == disposed && !records.key(record) && !records.chunk(record, 0);
+        destroyed += gone && member ? 1 : 0;
+        if (!r) {
+            problems.emplace_back(
+                fmt::format("record {} named in the certificate is not in the register", record));
+        } else if (!gone) {
+            problems.emplace_back(fmt::format("record {} is not {}", record, disposed));
+        } else if (!member) {
+            problems.emplace_back(
+                fmt::format("record {} named in the certificate is not in batch {} in the register",
+                            record, id));
+        }
+    }
+    if (const auto n = certified_count(kept); n && *n != named.size()) {
+        problems.emplace_back(
+            fmt::format("the certificate counts {} records but names {}", *n, named.size()));
+    }
+    out["records"] = named.size();
     out["records_destroyed"] = destroyed;
     out["valid"] = problems.empty();
     ctx.audit.reason = problems.empty()

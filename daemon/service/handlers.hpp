@@ -74,6 +74,7 @@ Result<boost::json::object> handle_backup(Context& ctx);
 Result<boost::json::object> handle_closure_prepare(Context& ctx);
 Result<boost::json::object> handle_closure_approve(Context& ctx);
 Result<boost::json::object> handle_closure_complete(Context& ctx);
+Result<boost::json::object> handle_closure_show(Context& ctx);
 
 Result<boost::json::object> handle_transfer_prepare(Context& ctx);
 Result<boost::json::object> handle_transfer_show(Context& ctx);

@@ -54,6 +54,8 @@ constexpr std::array kOperations{
     Operation{"closure.prepare", Requirement::one_of(kRegistrar), Mode::write,
               handle_closure_prepare,
               "prepare the mission's closure: transfer every permanent record, destroy the rest"},
+    Operation{"closure.show", Requirement::one_of(kRegistry), Mode::read, handle_closure_show,
+              "a closure, its batches and its signed closing statement"},
     Operation{"compartment.add", Requirement::one_of(kOfficer), Mode::write, handle_compartment_add,
               "add a compartment (need-to-know category)"},
     Operation{"compartment.list", kAnyone, Mode::read, handle_compartment_list,

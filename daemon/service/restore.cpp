@@ -1,36 +1,37 @@
 #include "daemon/service/restore.hpp"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <vector>
 
 #include <fmt/format.h>
-#include <sqlite3.h>
 
+#include "daemon/audit/checkpoint.hpp"
 #include "daemon/crypto/key_vault.hpp"
 #include "daemon/service/backups.hpp"
 #include "daemon/service/retention.hpp"
 #include "daemon/store/audit_log.hpp"
 #include "daemon/store/backup.hpp"
-#include "daemon/store/disposal.hpp"
 #include "daemon/store/migrations.hpp"
 #include "daemon/store/records.hpp"
+#include "daemon/store/register.hpp"
 #include "daemon/store/sqlite.hpp"
+#include "daemon/store/store.hpp"
 
 namespace strongroom::service {
 namespace fs = std::filesystem;
 
 namespace {
 
-// What is known since the backup: keys, disposals, and (from a replaced
-// database) batches and audit entries.
+// What is known since the backup: keys, and the register (or, from a
+// key-store backup written before the register was carried, disposals).
 struct Since {
     std::string from;
     std::vector<store::WrappedKey> keys;
-    std::vector<store::Disposed> disposed;
-    std::vector<store::BatchRow> batches;
-    std::vector<std::pair<std::int64_t, store::BatchRecord>> batch_records;
-    std::optional<fs::path> live;  // the database whose audit entries continue the chain
+    std::optional<store::Register> reg;
+    std::vector<store::Disposed> disposed;  // when reg is absent
+    std::optional<fs::path> live;           // the database whose audit entries continue the chain
 };
 
 Result<Since> what_is_known(const fs::path& db, const crypto::KeyVault& vault,
@@ -40,15 +41,9 @@ Result<Since> what_is_known(const fs::path& db, const crypto::KeyVault& vault,
     if (fs::exists(db, ec)) {
         try {
             store::Connection conn(db, store::OpenMode::read_write, vault, {});
+            store::ReadSnapshot snapshot(conn);
             s.keys = store::all_record_keys(conn);
-            s.disposed = store::all_disposed(conn);
-            store::DisposalRepository batches(conn);
-            s.batches = batches.all();
-            for (const auto& b : s.batches) {
-                for (auto& r : batches.records(b.id)) {
-                    s.batch_records.emplace_back(b.id, std::move(r));
-                }
-            }
+            s.reg = store::read_register(conn);
             s.from = "the replaced database";
             s.live = db;
             return s;
@@ -66,38 +61,82 @@ Result<Since> what_is_known(const fs::path& db, const crypto::KeyVault& vault,
     }
     s.keys = std::move(content->keys);
     s.disposed = std::move(content->disposed);
+    s.reg = std::move(content->reg);
     s.from = "key-store backup " + content->name;
     return s;
 }
 
-// Runs fn with the legal-hold triggers off: a disposal that happened is
-// replayed whatever holds the backup shows (they were released before it).
-template <typename Fn>
-void without_hold_triggers(store::Connection& conn, Fn&& fn) {
-    std::vector<std::string> sql;
-    {
-        auto s = conn.cached(
-            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name IN "
-            "('held_records_stay', 'held_keys_stay')");
-        while (s->step()) {
-            sql.push_back(s->column_text(0));
+// "12, 13 and 17" (at most ten, then "and N more").
+std::string id_list(const std::vector<std::int64_t>& ids) {
+    std::string out;
+    for (std::size_t i = 0; i < ids.size() && i < 10; ++i) {
+        out += fmt::format("{}{}", i == 0 ? "" : i + 1 == ids.size() ? " and " : ", ", ids[i]);
+    }
+    if (ids.size() > 10) {
+        out += fmt::format(" and {} more", ids.size() - 10);
+    }
+    return out;
+}
+
+// A key-store backup written before the register was carried knows the
+// records disposed of, not their register entries: it can stand in only if
+// the backup has every one of them.
+void check_disposals_known(store::RecordRepository& records, const Since& since) {
+    std::vector<std::int64_t> missing;
+    for (const auto& d : since.disposed) {
+        if (!records.find(d.record_id)) {
+            missing.push_back(d.record_id);
         }
     }
-    conn.exec("DROP TRIGGER IF EXISTS held_records_stay;");
-    conn.exec("DROP TRIGGER IF EXISTS held_keys_stay;");
-    fn();
-    for (const auto& t : sql) {
-        conn.exec((t + ";").c_str());
+    if (!missing.empty()) {
+        throw store::RegisterConflict(fmt::format(
+            "{} was written by an older strongroomd and does not carry the register: records "
+            "{} were destroyed or transferred after the backup was taken and the restore could "
+            "not keep them in the register. Restore a backup taken after their disposal, or "
+            "restore with the database in place",
+            since.from, id_list(missing)));
+    }
+}
+
+// The highest audit entry known (the replaced database's are carried over):
+// a checkpoint line for it, so that the next start continues the chain
+// after it and never hands its numbers out again.
+void checkpoint_known_head(const fs::path& state, const crypto::KeyVault& vault,
+                           const store::Register& reg, Micros now) {
+    if (!reg.audit_head) {
+        return;
+    }
+    audit::CheckpointLog log(state / "audit-checkpoints", vault.audit_mac());
+    std::int64_t newest = 0;
+    if (auto content = log.read()) {
+        for (const auto& c : content->checkpoints) {
+            newest = std::max(newest, c.seq);
+        }
+    }
+    if (reg.audit_head->first > newest) {
+        if (auto st = log.append({reg.audit_head->first, reg.audit_head->second, now}); !st) {
+            throw std::runtime_error(st.error().message);
+        }
     }
 }
 
 }  // namespace
 
 std::string RestoreReport::summary(const fs::path& backup) const {
+    std::string lost_part;
+    if (!lost.empty()) {
+        lost_part = fmt::format(
+            "; {} records entered after the backup are not in it, their content is lost and "
+            "their numbers are not used again: {}",
+            lost.size(), id_list(lost));
+    }
     return fmt::format(
-        "restored {}: {} records held, {} destructions and transfers replayed, {} keys from {}, "
-        "{} records without a key (content unreadable), {} audit entries carried over{}",
-        backup.string(), records, replayed, keys, known_from, without_key, audit_carried,
+        "restored {}: {} records held, {} destructions and transfers replayed, {} register "
+        "entries kept of records destroyed or transferred since, {} other register entries "
+        "carried over and {} brought up to date, {} keys from {}, {} records without a key "
+        "(content unreadable), {} audit entries carried over{}{}",
+        backup.string(), records, replayed, stubs, carried, updated, keys, known_from, without_key,
+        audit_carried, lost_part,
         replaced_removed   ? std::string("; the replaced database was overwritten and removed")
         : replaced.empty() ? std::string()
                            : "; the replaced database is " + replaced.string());
@@ -126,35 +165,42 @@ Result<RestoreReport> restore_backup(const fs::path& state, const fs::path& back
                           fmt::format("cannot copy {}: {}", backup.string(), ec.message()));
     }
     fs::permissions(fresh, fs::perms::owner_read | fs::perms::owner_write, ec);
+    const auto abandon = [&] {
+        fs::remove(fresh, ec);
+        fs::remove(fresh.string() + "-journal", ec);
+    };
     try {
         store::Connection conn(fresh, store::OpenMode::read_write, vault, {});
         store::migrate(conn);
-        conn.exec("BEGIN IMMEDIATE;");
-        store::DisposalRepository batches(conn);
-        for (const auto& b : since->batches) {
-            batches.put(b);
-        }
+        store::WriteTransaction tx(conn);
         store::RecordRepository records(conn);
-        without_hold_triggers(conn, [&] {
-            for (const auto& d : since->disposed) {
-                const auto r = records.find(d.record_id);
-                if (!r || r->state != "held") {
-                    continue;
-                }
-                std::optional<std::int64_t> batch;
-                if (d.batch != 0 && batches.find(d.batch)) {
-                    batch = d.batch;
-                }
-                records.dispose(d.record_id, d.state, batch, d.at);
-                ++report.replayed;
-            }
-        });
-        for (const auto& [batch, r] : since->batch_records) {
-            if (records.find(r.record_id)) {
-                batches.add_record(batch, r.record_id, r.why);
-            }
-        }
         records.remove_unfinished();
+        // The register first: every entry the replaced database (or the
+        // key-store backup) knows, and every disposal since, replayed.
+        if (since->reg) {
+            const auto carried = store::carry_register(conn, *since->reg);
+            report.replayed = carried.replayed;
+            report.stubs = carried.stubs;
+            report.carried = carried.added;
+            report.updated = carried.updated;
+            report.lost = carried.lost;
+        } else {
+            check_disposals_known(records, *since);
+            std::vector<store::Disposal> disposals;
+            std::int64_t highest = 0;
+            for (const auto& d : since->disposed) {
+                disposals.push_back({d.record_id, d.state, d.batch, d.at});
+                highest = std::max(highest, d.record_id);
+            }
+            for (const auto& k : since->keys) {
+                highest = std::max(highest, k.record_id);
+                if (!records.find(k.record_id)) {
+                    report.lost.push_back(k.record_id);
+                }
+            }
+            report.replayed = store::replay_disposals(conn, disposals);
+            store::reserve_ids(conn, "records", highest);
+        }
         std::map<std::int64_t, const std::vector<std::uint8_t>*> keys;
         for (const auto& k : since->keys) {
             keys.emplace(k.record_id, &k.wrapped);
@@ -174,33 +220,32 @@ Result<RestoreReport> restore_backup(const fs::path& state, const fs::path& back
             }
             records.index_text(r.id, r.title, text);
         });
-        conn.exec("COMMIT;");
+        tx.commit();
         records.optimize_text_index();
-        // The audit entries written after the backup continue its chain;
-        // the holds and closures since stand.
+        // The audit entries written after the backup continue its chain.
         if (since->live) {
             store::Connection live(*since->live, store::OpenMode::read_write, vault, {});
-            conn.exec("BEGIN IMMEDIATE;");
-            for (const char* table : {"holds", "hold_records", "closures", "retired_keys"}) {
-                store::copy_table(live, conn, table);
-            }
-            conn.exec("COMMIT;");
             store::AuditRepository restored(conn);
             const auto head = restored.head();
-            conn.exec("BEGIN IMMEDIATE;");
+            store::WriteTransaction audit_tx(conn);
             store::AuditRepository(live).scan(head ? head->first + 1 : 1,
                                               [&](const store::AuditRow& row) {
                                                   restored.append(row);
                                                   ++report.audit_carried;
                                                   return true;
                                               });
-            conn.exec("COMMIT;");
+            audit_tx.commit();
         }
-        conn.exec("PRAGMA journal_mode = WAL;");
+        store::use_write_ahead_log(conn);
+    } catch (const store::RegisterConflict& e) {
+        abandon();
+        return make_error(ErrorCode::conflict,
+                          fmt::format("{} cannot be restored: {}; nothing was changed (the "
+                                      "database in {} is as it was)",
+                                      backup.string(), e.what(), state.string()));
     } catch (const store::StoreError& e) {
-        fs::remove(fresh, ec);
-        fs::remove(fresh.string() + "-journal", ec);
-        if (e.code() == SQLITE_NOTADB) {
+        abandon();
+        if (e.code() == store::kNotADatabase) {
             return make_error(ErrorCode::bad_request,
                               fmt::format("{} does not open under the master key in use: it is "
                                           "not a strongroom backup, or it was made under another "
@@ -209,12 +254,29 @@ Result<RestoreReport> restore_backup(const fs::path& state, const fs::path& back
                                           backup.string()));
         }
         return make_error(ErrorCode::internal,
-                          fmt::format("the backup could not be restored: {}", e.what()));
+                          fmt::format("the backup could not be restored: {}; nothing was changed "
+                                      "(the database in {} is as it was)",
+                                      e.what(), state.string()));
     } catch (const std::exception& e) {
-        fs::remove(fresh, ec);
-        fs::remove(fresh.string() + "-journal", ec);
+        abandon();
         return make_error(ErrorCode::internal,
-                          fmt::format("the backup could not be restored: {}", e.what()));
+                          fmt::format("the backup could not be restored: {}; nothing was changed "
+                                      "(the database in {} is as it was)",
+                                      e.what(), state.string()));
+    }
+    // Without the replaced database, the audit entries after the key-store
+    // backup's are lost: the next start reports the gap and continues after
+    // the highest entry known, as for a truncation.
+    if (!since->live && since->reg) {
+        try {
+            checkpoint_known_head(state, vault, *since->reg, now);
+        } catch (const std::exception& e) {
+            abandon();
+            return make_error(ErrorCode::internal,
+                              fmt::format("the audit checkpoint file could not be written: {}; "
+                                          "nothing was restored",
+                                          e.what()));
+        }
     }
     if (fs::exists(db, ec)) {
         std::string stamp;

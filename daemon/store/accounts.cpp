@@ -1,5 +1,6 @@
 #include "daemon/store/accounts.hpp"
 
+#include "daemon/store/register.hpp"
 #include "daemon/store/sqlite.hpp"
 
 namespace strongroom::store {
@@ -76,11 +77,11 @@ std::vector<AccountRow> AccountRepository::list(std::string_view after, std::siz
 }
 
 std::int64_t AccountRepository::insert(const NewAccount& a) {
-    static constexpr const char* sql =
-        "INSERT INTO accounts (name, uid, roles, suspended, created_at, created_by, changed_at, "
-        "roles_at, roles_approved_by) "
-        "VALUES (?1, ?2, ?3, 0, ?4, ?5, ?4, CASE WHEN ?3 != 0 THEN ?4 END, ?6)";
-    auto s = conn_.cached(sql);
+    static const std::string sql =
+        "INSERT INTO accounts (id, name, uid, roles, suspended, created_at, created_by, "
+        "changed_at, roles_at, roles_approved_by) VALUES (" +
+        next_id_sql("accounts") + ", ?1, ?2, ?3, 0, ?4, ?5, ?4, CASE WHEN ?3 != 0 THEN ?4 END, ?6)";
+    auto s = conn_.cached(sql.c_str());
     s->bind(1, a.name)
         .bind(2, std::int64_t{a.uid})
         .bind(3, std::int64_t{a.roles})

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include "daemon/store/register.hpp"
 #include "daemon/store/sqlite.hpp"
 
 namespace strongroom::store {
@@ -36,7 +37,14 @@ std::uint64_t write_content_backup(Connection& source, const std::filesystem::pa
             // No key beside the content it protects, and no word of any
             // text: the index is emptied (a restore rebuilds it with keys).
             out.exec("BEGIN IMMEDIATE;");
-            out.exec("DELETE FROM record_keys;");
+            {
+                // The keys of records under a legal hold go too: the copy
+                // is not the live register, and its triggers are put back
+                // as they were, so a restore of it keeps the holds' rule.
+                HoldTriggersAside holds(out);
+                out.exec("DELETE FROM record_keys;");
+                holds.put_back();
+            }
             out.exec("DELETE FROM record_text_source;");
             out.exec("DELETE FROM record_text_segments;");
             out.exec("DELETE FROM record_text_segdir;");
@@ -51,57 +59,6 @@ std::uint64_t write_content_backup(Connection& source, const std::filesystem::pa
         std::filesystem::remove(dest.string() + "-journal", ec);
         throw;
     }
-}
-
-std::int64_t copy_table(Connection& from, Connection& to, const std::string& table) {
-    const auto select = fmt::format("SELECT * FROM \"{}\"", table);
-    sqlite3_stmt* in = nullptr;
-    if (const int rc = sqlite3_prepare_v2(from.handle(), select.c_str(), -1, &in, nullptr);
-        rc != SQLITE_OK) {
-        throw_sqlite(from.handle(), rc, "reading " + table);
-    }
-    const int n = sqlite3_column_count(in);
-    std::string marks;
-    for (int i = 1; i <= n; ++i) {
-        marks += fmt::format("{}?{}", i > 1 ? ", " : "", i);
-    }
-    const auto insert = fmt::format("INSERT OR REPLACE INTO \"{}\" VALUES ({})", table, marks);
-    sqlite3_stmt* out = nullptr;
-    if (const int rc = sqlite3_prepare_v2(to.handle(), insert.c_str(), -1, &out, nullptr);
-        rc != SQLITE_OK) {
-        sqlite3_finalize(in);
-        throw_sqlite(to.handle(), rc, "writing " + table);
-    }
-    std::int64_t copied = 0;
-    while (sqlite3_step(in) == SQLITE_ROW) {
-        for (int i = 0; i < n; ++i) {
-            switch (sqlite3_column_type(in, i)) {
-                case SQLITE_INTEGER:
-                    sqlite3_bind_int64(out, i + 1, sqlite3_column_int64(in, i));
-                    break;
-                case SQLITE_FLOAT:
-                    sqlite3_bind_double(out, i + 1, sqlite3_column_double(in, i));
-                    break;
-                case SQLITE_TEXT:
-                    sqlite3_bind_text(out, i + 1,
-                                      reinterpret_cast<const char*>(sqlite3_column_text(in, i)),
-                                      sqlite3_column_bytes(in, i), SQLITE_TRANSIENT);
-                    break;
-                case SQLITE_BLOB:
-                    sqlite3_bind_blob(out, i + 1, sqlite3_column_blob(in, i),
-                                      sqlite3_column_bytes(in, i), SQLITE_TRANSIENT);
-                    break;
-                default:
-                    sqlite3_bind_null(out, i + 1);
-            }
-        }
-        copied += sqlite3_step(out) == SQLITE_DONE ? 1 : 0;  // a missing reference: left out
-        sqlite3_reset(out);
-        sqlite3_clear_bindings(out);
-    }
-    sqlite3_finalize(out);
-    sqlite3_finalize(in);
-    return copied;
 }
 
 std::vector<WrappedKey> all_record_keys(Connection& conn) {

@@ -37,11 +37,6 @@ struct WrappedKey {
 // Every record key (wrapped), by record id.
 std::vector<WrappedKey> all_record_keys(Connection& conn);
 
-// Copies every row of a table (holds, closures...) from one database to
-// another of the same schema, replacing rows with the same key; rows whose
-// references the target lacks are left out. Returns the rows copied.
-std::int64_t copy_table(Connection& from, Connection& to, const std::string& table);
-
 // Records destroyed or transferred away, with the time and batch.
 struct Disposed {
     std::int64_t record_id = 0;

@@ -1,5 +1,6 @@
 #include "daemon/store/disposal.hpp"
 
+#include "daemon/store/register.hpp"
 #include "daemon/store/sqlite.hpp"
 
 namespace strongroom::store {
@@ -38,9 +39,12 @@ BatchRow read_row(const Statement& s) {
 
 std::int64_t DisposalRepository::insert(std::string_view kind, std::string_view state, Micros as_of,
                                         std::int64_t by, Micros at) {
-    auto s = conn_.cached(
-        "INSERT INTO batches (kind, state, as_of, proposed_by, proposed_at) "
-        "VALUES (?1, ?2, ?3, ?4, ?5)");
+    static const std::string insert_sql =
+        std::string(
+            "INSERT INTO batches (id, kind, state, as_of, proposed_by, "
+            "proposed_at) VALUES (") +
+        next_id_sql("batches") + ", ?1, ?2, ?3, ?4, ?5)";
+    auto s = conn_.cached(insert_sql.c_str());
     s->bind(1, kind).bind(2, state).bind(3, as_of).bind(4, by).bind(5, at);
     s->run();
     return conn_.last_insert_rowid();
@@ -158,9 +162,12 @@ ClosureRow read_closure(const Statement& s) {
 std::int64_t DisposalRepository::insert_closure(std::optional<std::int64_t> transfer_batch,
                                                 std::optional<std::int64_t> disposal_batch,
                                                 std::int64_t by, Micros at) {
-    auto s = conn_.cached(
-        "INSERT INTO closures (transfer_batch, disposal_batch, proposed_by, proposed_at) "
-        "VALUES (?1, ?2, ?3, ?4)");
+    static const std::string insert_sql =
+        std::string(
+            "INSERT INTO closures (id, transfer_batch, disposal_batch, "
+            "proposed_by, proposed_at) VALUES (") +
+        next_id_sql("closures") + ", ?1, ?2, ?3, ?4)";
+    auto s = conn_.cached(insert_sql.c_str());
     s->bind(1, transfer_batch).bind(2, disposal_batch).bind(3, by).bind(4, at);
     s->run();
     return conn_.last_insert_rowid();

@@ -1,5 +1,6 @@
 #include "daemon/store/matrix.hpp"
 
+#include "daemon/store/register.hpp"
 #include "daemon/store/sqlite.hpp"
 
 namespace strongroom::store {
@@ -69,9 +70,12 @@ std::vector<CompartmentRow> MatrixRepository::compartments() {
 std::int64_t MatrixRepository::insert_compartment(std::string_view name,
                                                   std::string_view description, Micros at,
                                                   std::int64_t by) {
-    auto s = conn_.cached(
-        "INSERT INTO compartments (name, description, created_at, created_by) "
-        "VALUES (?1, ?2, ?3, ?4)");
+    static const std::string insert_sql =
+        std::string(
+            "INSERT INTO compartments (id, name, description, created_at, "
+            "created_by) VALUES (") +
+        next_id_sql("compartments") + ", ?1, ?2, ?3, ?4)";
+    auto s = conn_.cached(insert_sql.c_str());
     s->bind(1, name).bind(2, description).bind(3, at).bind(4, by);
     s->run();
     return conn_.last_insert_rowid();
@@ -116,9 +120,12 @@ std::vector<PostRow> MatrixRepository::posts() {
 std::int64_t MatrixRepository::insert_post(std::string_view name, int level,
                                            std::string_view authority, Micros at, std::int64_t by,
                                            std::optional<std::int64_t> approved_by) {
-    auto s = conn_.cached(
-        "INSERT INTO posts (name, level, authority, created_at, created_by, approved_by) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    static const std::string insert_sql =
+        std::string(
+            "INSERT INTO posts (id, name, level, authority, created_at, "
+            "created_by, approved_by) VALUES (") +
+        next_id_sql("posts") + ", ?1, ?2, ?3, ?4, ?5, ?6)";
+    auto s = conn_.cached(insert_sql.c_str());
     s->bind(1, name)
         .bind(2, std::int64_t{level})
         .bind(3, authority)
@@ -175,9 +182,12 @@ std::optional<AssignmentRow> MatrixRepository::assignment_in_force(std::int64_t 
 std::int64_t MatrixRepository::insert_assignment(std::int64_t post_id, std::int64_t account_id,
                                                  Micros since, std::optional<Micros> ends,
                                                  std::int64_t by) {
-    auto s = conn_.cached(
-        "INSERT INTO assignments (post_id, account_id, since, ends, created_by) "
-        "VALUES (?1, ?2, ?3, ?4, ?5)");
+    static const std::string insert_sql =
+        std::string(
+            "INSERT INTO assignments (id, post_id, account_id, since, ends, "
+            "created_by) VALUES (") +
+        next_id_sql("assignments") + ", ?1, ?2, ?3, ?4, ?5)";
+    auto s = conn_.cached(insert_sql.c_str());
     s->bind(1, post_id).bind(2, account_id).bind(3, since).bind(4, ends).bind(5, by);
     s->run();
     return conn_.last_insert_rowid();
@@ -282,9 +292,12 @@ std::vector<MatrixChangeRow> MatrixRepository::changes(Micros since, Micros unti
 
 void MatrixRepository::record_change(Micros at, std::string_view change, std::string_view detail,
                                      std::int64_t by, std::optional<std::int64_t> approved_by) {
-    auto s = conn_.cached(
-        "INSERT INTO matrix_changes (at, change, detail, by_account, approved_by) "
-        "VALUES (?1, ?2, ?3, ?4, ?5)");
+    static const std::string insert_sql =
+        std::string(
+            "INSERT INTO matrix_changes (id, at, change, detail, by_account, "
+            "approved_by) VALUES (") +
+        next_id_sql("matrix_changes") + ", ?1, ?2, ?3, ?4, ?5)";
+    auto s = conn_.cached(insert_sql.c_str());
     s->bind(1, at).bind(2, change).bind(3, detail).bind(4, by).bind(5, approved_by);
     s->run();
 }
@@ -292,9 +305,12 @@ void MatrixRepository::record_change(Micros at, std::string_view change, std::st
 std::int64_t MatrixRepository::insert_pending(std::string_view op, std::string_view args,
                                               std::string_view summary, std::int64_t by,
                                               Micros at) {
-    auto s = conn_.cached(
-        "INSERT INTO pending (op, args, summary, requested_by, requested_at) "
-        "VALUES (?1, ?2, ?3, ?4, ?5)");
+    static const std::string insert_sql =
+        std::string(
+            "INSERT INTO pending (id, op, args, summary, requested_by, "
+            "requested_at) VALUES (") +
+        next_id_sql("pending") + ", ?1, ?2, ?3, ?4, ?5)";
+    auto s = conn_.cached(insert_sql.c_str());
     s->bind(1, op).bind(2, args).bind(3, summary).bind(4, by).bind(5, at);
     s->run();
     return conn_.last_insert_rowid();

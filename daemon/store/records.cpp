@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "daemon/store/register.hpp"
 #include "daemon/store/sqlite.hpp"
 
 namespace strongroom::store {
@@ -56,10 +57,15 @@ void RecordRepository::put_compartments(std::int64_t id, const std::vector<std::
 }
 
 std::int64_t RecordRepository::insert(const RecordRow& r) {
-    auto s = conn_.cached(
-        "INSERT INTO records (title, level, type, dated, originator, origin_post, origin, safety, "
-        "max_copies, registry_number, size, chunks, sha256, is_text, filename, created_at, state) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, 0, 0, x'', 0, ?10, ?11, 'uploading')");
+    static const std::string insert_sql =
+        std::string(
+            "INSERT INTO records (id, title, level, type, dated, originator, "
+            "origin_post, origin, safety, max_copies, registry_number, size, "
+            "chunks, sha256, is_text, filename, created_at, state) VALUES (") +
+        next_id_sql("records") +
+        ", ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, 0, 0, x'', 0, ?10, ?11, "
+        "'uploading')";
+    auto s = conn_.cached(insert_sql.c_str());
     s->bind(1, r.title)
         .bind(2, std::int64_t{r.level})
         .bind(3, r.type)
@@ -78,10 +84,15 @@ std::int64_t RecordRepository::insert(const RecordRow& r) {
 }
 
 std::int64_t RecordRepository::insert_held(const RecordRow& r) {
-    auto s = conn_.cached(
-        "INSERT INTO records (title, level, type, dated, originator, origin_post, origin, safety, "
-        "max_copies, registry_number, size, chunks, sha256, is_text, filename, created_at, state) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 'held')");
+    static const std::string insert_sql =
+        std::string(
+            "INSERT INTO records (id, title, level, type, dated, originator, "
+            "origin_post, origin, safety, max_copies, registry_number, size, "
+            "chunks, sha256, is_text, filename, created_at, state) VALUES (") +
+        next_id_sql("records") +
+        ", ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+        "?16, 'held')";
+    auto s = conn_.cached(insert_sql.c_str());
     s->bind(1, r.title)
         .bind(2, std::int64_t{r.level})
         .bind(3, r.type)
@@ -220,6 +231,9 @@ void RecordRepository::remove_unfinished(std::int64_t id) {
     auto s = conn_.cached("DELETE FROM records WHERE id = ?1 AND state = 'uploading'");
     s->bind(1, id);
     s->run();
+    if (conn_.changes() > 0) {
+        reserve_ids(conn_, "records", id);  // its id is never handed out again
+    }
 }
 
 std::int64_t RecordRepository::next_registry_sequence(std::int64_t year) {
@@ -388,9 +402,12 @@ std::vector<std::int64_t> RecordRepository::registered(std::int64_t after, Micro
 }
 
 bool RecordRepository::disseminate(const DisseminationRow& r) {
-    auto s = conn_.cached(
-        "INSERT OR IGNORE INTO disseminations (record_id, recipient, authority, reference, "
-        "by_account, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    static const std::string insert_sql =
+        std::string(
+            "INSERT OR IGNORE INTO disseminations (id, record_id, recipient, "
+            "authority, reference, by_account, at) VALUES (") +
+        next_id_sql("disseminations") + ", ?1, ?2, ?3, ?4, ?5, ?6)";
+    auto s = conn_.cached(insert_sql.c_str());
     s->bind(1, r.record_id)
         .bind(2, r.recipient)
         .bind(3, r.authority)
@@ -414,9 +431,12 @@ std::vector<DisseminationRow> RecordRepository::disseminations(std::int64_t reco
 }
 
 std::int64_t RecordRepository::insert_delegation(const DelegationRow& r) {
-    auto s = conn_.cached(
-        "INSERT INTO delegations (kind, record_id, grantor, to_post, reference, until, "
-        "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    static const std::string insert_sql =
+        std::string(
+            "INSERT INTO delegations (id, kind, record_id, grantor, to_post, "
+            "reference, until, created_at) VALUES (") +
+        next_id_sql("delegations") + ", ?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+    auto s = conn_.cached(insert_sql.c_str());
     s->bind(1, r.kind)
         .bind(2, r.record_id)
         .bind(3, r.grantor)

@@ -1,5 +1,6 @@
 #include "daemon/store/releases.hpp"
 
+#include "daemon/store/register.hpp"
 #include "daemon/store/sqlite.hpp"
 
 namespace strongroom::store {
@@ -37,9 +38,12 @@ ReleaseRow read_row(const Statement& s) {
 }  // namespace
 
 std::int64_t ReleaseRepository::insert(const ReleaseRow& r) {
-    auto s = conn_.cached(
-        "INSERT INTO releases (record_id, requested_by, entity, entity_kind, justification, "
-        "arrangement, hrddp, requested_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    static const std::string insert_sql =
+        std::string(
+            "INSERT INTO releases (id, record_id, requested_by, entity, "
+            "entity_kind, justification, arrangement, hrddp, requested_at) VALUES (") +
+        next_id_sql("releases") + ", ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+    auto s = conn_.cached(insert_sql.c_str());
     s->bind(1, r.record_id)
         .bind(2, r.requested_by)
         .bind(3, r.entity)

@@ -1,5 +1,6 @@
 #include "daemon/store/retention.hpp"
 
+#include "daemon/store/register.hpp"
 #include "daemon/store/sqlite.hpp"
 
 namespace strongroom::store {
@@ -163,8 +164,10 @@ void RetentionRepository::held_records(std::string_view type, std::pair<Micros, 
 
 void RetentionRepository::add_review(std::int64_t record_id, Micros at, std::int64_t by,
                                      std::string_view note) {
-    auto s = conn_.cached(
-        "INSERT INTO reviews (record_id, at, by_account, note) VALUES (?1, ?2, ?3, ?4)");
+    static const std::string insert_sql =
+        std::string("INSERT INTO reviews (id, record_id, at, by_account, note) VALUES (") +
+        next_id_sql("reviews") + ", ?1, ?2, ?3, ?4)";
+    auto s = conn_.cached(insert_sql.c_str());
     s->bind(1, record_id).bind(2, at).bind(3, by).bind(4, note);
     s->run();
 }
@@ -177,9 +180,12 @@ std::optional<Micros> RetentionRepository::last_review(std::int64_t record_id) {
 }
 
 std::int64_t RetentionRepository::insert_hold(const HoldRow& row) {
-    auto s = conn_.cached(
-        "INSERT INTO holds (name, reason, type, placed_by, placed_at) VALUES (?1, ?2, ?3, ?4, "
-        "?5)");
+    static const std::string insert_sql =
+        std::string(
+            "INSERT INTO holds (id, name, reason, type, placed_by, placed_at) "
+            "VALUES (") +
+        next_id_sql("holds") + ", ?1, ?2, ?3, ?4, ?5)";
+    auto s = conn_.cached(insert_sql.c_str());
     s->bind(1, std::string_view(row.name)).bind(2, std::string_view(row.reason));
     bind_text(*s, 3, row.type);
     s->bind(4, row.placed_by).bind(5, row.placed_at);

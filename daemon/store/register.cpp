@@ -1,0 +1,685 @@
+#include "daemon/store/register.hpp"
+
+#include <algorithm>
+#include <array>
+#include <set>
+
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+#include "daemon/store/records.hpp"
+#include "daemon/store/sqlite.hpp"
+
+namespace strongroom::store {
+static_assert(kNotADatabase == SQLITE_NOTADB);
+namespace {
+
+constexpr std::array<std::string_view, 14> kRegisterTables{
+    "accounts",          "compartments", "posts",
+    "batches",           "records",      "record_compartments",
+    "batch_records",     "holds",        "hold_records",
+    "closures",          "releases",     "copies",
+    "registry_sequence", "retired_keys"};
+
+constexpr std::array<std::string_view, 14> kReservedTables{
+    "accounts", "compartments", "posts",          "assignments", "matrix_changes",
+    "pending",  "records",      "disseminations", "delegations", "releases",
+    "reviews",  "holds",        "batches",        "closures"};
+
+constexpr const char* kDisposed = "state IN ('destroyed', 'transferred')";
+
+// A one-off statement (the SQL is built here, so not from the cache).
+class Prepared {
+public:
+    Prepared(Connection& conn, const std::string& sql) : db_(conn.handle()) {
+        if (const int rc = sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt_, nullptr);
+            rc != SQLITE_OK) {
+            throw_sqlite(db_, rc, sql);
+        }
+    }
+    ~Prepared() { sqlite3_finalize(stmt_); }
+    Prepared(const Prepared&) = delete;
+    Prepared& operator=(const Prepared&) = delete;
+
+    void bind(int i, const Value& v) {
+        if (const auto* n = std::get_if<std::int64_t>(&v)) {
+            sqlite3_bind_int64(stmt_, i, *n);
+        } else if (const auto* d = std::get_if<double>(&v)) {
+            sqlite3_bind_double(stmt_, i, *d);
+        } else if (const auto* t = std::get_if<std::string>(&v)) {
+            sqlite3_bind_text(stmt_, i, t->data(), static_cast<int>(t->size()), SQLITE_TRANSIENT);
+        } else if (const auto* b = std::get_if<std::vector<std::uint8_t>>(&v)) {
+            sqlite3_bind_blob(stmt_, i, b->data(), static_cast<int>(b->size()), SQLITE_TRANSIENT);
+        } else {
+            sqlite3_bind_null(stmt_, i);
+        }
+    }
+    bool step() {
+        const int rc = sqlite3_step(stmt_);
+        if (rc == SQLITE_ROW) {
+            return true;
+        }
+        if (rc != SQLITE_DONE) {
+            throw_sqlite(db_, rc, sqlite3_sql(stmt_));
+        }
+        return false;
+    }
+    void reset() {
+        sqlite3_reset(stmt_);
+        sqlite3_clear_bindings(stmt_);
+    }
+    int columns() const { return sqlite3_column_count(stmt_); }
+    std::string name(int i) const { return sqlite3_column_name(stmt_, i); }
+    Value value(int i) const {
+        switch (sqlite3_column_type(stmt_, i)) {
+            case SQLITE_INTEGER:
+                return std::int64_t{sqlite3_column_int64(stmt_, i)};
+            case SQLITE_FLOAT:
+                return sqlite3_column_double(stmt_, i);
+            case SQLITE_TEXT:
+                return std::string(reinterpret_cast<const char*>(sqlite3_column_text(stmt_, i)),
+                                   static_cast<std::size_t>(sqlite3_column_bytes(stmt_, i)));
+            case SQLITE_BLOB: {
+                const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(stmt_, i));
+                return std::vector<std::uint8_t>(
+                    p, p + static_cast<std::size_t>(sqlite3_column_bytes(stmt_, i)));
+            }
+            default:
+                return std::monostate{};
+        }
+    }
+    std::int64_t integer(int i) const { return sqlite3_column_int64(stmt_, i); }
+
+private:
+    sqlite3* db_;
+    sqlite3_stmt* stmt_ = nullptr;
+};
+
+TableRows select_rows(Connection& conn, std::string_view table, std::string_view where) {
+    Prepared s(conn, fmt::format("SELECT * FROM \"{}\"{}{}", table, where.empty() ? "" : " WHERE ",
+                                 where));
+    TableRows out;
+    out.table = std::string(table);
+    for (int i = 0; i < s.columns(); ++i) {
+        out.columns.push_back(s.name(i));
+    }
+    while (s.step()) {
+        std::vector<Value> row;
+        row.reserve(out.columns.size());
+        for (int i = 0; i < s.columns(); ++i) {
+            row.push_back(s.value(i));
+        }
+        out.rows.push_back(std::move(row));
+    }
+    return out;
+}
+
+std::string show(const Value& v) {
+    if (const auto* n = std::get_if<std::int64_t>(&v)) {
+        return std::to_string(*n);
+    }
+    if (const auto* t = std::get_if<std::string>(&v)) {
+        return *t;
+    }
+    return std::holds_alternative<std::monostate>(v) ? "none" : "?";
+}
+
+std::int64_t as_int(const Value& v) {
+    const auto* n = std::get_if<std::int64_t>(&v);
+    return n != nullptr ? *n : 0;
+}
+
+bool is_null(const Value& v) {
+    return std::holds_alternative<std::monostate>(v);
+}
+
+// One source table being carried into the target: its rows by column name,
+// and statements on the target built once.
+class Carrier {
+public:
+    Carrier(Connection& conn, const TableRows& rows, std::vector<std::string> key)
+        : conn_(conn), rows_(rows), key_(std::move(key)) {
+        Prepared info(conn, fmt::format("PRAGMA table_info(\"{}\")", rows.table));
+        std::set<std::string> target;
+        while (info.step()) {
+            target.insert(std::get<std::string>(info.value(1)));
+        }
+        for (const auto& c : rows.columns) {
+            if (target.count(c) == 0) {
+                throw RegisterConflict(fmt::format(
+                    "the register names a column {}.{} this strongroomd does not have: it was "
+                    "written by a newer strongroomd; restore with that version",
+                    rows.table, c));
+            }
+        }
+    }
+
+    std::size_t col(std::string_view name) const {
+        const auto it = std::find(rows_.columns.begin(), rows_.columns.end(), name);
+        if (it == rows_.columns.end()) {
+            throw RegisterConflict(
+                fmt::format("the register's {} rows lack their {} column", rows_.table, name));
+        }
+        return static_cast<std::size_t>(it - rows_.columns.begin());
+    }
+    const Value& get(const std::vector<Value>& row, std::string_view name) const {
+        return row[col(name)];
+    }
+
+    // The target's row with the same key, as columns of the source.
+    std::optional<std::vector<Value>> target_row(const std::vector<Value>& row) {
+        if (!find_) {
+            std::string cols;
+            for (const auto& c : rows_.columns) {
+                cols += fmt::format("{}\"{}\"", cols.empty() ? "" : ", ", c);
+            }
+            find_.emplace(conn_, fmt::format("SELECT {} FROM \"{}\" WHERE {}", cols, rows_.table,
+                                             key_condition(1)));
+        }
+        find_->reset();
+        bind_key(*find_, row, 1);
+        if (!find_->step()) {
+            return std::nullopt;
+        }
+        std::vector<Value> out;
+        for (int i = 0; i < find_->columns(); ++i) {
+            out.push_back(find_->value(i));
+        }
+        return out;
+    }
+
+    void insert(const std::vector<Value>& row) {
+        if (!insert_) {
+            std::string cols;
+            std::string marks;
+            for (std::size_t i = 0; i < rows_.columns.size(); ++i) {
+                cols += fmt::format("{}\"{}\"", i == 0 ? "" : ", ", rows_.columns[i]);
+                marks += fmt::format("{}?{}", i == 0 ? "" : ", ", i + 1);
+            }
+            insert_.emplace(conn_, fmt::format("INSERT INTO \"{}\" ({}) VALUES ({})", rows_.table,
+                                               cols, marks));
+        }
+        insert_->reset();
+        for (std::size_t i = 0; i < row.size(); ++i) {
+            insert_->bind(static_cast<int>(i) + 1, row[i]);
+        }
+        run(*insert_, row, "added");
+    }
+
+    // Every column but the key, from the source row.
+    void update(const std::vector<Value>& row) {
+        if (!update_) {
+            std::string sets;
+            for (std::size_t i = 0; i < rows_.columns.size(); ++i) {
+                sets += fmt::format("{}\"{}\" = ?{}", i == 0 ? "" : ", ", rows_.columns[i], i + 1);
+            }
+            update_.emplace(conn_,
+                            fmt::format("UPDATE \"{}\" SET {} WHERE {}", rows_.table, sets,
+                                        key_condition(static_cast<int>(rows_.columns.size()) + 1)));
+        }
+        update_->reset();
+        for (std::size_t i = 0; i < row.size(); ++i) {
+            update_->bind(static_cast<int>(i) + 1, row[i]);
+        }
+        bind_key(*update_, row, static_cast<int>(rows_.columns.size()) + 1);
+        run(*update_, row, "brought up to date");
+    }
+
+    // The id of a target row other than this one whose column has this value.
+    std::optional<std::int64_t> other_with(std::string_view column, const Value& v,
+                                           std::int64_t id) {
+        Prepared s(conn_, fmt::format("SELECT id FROM \"{}\" WHERE \"{}\" = ?1 AND id != ?2",
+                                      rows_.table, column));
+        s.bind(1, v);
+        s.bind(2, Value{id});
+        if (!s.step()) {
+            return std::nullopt;
+        }
+        return s.integer(0);
+    }
+
+    std::string describe(const std::vector<Value>& row) const {
+        std::string out = rows_.table;
+        for (const auto& k : key_) {
+            out += " " + show(get(row, k));
+        }
+        return out;
+    }
+
+private:
+    std::string key_condition(int first) const {
+        std::string out;
+        for (std::size_t i = 0; i < key_.size(); ++i) {
+            out += fmt::format("{}\"{}\" = ?{}", i == 0 ? "" : " AND ", key_[i],
+                               first + static_cast<int>(i));
+        }
+        return out;
+    }
+    void bind_key(Prepared& s, const std::vector<Value>& row, int first) const {
+        for (std::size_t i = 0; i < key_.size(); ++i) {
+            s.bind(first + static_cast<int>(i), get(row, key_[i]));
+        }
+    }
+    void run(Prepared& s, const std::vector<Value>& row, std::string_view what) {
+        try {
+            s.step();
+        } catch (const StoreError& e) {
+            throw RegisterConflict(fmt::format("{} of the register cannot be {} in the backup: {}",
+                                               describe(row), what, e.what()));
+        }
+    }
+
+    Connection& conn_;
+    const TableRows& rows_;
+    std::vector<std::string> key_;
+    std::optional<Prepared> find_;
+    std::optional<Prepared> insert_;
+    std::optional<Prepared> update_;
+};
+
+bool exists(Connection& conn, std::string_view table, std::int64_t id) {
+    Prepared s(conn, fmt::format("SELECT 1 FROM \"{}\" WHERE id = ?1", table));
+    s.bind(1, Value{id});
+    return s.step();
+}
+
+int batch_rank(const Value& state) {
+    const auto s = show(state);
+    return s == "executed" || s == "confirmed" ? 2 : s == "approved" ? 1 : 0;
+}
+
+int release_rank(const Value& state) {
+    const auto s = show(state);
+    return s == "issued" ? 2 : s == "approved" ? 1 : 0;
+}
+
+const TableRows* table_of(const Register& r, std::string_view name) {
+    for (const auto& t : r.tables) {
+        if (t.table == name) {
+            return &t;
+        }
+    }
+    return nullptr;
+}
+
+// Accounts, compartments and posts: the same id is the same thing (they are
+// never removed or renamed), and a new one must not take a name, uid or
+// authority the backup gives another.
+void carry_named(Connection& conn, const TableRows& rows, std::vector<std::string> unique,
+                 CarryReport& report) {
+    Carrier c(conn, rows, {"id"});
+    for (const auto& row : rows.rows) {
+        const auto id = as_int(c.get(row, "id"));
+        if (const auto t = c.target_row(row)) {
+            for (const auto& u : unique) {
+                if (u != "authority" && (*t)[c.col(u)] != c.get(row, u)) {
+                    throw RegisterConflict(fmt::format(
+                        "{} has {} {} in the register but {} in the backup: the backup is not "
+                        "of this strongroom's history",
+                        c.describe(row), u, show(c.get(row, u)), show((*t)[c.col(u)])));
+                }
+            }
+            continue;
+        }
+        for (const auto& u : unique) {
+            const auto& v = c.get(row, u);
+            if (u == "authority" && show(v).empty()) {
+                continue;
+            }
+            if (const auto other = c.other_with(u, v, id)) {
+                throw RegisterConflict(fmt::format(
+                    "{} ({} {}) of the register cannot be added: the backup gives that {} to "
+                    "{} {}: the backup is not of this strongroom's history",
+                    c.describe(row), u, show(v), u, rows.table, *other));
+            }
+        }
+        c.insert(row);
+        ++report.added;
+    }
+}
+
+}  // namespace
+
+std::span<const std::string_view> register_tables() {
+    return kRegisterTables;
+}
+
+std::span<const std::string_view> reserved_tables() {
+    return kReservedTables;
+}
+
+std::string next_id_sql(std::string_view table) {
+    // (SELECT max(id) FROM t) alone, so that SQLite reads the last row of the
+    // table's b-tree instead of scanning it (its min/max optimisation).
+    return fmt::format(
+        "(max(coalesce((SELECT max(id) FROM {}), 0), coalesce((SELECT CAST(value AS INTEGER) "
+        "FROM meta WHERE key = 'reserved.{}'), 0)) + 1)",
+        table, table);
+}
+
+Register read_register(Connection& conn) {
+    Register r;
+    for (const auto table : kRegisterTables) {
+        std::string where;
+        if (table == "records") {
+            where = std::string(kDisposed) + " ORDER BY id";
+        } else if (table == "record_compartments") {
+            where = fmt::format("record_id IN (SELECT id FROM records WHERE {})", kDisposed);
+        } else if (table == "copies") {
+            where = "1 ORDER BY record_id, number";
+        } else if (table == "registry_sequence") {
+            where = "1 ORDER BY year";
+        } else if (table == "retired_keys") {
+            where = "1 ORDER BY epoch";
+        } else if (table != "batch_records" && table != "hold_records") {
+            where = "1 ORDER BY id";
+        }
+        auto rows = select_rows(conn, table, where);
+        if (!rows.rows.empty()) {
+            r.tables.push_back(std::move(rows));
+        }
+    }
+    for (const auto table : kReservedTables) {
+        Prepared s(conn,
+                   fmt::format("SELECT max(coalesce((SELECT max(id) FROM {}), 0), coalesce((SELECT "
+                               "CAST(value AS INTEGER) FROM meta WHERE key = 'reserved.{}'), 0))",
+                               table, table));
+        s.step();
+        if (const auto n = s.integer(0); n > 0) {
+            r.reserved[std::string(table)] = n;
+        }
+    }
+    {
+        auto s = conn.cached("SELECT id FROM records WHERE state = 'held' ORDER BY id");
+        while (s->step()) {
+            r.held.push_back(s->column_int(0));
+        }
+    }
+    r.audit_head = AuditRepository(conn).head();
+    return r;
+}
+
+CarryReport carry_register(Connection& conn, const Register& source) {
+    CarryReport report;
+    RecordRepository records(conn);
+    HoldTriggersAside triggers(conn);
+
+    if (const auto* t = table_of(source, "accounts")) {
+        carry_named(conn, *t, {"name", "uid"}, report);
+    }
+    if (const auto* t = table_of(source, "compartments")) {
+        carry_named(conn, *t, {"name"}, report);
+    }
+    if (const auto* t = table_of(source, "posts")) {
+        carry_named(conn, *t, {"name", "authority"}, report);
+    }
+    if (const auto* t = table_of(source, "batches")) {
+        Carrier c(conn, *t, {"id"});
+        for (const auto& row : t->rows) {
+            if (const auto have = c.target_row(row)) {
+                if ((*have)[c.col("kind")] != c.get(row, "kind")) {
+                    throw RegisterConflict(fmt::format(
+                        "{} is a {} batch in the register but a {} batch in the backup: the "
+                        "backup is not of this strongroom's history",
+                        c.describe(row), show(c.get(row, "kind")), show((*have)[c.col("kind")])));
+                }
+                if (batch_rank(c.get(row, "state")) > batch_rank((*have)[c.col("state")])) {
+                    c.update(row);
+                    ++report.updated;
+                }
+                continue;
+            }
+            c.insert(row);
+            ++report.added;
+        }
+    }
+    if (const auto* t = table_of(source, "records")) {
+        Carrier c(conn, *t, {"id"});
+        for (const auto& row : t->rows) {
+            const auto id = as_int(c.get(row, "id"));
+            const auto state = show(c.get(row, "state"));
+            if (const auto have = records.find(id)) {
+                if (have->state == "held") {
+                    std::optional<std::int64_t> batch;
+                    if (const auto& b = c.get(row, "disposal_batch");
+                        !is_null(b) && exists(conn, "batches", as_int(b))) {
+                        batch = as_int(b);
+                    }
+                    records.dispose(id, state, batch, as_int(c.get(row, "disposed_at")));
+                    ++report.replayed;
+                }
+                continue;
+            }
+            if (const auto other =
+                    c.other_with("registry_number", c.get(row, "registry_number"), id)) {
+                throw RegisterConflict(fmt::format(
+                    "record {} ({}, {}) cannot be kept in the register: the backup gives its "
+                    "registry number to record {}",
+                    id, show(c.get(row, "registry_number")), state, *other));
+            }
+            c.insert(row);
+            ++report.stubs;
+        }
+    }
+    if (const auto* t = table_of(source, "record_compartments")) {
+        Carrier c(conn, *t, {"record_id", "compartment_id"});
+        for (const auto& row : t->rows) {
+            if (!c.target_row(row) && exists(conn, "records", as_int(c.get(row, "record_id")))) {
+                c.insert(row);
+                ++report.added;
+            }
+        }
+    }
+    if (const auto* t = table_of(source, "batch_records")) {
+        Carrier c(conn, *t, {"batch_id", "record_id"});
+        for (const auto& row : t->rows) {
+            // A record the backup lacks and that was not disposed of is not
+            // in the register any more (its id stays reserved).
+            if (!c.target_row(row) && exists(conn, "records", as_int(c.get(row, "record_id")))) {
+                c.insert(row);
+                ++report.added;
+            }
+        }
+    }
+    if (const auto* t = table_of(source, "holds")) {
+        Carrier c(conn, *t, {"id"});
+        for (const auto& row : t->rows) {
+            if (const auto have = c.target_row(row)) {
+                if (is_null((*have)[c.col("released_at")]) && !is_null(c.get(row, "released_at"))) {
+                    c.update(row);
+                    ++report.updated;
+                }
+                continue;
+            }
+            if (is_null(c.get(row, "released_at"))) {
+                Prepared s(conn, "SELECT id FROM holds WHERE name = ?1 AND released_at IS NULL");
+                s.bind(1, c.get(row, "name"));
+                if (s.step()) {
+                    throw RegisterConflict(fmt::format(
+                        "legal hold {} ({}) of the register cannot be added: the backup has "
+                        "another hold {} in force under that name",
+                        as_int(c.get(row, "id")), show(c.get(row, "name")), s.integer(0)));
+                }
+            }
+            c.insert(row);
+            ++report.added;
+        }
+    }
+    if (const auto* t = table_of(source, "hold_records")) {
+        Carrier c(conn, *t, {"record_id", "hold_id"});
+        for (const auto& row : t->rows) {
+            if (!c.target_row(row) && exists(conn, "records", as_int(c.get(row, "record_id")))) {
+                c.insert(row);
+                ++report.added;
+            }
+        }
+    }
+    if (const auto* t = table_of(source, "closures")) {
+        Carrier c(conn, *t, {"id"});
+        const auto rank = [&c](const std::vector<Value>& row) {
+            return !is_null(row[c.col("completed_at")])  ? 2
+                   : !is_null(row[c.col("approved_at")]) ? 1
+                                                         : 0;
+        };
+        for (const auto& row : t->rows) {
+            if (const auto have = c.target_row(row)) {
+                if (rank(row) > rank(*have)) {
+                    c.update(row);
+                    ++report.updated;
+                }
+                continue;
+            }
+            c.insert(row);
+            ++report.added;
+        }
+    }
+    if (const auto* t = table_of(source, "releases")) {
+        Carrier c(conn, *t, {"id"});
+        for (const auto& row : t->rows) {
+            if (const auto have = c.target_row(row)) {
+                if (release_rank(c.get(row, "state")) > release_rank((*have)[c.col("state")])) {
+                    c.update(row);
+                    ++report.updated;
+                }
+                continue;
+            }
+            if (exists(conn, "records", as_int(c.get(row, "record_id")))) {
+                c.insert(row);
+                ++report.added;
+            }
+        }
+    }
+    if (const auto* t = table_of(source, "copies")) {
+        Carrier c(conn, *t, {"record_id", "number"});
+        for (const auto& row : t->rows) {
+            if (const auto have = c.target_row(row)) {
+                if (show((*have)[c.col("state")]) == "outstanding" &&
+                    show(c.get(row, "state")) != "outstanding") {
+                    c.update(row);
+                    ++report.updated;
+                }
+                continue;
+            }
+            const auto& release = c.get(row, "release_id");
+            if (exists(conn, "records", as_int(c.get(row, "record_id"))) &&
+                (is_null(release) || exists(conn, "releases", as_int(release)))) {
+                c.insert(row);
+                ++report.added;
+            }
+        }
+    }
+    if (const auto* t = table_of(source, "registry_sequence")) {
+        Carrier c(conn, *t, {"year"});
+        for (const auto& row : t->rows) {
+            if (const auto have = c.target_row(row)) {
+                if (as_int(c.get(row, "last")) > as_int((*have)[c.col("last")])) {
+                    c.update(row);
+                    ++report.updated;
+                }
+                continue;
+            }
+            c.insert(row);
+            ++report.added;
+        }
+    }
+    if (const auto* t = table_of(source, "retired_keys")) {
+        Carrier c(conn, *t, {"epoch"});
+        for (const auto& row : t->rows) {
+            if (!c.target_row(row)) {
+                c.insert(row);
+                ++report.added;
+            }
+        }
+    }
+    for (const auto& [table, id] : source.reserved) {
+        if (std::find(kReservedTables.begin(), kReservedTables.end(), table) ==
+            kReservedTables.end()) {
+            throw RegisterConflict(fmt::format(
+                "the register reserves ids of a table {} this strongroomd does not have: it was "
+                "written by a newer strongroomd; restore with that version",
+                table));
+        }
+        reserve_ids(conn, table, id);
+    }
+    for (const auto id : source.held) {
+        if (!records.find(id)) {
+            report.lost.push_back(id);
+        }
+    }
+    triggers.put_back();
+    return report;
+}
+
+std::int64_t replay_disposals(Connection& conn, std::span<const Disposal> disposals) {
+    RecordRepository records(conn);
+    HoldTriggersAside triggers(conn);
+    std::int64_t replayed = 0;
+    for (const auto& d : disposals) {
+        const auto r = records.find(d.record_id);
+        if (!r || r->state != "held") {
+            continue;
+        }
+        std::optional<std::int64_t> batch;
+        if (d.batch != 0 && exists(conn, "batches", d.batch)) {
+            batch = d.batch;
+        }
+        records.dispose(d.record_id, d.state, batch, d.at);
+        ++replayed;
+    }
+    triggers.put_back();
+    return replayed;
+}
+
+HoldTriggersAside::HoldTriggersAside(Connection& conn) : conn_(conn) {
+    {
+        auto s = conn.cached(
+            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name IN "
+            "('held_records_stay', 'held_keys_stay') ORDER BY name");
+        while (s->step()) {
+            sql_.push_back(s->column_text(0));
+        }
+    }
+    conn.exec("DROP TRIGGER IF EXISTS held_records_stay;");
+    conn.exec("DROP TRIGGER IF EXISTS held_keys_stay;");
+}
+
+void HoldTriggersAside::put_back() {
+    for (const auto& t : sql_) {
+        conn_.exec((t + ";").c_str());
+    }
+    sql_.clear();
+}
+
+void reserve_ids(Connection& conn, std::string_view table, std::int64_t id) {
+    auto s = conn.cached(
+        "INSERT OR REPLACE INTO meta (key, value) SELECT ?1, CAST(max(?2, coalesce((SELECT "
+        "CAST(value AS INTEGER) FROM meta WHERE key = ?1), 0)) AS TEXT)");
+    const auto key = fmt::format("reserved.{}", table);
+    s->bind(1, std::string_view(key)).bind(2, id);
+    s->run();
+}
+
+WriteTransaction::WriteTransaction(Connection& conn) : conn_(conn) {
+    conn_.exec("BEGIN IMMEDIATE;");
+}
+
+WriteTransaction::~WriteTransaction() {
+    if (open_) {
+        try {
+            conn_.exec("ROLLBACK;");
+        } catch (const StoreError&) {
+            // Nothing more can be done: the connection is closed next.
+        }
+    }
+}
+
+void WriteTransaction::commit() {
+    conn_.exec("COMMIT;");
+    open_ = false;
+}
+
+void use_write_ahead_log(Connection& conn) {
+    conn.exec("PRAGMA journal_mode = WAL;");
+}
+
+}  // namespace strongroom::store
