@@ -16,6 +16,7 @@
 #include "daemon/service/internal.hpp"
 #include "daemon/service/service.hpp"
 #include "daemon/store/backup.hpp"
+#include "daemon/store/sqlite.hpp"
 #include "daemon/store/store.hpp"
 
 namespace strongroom::service {
@@ -39,6 +40,8 @@ public:
     BackupContent(const BackupContent&) = delete;
     BackupContent& operator=(const BackupContent&) = delete;
 
+    Status prepare() override { return produce(); }
+
     Result<std::size_t> read(std::span<std::uint8_t> buffer) override {
         if (fd_ < 0) {
             if (auto st = produce(); !st) {
@@ -59,6 +62,9 @@ public:
 
 private:
     Status produce() {
+        if (fd_ >= 0) {
+            return {};
+        }
         try {
             auto lease = deps_.readers->lease();
             auto& conn = lease.connection();
@@ -68,6 +74,19 @@ private:
             deps_.key_backups->write(taken_, deps_.mission_code, store::all_record_keys(conn),
                                      store::all_disposed(conn), *deps_.vault);
         } catch (const std::exception& e) {
+            // Nothing half-written is kept (the copy is removed with this object).
+            std::error_code ec;
+            std::filesystem::remove(path_, ec);
+            const auto* store_error = dynamic_cast<const store::StoreError*>(&e);
+            if ((store_error != nullptr && store::classify_write_failure(e) ==
+                                               store::WriteFailure::disk_full) ||
+                std::string_view(e.what()).find(std::strerror(ENOSPC)) != std::string_view::npos) {
+                return make_error(
+                    ErrorCode::unavailable,
+                    fmt::format("the backup could not be written: the file system of {} is full; "
+                                "free space there and take the backup again",
+                                deps_.backup_tmp.parent_path().string()));
+            }
             return make_error(ErrorCode::internal,
                               fmt::format("the backup could not be written: {}", e.what()));
         }
@@ -93,6 +112,24 @@ Result<json::object> handle_backup(Context& ctx) {
         return *err;
     }
     ctx.audit.object = "backup";
+    // The copy is written in STATE_DIR/backup-tmp first: it must fit above
+    // [disk] admin_space_left_mib, or it would fill the disk the audit trail
+    // needs.
+    if (ctx.deps.disk != nullptr) {
+        const auto reading = ctx.deps.disk->reading();
+        const auto needed = static_cast<std::uint64_t>(ctx.conn().query_int("PRAGMA page_count") *
+                                                       ctx.conn().query_int("PRAGMA page_size"));
+        const auto floor = ctx.deps.disk->options().admin_space_left_bytes;
+        if (reading.free_bytes < floor || reading.free_bytes - floor < needed) {
+            ctx.audit.reason = "refused: no room for the backup's copy in the state directory";
+            return make_error(
+                ErrorCode::unavailable,
+                fmt::format("a backup needs up to {} MiB in {} and its file system has {} MiB "
+                            "free above [disk] admin_space_left_mib: free space there first",
+                            (needed + (1 << 20) - 1) >> 20, ctx.deps.backup_tmp.string(),
+                            reading.free_bytes > floor ? (reading.free_bytes - floor) >> 20 : 0));
+        }
+    }
     const auto name = KeyBackups::name_for(ctx.now);
     ctx.audit.reason = fmt::format(
         "content backup without record keys or text index; key-store backup {} until {}", name,

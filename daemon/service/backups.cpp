@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "daemon/common/files.hpp"
 #include "daemon/common/text.hpp"
 #include "daemon/crypto/key_vault.hpp"
 
@@ -24,16 +25,8 @@ constexpr std::string_view kPrefix = "keys-";
 constexpr std::string_view kSuffix = ".txt";
 
 void write_all(int fd, std::string_view data, const std::filesystem::path& path) {
-    while (!data.empty()) {
-        const auto n = ::write(fd, data.data(), data.size());
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            throw std::runtime_error(
-                fmt::format("cannot write {}: {}", path.string(), std::strerror(errno)));
-        }
-        data.remove_prefix(static_cast<std::size_t>(n));
+    if (auto st = io::write_all(fd, data, path); !st) {
+        throw std::runtime_error(st.error().message);
     }
 }
 
@@ -120,14 +113,14 @@ std::filesystem::path KeyBackups::write(Micros at, const std::string& mission,
 
     const auto path = dir_ / name_for(at);
     const auto tmp = dir_ / (name_for(at) + ".new");
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    const int fd = io::open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
         throw std::runtime_error(
             fmt::format("cannot create {}: {}", tmp.string(), std::strerror(errno)));
     }
     try {
         write_all(fd, body, tmp);
-        if (::fsync(fd) != 0) {
+        if (io::fsync(fd) != 0) {
             throw std::runtime_error(
                 fmt::format("cannot sync {}: {}", tmp.string(), std::strerror(errno)));
         }
@@ -137,7 +130,7 @@ std::filesystem::path KeyBackups::write(Micros at, const std::string& mission,
         throw;
     }
     ::close(fd);
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    if (io::rename(tmp, path) != 0) {
         ::unlink(tmp.c_str());
         throw std::runtime_error(fmt::format("cannot rename {} to {}: {}", tmp.string(),
                                              path.string(), std::strerror(errno)));
