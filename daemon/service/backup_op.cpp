@@ -3,12 +3,15 @@
 #include <cerrno>
 #include <cstring>
 
+#include <system_error>
+
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <boost/json/object.hpp>
 #include <fmt/format.h>
 
+#include "daemon/common/files.hpp"
 #include "daemon/crypto/key_vault.hpp"
 #include "daemon/protocol/args.hpp"
 #include "daemon/service/backups.hpp"
@@ -77,15 +80,28 @@ private:
             // Nothing half-written is kept (the copy is removed with this object).
             std::error_code ec;
             std::filesystem::remove(path_, ec);
-            const auto* store_error = dynamic_cast<const store::StoreError*>(&e);
-            if ((store_error != nullptr && store::classify_write_failure(e) ==
-                                               store::WriteFailure::disk_full) ||
-                std::string_view(e.what()).find(std::strerror(ENOSPC)) != std::string_view::npos) {
+            // A full disk or an I/O error: the daemon cannot do it now
+            // (unavailable), and says which; anything else is internal.
+            const auto where = deps_.backup_tmp.parent_path().string();
+            const auto* sys = dynamic_cast<const std::system_error*>(&e);
+            const auto kind = store::classify_write_failure(e);
+            if (kind == store::WriteFailure::disk_full ||
+                (sys != nullptr && is_out_of_space(sys->code().value()))) {
+                return make_error(ErrorCode::unavailable,
+                                  fmt::format("the backup could not be written: the file system "
+                                              "of {} is full; free space there and take the "
+                                              "backup again",
+                                              where));
+            }
+            if (kind == store::WriteFailure::io_error || sys != nullptr) {
                 return make_error(
                     ErrorCode::unavailable,
-                    fmt::format("the backup could not be written: the file system of {} is full; "
-                                "free space there and take the backup again",
-                                deps_.backup_tmp.parent_path().string()));
+                    fmt::format("the backup could not be written in {} ({}): nothing was kept; "
+                                "take it again, and if it fails again a technical officer must "
+                                "check the disk",
+                                where,
+                                sys != nullptr ? sys->code().message()
+                                               : store::describe_write_failure(e)));
             }
             return make_error(ErrorCode::internal,
                               fmt::format("the backup could not be written: {}", e.what()));
