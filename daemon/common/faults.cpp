@@ -103,7 +103,7 @@ std::optional<Spec> decode(std::int32_t value) noexcept {
 
 std::string describe(const Spec& spec) {
     static constexpr std::string_view kNames[kCalls] = {"open", "write", "sync", "rename",
-                                                         "truncate"};
+                                                        "truncate"};
     std::string out;
     for (unsigned i = 0; i < kCalls; ++i) {
         if ((spec.calls & (1U << i)) != 0) {

@@ -39,10 +39,10 @@ constexpr unsigned bit(Call c) noexcept {
 inline constexpr unsigned kAllCalls = (1U << kCalls) - 1;
 
 struct Spec {
-    unsigned calls = 0;        // a mask of bit(Call): which calls are counted
-    std::uint32_t nth = 1;     // the Nth counted call fails (1..65535)
-    int error = 5;             // EIO (5) or ENOSPC (28)
-    bool persistent = false;   // every counted call from the Nth on fails
+    unsigned calls = 0;       // a mask of bit(Call): which calls are counted
+    std::uint32_t nth = 1;    // the Nth counted call fails (1..65535)
+    int error = 5;            // EIO (5) or ENOSPC (28)
+    bool persistent = false;  // every counted call from the Nth on fails
 
     friend bool operator==(const Spec&, const Spec&) = default;
 };

@@ -102,9 +102,9 @@ Status write_all(int fd, std::string_view data, const std::filesystem::path& pat
         }
         if (n <= 0) {
             const int err = n < 0 ? errno : EIO;
-            return make_error(is_out_of_space(err) ? ErrorCode::unavailable : ErrorCode::internal,
-                              fmt::format("cannot write {}: {}", path.string(),
-                                          std::strerror(err)));
+            return make_error(
+                is_out_of_space(err) ? ErrorCode::unavailable : ErrorCode::internal,
+                fmt::format("cannot write {}: {}", path.string(), std::strerror(err)));
         }
         data.remove_prefix(static_cast<std::size_t>(n));
     }

@@ -47,7 +47,8 @@ inline constexpr Message audit_truncated{"b3f0e6a2c9d14f7e8a5b2c1d0e9f8a76", "au
                                          Priority::crit};
 
 // Space on the state directory's file system ([disk]; daemon/store/disk.hpp).
-inline constexpr Message disk_low{"4ef3f27895024ff887a760388e9b0e9c", "disk-low", Priority::warning};
+inline constexpr Message disk_low{"4ef3f27895024ff887a760388e9b0e9c", "disk-low",
+                                  Priority::warning};
 inline constexpr Message disk_critical{"6782ef5d98d74768ab46d9449806e011", "disk-critical",
                                        Priority::crit};
 inline constexpr Message disk_ok{"b25d7a3603614a6ba081a64eb0708389", "disk-ok", Priority::notice};
@@ -65,11 +66,11 @@ inline constexpr Message fault_injection{"e7de8f467b3140fc86cd035a94e6cfa7", "fa
 
 // Every message above, for the catalogue test and documentation.
 inline constexpr Message kAll[] = {
-    started,        stopping,        stopped,        startup_failed,    key_loaded,
-    key_not_locked, database_opened, listening,      malformed_request, connection_refused,
-    audit_failed,   hardening,       request_failed, audit_checkpoint,  audit_checkpoint_failed,
-    audit_truncated, disk_low,       disk_critical,  disk_ok,           commit_failed,
-    audit_blocked,  audit_resumed,   audit_lost,     fault_injection};
+    started,         stopping,        stopped,        startup_failed,    key_loaded,
+    key_not_locked,  database_opened, listening,      malformed_request, connection_refused,
+    audit_failed,    hardening,       request_failed, audit_checkpoint,  audit_checkpoint_failed,
+    audit_truncated, disk_low,        disk_critical,  disk_ok,           commit_failed,
+    audit_blocked,   audit_resumed,   audit_lost,     fault_injection};
 }  // namespace msg
 
 }  // namespace strongroom::log

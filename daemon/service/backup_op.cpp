@@ -2,7 +2,6 @@
 // and a key-store backup kept apart in the state directory (backups.hpp).
 #include <cerrno>
 #include <cstring>
-
 #include <system_error>
 
 #include <fcntl.h>
@@ -96,12 +95,12 @@ private:
             if (kind == store::WriteFailure::io_error || sys != nullptr) {
                 return make_error(
                     ErrorCode::unavailable,
-                    fmt::format("the backup could not be written in {} ({}): nothing was kept; "
-                                "take it again, and if it fails again a technical officer must "
-                                "check the disk",
-                                where,
-                                sys != nullptr ? sys->code().message()
-                                               : store::describe_write_failure(e)));
+                    fmt::format(
+                        "the backup could not be written in {} ({}): nothing was kept; "
+                        "take it again, and if it fails again a technical officer must "
+                        "check the disk",
+                        where,
+                        sys != nullptr ? sys->code().message() : store::describe_write_failure(e)));
             }
             return make_error(ErrorCode::internal,
                               fmt::format("the backup could not be written: {}", e.what()));

@@ -49,7 +49,7 @@ std::string refusal_message(const policy::Decision& d, const policy::Subject& s)
 // error; every other refusal is a denial by a rule.
 store::Decision decision_for(ErrorCode code) {
     return code == ErrorCode::internal || code == ErrorCode::unavailable ? store::Decision::error
-                                                                          : store::Decision::deny;
+                                                                         : store::Decision::deny;
 }
 
 // Decides and runs one operation for a caller already looked up; fills the
@@ -227,11 +227,12 @@ void Service::handle(const Peer& peer, protocol::Request request, Reply reply) {
             audit.account = caller->name;
         }
         audit.decision = store::Decision::error;
-        audit.reason = "refused: the state directory's file system is below "
-                       "[disk] admin_space_left_mib";
+        audit.reason =
+            "refused: the state directory's file system is below "
+            "[disk] admin_space_left_mib";
         writer.submit_audit(std::move(audit));
-        reply(Response::failure(request.id,
-                                make_error(ErrorCode::unavailable, options_.disk->changes_refused())));
+        reply(Response::failure(
+            request.id, make_error(ErrorCode::unavailable, options_.disk->changes_refused())));
         return;
     }
 

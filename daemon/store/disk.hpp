@@ -45,8 +45,8 @@ struct DiskOptions {
 };
 
 struct DiskReading {
-    std::uint64_t free_bytes = 0;   // available to the daemon, less the reserve (held or not)
-    std::uint64_t total_bytes = 0;  // size of the file system
+    std::uint64_t free_bytes = 0;     // available to the daemon, less the reserve (held or not)
+    std::uint64_t total_bytes = 0;    // size of the file system
     std::uint64_t reserve_bytes = 0;  // the reserve held now (0 when released or none)
     bool reserve_released = false;    // released for audit entries, not yet taken back
     bool full = false;                // a commit found the file system full (until space returns)

@@ -119,10 +119,25 @@ int x_unfetch(sqlite3_file* f, sqlite3_int64 offset, void* p) {
 }
 
 const sqlite3_io_methods kMethods{
-    3,           x_close,     x_read,      x_write,      x_truncate,    x_sync,
-    x_file_size, x_lock,      x_unlock,    x_check_reserved_lock,       x_file_control,
-    x_sector_size,            x_device_characteristics,  x_shm_map,     x_shm_lock,
-    x_shm_barrier,            x_shm_unmap, x_fetch,      x_unfetch,
+    3,
+    x_close,
+    x_read,
+    x_write,
+    x_truncate,
+    x_sync,
+    x_file_size,
+    x_lock,
+    x_unlock,
+    x_check_reserved_lock,
+    x_file_control,
+    x_sector_size,
+    x_device_characteristics,
+    x_shm_map,
+    x_shm_lock,
+    x_shm_barrier,
+    x_shm_unmap,
+    x_fetch,
+    x_unfetch,
 };
 
 int x_open(sqlite3_vfs*, const char* name, sqlite3_file* f, int flags, int* out_flags) {
@@ -130,8 +145,7 @@ int x_open(sqlite3_vfs*, const char* name, sqlite3_file* f, int flags, int* out_
     ff->base.pMethods = nullptr;
     ff->real = reinterpret_cast<sqlite3_file*>(ff + 1);
     ff->real->pMethods = nullptr;
-    if ((flags & (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) != 0 &&
-        fails(faults::Call::open)) {
+    if ((flags & (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) != 0 && fails(faults::Call::open)) {
         return SQLITE_CANTOPEN;
     }
     const int rc = g_real->xOpen(g_real, name, ff->real, flags, out_flags);

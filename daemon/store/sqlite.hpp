@@ -41,9 +41,9 @@ private:
 
 // Why the database could not be written, from a failure on the writer.
 enum class WriteFailure {
-    none,        // not an I/O failure: a bug or a damaged database
-    disk_full,   // SQLITE_FULL, or an I/O error with ENOSPC or EDQUOT
-    io_error,    // another I/O error (SQLITE_IOERR, SQLITE_CANTOPEN)
+    none,       // not an I/O failure: a bug or a damaged database
+    disk_full,  // SQLITE_FULL, or an I/O error with ENOSPC or EDQUOT
+    io_error,   // another I/O error (SQLITE_IOERR, SQLITE_CANTOPEN)
 };
 WriteFailure classify_write_failure(const std::exception& e) noexcept;
 // The failure in a few constant words for the people refused because of it

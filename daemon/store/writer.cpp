@@ -158,8 +158,8 @@ Writer::Stats Writer::stats() const {
 }
 
 Status Writer::error_for(Trouble trouble, const std::string& reason, bool change) const {
-    const std::string where = disk_ != nullptr ? disk_->options().dir.string()
-                                               : std::string("the state directory");
+    const std::string where =
+        disk_ != nullptr ? disk_->options().dir.string() : std::string("the state directory");
     if (change) {
         // The same text as a change refused before it ran (disk.hpp).
         if (trouble == Trouble::disk_full) {
@@ -228,8 +228,7 @@ void Writer::run() {
                 // gather more for up to the commit window since the last commit,
                 // so that a commit carries many of them. Anyone waiting for an
                 // acknowledgement ends the wait.
-                if (durable_waiting_ == 0 && !urgent_ && !stopping_ &&
-                    queue_.size() < max_batch_) {
+                if (durable_waiting_ == 0 && !urgent_ && !stopping_ && queue_.size() < max_batch_) {
                     sleep_ = Sleep::gathering;
                     wake_.wait_until(lock, last_commit_ + kAuditWindow, [this] {
                         return durable_waiting_ > 0 || urgent_ || stopping_ ||

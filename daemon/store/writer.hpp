@@ -106,9 +106,9 @@ public:
         };
         Event event = Event::failed;
         Trouble trouble = Trouble::none;
-        std::string reason;          // the database's message
-        std::size_t changes = 0;     // changes answered with the error (failed)
-        std::size_t entries = 0;     // entries written again, held, or lost
+        std::string reason;       // the database's message
+        std::size_t changes = 0;  // changes answered with the error (failed)
+        std::size_t entries = 0;  // entries written again, held, or lost
     };
     using TroubleHandler = std::function<void(const TroubleReport&)>;
 
@@ -193,8 +193,8 @@ private:
 
     struct Failure {
         Trouble trouble = Trouble::none;  // none: fails closed for good
-        std::string reason;  // a few constant words, for the people answered
-        std::string detail;  // the database's whole message, for the log
+        std::string reason;               // a few constant words, for the people answered
+        std::string detail;               // the database's whole message, for the log
     };
 
     void enqueue(AuditRecord audit, Work work, Done done, bool audited);

@@ -839,23 +839,22 @@ private:
                              sr::log::Field{"DISK_STATE", std::string(sr::store::to_string(to))}};
         using L = sr::store::DiskLevel;
         if (to == L::critical) {
-            sr::log::emit(sr::log::msg::disk_critical,
-                          fmt::format("the state directory's file system {} ({} MiB free{}): "
-                                      "changes are refused until space is freed; reads and "
-                                      "refusals go on, audited",
-                                      r.full ? "is full" : "is below [disk] admin_space_left_mib",
-                                      free_mib,
-                                      r.reserve_released ? ", reserve released for the audit trail"
-                                                         : ""),
-                          fields);
+            sr::log::emit(
+                sr::log::msg::disk_critical,
+                fmt::format("the state directory's file system {} ({} MiB free{}): "
+                            "changes are refused until space is freed; reads and "
+                            "refusals go on, audited",
+                            r.full ? "is full" : "is below [disk] admin_space_left_mib", free_mib,
+                            r.reserve_released ? ", reserve released for the audit trail" : ""),
+                fields);
         } else if (to == L::low) {
-            sr::log::emit(sr::log::msg::disk_low,
-                          fmt::format("the state directory's file system is below [disk] "
-                                      "space_left_mib ({} MiB free){}: reads now wait for their "
-                                      "audit entry; free space before changes are refused",
-                                      free_mib,
-                                      from == L::critical ? "; changes are accepted again" : ""),
-                          fields);
+            sr::log::emit(
+                sr::log::msg::disk_low,
+                fmt::format("the state directory's file system is below [disk] "
+                            "space_left_mib ({} MiB free){}: reads now wait for their "
+                            "audit entry; free space before changes are refused",
+                            free_mib, from == L::critical ? "; changes are accepted again" : ""),
+                fields);
         } else {
             sr::log::emit(sr::log::msg::disk_ok,
                           fmt::format("the state directory's file system has {} MiB free again: "
@@ -865,7 +864,7 @@ private:
         }
     }
 
-    static void writer_trouble(const sr::store::Writer::TroubleReport& r) {
+    void writer_trouble(const sr::store::Writer::TroubleReport& r) {
         using E = sr::store::Writer::TroubleReport::Event;
         const std::string cause = r.trouble == sr::store::Writer::Trouble::disk_full
                                       ? "the file system is full"
@@ -892,6 +891,7 @@ private:
                                           r.entries));
                 break;
             case E::lost:
+                exit_code_.store(1);  // not a clean stop: answered requests lack their entries
                 sr::log::emit(sr::log::msg::audit_lost,
                               fmt::format("stopping while the audit trail cannot be written ({}): "
                                           "{} audit entries of requests answered are lost",
@@ -965,7 +965,7 @@ private:
     // Serialises signals, the watchdog and shutdown.
     asio::strand<asio::io_context::executor_type> control_ = asio::make_strand(io_);
     std::optional<sr::crypto::KeyVault> vault_;  // outlives the store and the service
-    std::optional<sr::store::DiskSpace> disk_;  // outlives the store's writer
+    std::optional<sr::store::DiskSpace> disk_;   // outlives the store's writer
     std::optional<sr::store::Store> store_;
     std::optional<sr::audit::CheckpointLog> checkpoints_;
     std::optional<sr::audit::Trail> trail_;

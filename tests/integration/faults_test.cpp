@@ -3,6 +3,8 @@
 // write, sync, rename or open of the daemon failing with EIO or ENOSPC
 // (its fault injection hook, daemon/common/faults.hpp) during ingest,
 // dissemination, get, disposal and backup. The real daemon and tools.
+#include "daemon/common/faults.hpp"
+
 #include <atomic>
 #include <cerrno>
 #include <csignal>
@@ -21,7 +23,6 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include "daemon/common/faults.hpp"
 #include "daemon/store/sqlite.hpp"
 #include "tests/integration/harness.hpp"
 #include "tests/integration/mission.hpp"
@@ -249,7 +250,8 @@ TEST(DiskFull, ChangesAreRefusedReadsStayAuditedAndServiceResumesWhenSpaceReturn
     // The rest of the file system taken by a filler: reads go on, each answered once its entry
     // is durable (the write-ahead log's room, then the reserve; the next test fills that).
     small.fill("filler");
-    const auto reads = read_until(m, stored[0], [] { return false; }, 3s);
+    const auto reads = read_until(
+        m, stored[0], [] { return false; }, 3s);
     answered += reads.answered;
     EXPECT_GT(reads.answered, 5);
     EXPECT_EQ(reads.refused, 0);
@@ -277,9 +279,9 @@ TEST(DiskFull, ChangesAreRefusedReadsStayAuditedAndServiceResumesWhenSpaceReturn
     ASSERT_TRUE(wait_accepting(m)) << m.daemon_log();
     st = status(m);
     EXPECT_TRUE(st.at("disk").at("reserve_held").as_bool()) << st;
-    const auto again = m.ingest(kAnalyst, "after the disk was freed\n",
-                                {"--title", "After", "--level", "confidential", "--compartment",
-                                 "JMAC"});
+    const auto again =
+        m.ingest(kAnalyst, "after the disk was freed\n",
+                 {"--title", "After", "--level", "confidential", "--compartment", "JMAC"});
     EXPECT_GT(again, 0);
     EXPECT_NE(m.daemon_log().find("MiB free again"), std::string::npos);
 
@@ -310,12 +312,13 @@ TEST(DiskFull, ReadsAnsweredAsTheDiskFillsAreAllAudited) {
     ASSERT_EQ(m.admin({"account", "add", "aud", "--uid", str(kAuditor), "--role", "auditor"}, kOff1)
                   .status,
               0);
-    const auto id = m.ingest(kAnalyst, "patrol report\n",
-                             {"--title", "Patrol", "--level", "confidential", "--compartment",
-                              "JMAC"});
+    const auto id =
+        m.ingest(kAnalyst, "patrol report\n",
+                 {"--title", "Patrol", "--level", "confidential", "--compartment", "JMAC"});
     ASSERT_GT(id, 0);
     std::this_thread::sleep_for(100ms);
-    const auto before = read_until(m, id, [] { return false; }, 1s);
+    const auto before = read_until(
+        m, id, [] { return false; }, 1s);
     small.fill("filler");
     const auto during = read_until(m, id, [&] { return found_full(m); });
     ASSERT_TRUE(found_full(m)) << "no commit found the file system full";
@@ -517,9 +520,9 @@ TEST(Faults, TheNthWriteOrSyncFailingLosesNothingAcknowledged) {
     sweep(
         m, "disseminate", specs_for(), tally,
         [&] {
-            return m.ingest(kChief, fmt::format("assessment {}\n", ++counter),
-                            {"--title", "Assessment", "--level", "confidential", "--compartment",
-                             "JMAC"});
+            return m.ingest(
+                kChief, fmt::format("assessment {}\n", ++counter),
+                {"--title", "Assessment", "--level", "confidential", "--compartment", "JMAC"});
         },
         [&](std::int64_t id) {
             return m.tool({"disseminate", std::to_string(id), "--to", "jmac-analyst"}, kChief);
@@ -533,9 +536,9 @@ TEST(Faults, TheNthWriteOrSyncFailingLosesNothingAcknowledged) {
     sweep(
         m, "get", specs_for(), tally,
         [&] {
-            const auto id = m.ingest(kAnalyst, fmt::format("note {}\n", ++counter),
-                                     {"--title", "Note", "--level", "confidential",
-                                      "--compartment", "JMAC"});
+            const auto id =
+                m.ingest(kAnalyst, fmt::format("note {}\n", ++counter),
+                         {"--title", "Note", "--level", "confidential", "--compartment", "JMAC"});
             return std::make_pair(id, m.out_path(fmt::format("copy-{}", counter)));
         },
         [&](const std::pair<std::int64_t, std::string>& c) {
@@ -555,10 +558,10 @@ TEST(Faults, TheNthWriteOrSyncFailingLosesNothingAcknowledged) {
     sweep(
         m, "disposal execute", specs_for(), tally,
         [&] {
-            const auto id = m.ingest(kAnalyst, fmt::format("intercept {}\n", ++counter),
-                                     {"--title", "Intercept", "--level", "confidential",
-                                      "--compartment", "JMAC", "--type", "raw-acquisition-data",
-                                      "--dated", day_offset(-730)});
+            const auto id =
+                m.ingest(kAnalyst, fmt::format("intercept {}\n", ++counter),
+                         {"--title", "Intercept", "--level", "confidential", "--compartment",
+                          "JMAC", "--type", "raw-acquisition-data", "--dated", day_offset(-730)});
             auto r = m.admin({"--json", "disposal", "propose"}, kClerk);
             EXPECT_EQ(r.status, 0) << r.err;
             const auto batch = std::to_string(r.json().at("batch").as_int64());
@@ -566,8 +569,7 @@ TEST(Faults, TheNthWriteOrSyncFailingLosesNothingAcknowledged) {
             return std::make_pair(id, batch);
         },
         [&](const std::pair<std::int64_t, std::string>& c) {
-            return m.admin({"disposal", "execute", c.second, "-o",
-                            m.out_path("cert-" + c.second)},
+            return m.admin({"disposal", "execute", c.second, "-o", m.out_path("cert-" + c.second)},
                            kClerk);
         },
         [&](const std::pair<std::int64_t, std::string>& c, const RunResult& r) {
@@ -593,7 +595,9 @@ TEST(Faults, TheNthWriteOrSyncFailingLosesNothingAcknowledged) {
     sweep(
         m, "backup", specs_for(faults::bit(faults::Call::open) | faults::bit(faults::Call::rename)),
         tally, [&] { return m.out_path(fmt::format("backup-{}", ++counter)); },
-        [&](const std::string& out) { return m.admin({"backup", "-o", out}, kOff1); },
+        [&](const std::string& out) {
+            return m.admin({"backup", "-o", out}, kOff1);
+        },
         [&](const std::string& out, const RunResult& r) {
             EXPECT_EQ(fs::exists(out), r.status == 0) << out << ": " << r.err;
             backups += r.status == 0 ? 1 : 0;
@@ -609,10 +613,13 @@ TEST(Faults, TheNthWriteOrSyncFailingLosesNothingAcknowledged) {
     const auto rows = check_and_read_audit(m);
     for (const auto& s : ingested) {
         const auto object = fmt::format("record:{}", s.id);
-        EXPECT_TRUE(std::any_of(rows.begin(), rows.end(), [&](const store::AuditRow& a) {
-            return a.record.request == "ingest" && a.record.object == object &&
-                   a.record.decision == store::Decision::allow;
-        })) << "no audit entry for acknowledged ingest " << s.id;
+        EXPECT_TRUE(std::any_of(rows.begin(), rows.end(),
+                                [&](const store::AuditRow& a) {
+                                    return a.record.request == "ingest" &&
+                                           a.record.object == object &&
+                                           a.record.decision == store::Decision::allow;
+                                }))
+            << "no audit entry for acknowledged ingest " << s.id;
     }
     m.start();
     verify_chain(m);
@@ -621,9 +628,9 @@ TEST(Faults, TheNthWriteOrSyncFailingLosesNothingAcknowledged) {
         ASSERT_EQ(r.status, 0) << s.id;
         EXPECT_EQ(r.json().at("record").at("size").as_int64(), static_cast<std::int64_t>(s.size));
         const auto out = m.out_path(fmt::format("check-{}", s.id));
-        ASSERT_EQ(m.tool({"get", std::to_string(s.id), "-o", out, "--purpose", "check"}, kAnalyst)
-                      .status,
-                  0)
+        ASSERT_EQ(
+            m.tool({"get", std::to_string(s.id), "-o", out, "--purpose", "check"}, kAnalyst).status,
+            0)
             << s.id;
         EXPECT_TRUE(read_file(out) == binary(s.size, s.n)) << "the content of " << s.id;
     }
@@ -656,9 +663,9 @@ TEST(Faults, WhileNoAuditEntryCanBeWrittenNothingIsAnsweredAndServiceResumesByIt
     ASSERT_EQ(m.admin({"account", "add", "aud", "--uid", str(kAuditor), "--role", "auditor"}, kOff1)
                   .status,
               0);
-    const auto id = m.ingest(kAnalyst, "patrol\n",
-                             {"--title", "Patrol", "--level", "confidential", "--compartment",
-                              "JMAC"});
+    const auto id =
+        m.ingest(kAnalyst, "patrol\n",
+                 {"--title", "Patrol", "--level", "confidential", "--compartment", "JMAC"});
     int answered = 0;
     for (const int error : {ENOSPC, EIO}) {
         arm(m, faults::Spec{faults::kAllCalls, 1, error, true});
@@ -669,8 +676,7 @@ TEST(Faults, WhileNoAuditEntryCanBeWrittenNothingIsAnsweredAndServiceResumesByIt
         std::this_thread::sleep_for(300ms);
         std::string message;
         for (int i = 0; i < 5; ++i) {
-            for (const auto& [args, uid] :
-                 std::vector<std::pair<std::vector<std::string>, uid_t>>{
+            for (const auto& [args, uid] : std::vector<std::pair<std::vector<std::string>, uid_t>>{
                      {{"--json", "show", std::to_string(id)}, kAnalyst},
                      {{"--json", "status"}, kOff1},
                      {{"--json", "ingest", m.file("x", "x\n"), "--title", "X", "--level",
@@ -692,10 +698,10 @@ TEST(Faults, WhileNoAuditEntryCanBeWrittenNothingIsAnsweredAndServiceResumesByIt
         EXPECT_GE(st.at("writer").at("entries_retried").as_int64(), 1) << st;
         EXPECT_GE(st.at("writer").at("refused_unaudited").as_int64(), 15) << st;
         ASSERT_TRUE(wait_accepting(m));
-        EXPECT_GT(m.ingest(kAnalyst, "again\n",
-                           {"--title", "Again", "--level", "confidential", "--compartment",
-                            "JMAC"}),
-                  0);
+        EXPECT_GT(
+            m.ingest(kAnalyst, "again\n",
+                     {"--title", "Again", "--level", "confidential", "--compartment", "JMAC"}),
+            0);
     }
     const auto log = m.daemon_log();
     EXPECT_NE(log.find("the audit trail cannot be written"), std::string::npos) << log;

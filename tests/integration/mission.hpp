@@ -60,8 +60,8 @@ inline std::string day_offset(int days) {
 // How a Mission's daemon is started (all optional).
 struct MissionOptions {
     std::map<std::string, std::string> env;
-    std::vector<std::string> extra;           // more arguments for strongroomd (--config FILE)
-    std::optional<mission_fs::path> state;    // the state directory (e.g. a small file system)
+    std::vector<std::string> extra;         // more arguments for strongroomd (--config FILE)
+    std::optional<mission_fs::path> state;  // the state directory (e.g. a small file system)
 };
 
 // The daemon, the mission's matrix, and files readable by every test user.

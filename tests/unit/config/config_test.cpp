@@ -346,7 +346,8 @@ TEST(ConfigProblems, OutOfRangeIntegers) {
 }
 
 TEST(ConfigProblems, AdminSpaceLeftCannotExceedSpaceLeft) {
-    // Verifies the cross-check of disk.admin_space_left_mib against disk.space_left_mib and its line.
+    // Verifies the cross-check of disk.admin_space_left_mib against disk.space_left_mib and its
+    // line.
     Problem p = only_problem("[disk]\nspace_left_mib = 100\nadmin_space_left_mib = 200\n");
     EXPECT_EQ(p.key, "disk.admin_space_left_mib");
     EXPECT_EQ(p.line, 3U);
@@ -359,10 +360,10 @@ TEST(ConfigProblems, AdminSpaceLeftCannotExceedSpaceLeft) {
     EXPECT_EQ(p.message, "must not exceed disk.space_left_mib (128 > 64)");
 
     // Equal is fine, and so are both at 0 (no thresholds, only the reserve).
-    EXPECT_TRUE(parse("[disk]\nspace_left_mib = 64\nadmin_space_left_mib = 64\n", "t")
-                    .problems.empty());
-    EXPECT_TRUE(parse("[disk]\nspace_left_mib = 0\nadmin_space_left_mib = 0\n", "t")
-                    .problems.empty());
+    EXPECT_TRUE(
+        parse("[disk]\nspace_left_mib = 64\nadmin_space_left_mib = 64\n", "t").problems.empty());
+    EXPECT_TRUE(
+        parse("[disk]\nspace_left_mib = 0\nadmin_space_left_mib = 0\n", "t").problems.empty());
     // An invalid value is reported once, not compared against the other.
     p = only_problem("[disk]\nspace_left_mib = -1\nadmin_space_left_mib = 300\n");
     EXPECT_EQ(p.key, "disk.space_left_mib");
