@@ -56,6 +56,9 @@ constexpr std::array kAllowList{
                  R::fcntl_commands},
     SyscallEntry{"files in the state directory", "fdatasync", "durable commits"},
     SyscallEntry{"files in the state directory", "fstat", "SQLite sizes files"},
+    SyscallEntry{"files in the state directory", "fstatfs",
+                 "free space on the state directory's file system (fstatvfs): the [disk] "
+                 "thresholds and the audit reserve"},
     SyscallEntry{"files in the state directory", "fsync", "durable files and directories"},
     SyscallEntry{"files in the state directory", "ftruncate", "SQLite truncates the WAL"},
     SyscallEntry{"files in the state directory", "getdents64", "reading the state directory"},

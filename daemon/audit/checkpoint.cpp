@@ -6,10 +6,12 @@
 #include <stdexcept>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
+#include "daemon/common/files.hpp"
 #include "daemon/common/text.hpp"
 
 namespace strongroom::audit {
@@ -113,26 +115,14 @@ Result<std::string> read_all(int fd, const std::filesystem::path& path) {
 }
 
 Status write_all(int fd, std::string_view data, const std::filesystem::path& path) {
-    std::size_t done = 0;
-    while (done < data.size()) {
-        const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            return make_error(ErrorCode::internal, fmt::format("cannot write {}: {}", path.string(),
-                                                               std::strerror(errno)));
-        }
-        done += static_cast<std::size_t>(n);
-    }
-    return {};
+    return io::write_all(fd, data, path);
 }
 
 }  // namespace
 
 CheckpointLog::CheckpointLog(const std::filesystem::path& path, crypto::HmacSha256 mac)
     : path_(path), mac_(std::move(mac)) {
-    fd_ = ::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    fd_ = io::open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd_ < 0) {
         throw std::runtime_error(
             fmt::format("cannot open {}: {}", path.string(), std::strerror(errno)));
@@ -147,14 +137,19 @@ CheckpointLog::~CheckpointLog() {
 
 Status CheckpointLog::append(const Checkpoint& c) {
     std::lock_guard lock(mutex_);
-    if (auto st = write_all(fd_, format_line(c, mac_), path_); !st) {
-        return st;
+    // A line written in part (the disk filled) is cut off again, so that the
+    // next line starts where it should and the file holds no half line.
+    struct stat before {};
+    const bool sized = ::fstat(fd_, &before) == 0;
+    auto st = write_all(fd_, format_line(c, mac_), path_);
+    if (st && io::fdatasync(fd_) != 0) {
+        st = make_error(ErrorCode::internal,
+                        fmt::format("cannot sync {}: {}", path_.string(), std::strerror(errno)));
     }
-    if (::fdatasync(fd_) != 0) {
-        return make_error(ErrorCode::internal,
-                          fmt::format("cannot sync {}: {}", path_.string(), std::strerror(errno)));
+    if (!st && sized && ::ftruncate(fd_, before.st_size) != 0) {
+        // The half line stays; audit verify names it as a line it cannot read.
     }
-    return {};
+    return st;
 }
 
 Result<CheckpointFileContent> CheckpointLog::read() const {
@@ -219,13 +214,13 @@ Result<RewrittenCheckpoints> rewrite_checkpoints(const std::filesystem::path& fr
             ++done.kept;
         }
     }
-    const int fd = ::open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    const int fd = io::open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
         return make_error(ErrorCode::internal,
                           fmt::format("cannot write {}: {}", to.string(), std::strerror(errno)));
     }
     auto st = write_all(fd, out, to);
-    if (st && ::fsync(fd) != 0) {
+    if (st && io::fsync(fd) != 0) {
         st = make_error(ErrorCode::internal,
                         fmt::format("cannot sync {}: {}", to.string(), std::strerror(errno)));
     }

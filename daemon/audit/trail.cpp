@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <exception>
+#include <iterator>
 #include <map>
 #include <span>
 #include <string_view>
@@ -89,6 +90,8 @@ Trail::Trail(crypto::HmacSha256 mac, std::optional<std::pair<std::int64_t, store
         seq_ = head->first;
         head_ = head->second;
     }
+    committed_seq_ = seq_;
+    committed_head_ = head_;
 }
 
 void Trail::append(store::Transaction&, store::AuditRecord&& record) {
@@ -107,7 +110,27 @@ void Trail::flush(store::Transaction& txn) {
         return;
     }
     store::AuditRepository(txn.connection()).append_many(pending_);
-    pending_.clear();
+    // Kept until the commit: a rolled-back batch gets its records back.
+    if (stored_.empty()) {
+        stored_.swap(pending_);
+    } else {
+        std::move(pending_.begin(), pending_.end(), std::back_inserter(stored_));
+        pending_.clear();
+    }
+}
+
+std::vector<store::AuditRecord> Trail::rolled_back() {
+    std::vector<store::AuditRecord> back;
+    back.reserve(stored_.size() + pending_.size());
+    for (auto* rows : {&stored_, &pending_}) {
+        for (auto& row : *rows) {
+            back.push_back(std::move(row.record));
+        }
+        rows->clear();
+    }
+    seq_ = committed_seq_;
+    head_ = committed_head_;
+    return back;
 }
 
 store::Writer::AuditHooks Trail::hooks() {
@@ -118,6 +141,7 @@ store::Writer::AuditHooks Trail::hooks() {
     };
     h.flush = [this](store::Transaction& txn) { flush(txn); };
     h.committed = [this] { committed(); };
+    h.rolled_back = [this] { return rolled_back(); };
     return h;
 }
 
@@ -145,6 +169,9 @@ void Trail::checkpoint() {
 }
 
 void Trail::committed() {
+    committed_seq_ = seq_;
+    committed_head_ = head_;
+    stored_.clear();
     if (log_ != nullptr && every_ > 0 && seq_ - last_checkpoint_ >= every_) {
         try {
             checkpoint();

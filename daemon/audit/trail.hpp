@@ -50,6 +50,9 @@ public:
     void append(store::Transaction& txn, store::AuditRecord&& record);
     // Stores every record appended since the last flush.
     void flush(store::Transaction& txn);
+    // The transaction was rolled back: the chain goes back to the head of
+    // the last commit, and the records appended since come back in order.
+    std::vector<store::AuditRecord> rolled_back();
 
     // The hooks the store's writer calls.
     store::Writer::AuditHooks hooks();
@@ -75,7 +78,10 @@ private:
     crypto::HmacSha256 mac_;
     std::int64_t seq_ = 0;
     store::Mac head_{};
-    std::vector<store::AuditRow> pending_;
+    std::int64_t committed_seq_ = 0;  // the head of the last commit
+    store::Mac committed_head_{};
+    std::vector<store::AuditRow> pending_;  // appended, not yet stored
+    std::vector<store::AuditRow> stored_;   // stored, not yet committed
     CheckpointLog* log_ = nullptr;
     std::int64_t every_ = 0;
     std::int64_t last_checkpoint_ = 0;

@@ -45,6 +45,10 @@ public:
     // error ends the transfer: the server closes the connection without
     // data_end, so the client knows the content is incomplete.
     virtual Result<std::size_t> read(std::span<std::uint8_t> buffer) = 0;
+    // Called once on the thread of the connection before the answer is
+    // sent: content made at that moment (a backup) is made here, so that a
+    // failure is answered as an error instead of a transfer cut short.
+    virtual Status prepare() { return {}; }
 };
 
 template <typename Response>

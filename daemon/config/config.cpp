@@ -156,6 +156,18 @@ constexpr std::array kSettings{
     Setting{"retention", "key_backup_check_seconds", Kind::integer,    1,    86400,
             number<&Config::key_backup_check_seconds>(),
             "Seconds between two looks for expired key-store backups while serving (1..86400)."},
+    Setting{"disk",    "reserve_mib",             Kind::integer,       0,    4096,
+            number<&Config::disk_reserve_mib>(),
+            "MiB kept in STATE_DIR/audit-reserve and released for audit entries when the disk fills."},
+    Setting{"disk",    "space_left_mib",          Kind::integer,       0,    1048576,
+            number<&Config::disk_space_left_mib>(),
+            "MiB free below which a warning is logged and reads wait for their audit entry."},
+    Setting{"disk",    "admin_space_left_mib",    Kind::integer,       0,    1048576,
+            number<&Config::disk_admin_space_left_mib>(),
+            "MiB free below which changes are refused (at most space_left_mib)."},
+    Setting{"disk",    "check_seconds",           Kind::integer,       1,    3600,
+            number<&Config::disk_check_seconds>(),
+            "Seconds between two looks at free space while idle (1..3600)."},
     Setting{"limits",  "max_frame_bytes",         Kind::integer,       4096, 16777216,
             number<&Limits::max_frame_bytes>(),
             "Largest request frame accepted, in bytes (4096..16777216)."},
@@ -441,6 +453,7 @@ public:
             check_top_level(key, node);
         }
         check_connection_limits(root);
+        check_disk_thresholds(root);
         // toml++ visits keys in sorted order; operators read the file top down.
         std::stable_sort(out_.problems.begin(), out_.problems.end(),
                          [](const Problem& a, const Problem& b) {
@@ -517,6 +530,28 @@ private:
         add("limits.max_connections_per_uid", line,
             fmt::format("must not exceed limits.max_connections ({} > {})",
                         l.max_connections_per_uid, l.max_connections));
+    }
+
+    // Changes are refused below admin_space_left, after the warning at
+    // space_left: the order cannot be reversed. Reported on
+    // admin_space_left_mib, at its line or at space_left_mib's.
+    void check_disk_thresholds(const toml::table& root) {
+        const Config& c = out_.config;
+        if (c.disk_admin_space_left_mib <= c.disk_space_left_mib ||
+            has_problem("disk.admin_space_left_mib") || has_problem("disk.space_left_mib")) {
+            return;
+        }
+        std::optional<unsigned> line;
+        if (const auto* disk = root["disk"].as_table()) {
+            for (const char* key : {"admin_space_left_mib", "space_left_mib"}) {
+                if (const auto* node = disk->get(key); node != nullptr && !line) {
+                    line = line_of(node->source());
+                }
+            }
+        }
+        add("disk.admin_space_left_mib", line,
+            fmt::format("must not exceed disk.space_left_mib ({} > {})",
+                        c.disk_admin_space_left_mib, c.disk_space_left_mib));
     }
 
     Loaded& out_;

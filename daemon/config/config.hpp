@@ -57,6 +57,21 @@ struct Config {
     // key_backup_check_seconds: how often expired key-store backups are
     // looked for while serving, 1..86400
     unsigned key_backup_check_seconds = 300;
+    // [disk] space on the state directory's file system (after auditd's
+    // space_left, admin_space_left and disk_full_action)
+    // reserve_mib: allocated at start-up in STATE_DIR/audit-reserve and
+    // released when the file system fills, so that audit entries can still
+    // be written, 0..4096
+    unsigned disk_reserve_mib = 16;
+    // space_left_mib: below it, a warning in the journal and in status, and
+    // reads are answered only once their audit entry is durable, 0..1048576
+    unsigned disk_space_left_mib = 512;
+    // admin_space_left_mib: below it, changes are refused (reads, refusals
+    // and status go on, audited), 0..1048576 and at most space_left_mib
+    unsigned disk_admin_space_left_mib = 128;
+    // check_seconds: how often free space is looked at while idle (after
+    // commits it is looked at every 100 ms at most), 1..3600
+    unsigned disk_check_seconds = 5;
     // [limits]
     Limits limits;
 

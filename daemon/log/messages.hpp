@@ -48,12 +48,31 @@ inline constexpr Message audit_truncated{"b3f0e6a2c9d14f7e8a5b2c1d0e9f8a76", "au
 inline constexpr Message duty_conflict{"6f2a9c4e1b7d4a0e9c3f5b8d2e1a7c64", "duty-conflict",
                                        Priority::warning};
 
+// Space on the state directory's file system ([disk]; daemon/store/disk.hpp).
+inline constexpr Message disk_low{"4ef3f27895024ff887a760388e9b0e9c", "disk-low",
+                                  Priority::warning};
+inline constexpr Message disk_critical{"6782ef5d98d74768ab46d9449806e011", "disk-critical",
+                                       Priority::crit};
+inline constexpr Message disk_ok{"b25d7a3603614a6ba081a64eb0708389", "disk-ok", Priority::notice};
+// Commits that failed with a full disk or an I/O error (daemon/store/writer.hpp).
+inline constexpr Message commit_failed{"55b6a63a3e464d51ad99b3a5d5791d99", "commit-failed",
+                                       Priority::err};
+inline constexpr Message audit_blocked{"bafb08570559475a9f4de2ff7e4b900a", "audit-blocked",
+                                       Priority::crit};
+inline constexpr Message audit_resumed{"5068ece869e745a9a820f47de144c7c2", "audit-resumed",
+                                       Priority::notice};
+inline constexpr Message audit_lost{"9c313698d3aa4e51938ed46f5b51ca49", "audit-lost",
+                                    Priority::crit};
+inline constexpr Message fault_injection{"e7de8f467b3140fc86cd035a94e6cfa7", "fault-injection",
+                                         Priority::warning};
+
 // Every message above, for the catalogue test and documentation.
 inline constexpr Message kAll[] = {
     started,         stopping,        stopped,        startup_failed,    key_loaded,
     key_not_locked,  database_opened, listening,      malformed_request, connection_refused,
     audit_failed,    hardening,       request_failed, audit_checkpoint,  audit_checkpoint_failed,
-    audit_truncated, duty_conflict};
+    audit_truncated, duty_conflict,   disk_low,       disk_critical,     disk_ok,
+    commit_failed,   audit_blocked,   audit_resumed,  audit_lost,        fault_injection};
 }  // namespace msg
 
 }  // namespace strongroom::log

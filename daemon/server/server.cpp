@@ -441,6 +441,12 @@ private:
             return;
         }
         state_ = State::writing;
+        if (content) {
+            if (auto prepared = content->prepare(); !prepared) {
+                content.reset();
+                response = protocol::Response::failure(response.id, std::move(prepared).error());
+            }
+        }
         deadline_ = SteadyClock::now() + owner_->options.read_timeout;
         response.stream = content != nullptr;
         out_body_ = protocol::encode_response(response);

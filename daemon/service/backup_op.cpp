@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 #include <optional>
+#include <system_error>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include <boost/json/object.hpp>
 #include <fmt/format.h>
 
+#include "daemon/common/files.hpp"
 #include "daemon/crypto/key_vault.hpp"
 #include "daemon/protocol/args.hpp"
 #include "daemon/service/backups.hpp"
@@ -18,6 +20,7 @@
 #include "daemon/service/service.hpp"
 #include "daemon/store/backup.hpp"
 #include "daemon/store/register.hpp"
+#include "daemon/store/sqlite.hpp"
 #include "daemon/store/store.hpp"
 
 namespace strongroom::service {
@@ -50,6 +53,16 @@ public:
     BackupContent(const BackupContent&) = delete;
     BackupContent& operator=(const BackupContent&) = delete;
 
+    // Taken before the answer, so that a failure is the answer (and is
+    // audited as failed, with its cause).
+    Status prepare() override {
+        if (auto st = produce(); !st) {
+            fail(st.error().message);
+            return st;
+        }
+        return {};
+    }
+
     Result<std::size_t> read(std::span<std::uint8_t> buffer) override {
         if (failed_) {
             return make_error(ErrorCode::internal, "the backup failed");
@@ -80,6 +93,9 @@ public:
 
 private:
     Status produce() {
+        if (fd_ >= 0) {
+            return {};
+        }
         produced_ = true;
         try {
             auto lease = deps_.readers->lease();
@@ -91,6 +107,32 @@ private:
                 taken_, deps_.mission_code, store::all_record_keys(conn), store::all_disposed(conn),
                 store::read_register(conn), *deps_.vault);
         } catch (const std::exception& e) {
+            // Nothing half-written is kept (the copy is removed with this object).
+            std::error_code ec;
+            std::filesystem::remove(path_, ec);
+            // A full disk or an I/O error: the daemon cannot do it now
+            // (unavailable), and says which; anything else is internal.
+            const auto where = deps_.backup_tmp.parent_path().string();
+            const auto* sys = dynamic_cast<const std::system_error*>(&e);
+            const auto kind = store::classify_write_failure(e);
+            if (kind == store::WriteFailure::disk_full ||
+                (sys != nullptr && is_out_of_space(sys->code().value()))) {
+                return make_error(ErrorCode::unavailable,
+                                  fmt::format("the backup could not be written: the file system "
+                                              "of {} is full; free space there and take the "
+                                              "backup again",
+                                              where));
+            }
+            if (kind == store::WriteFailure::io_error || sys != nullptr) {
+                return make_error(
+                    ErrorCode::unavailable,
+                    fmt::format(
+                        "the backup could not be written in {} ({}): nothing was kept; "
+                        "take it again, and if it fails again a technical officer must "
+                        "check the disk",
+                        where,
+                        sys != nullptr ? sys->code().message() : store::describe_write_failure(e)));
+            }
             return make_error(ErrorCode::internal,
                               fmt::format("the backup could not be written: {}", e.what()));
         }
@@ -151,6 +193,24 @@ Result<json::object> handle_backup(Context& ctx) {
         return *err;
     }
     ctx.audit.object = "backup";
+    // The copy is written in STATE_DIR/backup-tmp first: it must fit above
+    // [disk] admin_space_left_mib, or it would fill the disk the audit trail
+    // needs.
+    if (ctx.deps.disk != nullptr) {
+        const auto reading = ctx.deps.disk->reading();
+        const auto needed = static_cast<std::uint64_t>(ctx.conn().query_int("PRAGMA page_count") *
+                                                       ctx.conn().query_int("PRAGMA page_size"));
+        const auto floor = ctx.deps.disk->options().admin_space_left_bytes;
+        if (reading.free_bytes < floor || reading.free_bytes - floor < needed) {
+            ctx.audit.reason = "refused: no room for the backup's copy in the state directory";
+            return make_error(
+                ErrorCode::unavailable,
+                fmt::format("a backup needs up to {} MiB in {} and its file system has {} MiB "
+                            "free above [disk] admin_space_left_mib: free space there first",
+                            (needed + (1 << 20) - 1) >> 20, ctx.deps.backup_tmp.string(),
+                            reading.free_bytes > floor ? (reading.free_bytes - floor) >> 20 : 0));
+        }
+    }
     const auto name = KeyBackups::name_for(ctx.now);
     ctx.audit.reason = fmt::format(
         "content backup without record keys or text index; key-store backup {} until {}", name,

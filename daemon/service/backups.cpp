@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <system_error>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -14,6 +15,7 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include "daemon/common/files.hpp"
 #include "daemon/common/text.hpp"
 #include "daemon/crypto/key_vault.hpp"
 #include "daemon/crypto/record_key.hpp"
@@ -25,15 +27,18 @@ constexpr Micros kDay = 86400LL * 1000000;
 constexpr std::string_view kPrefix = "keys-";
 constexpr std::string_view kSuffix = ".txt";
 
+// Throws std::system_error with the errno, so that a full disk is told from
+// another I/O error.
 void write_all(int fd, std::string_view data, const std::filesystem::path& path) {
     while (!data.empty()) {
-        const auto n = ::write(fd, data.data(), data.size());
+        const auto n = io::write(fd, data.data(), data.size());
         if (n < 0 && errno == EINTR) {
             continue;
         }
         if (n <= 0) {
-            throw std::runtime_error(
-                fmt::format("cannot write {}: {}", path.string(), std::strerror(errno)));
+            const int err = n < 0 ? errno : EIO;
+            throw std::system_error(err, std::generic_category(),
+                                    fmt::format("cannot write {}", path.string()));
         }
         data.remove_prefix(static_cast<std::size_t>(n));
     }
@@ -285,16 +290,16 @@ std::filesystem::path KeyBackups::write(Micros at, const std::string& mission,
 
     const auto path = dir_ / name_for(at);
     const auto tmp = dir_ / (name_for(at) + ".new");
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    const int fd = io::open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
-        throw std::runtime_error(
-            fmt::format("cannot create {}: {}", tmp.string(), std::strerror(errno)));
+        throw std::system_error(errno, std::generic_category(),
+                                fmt::format("cannot create {}", tmp.string()));
     }
     try {
         write_all(fd, body, tmp);
-        if (::fsync(fd) != 0) {
-            throw std::runtime_error(
-                fmt::format("cannot sync {}: {}", tmp.string(), std::strerror(errno)));
+        if (io::fsync(fd) != 0) {
+            throw std::system_error(errno, std::generic_category(),
+                                    fmt::format("cannot sync {}", tmp.string()));
         }
     } catch (...) {
         ::close(fd);
@@ -302,10 +307,11 @@ std::filesystem::path KeyBackups::write(Micros at, const std::string& mission,
         throw;
     }
     ::close(fd);
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    if (io::rename(tmp, path) != 0) {
+        const int err = errno;
         ::unlink(tmp.c_str());
-        throw std::runtime_error(fmt::format("cannot rename {} to {}: {}", tmp.string(),
-                                             path.string(), std::strerror(errno)));
+        throw std::system_error(err, std::generic_category(),
+                                fmt::format("cannot rename {} to {}", tmp.string(), path.string()));
     }
     return path;
 }

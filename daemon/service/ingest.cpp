@@ -180,6 +180,10 @@ constexpr std::size_t kMaxSpilledInFlight =
 
 struct Shared {
     std::int64_t record_id = 0;  // writer thread only
+    // A write-ahead that could not be stored (the disk full, an I/O error):
+    // the ingest fails with it at its end, and later write-aheads store
+    // nothing. Writer thread only.
+    std::optional<Error> failed;
 
     std::mutex mutex;
     std::condition_variable written;
@@ -317,6 +321,9 @@ private:
         auto placeholder = placeholder_row();
         store_.writer().submit_internal(
             [sealed, first, shared, placeholder](store::Transaction& txn, store::AuditRecord&) {
+                if (shared->failed) {
+                    return true;  // the record is incomplete: nothing more is stored for it
+                }
                 store::RecordRepository records(txn.connection());
                 // Run again after a rollback of its batch, the row it
                 // inserted the first time may be gone.
@@ -328,9 +335,12 @@ private:
                 }
                 return true;  // (sealed stays: the batch may be run again after a rollback)
             },
-            [shared, bytes](const Status&) {
+            [shared, bytes](const Status& committed) {
                 // Committed or failed: either way no longer held for the writer
                 // (a failure fails the ingest at its end).
+                if (!committed && !shared->failed) {
+                    shared->failed = committed.error();
+                }
                 {
                     std::lock_guard lock(shared->mutex);
                     shared->in_flight -= bytes;
@@ -376,6 +386,23 @@ private:
             audit.reason = std::move(reason);
             return e;
         };
+        // Content written ahead was lost to a failed commit: the record
+        // would be incomplete, so the ingest fails with that error.
+        if (shared_->failed) {
+            return refuse(*shared_->failed,
+                          fmt::format("content not stored: {}", shared_->failed->message));
+        }
+        if (shared_->record_id != 0 && !store::RecordRepository(conn).find(shared_->record_id)) {
+            return refuse(make_error(ErrorCode::unavailable,
+                                     "the content written ahead was not stored; nothing was "
+                                     "stored: send it again"),
+                          "content written ahead was lost");
+        }
+        if (deps_.disk != nullptr && !deps_.disk->accepting_changes()) {
+            return refuse(make_error(ErrorCode::unavailable, deps_.disk->changes_refused()),
+                          "refused: the state directory's file system is below [disk] "
+                          "admin_space_left_mib");
+        }
         const auto caller = store::AccountRepository(conn).find_by_uid(peer_.uid);
         if (!caller || caller->suspended) {
             return refuse(make_error(ErrorCode::denied, "your account is not active"),
@@ -581,10 +608,9 @@ Result<std::unique_ptr<ContentSink>> Service::upload(const Peer& peer, protocol:
                                                      Reply reply) {
     const Micros now = now_micros();
     auto& writer = store_.writer();
-    if (writer.failed()) {
-        return make_error(ErrorCode::unavailable,
-                          "the audit trail cannot be written, so strongroomd is not answering; "
-                          "a technical officer must check the daemon's log");
+    if (writer.failed() || writer.blocked() != store::Writer::Trouble::none) {
+        refused_unaudited_.fetch_add(1, std::memory_order_relaxed);
+        return make_error(ErrorCode::unavailable, writer.unavailable_message());
     }
     auto audit = begin_record(peer, request.op, now);
     const Operation* op = find_operation(request.op);
@@ -612,6 +638,12 @@ Result<std::unique_ptr<ContentSink>> Service::upload(const Peer& peer, protocol:
     if (!decision.allowed) {
         return refuse(make_error(decision.code, refusal_message(decision, subject)),
                       decision.reason);
+    }
+    // Too little space: refused before any content is stored.
+    if (options_.disk != nullptr && !options_.disk->accepting_changes()) {
+        return refuse(make_error(ErrorCode::unavailable, options_.disk->changes_refused()),
+                      "refused: the state directory's file system is below [disk] "
+                      "admin_space_left_mib");
     }
     auto args = read_ingest_args(request.args, now, request.op == "receive");
     if (!args) {

@@ -16,6 +16,7 @@
 #include "daemon/policy/access.hpp"
 #include "daemon/store/accounts.hpp"
 #include "daemon/store/audit_log.hpp"
+#include "daemon/store/disk.hpp"
 #include "daemon/store/records.hpp"
 #include "daemon/store/sqlite.hpp"
 #include "daemon/store/writer.hpp"
@@ -46,6 +47,7 @@ struct Deps {
     unsigned key_backup_days = 30;            // life of a key-store backup ([retention])
     const KeyBackups* key_backups = nullptr;  // STATE/key-backups
     std::filesystem::path backup_tmp;         // STATE/backup-tmp: backups being written
+    const store::DiskSpace* disk = nullptr;   // space on the state directory's file system
 };
 
 // Facts about the running daemon that some answers include.
@@ -53,6 +55,10 @@ struct DaemonFacts {
     Micros started_at = 0;
     store::Writer::Stats writer;
     std::size_t writer_pending = 0;
+    std::optional<store::DiskReading> disk;  // when the daemon watches its disk
+    std::optional<store::DiskOptions> disk_options;
+    std::uint64_t refused_unaudited = 0;
+    std::optional<std::uint64_t> faults_injected;  // when fault injection is enabled (tests)
 };
 
 // Where a handler's connection comes from: the writer's transaction for a

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "daemon/common/faults.hpp"
 #include "daemon/common/text.hpp"
 #include "daemon/policy/access.hpp"
 #include "daemon/service/internal.hpp"
@@ -44,8 +45,11 @@ std::string refusal_message(const policy::Decision& d, const policy::Subject& s)
     return d.reason;
 }
 
+// A failure (internal, or the daemon unable to do it now: disk space) is an
+// error; every other refusal is a denial by a rule.
 store::Decision decision_for(ErrorCode code) {
-    return code == ErrorCode::internal ? store::Decision::error : store::Decision::deny;
+    return code == ErrorCode::internal || code == ErrorCode::unavailable ? store::Decision::error
+                                                                         : store::Decision::deny;
 }
 
 // Decides and runs one operation for a caller already looked up; fills the
@@ -110,7 +114,8 @@ Service::Service(store::Store& store, ServiceOptions options)
             options_.mission_code, &records_,
             &text_pacer_,          options_.checkpoints,
             &store.writer(),       options_.key_backup_days,
-            &key_backups_,         options_.state_dir / "backup-tmp"},
+            &key_backups_,         options_.state_dir / "backup-tmp",
+            options_.disk},
       started_at_(now_micros()),
       identities_([&store] {
           auto lease = store.readers().lease();
@@ -122,12 +127,13 @@ void Service::handle(const Peer& peer, protocol::Request request, Reply reply) {
     const Micros now = now_micros();
     auto& writer = store_.writer();
 
-    // Fail closed: without an audit trail nothing is answered.
-    if (writer.failed()) {
-        reply(Response::failure(
-            request.id, make_error(ErrorCode::unavailable,
-                                   "the audit trail cannot be written, so strongroomd is not "
-                                   "answering; a technical officer must check the daemon's log")));
+    // Fail closed: without an audit trail nothing is answered. While the
+    // writer is blocked (the disk full, an I/O error), the same answer names
+    // the cause, and serving resumes by itself once entries can be written.
+    if (writer.failed() || writer.blocked() != store::Writer::Trouble::none) {
+        refused_unaudited_.fetch_add(1, std::memory_order_relaxed);
+        reply(Response::failure(request.id,
+                                make_error(ErrorCode::unavailable, writer.unavailable_message())));
         return;
     }
 
@@ -151,6 +157,14 @@ void Service::handle(const Peer& peer, protocol::Request request, Reply reply) {
     if (op->name == "status") {
         facts.writer = writer.stats();
         facts.writer_pending = writer.pending();
+        if (options_.disk != nullptr) {
+            facts.disk = options_.disk->reading();
+            facts.disk_options = options_.disk->options();
+        }
+        facts.refused_unaudited = refused_unaudited_.load(std::memory_order_relaxed);
+        if (faults::enabled()) {
+            facts.faults_injected = faults::injected();
+        }
     }
 
     if (op->mode == Mode::upload) {
@@ -182,10 +196,43 @@ void Service::handle(const Peer& peer, protocol::Request request, Reply reply) {
             audit.reason = fmt::format("internal error: {}", e.what());
             result = internal_error(e);
         }
+        if (options_.disk != nullptr && options_.disk->synchronous_audit()) {
+            // The disk is low: an entry answered early could be lost if it
+            // then filled, so the answer waits until the entry is durable,
+            // and is refused if it cannot be written.
+            auto shared = std::make_shared<Result<json::object>>(std::move(result));
+            const auto id = request.id;
+            writer.submit_audit(std::move(audit), [reply, shared, id](const Status& durable) {
+                if (!durable) {
+                    reply(Response::failure(id, durable.error()));
+                    return;
+                }
+                reply(to_response(id, std::move(*shared)));
+            });
+            return;
+        }
         // The answer may go before its audit entry is durable: the writer
         // commits it with the batch it is starting now (DESIGN.md §4).
         writer.submit_audit(std::move(audit));
         reply(to_response(request.id, std::move(result)));
+        return;
+    }
+
+    // Too little space for changes: refused at once, and audited.
+    if (options_.disk != nullptr && !options_.disk->accepting_changes()) {
+        auto audit = begin_record(peer, op->name, now);
+        if (const auto identities = identities_.current();
+            const auto* caller = identities->find(peer.uid)) {
+            audit.account_id = caller->id;
+            audit.account = caller->name;
+        }
+        audit.decision = store::Decision::error;
+        audit.reason =
+            "refused: the state directory's file system is below "
+            "[disk] admin_space_left_mib";
+        writer.submit_audit(std::move(audit));
+        reply(Response::failure(
+            request.id, make_error(ErrorCode::unavailable, options_.disk->changes_refused())));
         return;
     }
 

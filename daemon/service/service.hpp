@@ -14,6 +14,7 @@
 // durable.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -28,6 +29,7 @@
 #include "daemon/service/identity.hpp"
 #include "daemon/service/operations.hpp"
 #include "daemon/service/record_cache.hpp"
+#include "daemon/store/disk.hpp"
 #include "daemon/store/store.hpp"
 
 namespace strongroom::service {
@@ -43,6 +45,9 @@ struct ServiceOptions {
     const audit::CheckpointLog* checkpoints = nullptr;  // for audit verify
     unsigned key_backup_days = 30;                      // life of a key-store backup
     std::filesystem::path state_dir;                    // key-backups/ and backup-tmp/ in it
+    // Space on the state directory's file system (optional): below its
+    // thresholds reads wait for their audit entry and changes are refused.
+    store::DiskSpace* disk = nullptr;
 };
 
 class Service {
@@ -80,6 +85,10 @@ public:
     // connection).
     void record_malformed(const Peer& peer, const Error& error);
 
+    // Requests refused without an audit entry because none could be written
+    // (the writer blocked).
+    std::uint64_t refused_unaudited() const noexcept { return refused_unaudited_.load(); }
+
     // Audits a lifecycle event of the daemon itself (start, stop), durably.
     // With wait false (a timer on the control strand), the entry is queued
     // and committed with the next batch, without waiting for it.
@@ -94,6 +103,7 @@ private:
     Deps deps_;
     Micros started_at_;
     IdentityCache identities_;
+    std::atomic<std::uint64_t> refused_unaudited_{0};
 };
 
 }  // namespace strongroom::service

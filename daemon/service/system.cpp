@@ -8,6 +8,7 @@
 #include "daemon/service/handlers.hpp"
 #include "daemon/store/accounts.hpp"
 #include "daemon/store/audit_log.hpp"
+#include "daemon/store/disk.hpp"
 #include "daemon/store/matrix.hpp"
 #include "daemon/store/store.hpp"
 
@@ -43,7 +44,33 @@ Result<json::object> handle_status(Context& ctx) {
     writer["durable_after_10ms"] = ctx.facts.writer.early_late;
     writer["longest_wait_us"] = ctx.facts.writer.early_max_us;
     writer["pending"] = ctx.facts.writer_pending;
+    // Commits that failed (disk full, I/O error) and were rolled back, the
+    // changes answered with that error, the audit entries written again
+    // after one, and those held now because none can be written.
+    writer["failed_commits"] = ctx.facts.writer.failed_commits;
+    writer["changes_failed"] = ctx.facts.writer.changes_failed;
+    writer["entries_retried"] = ctx.facts.writer.entries_retried;
+    writer["entries_held"] = ctx.facts.writer.held;
+    writer["refused_unaudited"] = ctx.facts.refused_unaudited;
     out["writer"] = std::move(writer);
+    if (ctx.facts.disk && ctx.facts.disk_options) {
+        const auto& d = *ctx.facts.disk;
+        const auto& o = *ctx.facts.disk_options;
+        json::object disk;
+        disk["state"] = store::to_string(d.level);
+        disk["free_bytes"] = d.free_bytes;
+        disk["total_bytes"] = d.total_bytes;
+        disk["space_left_bytes"] = o.space_left_bytes;
+        disk["admin_space_left_bytes"] = o.admin_space_left_bytes;
+        disk["reserve_bytes"] = o.reserve_bytes;
+        disk["reserve_held"] = d.reserve_bytes > 0;
+        disk["full_events"] = d.full_events;
+        disk["accepting_changes"] = d.level != store::DiskLevel::critical;
+        out["disk"] = std::move(disk);
+    }
+    if (ctx.facts.faults_injected) {
+        out["faults_injected"] = *ctx.facts.faults_injected;  // a test build's hook is enabled
+    }
     // Separation of duties: assignments of officers and auditors left from
     // before the rule was enforced (they grant nothing; an officer ends them).
     json::array conflicts;

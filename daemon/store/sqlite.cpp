@@ -1,17 +1,52 @@
 #include "daemon/store/sqlite.hpp"
 
+#include <cerrno>
+#include <cstring>
 #include <mutex>
 
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include "daemon/common/files.hpp"
 #include "daemon/crypto/key_vault.hpp"
 
 namespace strongroom::store {
 
 void throw_sqlite(sqlite3* db, int rc, std::string_view context) {
     const char* msg = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-    throw StoreError(rc, fmt::format("{}: {}", context, msg != nullptr ? msg : "unknown error"));
+    throw StoreError(rc, fmt::format("{}: {}", context, msg != nullptr ? msg : "unknown error"),
+                     db != nullptr ? sqlite3_system_errno(db) : 0);
+}
+
+std::string describe_write_failure(const std::exception& e) {
+    const auto* s = dynamic_cast<const StoreError*>(&e);
+    if (s == nullptr) {
+        return e.what();
+    }
+    std::string out = sqlite3_errstr(s->code());
+    // Only the errno values that say what happened to the disk: others may
+    // be left over from an unrelated call.
+    const int err = s->system_errno();
+    if (err == EIO || err == ENOSPC || err == EDQUOT || err == EROFS) {
+        out += fmt::format(" ({})", std::strerror(s->system_errno()));
+    }
+    return out;
+}
+
+WriteFailure classify_write_failure(const std::exception& e) noexcept {
+    const auto* s = dynamic_cast<const StoreError*>(&e);
+    if (s == nullptr) {
+        return WriteFailure::none;
+    }
+    const int primary = s->code() & 0xff;
+    if (primary == SQLITE_FULL || ((primary == SQLITE_IOERR || primary == SQLITE_CANTOPEN) &&
+                                   is_out_of_space(s->system_errno()))) {
+        return WriteFailure::disk_full;
+    }
+    if (primary == SQLITE_IOERR || primary == SQLITE_CANTOPEN) {
+        return WriteFailure::io_error;
+    }
+    return WriteFailure::none;
 }
 
 Statement& Statement::bind(int index, std::int64_t value) {
@@ -180,7 +215,7 @@ void Connection::exec(const char* sql) {
     if (rc != SQLITE_OK) {
         const std::string msg = err != nullptr ? err : sqlite3_errstr(rc);
         sqlite3_free(err);
-        throw StoreError(rc, msg);
+        throw StoreError(rc, msg, sqlite3_system_errno(db_));
     }
 }
 
@@ -195,6 +230,10 @@ CachedStatement Connection::cached(const char* sql) {
         it = cache_.emplace(sql, stmt).first;
     }
     return CachedStatement(Statement(db_, it->second));
+}
+
+bool Connection::in_transaction() const noexcept {
+    return db_ != nullptr && sqlite3_get_autocommit(db_) == 0;
 }
 
 std::int64_t Connection::last_insert_rowid() const {

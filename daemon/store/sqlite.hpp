@@ -28,12 +28,27 @@ namespace strongroom::store {
 
 class StoreError : public std::runtime_error {
 public:
-    StoreError(int code, const std::string& what) : std::runtime_error(what), code_(code) {}
+    StoreError(int code, const std::string& what, int system_errno = 0)
+        : std::runtime_error(what), code_(code), system_errno_(system_errno) {}
     int code() const noexcept { return code_; }
+    // The errno of the failed system call behind an I/O error, or 0.
+    int system_errno() const noexcept { return system_errno_; }
 
 private:
     int code_;
+    int system_errno_;
 };
+
+// Why the database could not be written, from a failure on the writer.
+enum class WriteFailure {
+    none,       // not an I/O failure: a bug or a damaged database
+    disk_full,  // SQLITE_FULL, or an I/O error with ENOSPC or EDQUOT
+    io_error,   // another I/O error (SQLITE_IOERR, SQLITE_CANTOPEN)
+};
+WriteFailure classify_write_failure(const std::exception& e) noexcept;
+// The failure in a few constant words for the people refused because of it
+// ("disk I/O error (Input/output error)"), without the statement.
+std::string describe_write_failure(const std::exception& e);
 
 class Statement {
 public:
@@ -119,6 +134,10 @@ public:
 
     // Reads one integer result, e.g. a PRAGMA.
     std::int64_t query_int(const char* sql);
+
+    // True while a transaction is open (SQLite ends one by itself after
+    // some I/O errors).
+    bool in_transaction() const noexcept;
 
     sqlite3* handle() const noexcept { return db_; }
 

@@ -54,15 +54,23 @@ std::optional<std::string> read_small_file(const std::filesystem::path& path) {
 // a temporary file, fsync'd, renamed into place, then the directory fsync'd.
 void write_file_durably(const std::filesystem::path& path, std::string_view content) {
     const auto tmp = path.string() + ".tmp";
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    const int fd = io::open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
         throw OpenError(fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));
     }
-    const ssize_t n = ::write(fd, content.data(), content.size());
-    const bool ok = n == static_cast<ssize_t>(content.size()) && ::fsync(fd) == 0;
-    const int err = errno;
+    auto st = io::write_all(fd, content, tmp);
+    if (st && io::fsync(fd) != 0) {
+        st = make_error(ErrorCode::internal,
+                        fmt::format("cannot sync {}: {}", tmp, std::strerror(errno)));
+    }
     ::close(fd);
-    if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    if (!st) {
+        ::unlink(tmp.c_str());
+        throw OpenError(st.error().message);
+    }
+    if (io::rename(tmp, path) != 0) {
+        const int err = errno;
+        ::unlink(tmp.c_str());
         throw OpenError(fmt::format("cannot write {}: {}", path.string(), std::strerror(err)));
     }
     sync_directory(path.parent_path());
@@ -223,8 +231,10 @@ Store::~Store() {
     stop();
 }
 
-void Store::start_writer(Writer::AuditHooks audit, Writer::FailureHandler on_failure) {
-    writer_ = std::make_unique<Writer>(*writer_conn_, std::move(audit), std::move(on_failure));
+void Store::start_writer(Writer::AuditHooks audit, Writer::FailureHandler on_failure,
+                         DiskSpace* disk, Writer::TroubleHandler on_trouble) {
+    writer_ = std::make_unique<Writer>(*writer_conn_, std::move(audit), std::move(on_failure), 128,
+                                       disk, std::move(on_trouble));
 }
 
 void Store::stop() {

@@ -126,7 +126,10 @@ public:
     // (reading the audit chain head) and for the writer itself.
     Connection& writer_connection() noexcept { return *writer_conn_; }
 
-    void start_writer(Writer::AuditHooks audit, Writer::FailureHandler on_failure);
+    // disk (optional) is told when the file system fills and asked how much
+    // space is left (disk.hpp); on_trouble hears of failed commits.
+    void start_writer(Writer::AuditHooks audit, Writer::FailureHandler on_failure,
+                      DiskSpace* disk = nullptr, Writer::TroubleHandler on_trouble = nullptr);
     Writer& writer() noexcept { return *writer_; }
     ReaderPool& readers() noexcept { return *readers_; }
 

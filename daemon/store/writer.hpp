@@ -14,7 +14,17 @@
 // audit record is restored first). A completion is called only after the
 // transaction holding the work and its audit record is durable.
 //
-// If a batch cannot be committed the writer fails closed: every waiting
+// If a batch cannot be committed because the file system is full or an I/O
+// error occurred (SQLITE_FULL, ENOSPC, EIO), it is rolled back, the chain is
+// put back where the last commit left it, and the batch's changes are
+// answered with an error naming the cause (disk space, or the I/O error);
+// their audit entries, marked as errors, and the entries of requests already
+// answered are committed again at once (after releasing the disk reserve,
+// when the disk is full; disk.hpp). Until that succeeds the writer is
+// *blocked*: it holds those entries in order, never dropping one, tries
+// again every 50 ms to 2 s, and the service answers nothing (blocked()
+// names the cause); it resumes by itself when a commit succeeds. Any other
+// failure (a damaged database, a bug) fails closed for good: every waiting
 // request is answered with an error, the failure handler is called once, and
 // no further work is accepted.
 #pragma once
@@ -27,8 +37,10 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "daemon/common/error.hpp"
 #include "daemon/store/audit_log.hpp"
@@ -36,6 +48,7 @@
 namespace strongroom::store {
 
 class Connection;
+class DiskSpace;
 
 // Handed to work running on the writer thread.
 class Transaction {
@@ -73,8 +86,31 @@ public:
         std::function<void(Transaction&)> flush;
         // On the writer thread, after COMMIT, before anyone is answered.
         std::function<void()> committed;
+        // On the writer thread, after a ROLLBACK of a batch whose records
+        // were appended: the chain goes back to the last commit's head, and
+        // the records appended since come back, in order, to be committed
+        // again.
+        std::function<std::vector<AuditRecord>()> rolled_back;
     };
     using FailureHandler = std::function<void(const std::string& reason)>;
+
+    // Why commits fail now (while blocked) or failed last.
+    enum class Trouble { none, disk_full, io_error };
+    // For the daemon to log, on the writer thread.
+    struct TroubleReport {
+        enum class Event {
+            failed,   // a commit failed and was rolled back; its entries were written again
+            blocked,  // and they could not be: entries held, nothing answered
+            resumed,  // the held entries are written; serving again
+            lost,     // stopping while blocked: the held entries are lost
+        };
+        Event event = Event::failed;
+        Trouble trouble = Trouble::none;
+        std::string reason;       // the database's message
+        std::size_t changes = 0;  // changes answered with the error (failed)
+        std::size_t entries = 0;  // entries written again, held, or lost
+    };
+    using TroubleHandler = std::function<void(const TroubleReport&)>;
 
     struct Stats {
         std::uint64_t commits = 0;
@@ -87,6 +123,13 @@ public:
         std::uint64_t early = 0;
         std::uint64_t early_late = 0;
         std::uint64_t early_max_us = 0;
+        // Commits that failed with a full disk or an I/O error and were
+        // rolled back; changes answered with that error; audit entries
+        // committed again after such a failure.
+        std::uint64_t failed_commits = 0;
+        std::uint64_t changes_failed = 0;
+        std::uint64_t entries_retried = 0;
+        std::size_t held = 0;  // audit entries held now (blocked)
     };
     static constexpr std::chrono::microseconds kEarlyBound{10000};
 
@@ -96,8 +139,12 @@ public:
     // reads answered early at saturation became durable later than 10 ms
     // (longest 69 ms); with 128, 0.04-1.2 % (longest 13-35 ms), at the same
     // or a higher rate (bench/run audit-cost).
+    // disk (optional): told when a commit finds the file system full, and
+    // asked after commits how much space is left; its directory names the
+    // place in messages.
     Writer(Connection& conn, AuditHooks audit, FailureHandler on_failure,
-           std::size_t max_batch = 128);
+           std::size_t max_batch = 128, DiskSpace* disk = nullptr,
+           TroubleHandler on_trouble = nullptr);
     ~Writer();
     Writer(const Writer&) = delete;
     Writer& operator=(const Writer&) = delete;
@@ -111,6 +158,9 @@ public:
     // An audit record alone (a read, or a refusal that changed nothing). It
     // is committed with the next batch, which starts at once.
     void submit_audit(AuditRecord audit);
+    // The same, with done called once it is durable (or could not be
+    // written): a read answered only after its entry is durable.
+    void submit_audit(AuditRecord audit, Done done);
 
     // Waits until everything submitted so far is committed.
     void flush();
@@ -122,6 +172,10 @@ public:
     void stop();
 
     bool failed() const noexcept { return failed_.load(std::memory_order_acquire); }
+    // Not none while no audit entry can be written (entries held).
+    Trouble blocked() const noexcept { return blocked_state_.load(std::memory_order_acquire); }
+    // What everyone is told while blocked, or after a failure for good.
+    std::string unavailable_message() const;
     std::size_t pending() const;
     Stats stats() const;
     // Microseconds since the epoch of the writer loop's last wake-up; the
@@ -137,10 +191,31 @@ private:
         std::chrono::steady_clock::time_point queued{};  // answered early: when queued
     };
 
+    struct Failure {
+        Trouble trouble = Trouble::none;  // none: fails closed for good
+        std::string reason;               // a few constant words, for the people answered
+        std::string detail;               // the database's whole message, for the log
+    };
+
     void enqueue(AuditRecord audit, Work work, Done done, bool audited);
     bool run_works(Transaction& txn, std::deque<Item>& batch, bool savepoints);
     void run();
+    // One transaction for the batch: nothing on success, else the failure
+    // (rolled back, the chain put back).
+    std::optional<Failure> attempt(std::deque<Item>& batch, bool& truncate_log);
     void commit_batch(std::deque<Item>& batch);
+    // After a successful commit: statistics, then everyone is answered.
+    void settle(std::deque<Item>& batch, bool truncate_log);
+    // After a failure from a full disk or an I/O error: answers the changes
+    // with the error and moves every audit entry into held_.
+    // Returns the changes answered.
+    std::size_t hold(std::deque<Item>& batch, const Failure& failure);
+    void report(TroubleReport::Event event, Trouble trouble, std::string reason,
+                std::size_t changes, std::size_t entries);
+    // Commits held_ (and what arrived meanwhile); true once it succeeded.
+    bool retry_held(std::deque<Item>& arrived);
+    // What a change (change) or a read waiting for its entry is told.
+    Status error_for(Trouble trouble, const std::string& reason, bool change) const;
     void fail(const std::string& reason, std::deque<Item>& batch);
 
     Connection& conn_;
@@ -170,6 +245,13 @@ private:
     std::uint64_t settled_ = 0;        // items committed or failed since start
     std::chrono::steady_clock::time_point last_commit_{};  // writer thread only
     std::atomic<bool> failed_{false};
+    DiskSpace* disk_ = nullptr;
+    TroubleHandler on_trouble_;
+    std::deque<Item> held_;  // writer thread only: entries to commit before anything else
+    std::atomic<Trouble> blocked_state_{Trouble::none};
+    std::string blocked_reason_;  // under mutex_
+    std::chrono::milliseconds backoff_{50};
+    std::chrono::steady_clock::time_point last_disk_check_{};
     std::atomic<std::int64_t> heartbeat_{0};
     Stats stats_;
     std::uint64_t replays_ = 0;  // writer thread only; copied into stats_ after each commit

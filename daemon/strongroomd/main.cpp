@@ -42,6 +42,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "daemon/audit/trail.hpp"
+#include "daemon/common/faults.hpp"
 #include "daemon/common/files.hpp"
 #include "daemon/common/text.hpp"
 #include "daemon/common/time.hpp"
@@ -56,6 +57,8 @@
 #include "daemon/service/restore.hpp"
 #include "daemon/service/service.hpp"
 #include "daemon/store/audit_log.hpp"
+#include "daemon/store/disk.hpp"
+#include "daemon/store/fault_vfs.hpp"
 #include "daemon/store/store.hpp"
 #include "hardening/process.hpp"
 #include "hardening/sandbox.hpp"
@@ -349,6 +352,26 @@ public:
                           "to swap");
         }
 
+        enable_fault_injection(dev);
+
+        // Space on the state directory's file system, and its reserve,
+        // before the database takes any more of it.
+        try {
+            sr::store::DiskOptions dopts;
+            dopts.dir = config_.state_dir;
+            dopts.reserve_bytes = std::uint64_t{config_.disk_reserve_mib} << 20;
+            dopts.space_left_bytes = std::uint64_t{config_.disk_space_left_mib} << 20;
+            dopts.admin_space_left_bytes = std::uint64_t{config_.disk_admin_space_left_mib} << 20;
+            disk_.emplace(dopts);
+        } catch (const std::exception& e) {
+            throw Fatal(e.what());
+        }
+        disk_->on_change([](sr::store::DiskLevel from, sr::store::DiskLevel to,
+                            const sr::store::DiskReading& r) { disk_changed(from, to, r); });
+        if (disk_->level() != sr::store::DiskLevel::ok) {
+            disk_changed(sr::store::DiskLevel::ok, disk_->level(), disk_->reading());
+        }
+
         sr::store::StoreOptions so;
         so.state_dir = config_.state_dir;
         so.readers = config_.store_readers;
@@ -423,8 +446,9 @@ public:
                         {{"SEQ", seq}, {"HEAD", mac}});
                 }
             });
-        store_->start_writer(trail_->hooks(),
-                             [this](const std::string& reason) { audit_failed(reason); });
+        store_->start_writer(
+            trail_->hooks(), [this](const std::string& reason) { audit_failed(reason); }, &*disk_,
+            [this](const sr::store::Writer::TroubleReport& r) { writer_trouble(r); });
 
         sr::service::ServiceOptions svc;
         svc.daemon_uid = ::geteuid();
@@ -434,6 +458,7 @@ public:
         svc.mission_code = config_.mission_code;
         svc.key_backup_days = config_.key_backup_days;
         svc.state_dir = config_.state_dir;
+        svc.disk = &*disk_;
         service_.emplace(*store_, svc);
         service_->remove_unfinished_uploads();
         const auto schedules = service_->add_built_in_schedules();
@@ -475,6 +500,8 @@ public:
         start_watchdog();
         expiry_.emplace(control_);
         arm_expiry();
+        disk_timer_.emplace(control_);
+        arm_disk_check();
 
         server_->start();
         sd_notifyf(0, "READY=1\nSTATUS=serving on %s\nMAINPID=%lu", where.c_str(),
@@ -786,11 +813,118 @@ private:
             if (ec || stopping_) {
                 return;
             }
-            if (!store_->writer().failed()) {
+            if (!store_->writer().failed() &&
+                store_->writer().blocked() == sr::store::Writer::Trouble::none) {
                 service_->expire_key_backups();
             }
             arm_expiry();
         });
+    }
+
+    // Free space is looked at after commits; this timer looks while the
+    // daemon is idle (changes refused), so that space freed is noticed and
+    // changes are accepted again without a restart.
+    void arm_disk_check() {
+        disk_timer_->expires_after(std::chrono::seconds(config_.disk_check_seconds));
+        disk_timer_->async_wait([this](const boost::system::error_code& ec) {
+            if (ec || stopping_) {
+                return;
+            }
+            disk_->check();
+            arm_disk_check();
+        });
+    }
+
+    // A level of free space crossed, either way (disk.hpp).
+    static void disk_changed(sr::store::DiskLevel from, sr::store::DiskLevel to,
+                             const sr::store::DiskReading& r) {
+        const auto free_mib = std::to_string(r.free_bytes >> 20);
+        const auto fields = {sr::log::Field{"FREE_MIB", free_mib},
+                             sr::log::Field{"DISK_STATE", std::string(sr::store::to_string(to))}};
+        using L = sr::store::DiskLevel;
+        if (to == L::critical) {
+            sr::log::emit(
+                sr::log::msg::disk_critical,
+                fmt::format("the state directory's file system {} ({} MiB free{}): "
+                            "changes are refused until space is freed; reads and "
+                            "refusals go on, audited",
+                            r.full ? "is full" : "is below [disk] admin_space_left_mib", free_mib,
+                            r.reserve_released ? ", reserve released for the audit trail" : ""),
+                fields);
+        } else if (to == L::low) {
+            sr::log::emit(
+                sr::log::msg::disk_low,
+                fmt::format("the state directory's file system is below [disk] "
+                            "space_left_mib ({} MiB free){}: reads now wait for their "
+                            "audit entry; free space before changes are refused",
+                            free_mib, from == L::critical ? "; changes are accepted again" : ""),
+                fields);
+        } else {
+            sr::log::emit(sr::log::msg::disk_ok,
+                          fmt::format("the state directory's file system has {} MiB free again: "
+                                      "serving normally",
+                                      free_mib),
+                          fields);
+        }
+    }
+
+    void writer_trouble(const sr::store::Writer::TroubleReport& r) {
+        using E = sr::store::Writer::TroubleReport::Event;
+        const std::string cause = r.trouble == sr::store::Writer::Trouble::disk_full
+                                      ? "the file system is full"
+                                      : "an I/O error";
+        switch (r.event) {
+            case E::failed:
+                sr::log::emit(sr::log::msg::commit_failed,
+                              fmt::format("a commit failed ({}: {}) and was rolled back: {} "
+                                          "change(s) refused with that error, {} audit entries "
+                                          "written again",
+                                          cause, r.reason, r.changes, r.entries));
+                break;
+            case E::blocked:
+                sr::log::emit(sr::log::msg::audit_blocked,
+                              fmt::format("the audit trail cannot be written ({}: {}): "
+                                          "strongroomd holds {} audit entries, answers nothing "
+                                          "and tries again until it can; do not restart it",
+                                          cause, r.reason, r.entries));
+                break;
+            case E::resumed:
+                sr::log::emit(sr::log::msg::audit_resumed,
+                              fmt::format("the audit trail is written again ({} held entries "
+                                          "stored); serving again",
+                                          r.entries));
+                break;
+            case E::lost:
+                exit_code_.store(1);  // not a clean stop: answered requests lack their entries
+                sr::log::emit(sr::log::msg::audit_lost,
+                              fmt::format("stopping while the audit trail cannot be written ({}): "
+                                          "{} audit entries of requests answered are lost",
+                                          cause, r.entries));
+                break;
+        }
+    }
+
+    // The test hook (faults.hpp): only with --dev and
+    // STRONGROOM_FAULT_INJECTION=1; otherwise the variable is ignored.
+    static void enable_fault_injection(bool dev) {
+        const char* v = std::getenv("STRONGROOM_FAULT_INJECTION");
+        if (v == nullptr || std::string_view(v) != "1") {
+            return;
+        }
+        if (!dev) {
+            sr::log::emit(sr::log::msg::fault_injection,
+                          "STRONGROOM_FAULT_INJECTION is set but strongroomd is not in --dev "
+                          "mode: ignored (fault injection is a test hook)");
+            return;
+        }
+        sr::faults::enable();
+        if (!sr::store::install_fault_vfs()) {
+            throw Fatal("fault injection: cannot wrap SQLite's default VFS");
+        }
+        sr::faults::install_signal_arming();
+        sr::log::emit(sr::log::msg::fault_injection,
+                      "fault injection enabled (--dev, STRONGROOM_FAULT_INJECTION=1): SIGUSR2 "
+                      "with a sigqueue value makes file and database writes fail; a test hook");
     }
 
     void audit_failed(const std::string& reason) {
@@ -819,6 +953,9 @@ private:
         if (expiry_) {
             expiry_->cancel();
         }
+        if (disk_timer_) {
+            disk_timer_->cancel();
+        }
         if (watchdog_) {
             watchdog_->cancel();
         }
@@ -832,6 +969,7 @@ private:
     // Serialises signals, the watchdog and shutdown.
     asio::strand<asio::io_context::executor_type> control_ = asio::make_strand(io_);
     std::optional<sr::crypto::KeyVault> vault_;  // outlives the store and the service
+    std::optional<sr::store::DiskSpace> disk_;   // outlives the store's writer
     std::optional<sr::store::Store> store_;
     std::optional<sr::audit::CheckpointLog> checkpoints_;
     std::optional<sr::audit::Trail> trail_;
@@ -839,6 +977,7 @@ private:
     std::optional<sr::server::Server> server_;
     std::optional<asio::steady_timer> watchdog_;
     std::optional<asio::steady_timer> expiry_;
+    std::optional<asio::steady_timer> disk_timer_;
     int lock_fd_ = -1;  // the state directory's lock, held until exit
     std::chrono::microseconds watchdog_interval_{0};
     std::int64_t watchdog_limit_us_ = 0;

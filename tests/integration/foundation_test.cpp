@@ -532,8 +532,11 @@ TEST(Lifecycle, SocketActivationThroughSystemdSocketActivate) {
     const auto state = tmp.path() / "state";
     const auto sock = tmp.path() / "activated.sock";
     std::map<std::string, std::string> env;
-    std::vector<std::string> argv{"/usr/bin/systemd-socket-activate", "-l", sock.string()};
-    for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS"}) {
+    // spawn() always sets ASAN_OPTIONS (leak checks off in the sandbox);
+    // systemd-socket-activate passes only what -E names.
+    std::vector<std::string> argv{"/usr/bin/systemd-socket-activate", "-l", sock.string(),
+                                  "-EASAN_OPTIONS"};
+    for (const char* name : {"UBSAN_OPTIONS"}) {
         if (std::getenv(name) != nullptr) {
             env[name] = std::getenv(name);
             argv.push_back(std::string("-E") + name);

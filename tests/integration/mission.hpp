@@ -58,13 +58,23 @@ inline std::string day_offset(int days) {
     return buf;
 }
 
+// How a Mission's daemon is started (all optional).
+struct MissionOptions {
+    std::map<std::string, std::string> env;
+    std::vector<std::string> extra;         // more arguments for strongroomd (--config FILE)
+    std::optional<mission_fs::path> state;  // the state directory (e.g. a small file system)
+};
+
 // The daemon, the mission's matrix, and files readable by every test user.
 class Mission {
 public:
-    explicit Mission(std::map<std::string, std::string> env = {}) {
+    explicit Mission(std::map<std::string, std::string> env = {})
+        : Mission(MissionOptions{std::move(env), {}, std::nullopt}) {}
+    explicit Mission(MissionOptions options)
+        : state_(options.state.value_or(tmp_.path() / "state")), extra_(options.extra) {
         mission_fs::permissions(tmp_.path(),
                                 mission_fs::perms::all);  // test users write their copies here
-        daemon_.emplace(state_, std::vector<std::string>{}, std::move(env));
+        daemon_.emplace(state_, extra_, std::move(options.env));
         // Two officers from the start (two-person rule for every role).
         must(admin({"init", "--officer", "off1", "--uid", str(kOff1), "--officer", "off2", "--uid",
                     str(kOff2)}));
@@ -161,7 +171,7 @@ public:
     void restart(std::map<std::string, std::string> env = {}) {
         ASSERT_EQ(daemon_->stop(), 0) << daemon_->log();
         daemon_.reset();
-        daemon_.emplace(state_, std::vector<std::string>{}, std::move(env));
+        daemon_.emplace(state_, extra_, std::move(env));
     }
 
     // Kills the daemon with SIGKILL (a crash: nothing is flushed or cleaned).
@@ -171,8 +181,9 @@ public:
     }
 
     // Starts the daemon again after stop_and_open (the store closed first).
+    // (extra replaces the arguments the Mission was started with, if given.)
     void start(std::map<std::string, std::string> env = {}, std::vector<std::string> extra = {}) {
-        daemon_.emplace(state_, std::move(extra), std::move(env));
+        daemon_.emplace(state_, extra.empty() ? extra_ : std::move(extra), std::move(env));
     }
 
     // Stops the daemon and opens its database with the dev key.
@@ -208,6 +219,8 @@ public:
 
     const mission_fs::path& state() const { return state_; }
     std::string socket() const { return daemon_->socket(); }
+    pid_t daemon_pid() const { return daemon_->pid(); }
+    std::string daemon_log() const { return daemon_->log(); }
 
 private:
     static void must(const RunResult& r) { ASSERT_EQ(r.status, 0) << r.err << r.out; }
@@ -222,7 +235,8 @@ private:
     }
 
     TempDir tmp_;
-    mission_fs::path state_ = tmp_.path() / "state";
+    mission_fs::path state_;
+    std::vector<std::string> extra_;
     std::optional<Daemon> daemon_;
     int files_ = 0;
 };

@@ -419,9 +419,7 @@ TEST(BackupFaults, AFailedBackupLeavesNoFileAndIsAuditedAsFailedWithTheCause) {
         ASSERT_EQ(failed.size(), std::string(where) == "backup-tmp" ? 1U : 2U);
         const std::string reason(failed.back().at("reason").as_string());
         EXPECT_NE(reason.find("backup failed"), std::string::npos) << reason;
-        EXPECT_NE(reason.find(std::string(where) == "backup-tmp" ? "full" : "No space left"),
-                  std::string::npos)
-            << reason;
+        EXPECT_NE(reason.find("is full"), std::string::npos) << reason;
         { auto stopped = m.stop_and_open(); }
     }
     // With room again, a backup works.

@@ -49,6 +49,12 @@ checkpoint_every = 500
 [retention]
 key_backup_days = 14
 
+[disk]
+reserve_mib = 64
+space_left_mib = 2048
+admin_space_left_mib = 1024
+check_seconds = 30
+
 [limits]
 max_frame_bytes = 65536
 max_json_depth = 8
@@ -112,6 +118,10 @@ TEST(ConfigParse, EmptyTextGivesDefaults) {
     EXPECT_EQ(loaded.config.store_readers, 4U);
     EXPECT_EQ(loaded.config.store_cache_mib, 32U);
     EXPECT_EQ(loaded.config.mission_code, "MISSION");
+    EXPECT_EQ(loaded.config.disk_reserve_mib, 16U);
+    EXPECT_EQ(loaded.config.disk_space_left_mib, 512U);
+    EXPECT_EQ(loaded.config.disk_admin_space_left_mib, 128U);
+    EXPECT_EQ(loaded.config.disk_check_seconds, 5U);
     EXPECT_EQ(loaded.config.limits.max_frame_bytes, 1024U * 1024U);
     EXPECT_EQ(loaded.config.limits.max_json_depth, 16U);
     EXPECT_EQ(loaded.config.limits.read_timeout_ms, 10000U);
@@ -143,6 +153,10 @@ TEST(ConfigParse, FullFileOverridesEveryKey) {
     EXPECT_EQ(c.mission_code, "UNMISS-2");
     EXPECT_EQ(c.audit_checkpoint_every, 500U);
     EXPECT_EQ(c.key_backup_days, 14U);
+    EXPECT_EQ(c.disk_reserve_mib, 64U);
+    EXPECT_EQ(c.disk_space_left_mib, 2048U);
+    EXPECT_EQ(c.disk_admin_space_left_mib, 1024U);
+    EXPECT_EQ(c.disk_check_seconds, 30U);
     EXPECT_EQ(c.limits.max_frame_bytes, 65536U);
     EXPECT_EQ(c.limits.max_json_depth, 8U);
     EXPECT_EQ(c.limits.read_timeout_ms, 2500U);
@@ -212,7 +226,7 @@ TEST(ConfigProblems, UnknownTable) {
     EXPECT_EQ(p.line, 4U);
     EXPECT_EQ(p.message,
               "unknown table; known tables are: daemon, socket, key, store, mission, audit, "
-              "retention, limits");
+              "retention, disk, limits");
 }
 
 TEST(ConfigProblems, UnknownKeyInTable) {
@@ -296,6 +310,10 @@ TEST(ConfigProblems, OutOfRangeIntegers) {
         {"daemon", "threads", 1, 64},
         {"store", "readers", 1, 64},
         {"store", "cache_mib", 1, 65536},
+        {"disk", "reserve_mib", 0, 4096},
+        {"disk", "space_left_mib", 0, 1048576, "admin_space_left_mib = 0\n"},
+        {"disk", "admin_space_left_mib", 0, 1048576, "space_left_mib = 1048576\n"},
+        {"disk", "check_seconds", 1, 3600},
         {"limits", "max_frame_bytes", 4096, 16777216},
         {"limits", "max_json_depth", 2, 64},
         {"limits", "read_timeout_ms", 100, 600000},
@@ -325,6 +343,30 @@ TEST(ConfigProblems, OutOfRangeIntegers) {
               "must be an integer between 4096 and 16777216 (found 12)");
     EXPECT_EQ(only_problem("[limits]\nmax_frame_bytes = -9223372036854775808\n").message,
               "must be an integer between 4096 and 16777216 (found -9223372036854775808)");
+}
+
+TEST(ConfigProblems, AdminSpaceLeftCannotExceedSpaceLeft) {
+    // Verifies the cross-check of disk.admin_space_left_mib against disk.space_left_mib and its
+    // line.
+    Problem p = only_problem("[disk]\nspace_left_mib = 100\nadmin_space_left_mib = 200\n");
+    EXPECT_EQ(p.key, "disk.admin_space_left_mib");
+    EXPECT_EQ(p.line, 3U);
+    EXPECT_EQ(p.message, "must not exceed disk.space_left_mib (200 > 100)");
+
+    // Only the warning level written: the default admin level (128) is above it.
+    p = only_problem("[disk]\n\nspace_left_mib = 64\n");
+    EXPECT_EQ(p.key, "disk.admin_space_left_mib");
+    EXPECT_EQ(p.line, 3U);
+    EXPECT_EQ(p.message, "must not exceed disk.space_left_mib (128 > 64)");
+
+    // Equal is fine, and so are both at 0 (no thresholds, only the reserve).
+    EXPECT_TRUE(
+        parse("[disk]\nspace_left_mib = 64\nadmin_space_left_mib = 64\n", "t").problems.empty());
+    EXPECT_TRUE(
+        parse("[disk]\nspace_left_mib = 0\nadmin_space_left_mib = 0\n", "t").problems.empty());
+    // An invalid value is reported once, not compared against the other.
+    p = only_problem("[disk]\nspace_left_mib = -1\nadmin_space_left_mib = 300\n");
+    EXPECT_EQ(p.key, "disk.space_left_mib");
 }
 
 TEST(ConfigProblems, PerUidConnectionsCannotExceedTotal) {

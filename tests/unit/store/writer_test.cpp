@@ -3,12 +3,19 @@
 
 #include <atomic>
 #include <future>
+#include <mutex>
 #include <thread>
+#include <utility>
+#include <vector>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "daemon/common/faults.hpp"
 #include "daemon/store/accounts.hpp"
 #include "daemon/store/audit_log.hpp"
+#include "daemon/store/disk.hpp"
+#include "daemon/store/fault_vfs.hpp"
 #include "daemon/store/store.hpp"
 #include "tests/support/temp_store.hpp"
 
@@ -385,6 +392,138 @@ TEST(Writer, ARefusalThatWroteNothingNeedsNoReplay) {
     done.get_future().get();
     EXPECT_EQ(env.store->writer().stats().replays, 0U);
     EXPECT_EQ(env.count("SELECT count(*) FROM audit_log WHERE decision = 'deny'"), 1);
+}
+
+// --- commits that fail (a full disk, an I/O error), with the fault VFS ------
+
+// Like PlainAppender, but puts the sequence back and gives the records back
+// when a batch is rolled back, as the audit trail does.
+struct RollbackAppender {
+    std::int64_t seq = 0;
+    std::int64_t committed = 0;
+    std::vector<AuditRecord> since;
+};
+
+struct FaultEnv {
+    ScratchDir dir;
+    crypto::KeyVault vault = make_vault();
+    std::unique_ptr<DiskSpace> disk;
+    std::unique_ptr<Store> store;
+    RollbackAppender appender;
+    std::atomic<int> failures{0};
+    std::vector<Writer::TroubleReport> reports;  // writer thread, read after flush
+    std::mutex mutex;
+
+    FaultEnv() {
+        faults::enable();
+        EXPECT_TRUE(install_fault_vfs());
+        DiskOptions d;
+        d.dir = dir.path();
+        d.reserve_bytes = 1 << 20;
+        d.space_left_bytes = 0;
+        d.admin_space_left_bytes = 0;
+        disk = std::make_unique<DiskSpace>(d);
+        store = std::make_unique<Store>(test::store_options(dir.path()), vault, true);
+        Writer::AuditHooks hooks;
+        hooks.append = [this](Transaction& txn, AuditRecord&& r) {
+            AuditRow row;
+            row.seq = ++appender.seq;
+            row.record = r;
+            appender.since.push_back(std::move(r));
+            AuditRepository(txn.connection()).append(row);
+        };
+        hooks.committed = [this] {
+            appender.committed = appender.seq;
+            appender.since.clear();
+        };
+        hooks.rolled_back = [this] {
+            appender.seq = appender.committed;
+            return std::exchange(appender.since, {});
+        };
+        store->start_writer(
+            hooks, [this](const std::string&) { ++failures; }, disk.get(),
+            [this](const Writer::TroubleReport& r) {
+                std::lock_guard lock(mutex);
+                reports.push_back(r);
+            });
+    }
+    ~FaultEnv() {
+        faults::disarm();
+        store->stop();
+    }
+    std::int64_t count(const char* sql) {
+        auto lease = store->readers().lease();
+        return lease.connection().query_int(sql);
+    }
+    Status change(const std::string& name, std::uint32_t uid) {
+        std::promise<Status> p;
+        store->writer().submit(record("account.add"), add(name, uid),
+                               [&](const Status& st) { p.set_value(st); });
+        return p.get_future().get();
+    }
+};
+
+TEST(WriterFaults, AFailedCommitRefusesItsChangesAndWritesItsAuditEntriesAgain) {
+    // A commit that fails with ENOSPC (then EIO) is rolled back: the change is answered with an
+    // error naming the cause and not stored, the entry of a read answered before and the change's
+    // (as an error) are committed with consecutive numbers, and the next change succeeds.
+    FaultEnv env;
+    int n = 0;
+    for (const int error : {ENOSPC, EIO}) {
+        faults::arm(faults::Spec{faults::bit(faults::Call::write), 1, error, false});
+        env.store->writer().submit_audit(record("show"));  // answered before
+        ++n;
+        const auto st = env.change(fmt::format("a{}", n), static_cast<std::uint32_t>(100 + n));
+        ASSERT_FALSE(st.ok());
+        EXPECT_EQ(st.error().code, ErrorCode::unavailable);
+        EXPECT_NE(st.error().message.find(error == ENOSPC ? "nearly full" : "disk I/O error"),
+                  std::string::npos)
+            << st.error().message;
+        EXPECT_TRUE(env.change(fmt::format("b{}", n), static_cast<std::uint32_t>(200 + n)).ok());
+        EXPECT_EQ(env.store->writer().blocked(), Writer::Trouble::none);
+    }
+    env.store->writer().flush();
+    EXPECT_EQ(env.failures.load(), 0) << "it did not fail closed";
+    EXPECT_EQ(env.count("SELECT count(*) FROM accounts"), 2);  // b1, b2
+    EXPECT_EQ(env.count("SELECT count(*) FROM audit_log WHERE request = 'show'"), 2);
+    EXPECT_EQ(env.count("SELECT count(*) FROM audit_log WHERE decision = 'error'"), 2);
+    EXPECT_EQ(env.count("SELECT max(seq) - count(*) FROM audit_log"), 0) << "a gap in the chain";
+    const auto stats = env.store->writer().stats();
+    EXPECT_EQ(stats.failed_commits, 2U);
+    EXPECT_EQ(stats.changes_failed, 2U);
+    EXPECT_GE(stats.entries_retried, 4U);
+    EXPECT_GE(env.disk->reading().full_events, 1U);
+}
+
+TEST(WriterFaults, WhileNothingCanBeWrittenItHoldsTheEntriesAndResumesByItself) {
+    // Every write failing: the writer is blocked (flush does not wait for it), holds the entries
+    // of reads answered, refuses changes at once, and once writes succeed it stores the held
+    // entries in order and takes changes again, without failing closed.
+    FaultEnv env;
+    faults::arm(faults::Spec{faults::kAllCalls, 1, EIO, true});
+    for (int i = 0; i < 3; ++i) {
+        env.store->writer().submit_audit(record(fmt::format("read{}", i)));
+    }
+    env.store->writer().flush();
+    EXPECT_EQ(env.store->writer().blocked(), Writer::Trouble::io_error);
+    EXPECT_NE(env.store->writer().unavailable_message().find("cannot write its audit trail"),
+              std::string::npos);
+    EXPECT_FALSE(env.change("held", 300).ok());
+    EXPECT_EQ(env.count("SELECT count(*) FROM audit_log"), 0);
+    faults::disarm();
+    for (int i = 0; i < 100 && env.store->writer().blocked() != Writer::Trouble::none; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_EQ(env.store->writer().blocked(), Writer::Trouble::none);
+    EXPECT_TRUE(env.change("after", 301).ok());
+    EXPECT_EQ(env.failures.load(), 0);
+    EXPECT_EQ(env.count("SELECT count(*) FROM audit_log WHERE request LIKE 'read%'"), 3);
+    EXPECT_EQ(env.count("SELECT min(seq) FROM audit_log WHERE request = 'read0'"), 1);
+    EXPECT_EQ(env.count("SELECT count(*) FROM accounts"), 1);
+    std::lock_guard lock(env.mutex);
+    ASSERT_FALSE(env.reports.empty());
+    EXPECT_EQ(env.reports.front().event, Writer::TroubleReport::Event::blocked);
+    EXPECT_EQ(env.reports.back().event, Writer::TroubleReport::Event::resumed);
 }
 
 }  // namespace
