@@ -33,6 +33,8 @@ inline constexpr Message malformed_request{"89f87319852744b8bdde598abf859f34", "
                                            Priority::warning};
 inline constexpr Message connection_refused{"2fc2e66e2dc043f9b2c9dc7416685a18",
                                             "connection-refused", Priority::warning};
+inline constexpr Message request_rate_limited{"01aa78b3411c4c2eade1df46760abba8",
+                                              "request-rate-limited", Priority::warning};
 inline constexpr Message audit_failed{"8cc438bec297462299788e0a3c4411e3", "audit-failed",
                                       Priority::crit};
 inline constexpr Message hardening{"8b667c81853c4cc48c86f2f6d427402f", "hardening", Priority::info};
@@ -47,10 +49,22 @@ inline constexpr Message audit_truncated{"b3f0e6a2c9d14f7e8a5b2c1d0e9f8a76", "au
                                          Priority::crit};
 
 // Every message above, for the catalogue test and documentation.
-inline constexpr Message kAll[] = {
-    started,        stopping,        stopped,        startup_failed,    key_loaded,
-    key_not_locked, database_opened, listening,      malformed_request, connection_refused,
-    audit_failed,   hardening,       request_failed, audit_checkpoint,  audit_checkpoint_failed};
+inline constexpr Message kAll[] = {started,
+                                   stopping,
+                                   stopped,
+                                   startup_failed,
+                                   key_loaded,
+                                   key_not_locked,
+                                   database_opened,
+                                   listening,
+                                   malformed_request,
+                                   connection_refused,
+                                   request_rate_limited,
+                                   audit_failed,
+                                   hardening,
+                                   request_failed,
+                                   audit_checkpoint,
+                                   audit_checkpoint_failed};
 }  // namespace msg
 
 }  // namespace strongroom::log

@@ -151,8 +151,9 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
         return bucket.take(SteadyClock::now(), rate, burst);
     }
     std::string rate_limit_message(std::uint32_t uid) const {
-        return fmt::format("too many requests from uid {} (limit {}/s, burst {}); slow down and retry",
-                           uid, options.requests_per_second, options.request_burst);
+        return fmt::format(
+            "too many requests from uid {} (limit {}/s, burst {}); slow down and retry", uid,
+            options.requests_per_second, options.request_burst);
     }
     // A connection or request refused: reported now, or gathered into the
     // next summary of this uid and kind (see server.hpp).
@@ -425,8 +426,8 @@ private:
             // Over the uid's request rate: answered here, the hooks never
             // see it (an upload's content is read and dropped first).
             if (bucket_ && !owner_->take_token(*bucket_)) {
-                Error refusal = make_error(ErrorCode::unavailable,
-                                           owner_->rate_limit_message(peer_.uid));
+                Error refusal =
+                    make_error(ErrorCode::unavailable, owner_->rate_limit_message(peer_.uid));
                 owner_->refusal(Refusal::Kind::request, peer_, refusal.message);
                 if (request->stream) {
                     begin_upload(std::move(*request), std::move(refusal));

@@ -28,11 +28,11 @@
 #include <utility>
 #include <vector>
 
-#include <poll.h>
 #include <grp.h>
-#include <sys/wait.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
