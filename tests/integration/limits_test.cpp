@@ -313,10 +313,10 @@ TEST(Limits, RequestsOverTheRateAreRefusedWithUnavailableAndTheCallerRecovers) {
         }
         answers.append(buf, static_cast<std::size_t>(n));
         while (answers.size() >= 5) {
-            const std::size_t len = (static_cast<std::uint8_t>(answers[0]) << 24U) |
-                                    (static_cast<std::uint8_t>(answers[1]) << 16U) |
-                                    (static_cast<std::uint8_t>(answers[2]) << 8U) |
-                                    static_cast<std::uint8_t>(answers[3]);
+            std::size_t len = 0;
+            for (int i = 0; i < 4; ++i) {
+                len = (len << 8U) | static_cast<std::uint8_t>(answers[static_cast<std::size_t>(i)]);
+            }
             if (answers.size() < 5 + len) {
                 break;
             }
