@@ -298,6 +298,34 @@ void Service::record_malformed(const Peer& peer, const Error& error) {
     store_.writer().submit_audit(std::move(audit));
 }
 
+bool Service::is_known_caller(std::uint32_t uid) noexcept {
+    if (uid == 0) {
+        return true;
+    }
+    try {
+        const auto identities = identities_.current();
+        const auto* account = identities->find(uid);
+        return account != nullptr && !account->suspended;
+    } catch (const std::exception&) {
+        return true;
+    }
+}
+
+void Service::record_refusal(const Peer& peer, std::string request, std::string reason) {
+    auto audit = begin_record(peer, request, now_micros());
+    try {
+        if (const auto* account = identities_.current()->find(peer.uid)) {
+            audit.account_id = account->id;
+            audit.account = account->name;
+        }
+    } catch (const std::exception&) {
+        // Recorded by uid alone.
+    }
+    audit.decision = store::Decision::deny;
+    audit.reason = std::move(reason);
+    store_.writer().submit_audit(std::move(audit));
+}
+
 void Service::record_event(std::string request, std::string reason, bool wait) {
     Peer self{options_.daemon_uid, 0, options_.daemon_pid};
     auto audit = begin_record(self, request, now_micros());

@@ -57,7 +57,7 @@ std::vector<std::string> make_env(const std::map<std::string, std::string>& extr
     std::map<std::string, std::string> env{
         {"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}};
     // Sanitizer settings reach the children, so that a report fails the test.
-    for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"}) {
+    for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS"}) {
         if (const char* v = std::getenv(name)) {
             env[name] = v;
         }
