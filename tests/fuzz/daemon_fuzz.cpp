@@ -273,12 +273,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         d.check_alive("strongroomd exited");
         d.dead("strongroomd refused a connection");
     }
+    // The daemon may not yet have noticed that the input's connection
+    // closed, and refuse another over max_connections_per_uid (an answer
+    // with id 0): ask again, for up to 20 s.
     static std::uint64_t next_id = 1000;
-    const auto id = ++next_id;
-    const auto r = ask(d, id, "whoami", "{}");
-    d.check_alive("strongroomd exited");
-    if (!r || r->id != id) {
-        d.dead("strongroomd did not answer whoami after the input");
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    for (;;) {
+        const auto id = ++next_id;
+        const auto r = ask(d, id, "whoami", "{}");
+        d.check_alive("strongroomd exited");
+        if (r && r->id == id) {
+            break;
+        }
+        if (std::chrono::steady_clock::now() > deadline) {
+            d.dead("strongroomd did not answer whoami after the input");
+        }
+        std::this_thread::sleep_for(20ms);
     }
     return 0;
 }
