@@ -73,8 +73,8 @@ struct Config {
     // released when the file system fills, so that audit entries can still
     // be written, 0..4096
     unsigned disk_reserve_mib = 16;
-    // space_left_mib: below it, a warning in the journal and in status, and
-    // reads are answered only once their audit entry is durable, 0..1048576
+    // space_left_mib: below it, a warning in the journal and in status,
+    // 0..1048576
     unsigned disk_space_left_mib = 512;
     // admin_space_left_mib: below it, changes are refused (reads, refusals
     // and status go on, audited), 0..1048576 and at most space_left_mib

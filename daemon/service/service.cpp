@@ -196,10 +196,12 @@ void Service::handle(const Peer& peer, protocol::Request request, Reply reply) {
             audit.reason = fmt::format("internal error: {}", e.what());
             result = internal_error(e);
         }
-        if (options_.disk != nullptr && options_.disk->synchronous_audit()) {
-            // The disk is low: an entry answered early could be lost if it
-            // then filled, so the answer waits until the entry is durable,
-            // and is refused if it cannot be written.
+        {
+            // A read is answered only once its audit entry is durable (and
+            // refused if it cannot be written): an answer sent first could
+            // outlive an entry lost to a full disk, a failed commit or a
+            // SIGKILL. The writer commits it with the batch it is starting
+            // now, together with every read that arrived meanwhile.
             auto shared = std::make_shared<Result<json::object>>(std::move(result));
             const auto id = request.id;
             writer.submit_audit(std::move(audit), [reply, shared, id](const Status& durable) {
@@ -209,12 +211,7 @@ void Service::handle(const Peer& peer, protocol::Request request, Reply reply) {
                 }
                 reply(to_response(id, std::move(*shared)));
             });
-            return;
         }
-        // The answer may go before its audit entry is durable: the writer
-        // commits it with the batch it is starting now (DESIGN.md §4).
-        writer.submit_audit(std::move(audit));
-        reply(to_response(request.id, std::move(result)));
         return;
     }
 
