@@ -132,7 +132,8 @@ public:
     explicit Link(std::string socket) : socket_(std::move(socket)) {}
     client::Connection* get() {
         if (!conn_) {
-            auto c = client::Connection::open(socket_, client::Options{std::chrono::milliseconds(5000), {16 << 20, 64}});
+            auto c = client::Connection::open(
+                socket_, client::Options{std::chrono::milliseconds(5000), {16 << 20, 64}});
             if (!c) {
                 std::this_thread::sleep_for(std::chrono::milliseconds(5));
                 return nullptr;

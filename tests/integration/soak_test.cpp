@@ -219,8 +219,8 @@ void auditor_work(const Plan& p, int out) {
 
 TEST(Soak, SixtyFourPeopleForMinutesWithNothingLostOrLeakedAndEveryReadAuditedFirst) {
     const auto seconds = env_long("STRONGROOM_SOAK_SECONDS", 300);
-    const auto seed = static_cast<std::uint64_t>(
-        env_long("STRONGROOM_SOAK_SEED", std::time(nullptr)));
+    const auto seed =
+        static_cast<std::uint64_t>(env_long("STRONGROOM_SOAK_SEED", std::time(nullptr)));
     std::printf("[ soak    ] %ld s, seed %llu (replay: STRONGROOM_SOAK_SEED=%llu)\n", seconds,
                 static_cast<unsigned long long>(seed), static_cast<unsigned long long>(seed));
 
@@ -343,8 +343,8 @@ TEST(Soak, SixtyFourPeopleForMinutesWithNothingLostOrLeakedAndEveryReadAuditedFi
     std::printf(
         "[ soak    ] daemon RSS %ld KiB at warm-up (%.0f s), %ld KiB at most after, %ld KiB at the "
         "end; descriptors %ld, %ld, %ld\n",
-        warm_rss, samples[warm].first, late_rss, samples.back().second.rss_kib, warm_fds,
-        late_fds, samples.back().second.fds);
+        warm_rss, samples[warm].first, late_rss, samples.back().second.rss_kib, warm_fds, late_fds,
+        samples.back().second.fds);
     EXPECT_LE(late_rss, warm_rss + warm_rss / 5 + 16 * 1024) << "the daemon's memory grew";
     EXPECT_LE(late_fds, warm_fds + 8) << "the daemon's open descriptors grew";
 
@@ -352,13 +352,14 @@ TEST(Soak, SixtyFourPeopleForMinutesWithNothingLostOrLeakedAndEveryReadAuditedFi
     auto r = m.admin({"--json", "status"}, kAuditor);
     ASSERT_EQ(r.status, 0) << r.err;
     const auto writer = r.json().at("writer").as_object();
-    std::printf("[ soak    ] writer: %lld commits, largest batch %lld, answered early %lld "
-                "(%lld before the people started), durable after 10 ms %lld\n",
-                static_cast<long long>(writer.at("commits").to_number<std::int64_t>()),
-                static_cast<long long>(writer.at("largest_batch").to_number<std::int64_t>()),
-                static_cast<long long>(writer.at("answered_early").to_number<std::int64_t>()),
-                static_cast<long long>(early_before),
-                static_cast<long long>(writer.at("durable_after_10ms").to_number<std::int64_t>()));
+    std::printf(
+        "[ soak    ] writer: %lld commits, largest batch %lld, answered early %lld "
+        "(%lld before the people started), durable after 10 ms %lld\n",
+        static_cast<long long>(writer.at("commits").to_number<std::int64_t>()),
+        static_cast<long long>(writer.at("largest_batch").to_number<std::int64_t>()),
+        static_cast<long long>(writer.at("answered_early").to_number<std::int64_t>()),
+        static_cast<long long>(early_before),
+        static_cast<long long>(writer.at("durable_after_10ms").to_number<std::int64_t>()));
     EXPECT_EQ(writer.at("answered_early").to_number<std::int64_t>(), early_before);
     EXPECT_EQ(writer.at("durable_after_10ms").to_number<std::int64_t>(), late_before);
 
