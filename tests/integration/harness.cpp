@@ -305,6 +305,16 @@ int Daemon::stop(std::chrono::seconds timeout) {
         if (line.find("seccomp: blocked") != std::string::npos) {
             ADD_FAILURE() << "the sandbox refused a system call the daemon needed: " << line;
         }
+        // A sanitizer's report in the daemon (a data race in the
+        // ThreadSanitizer build, memory or undefined behaviour in the
+        // ASan/UBSan one) fails the test that saw it.
+        for (const char* report : {"WARNING: ThreadSanitizer", "ERROR: AddressSanitizer",
+                                   "runtime error:"}) {
+            if (line.find(report) != std::string::npos) {
+                ADD_FAILURE() << "strongroomd: " << line << " (its log: " << log_path_.string()
+                              << ")";
+            }
+        }
     }
     if (status == 128 + SIGSYS) {
         ADD_FAILURE() << "strongroomd was killed by its seccomp filter (SIGSYS); run the trap "
