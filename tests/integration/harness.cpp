@@ -308,8 +308,8 @@ int Daemon::stop(std::chrono::seconds timeout) {
         // A sanitizer's report in the daemon (a data race in the
         // ThreadSanitizer build, memory or undefined behaviour in the
         // ASan/UBSan one) fails the test that saw it.
-        for (const char* report : {"WARNING: ThreadSanitizer", "ERROR: AddressSanitizer",
-                                   "runtime error:"}) {
+        for (const char* report :
+             {"WARNING: ThreadSanitizer", "ERROR: AddressSanitizer", "runtime error:"}) {
             if (line.find(report) != std::string::npos) {
                 ADD_FAILURE() << "strongroomd: " << line << " (its log: " << log_path_.string()
                               << ")";
