@@ -58,6 +58,8 @@ public:
 
     // The first problem found, or an unknown field, or nothing.
     std::optional<Error> finish() const;
+    // Whether an argument was refused already (finish() will report it).
+    bool failed() const noexcept { return error_.has_value(); }
 
 private:
     const boost::json::value* take(std::string_view key);

@@ -12,7 +12,9 @@ constexpr Micros kDay = 86400LL * 1000000LL;
 
 std::string checked_name(protocol::ArgReader& args, std::string_view key, std::string_view what) {
     auto name = args.required_string(key, 64);
-    if (!name.empty() && !is_valid_name(name)) {
+    // An empty name is refused like any other invalid one (a missing one
+    // was refused by required_string).
+    if (!args.failed() && !is_valid_name(name)) {
         args.fail(make_error(ErrorCode::bad_request,
                              fmt::format("\"{}\" is not a valid {} name: use 1-64 letters, "
                                          "digits, '.', '_' or '-', starting with a letter or digit",
@@ -24,7 +26,7 @@ std::string checked_name(protocol::ArgReader& args, std::string_view key, std::s
 policy::Level checked_level(protocol::ArgReader& args, std::string_view key) {
     const auto text = args.required_string(key, 32);
     const auto level = policy::parse_level(text);
-    if (!text.empty() && !level) {
+    if (!args.failed() && !level) {
         args.fail(make_error(ErrorCode::bad_request,
                              fmt::format("\"{}\" is not a level: use unclassified, confidential "
                                          "or strictly-confidential",

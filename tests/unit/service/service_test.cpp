@@ -11,6 +11,7 @@
 
 #include "daemon/audit/trail.hpp"
 #include "daemon/protocol/message.hpp"
+#include "daemon/service/arguments.hpp"
 #include "daemon/service/operations.hpp"
 #include "daemon/store/store.hpp"
 #include "tests/support/temp_store.hpp"
@@ -21,6 +22,36 @@ namespace {
 namespace json = boost::json;
 using test::make_vault;
 using test::ScratchDir;
+
+TEST(Arguments, AnEmptyNameOrLevelIsRefusedLikeAnyInvalidOne) {
+    // Found by fuzz_args: {"name": ""} was accepted as a name, {"level": ""} as
+    // unclassified.
+    for (const char* text : {R"({"name": ""})", R"({"name": "ok"})"}) {
+        const auto args = json::parse(text).as_object();
+        protocol::ArgReader r(args);
+        const auto name = checked_name(r, "name", "account");
+        const auto err = r.finish();
+        if (name == "ok") {
+            EXPECT_FALSE(err.has_value()) << text;
+        } else {
+            ASSERT_TRUE(err.has_value()) << text;
+            EXPECT_NE(err->message.find("not a valid account name"), std::string::npos)
+                << err->message;
+        }
+    }
+    const auto args = json::parse(R"({"level": ""})").as_object();
+    protocol::ArgReader r(args);
+    checked_level(r, "level");
+    const auto err = r.finish();
+    ASSERT_TRUE(err.has_value());
+    EXPECT_NE(err->message.find("is not a level"), std::string::npos) << err->message;
+    // A missing name is reported as missing, once.
+    const auto none = json::parse("{}").as_object();
+    protocol::ArgReader m(none);
+    checked_name(m, "name", "account");
+    ASSERT_TRUE(m.finish().has_value());
+    EXPECT_NE(m.finish()->message.find("missing argument"), std::string::npos);
+}
 
 TEST(Dispatch, TableIsSortedUniqueAndWellNamed) {
     // Every operation name is valid on the wire, and the table is sorted without duplicates.
