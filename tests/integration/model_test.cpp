@@ -57,6 +57,14 @@ constexpr int kDefaultSteps = 500;
 #endif
 constexpr int kHeavyEvery = 10;  // steps between the expensive checks
 
+std::uint64_t env_u64(const char* name, std::uint64_t fallback) {
+    const char* v = std::getenv(name);
+    return v != nullptr && *v != '\0' ? std::strtoull(v, nullptr, 10) : fallback;
+}
+bool withdrawals_survive() {
+    return env_u64("STRONGROOM_MODEL_WITHDRAWALS_SURVIVE", 0) != 0;
+}
+
 std::optional<std::uint64_t> g_seed;  // from --seed
 std::optional<int> g_steps;           // from --steps
 
@@ -101,6 +109,7 @@ struct Person {
     uid_t uid = 0;
     std::vector<std::string> posts;  // held now
     std::string role;                // officer, auditor, registrar or ""
+    bool suspended = false;
     bool oversight() const { return role == "officer" || role == "auditor"; }
 };
 
@@ -124,7 +133,8 @@ struct Rec {
 
 struct Backup {
     std::string path;
-    int epoch = 0;  // the master key it was made under
+    std::vector<Person> people;  // suspensions and posts then
+    int epoch = 0;               // the master key it was made under
     std::map<std::int64_t, Rec> records;
     int step = 0;
 };
@@ -144,7 +154,7 @@ bool eligible(const Post& p, const Rec& r) {
 
 // DESIGN.md §2 rules 1-5, as clearance.hpp states them.
 bool may_read(const Person& who, const Rec& r) {
-    if (r.state != State::live) {
+    if (r.state != State::live || who.suspended) {
         return false;
     }
     if (r.level == kUnclassified) {
@@ -165,7 +175,15 @@ bool may_read(const Person& who, const Rec& r) {
     return false;
 }
 
+// Unclassified material any active account may enter; above, a post of the
+// originator must be eligible for the label.
 bool may_label(const Person& who, const Rec& r) {
+    if (who.suspended) {
+        return false;
+    }
+    if (r.level == kUnclassified) {
+        return true;
+    }
     for (const auto& name : who.posts) {
         if (eligible(post(name), r)) {
             return true;
@@ -187,6 +205,12 @@ std::optional<json::value> parse(const std::string& text) {
 std::int64_t registry_sequence(const std::string& number) {
     const auto slash = number.rfind('/');
     return slash == std::string::npos ? -1 : std::atoll(number.c_str() + slash + 1);
+}
+
+// How a refused read answers: as for a record that does not exist, or, for a
+// suspended account, as for every request it makes.
+int refusal(const Person& who) {
+    return who.suspended ? 3 : 4;
 }
 
 std::string describe(const RunResult& r) {
@@ -211,6 +235,11 @@ public:
             {"clerk2", kClerk2, {}, "registrar"},
             {"aud", kAuditor, {}, "auditor"},
         };
+        for (const auto& p : people_) {
+            if (!p.posts.empty()) {
+                home_post_[p.name] = p.posts.front();
+            }
+        }
     }
 
     std::string replay() const {
@@ -287,6 +316,7 @@ private:
             {"disseminate-other", 4}, {"show", 10},          {"get", 10},       {"copy-close", 4},
             {"self-post", 3},         {"account-role", 2},   {"disposal", 4},   {"backup", 4},
             {"restore", 3},           {"rekey", 1},          {"restart", 2},    {"sigkill", 2},
+            {"suspend", 2},           {"unassign", 2},
         };
         int total = 0;
         for (const auto& [name, w] : weights) {
@@ -333,6 +363,10 @@ private:
             rekey();
         } else if (op == "restart") {
             m_.restart();
+        } else if (op == "suspend") {
+            suspend();
+        } else if (op == "unassign") {
+            unassign();
         } else if (op == "sigkill") {
             m_.crash();
             m_.start();
@@ -418,6 +452,10 @@ private:
         const auto what = fmt::format(
             "{} ingests {} {} {}{}", who->name, kLevelNames[r.level], fmt::join(r.comps, "+"),
             control ? "(control character) " : "", safety ? "(safety)" : "");
+        if (control && who->suspended) {
+            EXPECT_TRUE(res.status == 2 || res.status == 3) << what << "\n" << describe(res);
+            return;
+        }
         if (control) {
             EXPECT_EQ(res.status, 2) << what << "\n" << describe(res);
             // Nothing stored: the originator finds nothing by the word.
@@ -488,7 +526,7 @@ private:
         const auto what = fmt::format("{} disseminates record {} ({} {}) to {}", who->name, id,
                                       kLevelNames[r.level], fmt::join(r.comps, "+"), to.name);
         if (!may_read(*who, r)) {
-            EXPECT_EQ(res.status, 4) << what << " (cannot read it)\n" << describe(res);
+            EXPECT_EQ(res.status, refusal(*who)) << what << " (cannot read it)\n" << describe(res);
             EXPECT_EQ(res.err.find(r.title), std::string::npos) << what << ": title leaked";
             return;
         }
@@ -516,7 +554,7 @@ private:
         const auto res = m_.tool({"--json", "show", std::to_string(id)}, who.uid);
         const auto what = fmt::format("{} shows record {}", who.name, id);
         if (!readable(who, id)) {
-            EXPECT_EQ(res.status, 4) << what << " (not readable)\n" << describe(res);
+            EXPECT_EQ(res.status, refusal(who)) << what << " (not readable)\n" << describe(res);
             if (const auto* r = find(id)) {
                 EXPECT_EQ(res.out.find(r->title), std::string::npos) << what << ": title leaked";
                 EXPECT_EQ(res.err.find(r->title), std::string::npos) << what << ": title leaked";
@@ -543,7 +581,7 @@ private:
             {"--json", "get", std::to_string(id), "-o", out, "--purpose", "model"}, who.uid);
         const auto what = fmt::format("{} gets record {}", who.name, id);
         if (!readable(who, id)) {
-            EXPECT_EQ(res.status, 4) << what << " (not readable)\n" << describe(res);
+            EXPECT_EQ(res.status, refusal(who)) << what << " (not readable)\n" << describe(res);
             EXPECT_FALSE(fs::exists(out)) << what << ": content written";
             return;
         }
@@ -575,10 +613,14 @@ private:
         const auto [id, n] = any(open);
         Rec& r = records_.at(id);
         const auto& holder = person(r.outstanding.at(n));
-        const auto res = m_.tool({"--json", "copy", chance(50) ? "destroy" : "return",
-                                  std::to_string(id), std::to_string(n)},
-                                 holder.uid);
+        auto res = m_.tool({"--json", "copy", chance(50) ? "destroy" : "return", std::to_string(id),
+                            std::to_string(n)},
+                           holder.uid);
         const auto what = fmt::format("{} closes copy {} of record {}", holder.name, n, id);
+        if (holder.suspended) {
+            EXPECT_EQ(res.status, 3) << what << " (suspended)\n" << describe(res);
+            return;
+        }
         ASSERT_EQ(res.status, 0) << what << "\n" << describe(res);
         r.outstanding.erase(n);
         if (const auto doc = parse(res.out)) {
@@ -586,6 +628,63 @@ private:
                       static_cast<std::int64_t>(r.outstanding.size()))
                 << what << "\n"
                 << res.out;
+        }
+    }
+
+    // A change by an officer, approved by the other if it waits for a second one.
+    void officer_change(std::vector<std::string> args, uid_t by, uid_t other,
+                        const std::string& what) {
+        args.insert(args.begin(), "--json");
+        const auto res = m_.admin(args, by);
+        ASSERT_EQ(res.status, 0) << what << "\n" << describe(res);
+        const auto doc = parse(res.out);
+        ASSERT_TRUE(doc) << what << "\n" << describe(res);
+        if (const auto* st = doc->as_object().if_contains("status"); st && *st == "pending") {
+            const auto id = doc->at("pending_id").as_int64();
+            EXPECT_GT(id, max_pending_) << what << ": a pending change id handed out again";
+            max_pending_ = std::max(max_pending_, id);
+            const auto ok = m_.admin({"pending", "approve", std::to_string(id)}, other);
+            ASSERT_EQ(ok.status, 0) << what << ": the second officer approves\n" << describe(ok);
+        }
+    }
+
+    // The people who read, by their posts (not those the steps need).
+    std::vector<Person*> readers() {
+        std::vector<Person*> out;
+        for (auto& p : people_) {
+            if (home_post_.contains(p.name)) {
+                out.push_back(&p);
+            }
+        }
+        return out;
+    }
+
+    // An officer suspends a reader, or reactivates one.
+    void suspend() {
+        Person* p = any(readers());
+        const bool by_off1 = chance(50);
+        const auto what = fmt::format("{} {} {}", by_off1 ? "off1" : "off2",
+                                      p->suspended ? "reactivates" : "suspends", p->name);
+        officer_change({"account", p->suspended ? "reactivate" : "suspend", p->name},
+                       by_off1 ? kOff1 : kOff2, by_off1 ? kOff2 : kOff1, what);
+        p->suspended = !p->suspended;
+        const auto res = m_.tool({"--json", "whoami"}, p->uid);
+        EXPECT_EQ(res.status, p->suspended ? 3 : 0) << what << ": whoami\n" << describe(res);
+    }
+
+    // off1 ends a reader's assignment, or off2 gives the post back (off1 made
+    // the account: off2 assigns).
+    void unassign() {
+        Person* p = any(readers());
+        const auto& home = home_post_.at(p->name);
+        if (p->posts.empty()) {
+            officer_change({"post", "assign", home, p->name}, kOff2, kOff1,
+                           fmt::format("off2 assigns {} to {}", home, p->name));
+            p->posts = {home};
+        } else {
+            officer_change({"post", "unassign", home, p->name}, kOff1, kOff2,
+                           fmt::format("off1 unassigns {} from {}", home, p->name));
+            p->posts.clear();
         }
     }
 
@@ -739,7 +838,7 @@ private:
         const auto path = m_.out_path(fmt::format("model-{}.backup", step_));
         const auto res = m_.admin({"backup", "-o", path}, kOff1);
         ASSERT_EQ(res.status, 0) << "off1 backs up\n" << describe(res);
-        backups_.push_back({path, epoch_, records_, step_});
+        backups_.push_back({path, people_, epoch_, records_, step_});
     }
 
     void restore() {
@@ -765,6 +864,32 @@ private:
             return;
         }
         ++restores_;
+        // Access as the backup had it. A restore gives back what was withdrawn
+        // since (an account suspended, an assignment ended): the register does
+        // not carry an account's status nor the assignments. Reported as a bug;
+        // STRONGROOM_MODEL_WITHDRAWALS_SURVIVE=1 expects the fix (a withdrawal
+        // made since stays; what was given since is not carried).
+        for (auto& p : people_) {
+            for (const auto& then : b.people) {
+                if (then.name != p.name) {
+                    continue;
+                }
+                if (withdrawals_survive()) {
+                    p.suspended = p.suspended || then.suspended;
+                    std::vector<std::string> kept;
+                    for (const auto& name : p.posts) {
+                        if (std::find(then.posts.begin(), then.posts.end(), name) !=
+                            then.posts.end()) {
+                            kept.push_back(name);
+                        }
+                    }
+                    p.posts = kept;
+                } else {
+                    p.suspended = then.suspended;
+                    p.posts = then.posts;
+                }
+            }
+        }
         // The backup's records with its disseminations; the register kept:
         // what was destroyed since stays destroyed, numbered copies are
         // carried; what was entered since is lost (its number not used again).
@@ -856,6 +981,10 @@ private:
         // eligibility and receipt, every acknowledged record is there.
         for (const auto& p : people_) {
             const auto res = m_.tool({"--json", "list", "--limit", "1000"}, p.uid);
+            if (p.suspended) {
+                EXPECT_EQ(res.status, 3) << p.name << " (suspended) lists\n" << describe(res);
+                continue;
+            }
             ASSERT_EQ(res.status, 0) << p.name << " lists\n" << describe(res);
             const auto doc = parse(res.out);
             ASSERT_TRUE(doc) << p.name << " lists\n" << describe(res);
@@ -884,8 +1013,9 @@ private:
         // Destroyed and lost records read for nobody who could have read them.
         for (const auto& [id, r] : records_) {
             if (r.state != State::live) {
-                const auto res = m_.tool({"show", std::to_string(id)}, person(r.originator).uid);
-                EXPECT_EQ(res.status, 4)
+                const auto& who = person(r.originator);
+                const auto res = m_.tool({"show", std::to_string(id)}, who.uid);
+                EXPECT_EQ(res.status, refusal(who))
                     << r.originator << " shows " << id << " ("
                     << (r.state == State::destroyed ? "destroyed" : "lost") << ")\n"
                     << describe(res);
@@ -925,6 +1055,7 @@ private:
     std::mt19937_64 rng_;
     Mission m_;
     std::vector<Person> people_;
+    std::map<std::string, std::string> home_post_;  // reader → the post it holds at the start
     std::map<std::int64_t, Rec> records_;
     std::vector<Backup> backups_;
     std::vector<std::string> certificates_;
@@ -941,11 +1072,6 @@ private:
     int step_ = 0;
     std::string op_;
 };
-
-std::uint64_t env_u64(const char* name, std::uint64_t fallback) {
-    const char* v = std::getenv(name);
-    return v != nullptr && *v != '\0' ? std::strtoull(v, nullptr, 10) : fallback;
-}
 
 TEST(Model, RandomOperationsFromEveryRoleMatchTheReferenceModel) {
     const auto seed = g_seed.value_or(env_u64("STRONGROOM_MODEL_SEED", std::random_device{}()));
