@@ -209,10 +209,17 @@ std::optional<json::value> parse(const std::string& text) {
     return v;
 }
 
-// The sequence number at the end of a registry number (MISSION/YEAR/NNNNNN).
+// A registry number (MISSION/YEAR/NNNNNN) as one growing number: the
+// sequence starts again each year.
 std::int64_t registry_sequence(const std::string& number) {
     const auto slash = number.rfind('/');
-    return slash == std::string::npos ? -1 : std::atoll(number.c_str() + slash + 1);
+    const auto before =
+        slash == std::string::npos ? std::string::npos : number.rfind('/', slash - 1);
+    if (before == std::string::npos) {
+        return -1;
+    }
+    return std::atoll(number.c_str() + before + 1) * 10'000'000 +
+           std::atoll(number.c_str() + slash + 1);
 }
 
 // How a refused read answers: as for a record that does not exist, or, for a
