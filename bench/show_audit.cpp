@@ -162,6 +162,9 @@ double phase(const Args& a, const sr::crypto::KeyVault& vault, bool audited,
         sr::server::Options so_server;
         so_server.threads = 8;
         so_server.max_connections_per_uid = 64;
+        // As bench/strongroomd.conf: the rate is checked, never reached.
+        so_server.requests_per_second = 1000000;
+        so_server.request_burst = 1000000;
         server.emplace(io, so_server, std::move(hooks));
         std::error_code ec;
         fs::remove(socket_path, ec);

@@ -47,6 +47,15 @@ elseif(STRONGROOM_SANITIZE)
   target_compile_options(strongroom_flags INTERFACE
     -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
   target_link_options(strongroom_flags INTERFACE -fsanitize=address,undefined)
+elseif(STRONGROOM_TSAN)
+  # ThreadSanitizer (scripts/build tsan): data races and lock-order inversions
+  # in the writer, the server's threads and the reader pool. A report makes
+  # the process exit non-zero (TSAN_OPTIONS halt_on_error in scripts/test).
+  if(STRONGROOM_SANITIZE)
+    message(FATAL_ERROR "STRONGROOM_TSAN and STRONGROOM_SANITIZE cannot be combined")
+  endif()
+  target_compile_options(strongroom_flags INTERFACE -fsanitize=thread -fno-omit-frame-pointer)
+  target_link_options(strongroom_flags INTERFACE -fsanitize=thread)
 else()
   # _FORTIFY_SOURCE needs optimisation and conflicts with ASan's interceptors.
   if(NOT CMAKE_BUILD_TYPE STREQUAL "Debug")

@@ -254,9 +254,21 @@ Result<protocol::Response> Connection::call(std::string_view op, boost::json::ob
     req.op = std::string(op);
     req.args = std::move(args);
     if (auto st = send_request(req); !st) {
-        return std::move(st).error();
+        return last_word(req.id, std::move(st));
     }
     return read_response(req.id, options_.timeout);
+}
+
+Result<protocol::Response> Connection::last_word(std::uint64_t id, Status failed) {
+    // A daemon that refused the connection (a connection limit) answers and
+    // closes at once, possibly before the request is written: that answer
+    // says more than the broken pipe.
+    auto answer = read_response(id, std::min(options_.timeout, kLastWordWait));
+    close();
+    if (answer) {
+        return answer;
+    }
+    return std::move(failed).error();
 }
 
 Result<protocol::Response> Connection::call_upload(
@@ -306,14 +318,8 @@ Result<protocol::Response> Connection::call_upload(
     }
     if (!sent) {
         // The daemon stopped reading (shutting down, or it refused the
-        // frames): an answer it sent before closing says more than the
-        // broken pipe.
-        auto last_word = read_response(req.id, std::min(options_.timeout, kLastWordWait));
-        close();
-        if (last_word) {
-            return last_word;
-        }
-        return std::move(sent).error();
+        // frames).
+        return last_word(req.id, std::move(sent));
     }
     return read_response(req.id, options_.timeout);
 }
@@ -327,7 +333,7 @@ Result<protocol::Response> Connection::call_download(
     req.op = std::string(op);
     req.args = std::move(args);
     if (auto st = send_request(req); !st) {
-        return std::move(st).error();
+        return last_word(req.id, std::move(st));
     }
     auto resp = read_response(req.id, options_.timeout);
     if (!resp || !resp->stream) {

@@ -94,6 +94,9 @@ private:
                       bool* closed = nullptr);
     Status send_request(const protocol::Request& request);
     Result<protocol::Response> read_response(std::uint64_t id, std::chrono::milliseconds timeout);
+    // After a failed write: the answer the daemon sent before it closed the
+    // connection (a refusal), if any, else failed; closes the connection.
+    Result<protocol::Response> last_word(std::uint64_t id, Status failed);
     void close() noexcept;
 
     int fd_ = -1;

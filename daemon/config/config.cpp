@@ -186,6 +186,22 @@ constexpr std::array kSettings{
     Setting{"limits",  "max_connections_per_uid", Kind::integer,       1,    65536,
             number<&Limits::max_connections_per_uid>(),
             "Connections open at once per Unix user (1..65536, at most max_connections)."},
+    Setting{"limits",  "max_unknown_connections", Kind::integer,       1,    65536,
+            number<&Limits::max_unknown_connections>(),
+            "Connections open at once of users without an account, all together (1..65536)."},
+    Setting{"limits",  "max_unknown_connections_per_uid", Kind::integer, 1,  65536,
+            number<&Limits::max_unknown_connections_per_uid>(),
+            "The same per user without an account (1..65536, at most max_unknown_connections)."},
+    Setting{"limits",  "unknown_idle_timeout_ms", Kind::integer,       100,  86400000,
+            number<&Limits::unknown_idle_timeout_ms>(),
+            "Idle time after which a user without an account is disconnected, in ms "
+            "(100..86400000, at most idle_timeout_ms)."},
+    Setting{"limits",  "requests_per_second",     Kind::integer,       1,    1000000,
+            number<&Limits::requests_per_second>(),
+            "Requests per second one user may send, sustained (1..1000000)."},
+    Setting{"limits",  "request_burst",           Kind::integer,       1,    1000000,
+            number<&Limits::request_burst>(),
+            "Requests one user may send at once above that rate (1..1000000)."},
 };
 // clang-format on
 
@@ -452,7 +468,7 @@ public:
         for (auto&& [key, node] : root) {
             check_top_level(key, node);
         }
-        check_connection_limits(root);
+        check_limit_pairs(root);
         check_disk_thresholds(root);
         // toml++ visits keys in sorted order; operators read the file top down.
         std::stable_sort(out_.problems.begin(), out_.problems.end(),
@@ -508,28 +524,46 @@ private:
         }
     }
 
-    // Each uid's share cannot exceed the whole. Reported on the per-uid key,
-    // at its line or, when only max_connections was written, at that one. Not
-    // checked when either value was itself rejected (it would compare against
-    // a default the operator did not write).
-    void check_connection_limits(const toml::table& root) {
+    // A part cannot exceed its whole: each uid's share of connections, and
+    // the idle deadline of callers without an account that of everyone.
+    // Reported on the part's key, at its line or, when only the whole was
+    // written, at that one. Not checked when either value was itself
+    // rejected (it would compare against a default the operator did not
+    // write).
+    void check_limit_pairs(const toml::table& root) {
         const Limits& l = out_.config.limits;
-        if (l.max_connections_per_uid <= l.max_connections ||
-            has_problem("limits.max_connections") ||
-            has_problem("limits.max_connections_per_uid")) {
-            return;
-        }
-        std::optional<unsigned> line;
-        if (const auto* limits = root["limits"].as_table()) {
-            for (const char* key : {"max_connections_per_uid", "max_connections"}) {
-                if (const auto* node = limits->get(key); node != nullptr && !line) {
-                    line = line_of(node->source());
+        struct Pair {
+            const char* part;
+            const char* whole;
+            unsigned part_value;
+            unsigned whole_value;
+        };
+        const Pair pairs[] = {
+            {"max_connections_per_uid", "max_connections", l.max_connections_per_uid,
+             l.max_connections},
+            {"max_unknown_connections_per_uid", "max_unknown_connections",
+             l.max_unknown_connections_per_uid, l.max_unknown_connections},
+            {"unknown_idle_timeout_ms", "idle_timeout_ms", l.unknown_idle_timeout_ms,
+             l.idle_timeout_ms},
+        };
+        const auto* limits = root["limits"].as_table();
+        for (const auto& p : pairs) {
+            const std::string part = fmt::format("limits.{}", p.part);
+            const std::string whole = fmt::format("limits.{}", p.whole);
+            if (p.part_value <= p.whole_value || has_problem(part) || has_problem(whole)) {
+                continue;
+            }
+            std::optional<unsigned> line;
+            if (limits != nullptr) {
+                for (const char* key : {p.part, p.whole}) {
+                    if (const auto* node = limits->get(key); node != nullptr && !line) {
+                        line = line_of(node->source());
+                    }
                 }
             }
+            add(part, line,
+                fmt::format("must not exceed {} ({} > {})", whole, p.part_value, p.whole_value));
         }
-        add("limits.max_connections_per_uid", line,
-            fmt::format("must not exceed limits.max_connections ({} > {})",
-                        l.max_connections_per_uid, l.max_connections));
     }
 
     // Changes are refused below admin_space_left, after the warning at

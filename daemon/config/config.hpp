@@ -30,6 +30,16 @@ struct Limits {
     unsigned max_connections = 256;         // max_connections, 1..65536
     unsigned max_connections_per_uid = 16;  // max_connections_per_uid, 1..65536 and
                                             // at most max_connections
+    // Callers without an active account (and not root) count against a budget
+    // of their own, so they cannot take a connection from anyone with one.
+    unsigned max_unknown_connections = 16;         // max_unknown_connections, 1..65536
+    unsigned max_unknown_connections_per_uid = 2;  // max_unknown_connections_per_uid,
+                                                   // 1..65536, at most max_unknown_connections
+    unsigned unknown_idle_timeout_ms = 2000;  // unknown_idle_timeout_ms, 100..86400000, at most
+                                              // idle_timeout_ms
+    // Requests of one uid, all its connections together: a token bucket.
+    unsigned requests_per_second = 1000;  // requests_per_second, 1..1000000
+    unsigned request_burst = 2000;        // request_burst, 1..1000000
 
     friend bool operator==(const Limits&, const Limits&) = default;
 };
@@ -63,8 +73,8 @@ struct Config {
     // released when the file system fills, so that audit entries can still
     // be written, 0..4096
     unsigned disk_reserve_mib = 16;
-    // space_left_mib: below it, a warning in the journal and in status, and
-    // reads are answered only once their audit entry is durable, 0..1048576
+    // space_left_mib: below it, a warning in the journal and in status,
+    // 0..1048576
     unsigned disk_space_left_mib = 512;
     // admin_space_left_mib: below it, changes are refused (reads, refusals
     // and status go on, audited), 0..1048576 and at most space_left_mib

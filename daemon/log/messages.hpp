@@ -33,6 +33,8 @@ inline constexpr Message malformed_request{"89f87319852744b8bdde598abf859f34", "
                                            Priority::warning};
 inline constexpr Message connection_refused{"2fc2e66e2dc043f9b2c9dc7416685a18",
                                             "connection-refused", Priority::warning};
+inline constexpr Message request_rate_limited{"01aa78b3411c4c2eade1df46760abba8",
+                                              "request-rate-limited", Priority::warning};
 inline constexpr Message audit_failed{"8cc438bec297462299788e0a3c4411e3", "audit-failed",
                                       Priority::crit};
 inline constexpr Message hardening{"8b667c81853c4cc48c86f2f6d427402f", "hardening", Priority::info};
@@ -67,12 +69,32 @@ inline constexpr Message fault_injection{"e7de8f467b3140fc86cd035a94e6cfa7", "fa
                                          Priority::warning};
 
 // Every message above, for the catalogue test and documentation.
-inline constexpr Message kAll[] = {
-    started,         stopping,        stopped,        startup_failed,    key_loaded,
-    key_not_locked,  database_opened, listening,      malformed_request, connection_refused,
-    audit_failed,    hardening,       request_failed, audit_checkpoint,  audit_checkpoint_failed,
-    audit_truncated, duty_conflict,   disk_low,       disk_critical,     disk_ok,
-    commit_failed,   audit_blocked,   audit_resumed,  audit_lost,        fault_injection};
+inline constexpr Message kAll[] = {started,
+                                   stopping,
+                                   stopped,
+                                   startup_failed,
+                                   key_loaded,
+                                   key_not_locked,
+                                   database_opened,
+                                   listening,
+                                   malformed_request,
+                                   connection_refused,
+                                   request_rate_limited,
+                                   audit_failed,
+                                   hardening,
+                                   request_failed,
+                                   audit_checkpoint,
+                                   audit_checkpoint_failed,
+                                   audit_truncated,
+                                   duty_conflict,
+                                   disk_low,
+                                   disk_critical,
+                                   disk_ok,
+                                   commit_failed,
+                                   audit_blocked,
+                                   audit_resumed,
+                                   audit_lost,
+                                   fault_injection};
 }  // namespace msg
 
 }  // namespace strongroom::log

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -61,13 +62,53 @@ Peer peer_of(int fd) {
 
 }  // namespace
 
+// A uid's request allowance: a token bucket holding at most `burst` tokens,
+// refilled at `rate` a second; each request takes one. Shared by the uid's
+// sessions on every worker, so it has its own lock (held for a few
+// arithmetic operations).
+class RateBucket {
+public:
+    RateBucket(double burst, SteadyClock::time_point now) : tokens_(burst), last_(now) {}
+
+    // Takes a token; false when there is none left.
+    bool take(SteadyClock::time_point now, double rate, double burst) {
+        std::lock_guard lock(mutex_);
+        refill(now, rate, burst);
+        if (tokens_ < 1.0) {
+            return false;
+        }
+        tokens_ -= 1.0;
+        return true;
+    }
+
+    // True once it has filled up again: forgetting it then changes nothing.
+    bool full(SteadyClock::time_point now, double rate, double burst) {
+        std::lock_guard lock(mutex_);
+        refill(now, rate, burst);
+        return tokens_ >= burst;
+    }
+
+private:
+    void refill(SteadyClock::time_point now, double rate, double burst) {
+        if (now > last_) {
+            const double elapsed = std::chrono::duration<double>(now - last_).count();
+            tokens_ = std::min(burst, tokens_ + elapsed * rate);
+            last_ = now;
+        }
+    }
+
+    std::mutex mutex_;
+    double tokens_;
+    SteadyClock::time_point last_;
+};
+
 // One worker thread with its own io_context and the sessions it serves.
 // sessions and the sweep are touched only on the worker's thread.
 struct Worker {
     explicit Worker(std::chrono::milliseconds sweep_every)
         : ctx(1), guard(asio::make_work_guard(ctx)), sweep(ctx), sweep_interval(sweep_every) {}
 
-    void arm_sweep();
+    void arm_sweep(Server::Impl& owner);
 
     asio::io_context ctx;  // concurrency hint 1: one thread runs it
     std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard;
@@ -82,42 +123,95 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     Impl(asio::io_context& io_, Options options_, Hooks hooks_)
         : io(io_), options(std::move(options_)), hooks(std::move(hooks_)), acceptor(io_) {
         // Deadlines are checked a few times per shortest timeout.
-        auto every = std::min(options.read_timeout, options.idle_timeout) / 4;
+        auto every =
+            std::min({options.read_timeout, options.idle_timeout, options.unknown_idle_timeout}) /
+            4;
         every = std::clamp(every, std::chrono::milliseconds(20), std::chrono::milliseconds(1000));
         const unsigned n = options.threads == 0 ? 1 : options.threads;
         for (unsigned i = 0; i < n; ++i) {
             workers.push_back(std::make_unique<Worker>(every));
         }
+        rate = std::max(1U, options.requests_per_second);
+        burst = std::max(1U, options.request_burst);
     }
 
     void accept();
-    // Counts a new connection; false (with the reason) when over a limit.
-    bool admit(const Peer& peer, std::string& reason);
-    void release(const Peer& peer);
+    // Whether uid counts as a caller with an account.
+    bool is_known(std::uint32_t uid) const { return !hooks.known || hooks.known(uid); }
+    // Counts a new connection in its budget and hands out its uid's rate
+    // bucket; false (with the reason) when over a limit.
+    bool admit(const Peer& peer, bool known, std::string& reason,
+               std::shared_ptr<RateBucket>& bucket);
+    void release(const Peer& peer, bool known);
+    // Moves an open connection between the budgets (its account was added or
+    // suspended). Never refuses.
+    void move(const Peer& peer, bool known);
+    // Takes a token from bucket; false over the rate.
+    bool take_token(RateBucket& bucket) const {
+        return bucket.take(SteadyClock::now(), rate, burst);
+    }
+    std::string rate_limit_message(std::uint32_t uid) const {
+        return fmt::format(
+            "too many requests from uid {} (limit {}/s, burst {}); slow down and retry", uid,
+            options.requests_per_second, options.request_burst);
+    }
+    // A connection or request refused: reported now, or gathered into the
+    // next summary of this uid and kind (see server.hpp).
+    void refusal(Refusal::Kind kind, const Peer& peer, const std::string& reason);
+    // From the sweeps, at most a few times a second: reports the summaries
+    // that are due, forgets the rate buckets that have filled up and no
+    // session holds. force: every summary gathered, now (at the end).
+    void maintain(SteadyClock::time_point now, bool force = false);
 
     asio::io_context& io;
     Options options;
     Hooks hooks;
+    double rate = 1;
+    double burst = 1;
     stream::acceptor acceptor;
     std::string owned_path;  // a socket this server created, removed at shutdown
     std::vector<std::unique_ptr<Worker>> workers;
     std::size_t next_worker = 0;  // acceptor thread only
 
-    mutable std::mutex mutex;
+    // Connections open in each budget, in all and by uid.
+    struct Count {
+        unsigned known = 0;
+        unsigned unknown = 0;
+    };
+    // Refusals of one uid and kind since their last report.
+    struct Pending {
+        SteadyClock::time_point reported_at;
+        std::uint64_t count = 0;
+        Peer peer;
+        std::string reason;
+    };
+
+    mutable std::mutex mutex;  // guards everything below
     bool stopping = false;
     std::size_t total = 0;
-    std::unordered_map<std::uint32_t, unsigned> per_uid;
+    std::size_t unknown_total = 0;
+    std::unordered_map<std::uint32_t, Count> per_uid;
+    // Rate buckets by uid, kept after their sessions close until full again.
+    // Their number is bounded by the uids that connected lately: only root
+    // can connect as a uid it chooses.
+    std::unordered_map<std::uint32_t, std::shared_ptr<RateBucket>> buckets;
+    std::map<std::pair<Refusal::Kind, std::uint32_t>, Pending> pending;
+    SteadyClock::time_point next_maintenance;
 };
 
 class Session : public std::enable_shared_from_this<Session> {
 public:
+    // counted: admitted (and counted in the budget of known); bucket: its
+    // uid's rate bucket (admitted only).
     Session(std::shared_ptr<Server::Impl> owner, Worker& worker, stream::socket socket, Peer peer,
-            bool counted)
+            bool counted, bool known, std::shared_ptr<RateBucket> bucket)
         : owner_(std::move(owner)),
           worker_(worker),
           socket_(std::move(socket)),
           peer_(peer),
-          counted_(counted) {}
+          counted_(counted),
+          known_(known),
+          bucket_(std::move(bucket)) {}
 
     ~Session() {
         // Unreachable while an upload is open (its sink holds the reply,
@@ -126,7 +220,7 @@ public:
             sink_->abandon();
         }
         if (counted_) {
-            owner_->release(peer_);
+            owner_->release(peer_, known_);
         }
     }
 
@@ -163,7 +257,12 @@ public:
     }
 
     // Called by the sweep: closes the connection if its deadline has passed.
+    // An idle connection is classed again first, so that one whose account
+    // was suspended gets the short idle deadline without sending anything.
     void check_deadline(SteadyClock::time_point now) {
+        if (state_ == State::idle) {
+            reclassify();
+        }
         if (state_ != State::processing && state_ != State::closed && now >= deadline_) {
             close();
         }
@@ -196,6 +295,29 @@ private:
         }
     }
 
+    // The idle deadline of this connection's class.
+    std::chrono::milliseconds idle_timeout() const {
+        return known_ ? owner_->options.idle_timeout : owner_->options.unknown_idle_timeout;
+    }
+
+    // Asks again whether the caller has an account, and moves the
+    // connection to the other budget if that changed; an idle connection's
+    // deadline follows its class.
+    void reclassify() {
+        if (!counted_ || !owner_->hooks.known) {
+            return;
+        }
+        const bool known = owner_->is_known(peer_.uid);
+        if (known == known_) {
+            return;
+        }
+        owner_->move(peer_, known);
+        known_ = known;
+        if (state_ == State::idle) {
+            deadline_ = idle_since_ + idle_timeout();
+        }
+    }
+
     // Between requests: wait (at most the idle timeout) for the next one.
     void wait_for_request() {
         if (closing_) {
@@ -203,7 +325,9 @@ private:
             return;
         }
         state_ = State::idle;
-        deadline_ = SteadyClock::now() + owner_->options.idle_timeout;
+        idle_since_ = SteadyClock::now();
+        reclassify();
+        deadline_ = idle_since_ + idle_timeout();
         if (have_ > 0) {
             parse();  // bytes of the next request already arrived
             return;
@@ -299,6 +423,19 @@ private:
                 malformed(std::move(request).error());
                 return;
             }
+            // Over the uid's request rate: answered here, the hooks never
+            // see it (an upload's content is read and dropped first).
+            if (bucket_ && !owner_->take_token(*bucket_)) {
+                Error refusal =
+                    make_error(ErrorCode::unavailable, owner_->rate_limit_message(peer_.uid));
+                owner_->refusal(Refusal::Kind::request, peer_, refusal.message);
+                if (request->stream) {
+                    begin_upload(std::move(*request), std::move(refusal));
+                    continue;
+                }
+                write_response(protocol::Response::failure(request->id, std::move(refusal)));
+                return;
+            }
             if (request->stream) {
                 begin_upload(std::move(*request));
                 continue;
@@ -358,14 +495,17 @@ private:
     }
 
     // A request with content: ask for a sink, then read the data frames.
-    void begin_upload(protocol::Request request) {
+    // With a refusal, no sink is asked for: the content is dropped and the
+    // refusal is the answer.
+    void begin_upload(protocol::Request request, std::optional<Error> refusal = std::nullopt) {
         state_ = State::receiving;
         upload_id_ = request.id;
-        upload_error_.reset();
-        if (!owner_->hooks.upload) {
+        upload_error_ = std::move(refusal);
+        if (!upload_error_ && !owner_->hooks.upload) {
             upload_error_ = make_error(ErrorCode::bad_request,
                                        "streamed content is not accepted by this operation");
-        } else {
+        }
+        if (!upload_error_) {
             auto sink = owner_->hooks.upload(peer_, std::move(request), make_reply());
             if (!sink) {
                 upload_error_ = std::move(sink).error();
@@ -518,9 +658,12 @@ private:
     stream::socket socket_;
     Peer peer_;
     bool counted_;
+    bool known_;  // counted in the budget of callers with an account
+    std::shared_ptr<RateBucket> bucket_;
     bool closing_ = false;
     State state_ = State::idle;
     SteadyClock::time_point deadline_ = SteadyClock::time_point::max();
+    SteadyClock::time_point idle_since_ = SteadyClock::now();
     std::vector<char> in_;
     std::size_t have_ = 0;
     protocol::HeaderBytes out_header_{};
@@ -535,9 +678,9 @@ private:
     std::vector<std::uint8_t> out_chunk_;
 };
 
-void Worker::arm_sweep() {
+void Worker::arm_sweep(Server::Impl& owner) {
     sweep.expires_after(sweep_interval);
-    sweep.async_wait([this](const error_code& ec) {
+    sweep.async_wait([this, &owner](const error_code& ec) {
         // Draining, the sweep goes on while connections remain: an answer
         // still being sent keeps its write deadline.
         if (ec || (draining && sessions.empty())) {
@@ -554,39 +697,166 @@ void Worker::arm_sweep() {
         for (auto& s : live) {
             s->check_deadline(now);
         }
+        owner.maintain(now);
         if (!draining || !sessions.empty()) {
-            arm_sweep();
+            arm_sweep(owner);
         }
     });
 }
 
-bool Server::Impl::admit(const Peer& peer, std::string& reason) {
+bool Server::Impl::admit(const Peer& peer, bool known, std::string& reason,
+                         std::shared_ptr<RateBucket>& bucket) {
     std::lock_guard lock(mutex);
     if (stopping) {
         reason = "strongroomd is stopping";
         return false;
     }
-    if (total >= options.max_connections) {
-        reason = fmt::format("too many connections (limit {})", options.max_connections);
-        return false;
+    const auto it = per_uid.find(peer.uid);
+    const Count mine = it == per_uid.end() ? Count{} : it->second;
+    if (known) {
+        if (total >= options.max_connections) {
+            reason = fmt::format("too many connections (limit {})", options.max_connections);
+            return false;
+        }
+        if (mine.known >= options.max_connections_per_uid) {
+            reason = fmt::format("too many connections from uid {} (limit {})", peer.uid,
+                                 options.max_connections_per_uid);
+            return false;
+        }
+    } else {
+        if (unknown_total >= options.max_unknown_connections) {
+            reason = fmt::format(
+                "too many connections from callers without a Strongroom account (limit {}); "
+                "uid {} has none: ask a technical officer to add one",
+                options.max_unknown_connections, peer.uid);
+            return false;
+        }
+        if (mine.unknown >= options.max_unknown_connections_per_uid) {
+            reason = fmt::format(
+                "too many connections from uid {}, which has no Strongroom account (limit {})",
+                peer.uid, options.max_unknown_connections_per_uid);
+            return false;
+        }
     }
     auto& n = per_uid[peer.uid];
-    if (n >= options.max_connections_per_uid) {
-        reason = fmt::format("too many connections from uid {} (limit {})", peer.uid,
-                             options.max_connections_per_uid);
-        return false;
+    if (known) {
+        ++n.known;
+        ++total;
+    } else {
+        ++n.unknown;
+        ++unknown_total;
     }
-    ++n;
-    ++total;
+    auto& b = buckets[peer.uid];
+    if (!b) {
+        b = std::make_shared<RateBucket>(burst, SteadyClock::now());
+    }
+    bucket = b;
     return true;
 }
 
-void Server::Impl::release(const Peer& peer) {
+void Server::Impl::release(const Peer& peer, bool known) {
     std::lock_guard lock(mutex);
-    --total;
     auto it = per_uid.find(peer.uid);
-    if (it != per_uid.end() && --it->second == 0) {
+    if (it == per_uid.end()) {
+        return;  // not counted: a bug, but never a reason to miscount others
+    }
+    if (known) {
+        --it->second.known;
+        --total;
+    } else {
+        --it->second.unknown;
+        --unknown_total;
+    }
+    if (it->second.known == 0 && it->second.unknown == 0) {
         per_uid.erase(it);
+    }
+}
+
+void Server::Impl::move(const Peer& peer, bool known) {
+    std::lock_guard lock(mutex);
+    auto it = per_uid.find(peer.uid);
+    if (it == per_uid.end()) {
+        return;
+    }
+    if (known) {
+        --it->second.unknown;
+        --unknown_total;
+        ++it->second.known;
+        ++total;
+    } else {
+        --it->second.known;
+        --total;
+        ++it->second.unknown;
+        ++unknown_total;
+    }
+}
+
+void Server::Impl::refusal(Refusal::Kind kind, const Peer& peer, const std::string& reason) {
+    if (!hooks.refused) {
+        return;
+    }
+    const auto now = SteadyClock::now();
+    std::optional<Refusal> report;
+    {
+        std::lock_guard lock(mutex);
+        auto [it, fresh] = pending.try_emplace({kind, peer.uid});
+        Pending& p = it->second;
+        if (fresh || now - p.reported_at >= options.report_interval) {
+            // The first in a while: reported now, with any gathered since
+            // the last report that the sweep has not reported yet.
+            report = Refusal{kind, peer, reason, p.count + 1,
+                             p.count == 0 ? std::chrono::milliseconds(0)
+                                          : std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                now - p.reported_at)};
+            p.reported_at = now;
+            p.count = 0;
+        } else {
+            ++p.count;
+            p.peer = peer;
+            p.reason = reason;
+        }
+    }
+    if (report) {
+        hooks.refused(*report);  // outside the lock: it logs and audits
+    }
+}
+
+void Server::Impl::maintain(SteadyClock::time_point now, bool force) {
+    std::vector<Refusal> due;
+    {
+        std::lock_guard lock(mutex);
+        if (!force && now < next_maintenance) {
+            return;
+        }
+        next_maintenance = now + std::min(options.report_interval, std::chrono::milliseconds(1000));
+        for (auto it = pending.begin(); it != pending.end();) {
+            Pending& p = it->second;
+            const bool old = now - p.reported_at >= options.report_interval;
+            if (p.count > 0 && (old || force)) {
+                due.push_back(Refusal{
+                    it->first.first, p.peer, p.reason, p.count,
+                    std::chrono::duration_cast<std::chrono::milliseconds>(now - p.reported_at)});
+                p.count = 0;
+                p.reported_at = now;
+                ++it;
+            } else if (p.count == 0 && old) {
+                it = pending.erase(it);
+            } else {
+                ++it;
+            }
+        }
+        for (auto it = buckets.begin(); it != buckets.end();) {
+            if (it->second.use_count() == 1 && it->second->full(now, rate, burst)) {
+                it = buckets.erase(it);
+            } else {
+                ++it;
+            }
+        }
+    }
+    if (hooks.refused) {
+        for (const auto& r : due) {
+            hooks.refused(r);
+        }
     }
 }
 
@@ -612,13 +882,18 @@ void Server::Impl::accept() {
             timer->async_wait([self, timer](const error_code&) { self->accept(); });
             return;
         }
+        // The caller is known before any byte is read: its budget is
+        // decided now.
         const Peer peer = peer_of(socket.native_handle());
+        const bool known = self->is_known(peer.uid);
         std::string reason;
-        const bool admitted = self->admit(peer, reason);
-        if (!admitted && self->hooks.refused) {
-            self->hooks.refused(peer, reason);
+        std::shared_ptr<RateBucket> bucket;
+        const bool admitted = self->admit(peer, known, reason, bucket);
+        if (!admitted) {
+            self->refusal(Refusal::Kind::connection, peer, reason);
         }
-        auto session = std::make_shared<Session>(self, worker, std::move(socket), peer, admitted);
+        auto session = std::make_shared<Session>(self, worker, std::move(socket), peer, admitted,
+                                                 known, std::move(bucket));
         asio::post(worker.ctx, [session, admitted, reason] {
             if (admitted) {
                 session->start();
@@ -715,7 +990,7 @@ void Server::start() {
     unsigned n = 0;
     for (auto& w : impl_->workers) {
         Worker* worker = w.get();
-        asio::post(worker->ctx, [worker] { worker->arm_sweep(); });
+        asio::post(worker->ctx, [worker, impl = impl_.get()] { worker->arm_sweep(*impl); });
         const std::string name = fmt::format("sr-worker-{}", n++);
         worker->thread = std::thread([worker, name] {
             ::pthread_setname_np(::pthread_self(), name.c_str());
@@ -763,16 +1038,27 @@ void Server::shutdown() {
 }
 
 void Server::join() {
+    bool joined = false;
     for (auto& w : impl_->workers) {
         if (w->thread.joinable()) {
             w->thread.join();
+            joined = true;
         }
+    }
+    if (joined) {
+        // Refusals gathered since their last report are reported now.
+        impl_->maintain(SteadyClock::now(), true);
     }
 }
 
 std::size_t Server::connections() const {
     std::lock_guard lock(impl_->mutex);
-    return impl_->total;
+    return impl_->total + impl_->unknown_total;
+}
+
+std::size_t Server::unknown_connections() const {
+    std::lock_guard lock(impl_->mutex);
+    return impl_->unknown_total;
 }
 
 }  // namespace strongroom::server

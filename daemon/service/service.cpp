@@ -196,10 +196,12 @@ void Service::handle(const Peer& peer, protocol::Request request, Reply reply) {
             audit.reason = fmt::format("internal error: {}", e.what());
             result = internal_error(e);
         }
-        if (options_.disk != nullptr && options_.disk->synchronous_audit()) {
-            // The disk is low: an entry answered early could be lost if it
-            // then filled, so the answer waits until the entry is durable,
-            // and is refused if it cannot be written.
+        {
+            // A read is answered only once its audit entry is durable (and
+            // refused if it cannot be written): an answer sent first could
+            // outlive an entry lost to a full disk, a failed commit or a
+            // SIGKILL. The writer commits it with the batch it is starting
+            // now, together with every read that arrived meanwhile.
             auto shared = std::make_shared<Result<json::object>>(std::move(result));
             const auto id = request.id;
             writer.submit_audit(std::move(audit), [reply, shared, id](const Status& durable) {
@@ -209,12 +211,7 @@ void Service::handle(const Peer& peer, protocol::Request request, Reply reply) {
                 }
                 reply(to_response(id, std::move(*shared)));
             });
-            return;
         }
-        // The answer may go before its audit entry is durable: the writer
-        // commits it with the batch it is starting now (DESIGN.md §4).
-        writer.submit_audit(std::move(audit));
-        reply(to_response(request.id, std::move(result)));
         return;
     }
 
@@ -295,6 +292,34 @@ void Service::record_malformed(const Peer& peer, const Error& error) {
     auto audit = begin_record(peer, "malformed", now_micros());
     audit.decision = store::Decision::deny;
     audit.reason = fmt::format("malformed request: {}", error.message);
+    store_.writer().submit_audit(std::move(audit));
+}
+
+bool Service::is_known_caller(std::uint32_t uid) noexcept {
+    if (uid == 0) {
+        return true;
+    }
+    try {
+        const auto identities = identities_.current();
+        const auto* account = identities->find(uid);
+        return account != nullptr && !account->suspended;
+    } catch (const std::exception&) {
+        return true;
+    }
+}
+
+void Service::record_refusal(const Peer& peer, std::string request, std::string reason) {
+    auto audit = begin_record(peer, request, now_micros());
+    try {
+        if (const auto* account = identities_.current()->find(peer.uid)) {
+            audit.account_id = account->id;
+            audit.account = account->name;
+        }
+    } catch (const std::exception&) {
+        // Recorded by uid alone.
+    }
+    audit.decision = store::Decision::deny;
+    audit.reason = std::move(reason);
     store_.writer().submit_audit(std::move(audit));
 }
 

@@ -89,6 +89,22 @@ public:
     // (the writer blocked).
     std::uint64_t refused_unaudited() const noexcept { return refused_unaudited_.load(); }
 
+    // Whether uid's connections count against the budget of callers with an
+    // account (the server's known hook): an active account in the identity
+    // snapshot, or root. A suspended account counts as unknown: it can do
+    // nothing but be refused. Root has no account before init, and init
+    // must never be crowded out by account-less callers; a root process can
+    // stop the daemon anyway. Cheap (the snapshot of this thread); never
+    // throws: when the accounts cannot be read, every caller counts as known
+    // (the failure is no caller's doing, and the caps of known callers
+    // still apply).
+    bool is_known_caller(std::uint32_t uid) noexcept;
+
+    // Audits connections or requests the server refused by a limit (request
+    // is "connection.refused" or "request.rate_limited"); reason says which
+    // limit and how many were refused.
+    void record_refusal(const Peer& peer, std::string request, std::string reason);
+
     // Audits a lifecycle event of the daemon itself (start, stop), durably.
     // With wait false (a timer on the control strand), the entry is queued
     // and committed with the next batch, without waiting for it.

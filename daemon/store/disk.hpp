@@ -5,8 +5,8 @@
 //
 //   level ok        more than [disk] space_left_mib free
 //   level low       below space_left_mib: a warning in the journal and in
-//                   `status`; reads are answered only once their audit entry
-//                   is durable (none is answered early and could be lost)
+//                   `status` (every answer waits for its durable audit
+//                   entry at every level)
 //   level critical  below admin_space_left_mib, or the writer found the file
 //                   system full: changes are refused with a message naming
 //                   disk space; reads, refusals and `status` go on, audited
@@ -79,8 +79,6 @@ public:
 
     DiskLevel level() const noexcept { return level_.load(std::memory_order_acquire); }
     bool accepting_changes() const noexcept { return level() != DiskLevel::critical; }
-    // Reads wait for their audit entry to be durable before the answer.
-    bool synchronous_audit() const noexcept { return level() != DiskLevel::ok; }
     DiskReading reading() const;
     const DiskOptions& options() const noexcept { return options_; }
 

@@ -297,6 +297,12 @@ public:
         sopts.idle_timeout = std::chrono::milliseconds(config_.limits.idle_timeout_ms);
         sopts.max_connections = config_.limits.max_connections;
         sopts.max_connections_per_uid = config_.limits.max_connections_per_uid;
+        sopts.max_unknown_connections = config_.limits.max_unknown_connections;
+        sopts.max_unknown_connections_per_uid = config_.limits.max_unknown_connections_per_uid;
+        sopts.unknown_idle_timeout =
+            std::chrono::milliseconds(config_.limits.unknown_idle_timeout_ms);
+        sopts.requests_per_second = config_.limits.requests_per_second;
+        sopts.request_burst = config_.limits.request_burst;
         sopts.threads = config_.threads;
         sr::server::Hooks hooks;
         // Internal errors are logged here, once, at the boundary.
@@ -331,10 +337,33 @@ public:
                           {{"UID", std::to_string(peer.uid)}, {"PID", std::to_string(peer.pid)}});
             service_->record_malformed(peer, error);
         };
-        hooks.refused = [](const sr::Peer& peer, std::string_view reason) {
-            sr::log::emit(sr::log::msg::connection_refused,
-                          fmt::format("connection from uid {} refused: {}", peer.uid, reason),
-                          {{"UID", std::to_string(peer.uid)}});
+        // Which budget a connection counts against: the service knows the
+        // accounts (the server does not); connections are accepted only
+        // once the service exists (server_->start() below).
+        hooks.known = [this](std::uint32_t uid) { return service_->is_known_caller(uid); };
+        // Refusals by a limit, already gathered by the server (at most one
+        // report per uid and kind every report_interval): logged and audited.
+        hooks.refused = [this](const sr::server::Refusal& r) {
+            const bool connection = r.kind == sr::server::Refusal::Kind::connection;
+            const char* what = connection ? "connection" : "request";
+            std::string text;
+            if (r.period.count() == 0) {
+                text = fmt::format("{} from uid {} (pid {}) refused: {}", what, r.peer.uid,
+                                   r.peer.pid, r.reason);
+            } else {
+                text =
+                    fmt::format("{} {}{} from uid {} refused in the last {:.1f} s (the last: {})",
+                                r.count, what, r.count == 1 ? "" : "s", r.peer.uid,
+                                std::chrono::duration<double>(r.period).count(), r.reason);
+            }
+            sr::log::emit(
+                connection ? sr::log::msg::connection_refused : sr::log::msg::request_rate_limited,
+                text,
+                {{"UID", std::to_string(r.peer.uid)},
+                 {"PID", std::to_string(r.peer.pid)},
+                 {"COUNT", std::to_string(r.count)}});
+            service_->record_refusal(
+                r.peer, connection ? "connection.refused" : "request.rate_limited", text);
         };
         server_.emplace(io_, sopts, std::move(hooks));
         // The socket first: a second daemon must stop before it touches the

@@ -57,7 +57,7 @@ std::vector<std::string> make_env(const std::map<std::string, std::string>& extr
     std::map<std::string, std::string> env{
         {"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}};
     // Sanitizer settings reach the children, so that a report fails the test.
-    for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"}) {
+    for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS"}) {
         if (const char* v = std::getenv(name)) {
             env[name] = v;
         }
@@ -304,6 +304,16 @@ int Daemon::stop(std::chrono::seconds timeout) {
     for (std::string line; std::getline(lines, line);) {
         if (line.find("seccomp: blocked") != std::string::npos) {
             ADD_FAILURE() << "the sandbox refused a system call the daemon needed: " << line;
+        }
+        // A sanitizer's report in the daemon (a data race in the
+        // ThreadSanitizer build, memory or undefined behaviour in the
+        // ASan/UBSan one) fails the test that saw it.
+        for (const char* report :
+             {"WARNING: ThreadSanitizer", "ERROR: AddressSanitizer", "runtime error:"}) {
+            if (line.find(report) != std::string::npos) {
+                ADD_FAILURE() << "strongroomd: " << line << " (its log: " << log_path_.string()
+                              << ")";
+            }
         }
     }
     if (status == 128 + SIGSYS) {

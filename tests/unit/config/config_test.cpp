@@ -62,6 +62,11 @@ read_timeout_ms = 2500
 idle_timeout_ms = 60000
 max_connections = 100
 max_connections_per_uid = 4
+max_unknown_connections = 8
+max_unknown_connections_per_uid = 1
+unknown_idle_timeout_ms = 500
+requests_per_second = 250
+request_burst = 50
 )";
 
 // Parses text and expects exactly one problem, which it returns.
@@ -128,6 +133,11 @@ TEST(ConfigParse, EmptyTextGivesDefaults) {
     EXPECT_EQ(loaded.config.limits.idle_timeout_ms, 300000U);
     EXPECT_EQ(loaded.config.limits.max_connections, 256U);
     EXPECT_EQ(loaded.config.limits.max_connections_per_uid, 16U);
+    EXPECT_EQ(loaded.config.limits.max_unknown_connections, 16U);
+    EXPECT_EQ(loaded.config.limits.max_unknown_connections_per_uid, 2U);
+    EXPECT_EQ(loaded.config.limits.unknown_idle_timeout_ms, 2000U);
+    EXPECT_EQ(loaded.config.limits.requests_per_second, 1000U);
+    EXPECT_EQ(loaded.config.limits.request_burst, 2000U);
 }
 
 TEST(ConfigParse, CommentsAndEmptyTablesGiveDefaults) {
@@ -163,6 +173,11 @@ TEST(ConfigParse, FullFileOverridesEveryKey) {
     EXPECT_EQ(c.limits.idle_timeout_ms, 60000U);
     EXPECT_EQ(c.limits.max_connections, 100U);
     EXPECT_EQ(c.limits.max_connections_per_uid, 4U);
+    EXPECT_EQ(c.limits.max_unknown_connections, 8U);
+    EXPECT_EQ(c.limits.max_unknown_connections_per_uid, 1U);
+    EXPECT_EQ(c.limits.unknown_idle_timeout_ms, 500U);
+    EXPECT_EQ(c.limits.requests_per_second, 250U);
+    EXPECT_EQ(c.limits.request_burst, 50U);
 }
 
 TEST(ConfigParse, InlineTablesAndDottedKeysAreAccepted) {
@@ -205,7 +220,12 @@ TEST(ConfigToToml, RoundTripsThroughParse) {
                              "read_timeout_ms = 2500\n",
                              "idle_timeout_ms = 60000\n",
                              "max_connections = 100\n",
-                             "max_connections_per_uid = 4\n"}) {
+                             "max_connections_per_uid = 4\n",
+                             "max_unknown_connections = 8\n",
+                             "max_unknown_connections_per_uid = 1\n",
+                             "unknown_idle_timeout_ms = 500\n",
+                             "requests_per_second = 250\n",
+                             "request_burst = 50\n"}) {
         EXPECT_THAT(text, HasSubstr(line));
     }
 }
@@ -236,7 +256,9 @@ TEST(ConfigProblems, UnknownKeyInTable) {
     EXPECT_EQ(p.line, 3U);
     EXPECT_EQ(p.message,
               "unknown key; known keys in [limits] are: max_frame_bytes, max_json_depth, "
-              "read_timeout_ms, idle_timeout_ms, max_connections, max_connections_per_uid");
+              "read_timeout_ms, idle_timeout_ms, max_connections, max_connections_per_uid, "
+              "max_unknown_connections, max_unknown_connections_per_uid, unknown_idle_timeout_ms, "
+              "requests_per_second, request_burst");
 }
 
 TEST(ConfigProblems, SubTableOfKnownTableIsUnknownKey) {
@@ -317,8 +339,15 @@ TEST(ConfigProblems, OutOfRangeIntegers) {
         {"limits", "max_frame_bytes", 4096, 16777216},
         {"limits", "max_json_depth", 2, 64},
         {"limits", "read_timeout_ms", 100, 600000},
-        {"limits", "idle_timeout_ms", 1000, 86400000},
+        {"limits", "idle_timeout_ms", 1000, 86400000, "unknown_idle_timeout_ms = 100\n"},
         {"limits", "max_connections", 1, 65536, "max_connections_per_uid = 1\n"},
+        {"limits", "max_connections_per_uid", 1, 65536, "max_connections = 65536\n"},
+        {"limits", "max_unknown_connections", 1, 65536, "max_unknown_connections_per_uid = 1\n"},
+        {"limits", "max_unknown_connections_per_uid", 1, 65536,
+         "max_unknown_connections = 65536\n"},
+        {"limits", "unknown_idle_timeout_ms", 100, 86400000, "idle_timeout_ms = 86400000\n"},
+        {"limits", "requests_per_second", 1, 1000000},
+        {"limits", "request_burst", 1, 1000000},
     };
     for (const auto& b : all) {
         for (const std::int64_t ok : {b.min, b.max}) {
@@ -388,6 +417,44 @@ TEST(ConfigProblems, PerUidConnectionsCannotExceedTotal) {
     // An invalid total is reported once, not compared against the per-uid value.
     p = only_problem("[limits]\nmax_connections = 0\nmax_connections_per_uid = 300\n");
     EXPECT_EQ(p.key, "limits.max_connections");
+}
+
+TEST(ConfigProblems, UnknownCallersLimitsCannotExceedTheirWhole) {
+    // Verifies the cross-checks of max_unknown_connections_per_uid against max_unknown_connections
+    // and of unknown_idle_timeout_ms against idle_timeout_ms, with their keys and lines.
+    Problem p = only_problem(
+        "[limits]\nmax_unknown_connections = 4\nmax_unknown_connections_per_uid = 5\n");
+    EXPECT_EQ(p.key, "limits.max_unknown_connections_per_uid");
+    EXPECT_EQ(p.line, 3U);
+    EXPECT_EQ(p.message, "must not exceed limits.max_unknown_connections (5 > 4)");
+
+    // Only the total written: the default per-uid value (2) is too big for it.
+    p = only_problem("[limits]\nmax_unknown_connections = 1\n");
+    EXPECT_EQ(p.key, "limits.max_unknown_connections_per_uid");
+    EXPECT_EQ(p.line, 2U);
+    EXPECT_EQ(p.message, "must not exceed limits.max_unknown_connections (2 > 1)");
+
+    p = only_problem("[limits]\nidle_timeout_ms = 5000\nunknown_idle_timeout_ms = 6000\n");
+    EXPECT_EQ(p.key, "limits.unknown_idle_timeout_ms");
+    EXPECT_EQ(p.line, 3U);
+    EXPECT_EQ(p.message, "must not exceed limits.idle_timeout_ms (6000 > 5000)");
+
+    // A short idle deadline for everyone: the default for unknown callers (2000) exceeds it.
+    p = only_problem("[limits]\n\nidle_timeout_ms = 1000\n");
+    EXPECT_EQ(p.key, "limits.unknown_idle_timeout_ms");
+    EXPECT_EQ(p.line, 3U);
+    EXPECT_EQ(p.message, "must not exceed limits.idle_timeout_ms (2000 > 1000)");
+
+    // Equal is fine; the three checks are independent of each other.
+    EXPECT_TRUE(parse("[limits]\nmax_unknown_connections = 2\nidle_timeout_ms = 2000\n", "t")
+                    .problems.empty());
+    const Loaded all = parse(
+        "[limits]\nmax_connections = 1\nmax_unknown_connections = 1\nidle_timeout_ms = 1000\n",
+        "t");
+    ASSERT_EQ(all.problems.size(), 3U);
+    EXPECT_EQ(all.problems[0].key, "limits.max_connections_per_uid");
+    EXPECT_EQ(all.problems[1].key, "limits.max_unknown_connections_per_uid");
+    EXPECT_EQ(all.problems[2].key, "limits.unknown_idle_timeout_ms");
 }
 
 TEST(ConfigProblems, AllProblemsReportedInFileOrder) {

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <boost/json/object.hpp>
@@ -283,6 +284,39 @@ TEST(ClientDownload, WriteChunkErrorClosesTheConnection) {
     ASSERT_FALSE(again);
     EXPECT_EQ(again.error().code, ErrorCode::unavailable);
     EXPECT_TRUE(wait_for_connections(s.server(), 0));
+}
+
+// ---------------------------------------------------------------------------
+// Refused connections
+
+TEST(ClientRefused, ARefusalSentBeforeTheRequestIsWrittenIsReturned) {
+    // Verifies that when the daemon refuses a connection (a connection limit) and closes it before
+    // the request is written, call and call_download return the daemon's refusal, not the broken
+    // pipe.
+    TempDir dir;
+    Options o = test_options();
+    o.max_connections_per_uid = 1;
+    TestServer s(dir.socket(), o);
+    s.start();
+    Connection held = connect(s);
+    ASSERT_TRUE(held.call("echo", {}).ok());
+    auto refused_connection = [&] {
+        Connection c = connect(s);
+        // Refused at accept: answered and closed before anything is sent.
+        std::this_thread::sleep_for(300ms);
+        return c;
+    };
+    auto expect_refusal = [](const Result<protocol::Response>& r) {
+        ASSERT_TRUE(r.ok()) << r.error().message;
+        ASSERT_TRUE(r->error);
+        EXPECT_EQ(r->error->code, ErrorCode::unavailable);
+        EXPECT_THAT(r->error->message, ::testing::HasSubstr("too many connections from uid"));
+    };
+    Connection a = refused_connection();
+    expect_refusal(a.call("echo", {}));
+    Connection b = refused_connection();
+    expect_refusal(b.call_download("download", download_args(10),
+                                   [](std::span<const std::uint8_t>) { return Status{}; }));
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -413,6 +414,321 @@ TEST(ServerLimits, TotalConnectionsAreCapped) {
     EXPECT_THAT(extra.read_error(ErrorCode::unavailable), HasSubstr("too many connections"));
     EXPECT_TRUE(extra.closed_within(2s));
     EXPECT_EQ(s.server().connections(), 1U);
+}
+
+// ---------------------------------------------------------------------------
+// Callers without an account
+
+// Options for the tests of the unknown budget: long idle deadlines unless a
+// test shortens them.
+Options budget_options() {
+    Options o = test_options();
+    o.unknown_idle_timeout = 30s;
+    return o;
+}
+
+// The socket directory and socket opened to the test uids.
+void open_to_everyone(const TempDir& dir) {
+    fs::permissions(dir.path(), fs::perms(0755));
+}
+
+TEST(ServerUnknown, CallersWithoutAnAccountCannotLockOutAnAccount) {
+    // Verifies issue 13's attack fails: 17 uids without an account, each opening 16 idle
+    // connections (272, more than max_connections 256), leave a caller with an account served.
+    if (::geteuid() != 0) {
+        GTEST_SKIP() << "needs root to connect as other uids";
+    }
+    TempDir dir;
+    open_to_everyone(dir);
+    TestServer s(dir.socket(), budget_options(), true, std::set<std::uint32_t>{::getuid()});
+    s.start(0666);
+    std::vector<std::unique_ptr<Client>> held;
+    for (std::uint32_t uid = 61101; uid < 61101 + 17; ++uid) {
+        auto more = connect_as(s.path(), uid, 16);
+        ASSERT_EQ(more.size(), 16U);
+        for (auto& c : more) {
+            held.push_back(std::move(c));
+        }
+    }
+    // Accepted after all of them (the backlog is served in order).
+    Client mine(s.path());
+    ASSERT_TRUE(mine.connected());
+    EXPECT_TRUE(mine.round_trip(1)) << "the caller with an account was not served";
+    // The refused ones are answered and closed; at most the unknown budget stays open.
+    EXPECT_TRUE(wait_for_connections(s.server(), 17));
+    EXPECT_EQ(s.server().unknown_connections(), 16U);
+    // Every refused uid was reported at once, with the reason it was given.
+    std::lock_guard lock(s.events().mutex);
+    ASSERT_FALSE(s.events().refusals.empty());
+    for (const auto& r : s.events().refusals) {
+        EXPECT_EQ(r.kind, Refusal::Kind::connection);
+        EXPECT_GE(r.peer.uid, 61101U);
+        EXPECT_THAT(r.reason, HasSubstr("Strongroom account"));
+    }
+}
+
+TEST(ServerUnknown, BudgetIsCappedPerUidAndInTotal) {
+    // Verifies max_unknown_connections_per_uid and max_unknown_connections, with their messages,
+    // while a known caller's connections are counted apart.
+    if (::geteuid() != 0) {
+        GTEST_SKIP() << "needs root to connect as other uids";
+    }
+    TempDir dir;
+    open_to_everyone(dir);
+    Options o = budget_options();
+    o.max_unknown_connections = 3;
+    o.max_unknown_connections_per_uid = 2;
+    o.max_connections = 2;
+    o.max_connections_per_uid = 2;
+    TestServer s(dir.socket(), o, true, std::set<std::uint32_t>{::getuid()});
+    s.start(0666);
+    auto first = connect_as(s.path(), 61001, 3);
+    ASSERT_EQ(first.size(), 3U);
+    EXPECT_TRUE(first[0]->round_trip(1));
+    EXPECT_TRUE(first[1]->round_trip(2));
+    EXPECT_THAT(first[2]->read_error(ErrorCode::unavailable),
+                HasSubstr("too many connections from uid 61001, which has no Strongroom account "
+                          "(limit 2)"));
+    auto second = connect_as(s.path(), 61002, 2);
+    ASSERT_EQ(second.size(), 2U);
+    EXPECT_TRUE(second[0]->round_trip(3));
+    EXPECT_THAT(second[1]->read_error(ErrorCode::unavailable),
+                HasSubstr("too many connections from callers without a Strongroom account "
+                          "(limit 3); uid 61002 has none"));
+    EXPECT_TRUE(wait_for_connections(s.server(), 3));
+    EXPECT_EQ(s.server().unknown_connections(), 3U);
+
+    // Known callers have the whole of max_connections to themselves.
+    Client a(s.path());
+    Client b(s.path());
+    EXPECT_TRUE(a.round_trip(4));
+    EXPECT_TRUE(b.round_trip(5));
+    Client c(s.path());
+    EXPECT_THAT(c.read_error(ErrorCode::unavailable), HasSubstr("limit 2"));
+    EXPECT_EQ(s.server().connections(), 5U);
+}
+
+TEST(ServerUnknown, IdleConnectionsOfUnknownCallersCloseQuickly) {
+    // Verifies that a connection of a caller without an account is closed after
+    // unknown_idle_timeout, before and after a request, while a known caller's stays open.
+    TempDir dir;
+    Options o = budget_options();
+    o.unknown_idle_timeout = 300ms;
+    o.idle_timeout = 30s;
+    TestServer s(dir.socket(), o, true, std::set<std::uint32_t>{});
+    s.start();
+    Client silent(s.path());
+    Client served(s.path());
+    ASSERT_TRUE(served.round_trip(1));
+    const auto start = SteadyClock::now();
+    EXPECT_TRUE(silent.drain_until_closed(3s).has_value());
+    EXPECT_TRUE(served.drain_until_closed(3s).has_value());
+    EXPECT_GE(SteadyClock::now() - start, 200ms);
+    EXPECT_LT(SteadyClock::now() - start, 2s);
+
+    s.set_known(::getuid(), true);
+    Client known(s.path());
+    ASSERT_TRUE(known.round_trip(2));
+    EXPECT_TRUE(known.quiet_for(1s)) << "a known caller's connection was closed";
+    EXPECT_TRUE(known.round_trip(3));
+}
+
+TEST(ServerUnknown, AnAccountAddedWhileConnectedMovesToTheKnownBudget) {
+    // Verifies that a connection opened before its caller had an account is counted as known
+    // after its next request, and keeps the long idle deadline from then on.
+    TempDir dir;
+    Options o = budget_options();
+    o.unknown_idle_timeout = 1s;
+    TestServer s(dir.socket(), o, true, std::set<std::uint32_t>{});
+    s.start();
+    Client c(s.path());
+    ASSERT_TRUE(c.round_trip(1));
+    EXPECT_EQ(s.server().unknown_connections(), 1U);
+    s.set_known(::getuid(), true);  // an officer adds the account
+    ASSERT_TRUE(c.round_trip(2));
+    EXPECT_EQ(s.server().unknown_connections(), 0U);
+    EXPECT_EQ(s.server().connections(), 1U);
+    EXPECT_TRUE(c.quiet_for(1500ms)) << "closed with the unknown idle deadline";
+    EXPECT_TRUE(c.round_trip(3));
+}
+
+TEST(ServerUnknown, ASuspendedAccountsIdleConnectionMovesToTheUnknownBudget) {
+    // Verifies that an idle connection whose account is suspended is moved to the unknown budget
+    // by the sweep, without sending anything, and then closed after the short idle deadline.
+    TempDir dir;
+    Options o = budget_options();
+    o.unknown_idle_timeout = 300ms;
+    TestServer s(dir.socket(), o, true, std::set<std::uint32_t>{::getuid()});
+    s.start();
+    Client c(s.path());
+    ASSERT_TRUE(c.round_trip(1));
+    EXPECT_TRUE(c.quiet_for(600ms));
+    EXPECT_EQ(s.server().unknown_connections(), 0U);
+    s.set_known(::getuid(), false);  // an officer suspends the account
+    const auto start = SteadyClock::now();
+    EXPECT_TRUE(c.drain_until_closed(3s).has_value()) << "still open with the long idle deadline";
+    EXPECT_LT(SteadyClock::now() - start, 2s);
+    EXPECT_TRUE(wait_for_connections(s.server(), 0));
+    EXPECT_EQ(s.server().unknown_connections(), 0U);
+}
+
+// ---------------------------------------------------------------------------
+// Reports of refusals
+
+TEST(ServerReports, RefusalsOfAUidAreReportedOnceThenSummed) {
+    // Verifies that of a burst of refused connections the first is reported at once and the rest
+    // once, after report_interval, with their count; the reports then stop.
+    TempDir dir;
+    Options o = test_options();
+    o.max_connections_per_uid = 1;
+    o.report_interval = 400ms;
+    TestServer s(dir.socket(), o);
+    s.start();
+    Client held(s.path());
+    ASSERT_TRUE(held.round_trip(1));
+    for (int i = 0; i < 5; ++i) {
+        Client extra(s.path());
+        EXPECT_THAT(extra.read_error(ErrorCode::unavailable), HasSubstr("limit 1"));
+    }
+    ASSERT_TRUE(s.events().wait_for(5s, [&] { return s.events().refusals.size() >= 2; }));
+    EXPECT_FALSE(s.events().wait_for(1s, [&] { return s.events().refusals.size() > 2; }));
+    std::lock_guard lock(s.events().mutex);
+    const auto& r = s.events().refusals;
+    ASSERT_EQ(r.size(), 2U);
+    EXPECT_EQ(r[0].count, 1U);
+    EXPECT_EQ(r[0].period, 0ms);
+    EXPECT_EQ(r[1].count, 4U);
+    EXPECT_GE(r[1].period, 300ms);
+    EXPECT_EQ(r[1].peer.uid, ::getuid());
+    EXPECT_EQ(r[1].kind, Refusal::Kind::connection);
+}
+
+TEST(ServerReports, GatheredRefusalsAreReportedAtShutdown) {
+    // Verifies that refusals still being gathered when the server stops are reported, not lost.
+    TempDir dir;
+    Options o = test_options();
+    o.max_connections_per_uid = 1;
+    o.report_interval = 60s;
+    TestServer s(dir.socket(), o);
+    s.start();
+    {
+        Client held(s.path());
+        ASSERT_TRUE(held.round_trip(1));
+        for (int i = 0; i < 3; ++i) {
+            Client extra(s.path());
+            EXPECT_EQ(extra.read_error(ErrorCode::unavailable).empty(), false);
+        }
+    }
+    EXPECT_EQ(s.events().read([&] { return s.events().refusals.size(); }), 1U);
+    ASSERT_TRUE(s.stop());
+    std::lock_guard lock(s.events().mutex);
+    ASSERT_EQ(s.events().refusals.size(), 2U);
+    EXPECT_EQ(s.events().refusals[1].count, 2U);
+}
+
+// ---------------------------------------------------------------------------
+// Request rate
+
+TEST(ServerRate, RequestsOverTheRateAreRefusedAndTheConnectionCarriesOn) {
+    // Verifies that beyond request_burst the requests of a uid are answered with unavailable
+    // (their ids, the limit named) without reaching the hook, and that the connection is served
+    // again once tokens have come back.
+    TempDir dir;
+    Options o = test_options();
+    o.requests_per_second = 5;
+    o.request_burst = 3;
+    o.report_interval = 300ms;
+    TestServer s(dir.socket(), o);
+    s.start();
+    Client c(s.path());
+    std::string burst;
+    for (std::uint64_t id = 1; id <= 5; ++id) {
+        burst += request_frame(id, "echo");
+    }
+    ASSERT_TRUE(c.send(burst));
+    for (std::uint64_t id = 1; id <= 5; ++id) {
+        const auto r = c.read_response();
+        ASSERT_TRUE(r);
+        EXPECT_EQ(r->id, id);
+        if (id <= 3) {
+            EXPECT_FALSE(r->error) << id;
+            continue;
+        }
+        ASSERT_TRUE(r->error) << id;
+        EXPECT_EQ(r->error->code, ErrorCode::unavailable);
+        EXPECT_EQ(r->error->message, "too many requests from uid " + std::to_string(::getuid()) +
+                                         " (limit 5/s, burst 3); slow down and retry");
+    }
+    EXPECT_EQ(s.events().read([&] { return s.events().request_peers.size(); }), 3U);
+    std::this_thread::sleep_for(450ms);  // two tokens back
+    EXPECT_TRUE(c.round_trip(6));
+    EXPECT_TRUE(c.round_trip(7));
+    // Reported: the first refusal at once, the second in a summary.
+    ASSERT_TRUE(s.events().wait_for(5s, [&] { return s.events().refusals.size() >= 2; }));
+    std::lock_guard lock(s.events().mutex);
+    EXPECT_EQ(s.events().refusals[0].kind, Refusal::Kind::request);
+    EXPECT_EQ(s.events().refusals[0].count, 1U);
+    EXPECT_EQ(s.events().refusals[1].count, 1U);
+    EXPECT_GT(s.events().refusals[1].period, 0ms);
+    EXPECT_EQ(s.events().malformed.size(), 0U);
+}
+
+TEST(ServerRate, TheRateIsPerUidAndOutlivesItsConnections) {
+    // Verifies that one bucket serves all the connections of a uid, that reconnecting does not
+    // refill it, and that another uid has its own.
+    TempDir dir;
+    open_to_everyone(dir);
+    Options o = test_options();
+    o.requests_per_second = 1;
+    o.request_burst = 2;
+    TestServer s(dir.socket(), o);
+    s.start(0666);
+    {
+        Client a(s.path());
+        Client b(s.path());
+        EXPECT_TRUE(a.round_trip(1));
+        EXPECT_TRUE(b.round_trip(2));
+        ASSERT_TRUE(a.send(request_frame(3, "echo")));
+        const auto r = a.read_response();
+        ASSERT_TRUE(r && r->error);
+        EXPECT_EQ(r->error->code, ErrorCode::unavailable);
+    }
+    ASSERT_TRUE(wait_for_connections(s.server(), 0));
+    Client again(s.path());
+    ASSERT_TRUE(again.send(request_frame(4, "echo")));
+    const auto r = again.read_response();
+    ASSERT_TRUE(r && r->error) << "a new connection refilled the bucket";
+    EXPECT_EQ(r->id, 4U);
+    if (::geteuid() == 0) {
+        auto other = connect_as(s.path(), 61001, 1);
+        ASSERT_EQ(other.size(), 1U);
+        EXPECT_TRUE(other[0]->round_trip(5)) << "another uid was limited too";
+    }
+}
+
+TEST(ServerRate, AnUploadOverTheRateIsRefusedAfterItsContent) {
+    // Verifies that an upload over the rate never reaches the upload hook: its content is read and
+    // dropped, the refusal follows data_end, and the connection serves the next request.
+    TempDir dir;
+    Options o = test_options();
+    o.requests_per_second = 2;
+    o.request_burst = 1;
+    TestServer s(dir.socket(), o);
+    s.start();
+    Client c(s.path());
+    ASSERT_TRUE(c.round_trip(1));
+    ASSERT_TRUE(c.send(upload_frame(2, "upload") + data_frame("some") + data_frame("content")));
+    EXPECT_TRUE(c.quiet_for(100ms)) << "answered before data_end";
+    ASSERT_TRUE(c.send(data_end_frame()));
+    const auto r = c.read_response();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->id, 2U);
+    ASSERT_TRUE(r->error);
+    EXPECT_EQ(r->error->code, ErrorCode::unavailable);
+    EXPECT_THAT(r->error->message, HasSubstr("too many requests"));
+    EXPECT_TRUE(s.events().read([&] { return s.events().upload_ops.empty(); }));
+    std::this_thread::sleep_for(600ms);
+    EXPECT_TRUE(c.round_trip(3));
 }
 
 // ---------------------------------------------------------------------------

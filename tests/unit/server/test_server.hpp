@@ -19,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -27,9 +28,11 @@
 #include <utility>
 #include <vector>
 
+#include <grp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -142,7 +145,8 @@ struct Events {
     std::condition_variable changed;
     std::vector<Peer> request_peers;
     std::vector<Error> malformed;
-    std::vector<std::string> refused;
+    std::vector<std::string> refused;  // the reason of each report
+    std::vector<Refusal> refusals;     // each report in full
     int slow_started = 0;
     // Uploads: the ops the upload hook saw, the bytes each sink accepted (one
     // entry a write), and how the sinks ended.
@@ -299,10 +303,28 @@ inline Options test_options() {
 //   "upload.later"     the sink answers from another thread
 //   "upload.picky"     the sink refuses its second write
 //   "upload.refused"   the hook refuses, with denied
+//
+// With known_uids, the known hook says a uid has an account when it is in
+// that set (which set_known changes while the server runs, as an officer
+// adding or suspending an account would); without, every caller is known.
 class TestServer {
 public:
-    explicit TestServer(fs::path path, Options options = test_options(), bool uploads = true)
-        : path_(std::move(path)), uploads_(uploads), server_(io_, options, hooks()) {}
+    explicit TestServer(fs::path path, Options options = test_options(), bool uploads = true,
+                        std::optional<std::set<std::uint32_t>> known_uids = std::nullopt)
+        : path_(std::move(path)),
+          uploads_(uploads),
+          known_(known_uids.has_value()),
+          known_uids_(known_uids.value_or(std::set<std::uint32_t>{})),
+          server_(io_, options, hooks()) {}
+
+    void set_known(std::uint32_t uid, bool known) {
+        std::lock_guard lock(known_mutex_);
+        if (known) {
+            known_uids_.insert(uid);
+        } else {
+            known_uids_.erase(uid);
+        }
+    }
 
     ~TestServer() {
         if (!threads_.empty()) {
@@ -450,18 +472,28 @@ private:
             }
             events_.changed.notify_all();
         };
-        h.refused = [this](const Peer&, std::string_view reason) {
+        h.refused = [this](const Refusal& r) {
             {
                 std::lock_guard lock(events_.mutex);
-                events_.refused.emplace_back(reason);
+                events_.refused.emplace_back(r.reason);
+                events_.refusals.push_back(r);
             }
             events_.changed.notify_all();
         };
+        if (known_) {
+            h.known = [this](std::uint32_t uid) {
+                std::lock_guard lock(known_mutex_);
+                return known_uids_.count(uid) > 0;
+            };
+        }
         return h;
     }
 
     fs::path path_;
     bool uploads_;
+    bool known_;
+    std::mutex known_mutex_;
+    std::set<std::uint32_t> known_uids_;
     Events events_;
     boost::asio::io_context io_;
     Server server_;
@@ -490,6 +522,9 @@ public:
             fd_ = -1;
         }
     }
+    // Takes over a connected socket (from connect_as).
+    struct Adopt {};
+    Client(Adopt, int fd) : fd_(fd) {}
     ~Client() { close(); }
     Client(const Client&) = delete;
     Client& operator=(const Client&) = delete;
@@ -739,6 +774,88 @@ private:
     int fd_ = -1;
     int error_ = 0;
 };
+
+// n connections to path made as uid (and gid uid), held by this process:
+// a child becomes uid, connects (the kernel records the credentials of
+// connect() for SO_PEERCRED), and hands the sockets back over a socketpair
+// (SCM_RIGHTS). Needs root; empty on failure (with a test failure).
+inline std::vector<std::unique_ptr<Client>> connect_as(const fs::path& path, std::uint32_t uid,
+                                                       std::size_t n) {
+    std::vector<std::unique_ptr<Client>> out;
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
+        ADD_FAILURE() << "socketpair failed";
+        return out;
+    }
+    const sockaddr_un addr = address_of(path);  // prepared before fork()
+    const pid_t child = ::fork();
+    if (child < 0) {
+        ADD_FAILURE() << "fork failed";
+        ::close(pair[0]);
+        ::close(pair[1]);
+        return out;
+    }
+    if (child == 0) {
+        ::close(pair[0]);
+        if (::setgroups(0, nullptr) != 0 || ::setgid(uid) != 0 || ::setuid(uid) != 0) {
+            ::_exit(10);
+        }
+        for (std::size_t i = 0; i < n; ++i) {
+            const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+            if (fd < 0 ||
+                ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+                ::_exit(11);
+            }
+            char byte = 'c';
+            iovec iov{&byte, 1};
+            alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+            msghdr msg{};
+            msg.msg_iov = &iov;
+            msg.msg_iovlen = 1;
+            msg.msg_control = control;
+            msg.msg_controllen = sizeof control;
+            cmsghdr* c = CMSG_FIRSTHDR(&msg);
+            c->cmsg_level = SOL_SOCKET;
+            c->cmsg_type = SCM_RIGHTS;
+            c->cmsg_len = CMSG_LEN(sizeof(int));
+            std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
+            if (::sendmsg(pair[1], &msg, 0) != 1) {
+                ::_exit(12);
+            }
+            ::close(fd);
+        }
+        ::_exit(0);
+    }
+    ::close(pair[1]);
+    for (std::size_t i = 0; i < n; ++i) {
+        char byte = 0;
+        iovec iov{&byte, 1};
+        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+        msghdr msg{};
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control;
+        msg.msg_controllen = sizeof control;
+        if (::recvmsg(pair[0], &msg, MSG_CMSG_CLOEXEC) != 1) {
+            break;
+        }
+        const cmsghdr* c = CMSG_FIRSTHDR(&msg);
+        if (c == nullptr || c->cmsg_type != SCM_RIGHTS) {
+            break;
+        }
+        int fd = -1;
+        std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+        out.push_back(std::make_unique<Client>(Client::Adopt{}, fd));
+    }
+    ::close(pair[0]);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || out.size() != n) {
+        ADD_FAILURE() << "connect_as(" << uid << ") made " << out.size() << " of " << n
+                      << " connections (child status " << status << ")";
+    }
+    return out;
+}
 
 // Waits until the server counts exactly n connections.
 inline bool wait_for_connections(Server& server, std::size_t n, Ms timeout = 5s) {

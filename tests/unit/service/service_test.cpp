@@ -196,6 +196,46 @@ TEST(Service, LastOfficerCannotBeSuspended) {
     EXPECT_FALSE(again.result.at("changed").as_bool());
 }
 
+TEST(Service, KnownCallersAreActiveAccountsAndRoot) {
+    // The server's connection budget asks is_known_caller: root always (before init too), an
+    // account once added, not once suspended, again once reactivated, never a uid without one.
+    Env env;
+    EXPECT_TRUE(env.service->is_known_caller(0));
+    EXPECT_FALSE(env.service->is_known_caller(1001));
+    env.call(0, "init", init_args("root", 0));
+    EXPECT_FALSE(env.service->is_known_caller(1001));
+    ASSERT_FALSE(env.call(0, "account.add", init_args("alice", 1001)).error);
+    EXPECT_TRUE(env.service->is_known_caller(1001));
+    json::object alice;
+    alice["name"] = "alice";
+    ASSERT_FALSE(env.call(0, "account.suspend", alice).error);
+    EXPECT_FALSE(env.service->is_known_caller(1001));
+    ASSERT_FALSE(env.call(0, "account.reactivate", alice).error);
+    EXPECT_TRUE(env.service->is_known_caller(1001));
+    EXPECT_FALSE(env.service->is_known_caller(1002));
+    EXPECT_FALSE(env.service->is_known_caller(0xffffffffU));  // no credentials
+}
+
+TEST(Service, RefusalsByTheServerAreAuditedWithTheAccount) {
+    // record_refusal leaves a deny entry with the caller's uid, pid, account (if any) and reason.
+    Env env;
+    env.call(0, "init", init_args("root", 0));
+    ASSERT_FALSE(env.call(0, "account.add", init_args("alice", 1001)).error);
+    env.service->record_refusal(Peer{1001, 1001, 55}, "request.rate_limited", "3 requests");
+    env.service->record_refusal(Peer{1002, 1002, 56}, "connection.refused", "too many");
+    const auto rows = env.audit_rows();
+    ASSERT_EQ(rows.size(), 4U);
+    EXPECT_EQ(rows[2].record.request, "request.rate_limited");
+    EXPECT_EQ(rows[2].record.uid, 1001U);
+    EXPECT_EQ(rows[2].record.pid, 55);
+    EXPECT_EQ(rows[2].record.account, "alice");
+    EXPECT_EQ(rows[2].record.decision, store::Decision::deny);
+    EXPECT_EQ(rows[2].record.reason, "3 requests");
+    EXPECT_EQ(rows[3].record.request, "connection.refused");
+    EXPECT_EQ(rows[3].record.account, "");
+    EXPECT_EQ(rows[3].record.uid, 1002U);
+}
+
 TEST(Service, ListPagesWithNext) {
     // account.list pages by name with "next" naming where to continue.
     Env env;
