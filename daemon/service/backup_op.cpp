@@ -198,8 +198,7 @@ Result<json::object> handle_backup(Context& ctx) {
     // needs.
     if (ctx.deps.disk != nullptr) {
         const auto reading = ctx.deps.disk->reading();
-        const auto needed = static_cast<std::uint64_t>(ctx.conn().query_int("PRAGMA page_count") *
-                                                       ctx.conn().query_int("PRAGMA page_size"));
+        const auto needed = static_cast<std::uint64_t>(store::database_bytes(ctx.conn()));
         const auto floor = ctx.deps.disk->options().admin_space_left_bytes;
         if (reading.free_bytes < floor || reading.free_bytes - floor < needed) {
             ctx.audit.reason = "refused: no room for the backup's copy in the state directory";

@@ -27,13 +27,12 @@ Result<json::object> handle_status(Context& ctx) {
 
     json::object out;
     out["version"] = kVersion;
-    out["schema_version"] = ctx.conn().query_int("PRAGMA user_version");
+    out["schema_version"] = store::schema_version(ctx.conn());
     out["started"] = format_timestamp(ctx.facts.started_at);
     out["uptime_seconds"] = (ctx.now - ctx.facts.started_at) / 1000000;
     out["accounts"] = accounts.count();
     out["audit_entries"] = head ? head->first : 0;
-    out["database_bytes"] =
-        ctx.conn().query_int("PRAGMA page_count") * ctx.conn().query_int("PRAGMA page_size");
+    out["database_bytes"] = store::database_bytes(ctx.conn());
     json::object writer;
     writer["commits"] = ctx.facts.writer.commits;
     writer["items"] = ctx.facts.writer.items;

@@ -243,6 +243,14 @@ void Store::stop() {
     }
 }
 
+std::int64_t database_bytes(Connection& conn) {
+    return conn.query_int("PRAGMA page_count") * conn.query_int("PRAGMA page_size");
+}
+
+std::int64_t schema_version(Connection& conn) {
+    return conn.query_int("PRAGMA user_version");
+}
+
 IntegrityReport check_integrity(Connection& conn, std::size_t max_problems) {
     IntegrityReport r;
     r.pages = conn.query_int("PRAGMA page_count");

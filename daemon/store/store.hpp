@@ -44,6 +44,11 @@ struct IntegrityReport {
 };
 IntegrityReport check_integrity(Connection& conn, std::size_t max_problems = 20);
 
+// The size of the database file in bytes (pages times page size), and the
+// schema version (migrations applied).
+std::int64_t database_bytes(Connection& conn);
+std::int64_t schema_version(Connection& conn);
+
 // A start-up failure with a message for the operator.
 class OpenError : public std::runtime_error {
 public:
