@@ -316,7 +316,7 @@ std::filesystem::path KeyBackups::write(Micros at, const std::string& mission,
     return path;
 }
 
-Result<KeyBackups::Content> KeyBackups::newest(Micros now, const crypto::KeyVault& vault) const {
+std::vector<std::pair<Micros, std::filesystem::path>> KeyBackups::unexpired(Micros now) const {
     std::vector<std::pair<Micros, std::filesystem::path>> found;
     std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
@@ -325,69 +325,104 @@ Result<KeyBackups::Content> KeyBackups::newest(Micros now, const crypto::KeyVaul
             found.emplace_back(*taken, entry.path());
         }
     }
-    std::sort(found.rbegin(), found.rend());
-    for (const auto& [taken, path] : found) {
-        std::ifstream in(path, std::ios::binary);
-        std::ostringstream buf;
-        buf << in.rdbuf();
-        const auto text = buf.str();
-        const auto mac_at = text.rfind("mac: ");
-        if (mac_at == std::string::npos || (mac_at > 0 && text[mac_at - 1] != '\n')) {
+    std::sort(found.rbegin(), found.rend());  // newest first
+    return found;
+}
+
+std::optional<KeyBackups::Content> KeyBackups::read(const std::filesystem::path& path, Micros taken,
+                                                    const crypto::KeyVault& vault,
+                                                    bool with_register) const {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream buf;
+    buf << in.rdbuf();
+    const auto text = buf.str();
+    const auto mac_at = text.rfind("mac: ");
+    if (mac_at == std::string::npos || (mac_at > 0 && text[mac_at - 1] != '\n')) {
+        return std::nullopt;
+    }
+    const auto body = text.substr(0, mac_at);
+    const auto mac = from_hex(std::string_view(text).substr(mac_at + 5, 64));
+    const auto expected = vault.key_backup_mac().mac(body);
+    if (!mac || mac->size() != expected.size() ||
+        !std::equal(mac->begin(), mac->end(), expected.begin())) {
+        return std::nullopt;  // altered, or another strongroom's
+    }
+    Content c;
+    c.name = path.filename().string();
+    c.taken = taken;
+    std::istringstream lines(body);
+    std::string line;
+    std::string register_key;
+    std::string register_text;
+    while (std::getline(lines, line)) {
+        if (line.starts_with("register-key: ")) {
+            register_key = line.substr(14);
             continue;
         }
-        const auto body = text.substr(0, mac_at);
-        const auto mac = from_hex(std::string_view(text).substr(mac_at + 5, 64));
-        const auto expected = vault.key_backup_mac().mac(body);
-        if (!mac || mac->size() != expected.size() ||
-            !std::equal(mac->begin(), mac->end(), expected.begin())) {
-            continue;  // altered, or another strongroom's
+        if (line.starts_with("register: ")) {
+            register_text = line.substr(10);
+            continue;
         }
-        Content c;
-        c.name = path.filename().string();
-        c.taken = taken;
-        std::istringstream lines(body);
-        std::string line;
-        std::string register_key;
-        std::string register_text;
-        while (std::getline(lines, line)) {
-            if (line.starts_with("register-key: ")) {
-                register_key = line.substr(14);
-                continue;
+        if (line.starts_with("key: ")) {
+            std::istringstream f(line.substr(5));
+            store::WrappedKey k;
+            std::string hex;
+            f >> k.record_id >> hex;
+            if (auto bytes = from_hex(hex)) {
+                k.wrapped = std::move(*bytes);
+                c.keys.push_back(std::move(k));
             }
-            if (line.starts_with("register: ")) {
-                register_text = line.substr(10);
-                continue;
-            }
-            if (line.starts_with("key: ")) {
-                std::istringstream f(line.substr(5));
-                store::WrappedKey k;
-                std::string hex;
-                f >> k.record_id >> hex;
-                if (auto bytes = from_hex(hex)) {
-                    k.wrapped = std::move(*bytes);
-                    c.keys.push_back(std::move(k));
-                }
-            } else if (line.starts_with("disposed: ") && line.find(' ', 10) != std::string::npos) {
-                std::istringstream f(line.substr(10));
-                store::Disposed d;
-                std::string at;
-                f >> d.record_id >> d.state >> d.batch >> at;
-                d.at = parse_date(at.substr(0, 10)).value_or(0);
-                c.disposed.push_back(std::move(d));
-            }
+        } else if (line.starts_with("disposed: ") && line.find(' ', 10) != std::string::npos) {
+            std::istringstream f(line.substr(10));
+            store::Disposed d;
+            std::string at;
+            f >> d.record_id >> d.state >> d.batch >> at;
+            d.at = parse_date(at.substr(0, 10)).value_or(0);
+            c.disposed.push_back(std::move(d));
         }
-        if (!register_key.empty() || !register_text.empty()) {
-            auto reg = opened_register(register_key, register_text, vault);
-            if (!reg) {
-                continue;  // its MAC holds, yet the register does not open: not trusted
-            }
-            c.reg = std::move(*reg);
+    }
+    if (with_register && (!register_key.empty() || !register_text.empty())) {
+        auto reg = opened_register(register_key, register_text, vault);
+        if (!reg) {
+            return std::nullopt;  // its MAC holds, yet the register does not open: not trusted
         }
-        return c;
+        c.reg = std::move(*reg);
+    }
+    return c;
+}
+
+Result<KeyBackups::Content> KeyBackups::newest(Micros now, const crypto::KeyVault& vault) const {
+    for (const auto& [taken, path] : unexpired(now)) {
+        if (auto c = read(path, taken, vault, true)) {
+            return std::move(*c);
+        }
     }
     return make_error(ErrorCode::not_found,
                       fmt::format("no key-store backup in {} is younger than {} days and intact",
                                   dir_.string(), days_));
+}
+
+std::map<std::int64_t, std::vector<std::uint8_t>> KeyBackups::find_keys(
+    const std::set<std::int64_t>& ids, Micros now, const crypto::KeyVault& vault) const {
+    std::map<std::int64_t, std::vector<std::uint8_t>> found;
+    if (ids.empty()) {
+        return found;
+    }
+    for (const auto& [taken, path] : unexpired(now)) {
+        const auto c = read(path, taken, vault, false);
+        if (!c) {
+            continue;
+        }
+        for (const auto& k : c->keys) {
+            if (ids.count(k.record_id) != 0 && found.count(k.record_id) == 0) {
+                found.emplace(k.record_id, k.wrapped);
+            }
+        }
+        if (found.size() == ids.size()) {
+            break;
+        }
+    }
+    return found;
 }
 
 std::vector<std::string> KeyBackups::remove_expired(Micros now) const {

@@ -26,9 +26,13 @@
 // was added (no register lines) still give keys and disposals.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "daemon/common/error.hpp"
@@ -75,8 +79,18 @@ public:
     };
     // The newest backup not expired by `now` whose MAC verifies.
     Result<Content> newest(Micros now, const crypto::KeyVault& vault) const;
+    // The wrapped keys of these records in the backups not expired by `now`
+    // whose MAC verifies, the newest backup's first: for a record a restore
+    // brings back that the database it replaces had lost (an earlier restore
+    // of an older backup).
+    std::map<std::int64_t, std::vector<std::uint8_t>> find_keys(
+        const std::set<std::int64_t>& ids, Micros now, const crypto::KeyVault& vault) const;
 
 private:
+    std::vector<std::pair<Micros, std::filesystem::path>> unexpired(Micros now) const;
+    std::optional<Content> read(const std::filesystem::path& path, Micros taken,
+                                const crypto::KeyVault& vault, bool with_register) const;
+
     std::filesystem::path dir_;
     unsigned days_;
 };

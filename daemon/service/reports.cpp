@@ -171,6 +171,20 @@ std::vector<Event> registry_events(store::Connection& conn, Names& names,
                           names.account(c.holder), "", "", c.number, ""});
         }
     }
+    // The end of its life in the registry: destroyed or transferred, by the
+    // registrar who executed (or confirmed) the batch.
+    store::DisposalRepository disposals(conn);
+    if (const auto d = disposals.disposal_of(r.id)) {
+        std::string by;
+        std::string reference;
+        if (d->batch) {
+            reference = fmt::format("batch {}", *d->batch);
+            if (const auto b = disposals.find(*d->batch)) {
+                by = names.account(b->executed_by);
+            }
+        }
+        ev.push_back({d->at, 6, d->state, by, "", "disposal", reference, std::nullopt, d->why});
+    }
     std::stable_sort(ev.begin(), ev.end(), [](const Event& a, const Event& b) {
         return std::tie(a.at, a.order) < std::tie(b.at, b.order);
     });

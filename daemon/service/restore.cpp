@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include <fmt/format.h>
@@ -133,10 +134,15 @@ std::string RestoreReport::summary(const fs::path& backup) const {
     return fmt::format(
         "restored {}: {} records held, {} destructions and transfers replayed, {} register "
         "entries kept of records destroyed or transferred since, {} other register entries "
-        "carried over and {} brought up to date, {} keys from {}, {} records without a key "
-        "(content unreadable), {} audit entries carried over{}{}",
-        backup.string(), records, replayed, stubs, carried, updated, keys, known_from, without_key,
-        audit_carried, lost_part,
+        "carried over and {} brought up to date, access as it was before the restore ({} "
+        "accounts, posts, assignments, grants and pending changes brought back to it), {} keys "
+        "from {}{}, {} records without a key (content unreadable), {} audit entries carried "
+        "over{}{}",
+        backup.string(), records, replayed, stubs, carried, updated, access, keys, known_from,
+        keys_from_key_backups > 0
+            ? fmt::format(" ({} of them from key-store backups)", keys_from_key_backups)
+            : std::string(),
+        without_key, audit_carried, lost_part,
         replaced_removed   ? std::string("; the replaced database was overwritten and removed")
         : replaced.empty() ? std::string()
                            : "; the replaced database is " + replaced.string());
@@ -183,6 +189,7 @@ Result<RestoreReport> restore_backup(const fs::path& state, const fs::path& back
             report.stubs = carried.stubs;
             report.carried = carried.added;
             report.updated = carried.updated;
+            report.access = carried.access;
             report.lost = carried.lost;
         } else {
             check_disposals_known(records, *since);
@@ -205,6 +212,20 @@ Result<RestoreReport> restore_backup(const fs::path& state, const fs::path& back
         for (const auto& k : since->keys) {
             keys.emplace(k.record_id, &k.wrapped);
         }
+        // A record the replaced database had lost (an earlier restore of an
+        // older backup) and this backup brings back: its key from the
+        // key-store backups, which outlive that restore.
+        std::set<std::int64_t> keyless;
+        records.for_each_in_state("held", [&](const store::RecordRow& r) {
+            if (!keys.contains(r.id)) {
+                keyless.insert(r.id);
+            }
+        });
+        const auto recovered = key_backups.find_keys(keyless, now, vault);
+        for (const auto& [id, wrapped] : recovered) {
+            keys.emplace(id, &wrapped);
+        }
+        report.keys_from_key_backups = static_cast<std::int64_t>(recovered.size());
         // Keys back, and the text index rebuilt from the content.
         records.for_each_in_state("held", [&](const store::RecordRow& r) {
             ++report.records;

@@ -42,8 +42,10 @@ struct RestoreReport {
     std::int64_t stubs = 0;     // register entries of records the backup lacked, disposed since
     std::int64_t carried = 0;   // other register rows added (batches, holds, copies, accounts...)
     std::int64_t updated = 0;   // register rows brought up to date (a batch executed since...)
-    std::vector<std::int64_t> lost;  // records entered after the backup, not in it
-    std::int64_t keys = 0;           // record keys restored
+    std::int64_t access = 0;    // access rows brought back to the state before the restore
+    std::vector<std::int64_t> lost;          // records entered after the backup, not in it
+    std::int64_t keys = 0;                   // record keys restored
+    std::int64_t keys_from_key_backups = 0;  // of those, found only in key-store backups
     std::int64_t without_key = 0;
     std::int64_t audit_carried = 0;  // audit entries carried over
     std::filesystem::path replaced;  // where the replaced database went ("" if none)

@@ -101,6 +101,21 @@ std::vector<BatchRecord> DisposalRepository::records(std::int64_t batch) {
     return out;
 }
 
+std::optional<DisposalRepository::RecordDisposal> DisposalRepository::disposal_of(
+    std::int64_t record) {
+    auto s = conn_.cached(
+        "SELECT r.state, coalesce(r.disposed_at, 0), b.id, coalesce(br.why, '') FROM records r "
+        "LEFT JOIN batches b ON b.id = r.disposal_batch "
+        "LEFT JOIN batch_records br ON br.batch_id = b.id AND br.record_id = r.id "
+        "WHERE r.id = ?1 AND r.state IN ('destroyed', 'transferred')");
+    s->bind(1, record);
+    if (!s->step()) {
+        return std::nullopt;
+    }
+    return RecordDisposal{s->column_text(0), s->column_int(1), s->column_optional_int(2),
+                          s->column_text(3)};
+}
+
 std::optional<std::int64_t> DisposalRepository::open_batch_of(std::int64_t record,
                                                               std::string_view kind) {
     auto s = conn_.cached(

@@ -62,6 +62,16 @@ public:
     // The open batch (not executed or confirmed) of a kind holding a record.
     std::optional<std::int64_t> open_batch_of(std::int64_t record, std::string_view kind);
 
+    // How a record left the registry: destroyed or transferred, when, in
+    // which batch (if the register has it) and why; nothing while it is held.
+    struct RecordDisposal {
+        std::string state;  // destroyed | transferred
+        Micros at = 0;
+        std::optional<std::int64_t> batch;
+        std::string why;
+    };
+    std::optional<RecordDisposal> disposal_of(std::int64_t record);
+
     // Per record type, the records destroyed or transferred in [since, until)
     // and the batches that did it: (type, state, count, batch ids).
     struct Disposals {

@@ -14,12 +14,11 @@ namespace strongroom::store {
 static_assert(kNotADatabase == SQLITE_NOTADB);
 namespace {
 
-constexpr std::array<std::string_view, 14> kRegisterTables{
-    "accounts",          "compartments", "posts",
-    "batches",           "records",      "record_compartments",
-    "batch_records",     "holds",        "hold_records",
-    "closures",          "releases",     "copies",
-    "registry_sequence", "retired_keys"};
+constexpr std::array<std::string_view, 20> kRegisterTables{
+    "accounts",       "compartments", "posts",          "assignments",       "grants",
+    "matrix_changes", "pending",      "batches",        "records",           "record_compartments",
+    "batch_records",  "holds",        "hold_records",   "closures",          "releases",
+    "copies",         "delegations",  "disseminations", "registry_sequence", "retired_keys"};
 
 constexpr std::array<std::string_view, 14> kReservedTables{
     "accounts", "compartments", "posts",          "assignments", "matrix_changes",
@@ -338,6 +337,169 @@ void carry_named(Connection& conn, const TableRows& rows, std::vector<std::strin
     }
 }
 
+// The rows of a history table (matrix changes, delegations,
+// disseminations) the target lacks, added when what they name is there: a
+// delegation or dissemination of a record the backup lacks and that was not
+// disposed of goes with that record (its id stays reserved).
+void carry_history(Connection& conn, const TableRows& rows, CarryReport& report) {
+    Carrier c(conn, rows, {"id"});
+    const bool of_record =
+        std::find(rows.columns.begin(), rows.columns.end(), "record_id") != rows.columns.end();
+    for (const auto& row : rows.rows) {
+        if (const auto have = c.target_row(row)) {
+            // A delegation revoked since stays revoked.
+            if (rows.table == "delegations" && is_null((*have)[c.col("revoked_at")]) &&
+                !is_null(c.get(row, "revoked_at"))) {
+                c.update(row);
+                ++report.access;
+            }
+            continue;
+        }
+        if (of_record) {
+            const auto& record = c.get(row, "record_id");
+            if (!is_null(record) && !exists(conn, "records", as_int(record))) {
+                continue;
+            }
+        }
+        if (rows.table == "disseminations") {
+            // The same fact under another id (not of this history): kept once.
+            Prepared s(conn,
+                       "SELECT 1 FROM disseminations WHERE recipient = ?1 AND record_id = ?2 AND "
+                       "authority = ?3");
+            s.bind(1, c.get(row, "recipient"));
+            s.bind(2, c.get(row, "record_id"));
+            s.bind(3, c.get(row, "authority"));
+            if (s.step()) {
+                continue;
+            }
+        }
+        c.insert(row);
+        ++report.added;
+    }
+}
+
+// Who may do and read what, as the source has it (issue 13): a restore
+// brings back content and the register, never the access of the past. An
+// account suspended, an assignment ended, a grant withdrawn or lowered, a
+// post's level lowered or a change decided since the backup stays so; an
+// account, assignment or grant given since (under the two-person rule) is
+// kept. Order matters for the separation-of-duties triggers: assignments
+// are closed before roles are brought up to date, and opened after.
+void carry_access(Connection& conn, const Register& source, CarryReport& report) {
+    const auto* assignments = table_of(source, "assignments");
+    std::vector<const std::vector<Value>*> opened;
+    if (assignments != nullptr) {
+        Carrier c(conn, *assignments, {"id"});
+        for (const auto& row : assignments->rows) {
+            if (const auto have = c.target_row(row)) {
+                if (*have != row) {
+                    c.update(row);
+                    ++report.access;
+                }
+            } else {
+                opened.push_back(&row);
+            }
+        }
+    }
+    if (const auto* t = table_of(source, "accounts")) {
+        Carrier c(conn, *t, {"id"});
+        for (const auto& row : t->rows) {
+            if (const auto have = c.target_row(row); have && *have != row) {
+                c.update(row);
+                ++report.access;
+            }
+        }
+    }
+    if (const auto* t = table_of(source, "posts")) {
+        Carrier c(conn, *t, {"id"});
+        // An authority moved from one post to another: cleared first, so that
+        // no two posts hold it on the way.
+        std::vector<const std::vector<Value>*> changed;
+        for (const auto& row : t->rows) {
+            if (const auto have = c.target_row(row); have && *have != row) {
+                changed.push_back(&row);
+                if ((*have)[c.col("authority")] != c.get(row, "authority")) {
+                    auto cleared = *have;
+                    cleared[c.col("authority")] = std::string();
+                    c.update(cleared);
+                }
+            }
+        }
+        for (const auto* row : changed) {
+            c.update(*row);
+            ++report.access;
+        }
+    }
+    if (assignments != nullptr) {
+        Carrier c(conn, *assignments, {"id"});
+        for (const auto* row : opened) {
+            c.insert(*row);
+            ++report.added;
+        }
+    }
+    // The access matrix exactly as the source has it.
+    const auto* grants = table_of(source, "grants");
+    std::set<std::pair<std::int64_t, std::int64_t>> granted;
+    if (grants != nullptr) {
+        Carrier c(conn, *grants, {"post_id", "compartment_id"});
+        for (const auto& row : grants->rows) {
+            granted.emplace(as_int(c.get(row, "post_id")), as_int(c.get(row, "compartment_id")));
+            if (const auto have = c.target_row(row)) {
+                if (*have != row) {
+                    c.update(row);
+                    ++report.access;
+                }
+            } else {
+                c.insert(row);
+                ++report.added;
+            }
+        }
+    }
+    {
+        std::vector<std::pair<std::int64_t, std::int64_t>> withdrawn;
+        Prepared s(conn, "SELECT post_id, compartment_id FROM grants");
+        while (s.step()) {
+            std::pair<std::int64_t, std::int64_t> key{s.integer(0), s.integer(1)};
+            if (granted.count(key) == 0) {
+                withdrawn.push_back(key);
+            }
+        }
+        for (const auto& [post, compartment] : withdrawn) {
+            Prepared d(conn, "DELETE FROM grants WHERE post_id = ?1 AND compartment_id = ?2");
+            d.bind(1, Value{post});
+            d.bind(2, Value{compartment});
+            d.step();
+            ++report.access;
+        }
+    }
+    // Changes waiting for a second person: one decided since is not pending
+    // again (it cannot be approved twice, nor a withdrawn one approved).
+    if (const auto* t = table_of(source, "pending")) {
+        Carrier c(conn, *t, {"id"});
+        for (const auto& row : t->rows) {
+            if (const auto have = c.target_row(row)) {
+                if (*have != row) {
+                    c.update(row);
+                    ++report.access;
+                }
+            } else {
+                c.insert(row);
+                ++report.added;
+            }
+        }
+    }
+}
+
+// True when the source is at least as recent as the target: its audit trail
+// reaches as far (a key-store backup older than the backup restored is not).
+bool source_is_newer(Connection& conn, const Register& source) {
+    const auto target = AuditRepository(conn).head();
+    if (!target) {
+        return true;
+    }
+    return source.audit_head && source.audit_head->first >= target->first;
+}
+
 }  // namespace
 
 std::span<const std::string_view> register_tables() {
@@ -371,6 +533,8 @@ Register read_register(Connection& conn) {
             where = "1 ORDER BY year";
         } else if (table == "retired_keys") {
             where = "1 ORDER BY epoch";
+        } else if (table == "grants") {
+            where = "1 ORDER BY post_id, compartment_id";
         } else if (table != "batch_records" && table != "hold_records") {
             where = "1 ORDER BY id";
         }
@@ -412,6 +576,12 @@ CarryReport carry_register(Connection& conn, const Register& source) {
     }
     if (const auto* t = table_of(source, "posts")) {
         carry_named(conn, *t, {"name", "authority"}, report);
+    }
+    if (source_is_newer(conn, source)) {
+        carry_access(conn, source, report);
+    }
+    if (const auto* t = table_of(source, "matrix_changes")) {
+        carry_history(conn, *t, report);
     }
     if (const auto* t = table_of(source, "batches")) {
         Carrier c(conn, *t, {"id"});
@@ -566,6 +736,11 @@ CarryReport carry_register(Connection& conn, const Register& source) {
                 c.insert(row);
                 ++report.added;
             }
+        }
+    }
+    for (const auto* name : {"delegations", "disseminations"}) {
+        if (const auto* t = table_of(source, name)) {
+            carry_history(conn, *t, report);
         }
     }
     if (const auto* t = table_of(source, "registry_sequence")) {

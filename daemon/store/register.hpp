@@ -57,9 +57,11 @@ struct Register {
 };
 
 // The tables whose rows are carried, in foreign-key order: accounts,
-// compartments, posts, batches, records (those destroyed or transferred
-// only: their stubs), record_compartments (of those), batch_records, holds,
-// hold_records, closures, releases, copies, registry_sequence, retired_keys.
+// compartments, posts, assignments, grants, matrix_changes, pending,
+// batches, records (those destroyed or transferred only: their stubs),
+// record_compartments (of those), batch_records, holds, hold_records,
+// closures, releases, copies, delegations, disseminations,
+// registry_sequence, retired_keys.
 std::span<const std::string_view> register_tables();
 // The tables whose ids are reserved.
 std::span<const std::string_view> reserved_tables();
@@ -78,6 +80,8 @@ public:
 struct CarryReport {
     std::int64_t added = 0;     // rows added to the restored database
     std::int64_t updated = 0;   // rows brought up to date (a batch executed, a hold released...)
+    std::int64_t access = 0;    // accounts, posts, assignments, grants, pending changes and
+                                // delegations brought to the source's state, grants withdrawn
     std::int64_t stubs = 0;     // records destroyed or transferred that the backup lacked
     std::int64_t replayed = 0;  // records held in the backup, destroyed or transferred since
     // Records held in the source that the restored database lacks: entered
@@ -90,6 +94,11 @@ struct CarryReport {
 // up to where the source is (a batch approved or executed since, a hold
 // released, a copy returned), destroys again every record the source had
 // destroyed or transferred, raises registry sequences and the reserved ids.
+// Access (accounts' suspension and roles, posts' levels and authorities,
+// assignments, grants, pending changes) is made exactly the source's when
+// the source's audit trail reaches at least as far as the backup's: a
+// restore never gives back access withdrawn since, nor takes away access
+// given since under the two-person rule.
 // Throws RegisterConflict (the caller rolls back) when a row cannot be
 // carried: it names the row and why.
 CarryReport carry_register(Connection& conn, const Register& source);

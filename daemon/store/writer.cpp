@@ -429,6 +429,23 @@ void Writer::commit_batch(std::deque<Item>& batch) {
         std::lock_guard lock(mutex_);
         ++stats_.failed_commits;
     }
+    if (failure->trouble == Trouble::disk_full && disk_ != nullptr && disk_->out_of_space()) {
+        // The reserve was just released, for audit entries: the changes are
+        // refused, and the reads of the batch wait for their entries, written
+        // at once in the reserve's room, rather than being refused too.
+        const auto changes = refuse_changes(batch, *failure);
+        if (!attempt(batch, truncate_log)) {
+            {
+                std::lock_guard lock(mutex_);
+                stats_.entries_retried += batch.size();
+            }
+            settle(batch, truncate_log);
+            report(TroubleReport::Event::failed, failure->trouble, failure->detail, changes, 0);
+            return;
+        }
+        std::lock_guard lock(mutex_);
+        ++stats_.failed_commits;
+    }
     const auto changes = hold(batch, *failure);
     const auto entries = held_.size();
     std::deque<Item> none;
@@ -510,40 +527,66 @@ void Writer::settle(std::deque<Item>& batch, bool truncate_log) {
     }
 }
 
-std::size_t Writer::hold(std::deque<Item>& batch, const Failure& failure) {
-    if (failure.trouble == Trouble::disk_full && disk_ != nullptr) {
-        disk_->out_of_space();  // the reserve goes, for the audit entries
-    }
+std::size_t Writer::refuse_changes(std::deque<Item>& batch, const Failure& failure) {
     const auto change_error = error_for(failure.trouble, failure.reason, true);
-    const auto read_error = error_for(failure.trouble, failure.reason, false);
     std::uint64_t changes = 0;
     std::size_t settled = 0;
-    for (auto& item : batch) {
-        // A change, or a read waiting for its entry: answered with the error
-        // now; its entry says so. A read answered before keeps its entry.
+    for (auto it = batch.begin(); it != batch.end();) {
+        auto& item = *it;
+        if (!item.work) {
+            ++it;
+            continue;
+        }
+        // Answered with the error now; its entry says so.
         if (item.done) {
             if (item.audited) {
                 item.audit.decision = Decision::error;
-                item.audit.reason =
-                    fmt::format("{}not done: the audit trail could not be written ({})",
-                                item.work ? "" : "answered with an error, ", failure.reason);
+                item.audit.reason = fmt::format(
+                    "not done: the audit trail could not be written ({})", failure.reason);
                 item.audit.content_digest.reset();
             }
-            changes += item.work ? 1 : 0;
-            item.done(item.work ? change_error : read_error);
+            ++changes;
+            item.done(change_error);
             item.done = nullptr;
         }
         item.work = nullptr;
         if (item.audited) {
-            held_.push_back(std::move(item));
+            ++it;
         } else {
-            ++settled;  // storage work of a request audited later: its failure is reported there
+            // Storage work of a request audited later: its failure is
+            // reported there.
+            ++settled;
+            it = batch.erase(it);
         }
     }
     std::lock_guard lock(mutex_);
     stats_.changes_failed += changes;
-    stats_.held = held_.size();
     settled_ += settled;
+    return changes;
+}
+
+std::size_t Writer::hold(std::deque<Item>& batch, const Failure& failure) {
+    if (failure.trouble == Trouble::disk_full && disk_ != nullptr) {
+        disk_->out_of_space();  // the reserve goes, for the audit entries
+    }
+    const auto changes = refuse_changes(batch, failure);
+    const auto read_error = error_for(failure.trouble, failure.reason, false);
+    for (auto& item : batch) {
+        // A read waiting for its entry: answered with the error now; its
+        // entry says so. A read answered before keeps its entry.
+        if (item.done) {
+            item.audit.decision = Decision::error;
+            item.audit.reason = fmt::format(
+                "answered with an error, not done: the audit trail could not be written ({})",
+                failure.reason);
+            item.audit.content_digest.reset();
+            item.done(read_error);
+            item.done = nullptr;
+        }
+        held_.push_back(std::move(item));
+    }
+    std::lock_guard lock(mutex_);
+    stats_.held = held_.size();
     return changes;
 }
 

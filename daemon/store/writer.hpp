@@ -206,6 +206,10 @@ private:
     void commit_batch(std::deque<Item>& batch);
     // After a successful commit: statistics, then everyone is answered.
     void settle(std::deque<Item>& batch, bool truncate_log);
+    // Answers the changes of a failed batch with the error (their entries say
+    // so) and drops storage work audited elsewhere; reads stay waiting.
+    // Returns the changes answered.
+    std::size_t refuse_changes(std::deque<Item>& batch, const Failure& failure);
     // After a failure from a full disk or an I/O error: answers the changes
     // with the error and moves every audit entry into held_.
     // Returns the changes answered.

@@ -64,9 +64,6 @@ std::uint64_t env_u64(const char* name, std::uint64_t fallback) {
 bool verbose() {
     return env_u64("STRONGROOM_MODEL_VERBOSE", 0) != 0;
 }
-bool withdrawals_survive() {
-    return env_u64("STRONGROOM_MODEL_WITHDRAWALS_SURVIVE", 0) != 0;
-}
 
 std::optional<std::uint64_t> g_seed;  // from --seed
 std::optional<int> g_steps;           // from --steps
@@ -131,18 +128,14 @@ struct Rec {
     std::set<std::string> must_share;  // posts, must-share (safety flag)
     State state = State::live;
     std::int64_t batch = 0;  // the disposal batch that destroyed it
-    // Brought back by a restore after an earlier one lost it: the replaced
-    // database had no key for it, so its content is unreadable (reported).
-    bool keyless = false;
-    bool held = false;  // under a legal hold
+    bool held = false;       // under a legal hold
     std::int64_t copies_issued = 0;
     std::map<std::int64_t, std::string> outstanding;  // copy number → holder
 };
 
 struct Backup {
     std::string path;
-    std::vector<Person> people;  // suspensions and posts then
-    int epoch = 0;               // the master key it was made under
+    int epoch = 0;  // the master key it was made under
     std::map<std::int64_t, Rec> records;
     int step = 0;
 };
@@ -301,13 +294,10 @@ public:
             summary += fmt::format("{}{} {}", summary.empty() ? "" : ", ", name, n);
         }
         std::cout << fmt::format(
-            "model test: {} steps in {:.1f} s, seed {}: {}; {} records ({} destroyed, {} lost, {} "
-            "without a key), {} backups, {} restores, {} rekeys\n",
+            "model test: {} steps in {:.1f} s, seed {}: {}; {} records ({} destroyed, {} lost), "
+            "{} backups, {} restores, {} rekeys\n",
             steps_, secs, seed_, summary, records_.size(), count(State::destroyed),
-            count(State::lost),
-            std::count_if(records_.begin(), records_.end(),
-                          [](const auto& kv) { return kv.second.keyless; }),
-            backups_.size(), restores_, epoch_);
+            count(State::lost), backups_.size(), restores_, epoch_);
         if (::testing::Test::HasFailure()) {
             std::cout << replay() << "\n";
         }
@@ -620,11 +610,6 @@ private:
             return;
         }
         Rec& r = records_.at(id);
-        if (r.keyless) {
-            EXPECT_NE(res.status, 0) << what << " (no content key)\n" << describe(res);
-            EXPECT_FALSE(fs::exists(out)) << what << ": content written without its key";
-            return;
-        }
         ASSERT_EQ(res.status, 0) << what << "\n" << describe(res);
         const auto content = strip_invisible(read_file(out));
         EXPECT_NE(content.find(r.word), std::string::npos) << what << ": " << content;
@@ -829,18 +814,6 @@ private:
             if (!r.raw || r.state != State::live || !r.outstanding.empty() || r.held) {
                 continue;
             }
-            if (r.keyless) {
-                // Its destruction fails for want of the key ("record N has no
-                // content key", exit 1) and leaves the batch stuck: reported.
-                // The registrar holds it instead.
-                const auto res =
-                    m_.admin({"hold", "place", fmt::format("keyless-{}", id), "--reason",
-                              "content key lost in a restore", "--record", std::to_string(id)},
-                             kClerk);
-                ASSERT_EQ(res.status, 0) << "clerk holds record " << id << "\n" << describe(res);
-                r.held = true;
-                continue;
-            }
             due.insert(id);
         }
         auto res = m_.admin({"--json", "disposal", "propose"}, proposer->uid);
@@ -891,7 +864,7 @@ private:
         const auto path = m_.out_path(fmt::format("model-{}.backup", step_));
         const auto res = m_.admin({"backup", "-o", path}, kOff1);
         ASSERT_EQ(res.status, 0) << "off1 backs up\n" << describe(res);
-        backups_.push_back({path, people_, epoch_, records_, step_});
+        backups_.push_back({path, epoch_, records_, step_});
     }
 
     void restore() {
@@ -917,33 +890,10 @@ private:
             return;
         }
         ++restores_;
-        // Access as the backup had it. A restore gives back what was withdrawn
-        // since (an account suspended, an assignment ended): the register does
-        // not carry an account's status nor the assignments. Reported as a bug;
-        // STRONGROOM_MODEL_WITHDRAWALS_SURVIVE=1 expects the fix (a withdrawal
-        // made since stays; what was given since is not carried).
-        for (auto& p : people_) {
-            for (const auto& then : b.people) {
-                if (then.name != p.name) {
-                    continue;
-                }
-                if (withdrawals_survive()) {
-                    p.suspended = p.suspended || then.suspended;
-                    std::vector<std::string> kept;
-                    for (const auto& name : p.posts) {
-                        if (std::find(then.posts.begin(), then.posts.end(), name) !=
-                            then.posts.end()) {
-                            kept.push_back(name);
-                        }
-                    }
-                    p.posts = kept;
-                } else {
-                    p.suspended = then.suspended;
-                    p.posts = then.posts;
-                }
-            }
-        }
-        // The backup's records with its disseminations; the register kept:
+        // Access as it was before the restore: what was withdrawn since the
+        // backup (an account suspended, an assignment ended) stays withdrawn,
+        // what was given since stays given.
+        // The backup's records; the register kept (disseminations too):
         // what was destroyed since stays destroyed, numbered copies are
         // carried; what was entered since is lost (its number not used again).
         std::map<std::int64_t, Rec> next;
@@ -956,10 +906,10 @@ private:
                 }
                 if (now->state != State::lost) {
                     r.outstanding = now->outstanding;
-                    r.keyless = now->keyless;
                     r.held = now->held;
-                } else if (r.state == State::live) {
-                    r.keyless = true;
+                    // Disseminations since are in the register.
+                    r.received = now->received;
+                    r.must_share = now->must_share;
                 }
                 r.copies_issued = std::max(r.copies_issued, now->copies_issued);
             }
@@ -1150,8 +1100,8 @@ private:
             for (const auto& v : doc->at("records").as_array()) {
                 got.push_back(v.at("id").as_int64());
             }
-            EXPECT_EQ(got, may_read(who, r) && !r.keyless ? std::vector<std::int64_t>{r.id}
-                                                          : std::vector<std::int64_t>{})
+            EXPECT_EQ(got, may_read(who, r) ? std::vector<std::int64_t>{r.id}
+                                            : std::vector<std::int64_t>{})
                 << what << "\n"
                 << res.out;
         }

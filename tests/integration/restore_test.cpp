@@ -7,8 +7,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <optional>
 #include <set>
+#include <utility>
 
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -148,6 +150,12 @@ TEST(RestoreRegister, AnOlderBackupKeepsEveryRegisterEntryAndHandsNoNumberOutAga
     r = m.admin({"--json", "report", "registry", "--record", std::to_string(doomed)}, kAuditor);
     EXPECT_EQ(r.status, 0) << r.err;
     EXPECT_NE(r.out.find(doomed_number), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(fmt::format("\"event\":\"destroyed\",\"by\":\"clerk3\",\"party\":\"\","
+                                     "\"authority\":\"disposal\",\"reference\":\"batch {}\"",
+                                     batch)),
+              std::string::npos)
+        << "the registry does not show the destruction\n"
+        << r.out;
     // The hold, the copy and the release request stand.
     r = m.admin({"--json", "hold", "list"}, kClerk);
     ASSERT_EQ(r.status, 0) << r.err;
@@ -620,6 +628,134 @@ TEST(RestoreRegister, AnOlderKeyStoreBackupIsReadAndRefusedClearlyWhenItCannotKe
     EXPECT_EQ(m.tool({"show", std::to_string(later)}, kAnalyst).status, 4);
     r = m.admin({"--json", "certificate", "verify", m.out_path("cert.txt")}, kAuditor);
     EXPECT_EQ(r.status, 0) << r.out << r.err;
+}
+
+}  // namespace strongroom::test
+
+namespace strongroom::test {
+namespace {
+
+std::int64_t jmac_record(Mission& m, const std::string& text) {
+    return m.ingest(kAnalyst, text,
+                    {"--title", "Harbour", "--level", "confidential", "--compartment", "JMAC"});
+}
+
+std::string pending_of(const RunResult& r) {
+    EXPECT_EQ(r.status, 0) << r.out << r.err;
+    return r.status == 0 ? std::to_string(r.json().at("pending_id").as_int64()) : "";
+}
+
+}  // namespace
+
+TEST(RestoreAccess, AnOlderBackupGivesBackNoAccessWithdrawnSinceAndKeepsWhatWasGiven) {
+    // An officer who restores an old backup must not get back the access withdrawn since the
+    // backup was taken (a suspension, an ended assignment, a withdrawn grant, a lowered post
+    // level, a change already decided), nor take away what was given since.
+    Mission m;
+    add_people(m);
+    const auto jmac = jmac_record(m, "report on the harbour\n");
+    const auto police =
+        m.ingest(kPolice, "report on the checkpoint\n",
+                 {"--title", "Checkpoint", "--level", "confidential", "--compartment", "POLICE"});
+    ASSERT_EQ(m.tool({"disseminate", std::to_string(jmac), "--to", "chief-jmac", "--to",
+                      "jmac-desk2", "--to", "jmac-analyst"},
+                     kAnalyst)
+                  .status,
+              0);
+    for (const auto& [who, id] :
+         {std::pair{kChief, jmac}, std::pair{kDesk2, jmac}, std::pair{kPolice, police}}) {
+        ASSERT_EQ(m.tool({"show", std::to_string(id)}, who).status, 0) << who;
+    }
+    const auto decided = pending_of(m.admin(
+        {"--json", "post", "level", "jmac-analyst", "--level", "strictly-confidential"}, kOff1));
+    const auto backup = m.out_path("old.backup");
+    ASSERT_EQ(m.admin({"backup", "-o", backup}, kOff1).status, 0);
+
+    // Withdrawn since the backup.
+    ASSERT_EQ(m.admin({"account", "suspend", "chief"}, kOff1).status, 0);
+    ASSERT_EQ(m.admin({"post", "unassign", "jmac-desk2", "desk2"}, kOff1).status, 0);
+    ASSERT_EQ(m.admin({"revoke", "police-desk", "POLICE"}, kOff1).status, 0);
+    // Proposed before the backup, approved since: it must not wait for approval again.
+    ASSERT_EQ(m.admin({"pending", "approve", decided}, kOff2).status, 0);
+    // Given since: an account and its post.
+    constexpr uid_t kLate = 61030;
+    ASSERT_EQ(m.admin({"account", "add", "late", "--uid", std::to_string(kLate)}, kOff1).status, 0);
+    ASSERT_EQ(m.admin({"post", "assign", "jmac-analyst", "late"}, kOff2).status, 0);
+    ASSERT_EQ(m.tool({"show", std::to_string(jmac)}, kLate).status, 0);
+
+    { auto stopped = m.stop_and_open(); }
+    auto r = restore(m, backup);
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("access as it was before the restore"), std::string::npos) << r.out;
+    m.start();
+
+    r = m.tool({"show", std::to_string(jmac)}, kChief);
+    EXPECT_EQ(r.status, 3) << "a suspended account reads again after the restore\n" << r.err;
+    EXPECT_NE(r.err.find("suspended"), std::string::npos) << r.err;
+    EXPECT_EQ(m.tool({"show", std::to_string(jmac)}, kDesk2).status, 4)
+        << "an ended assignment is open again after the restore";
+    EXPECT_EQ(m.tool({"show", std::to_string(police)}, kPolice).status, 4)
+        << "a withdrawn grant is back after the restore";
+    EXPECT_EQ(m.tool({"show", std::to_string(jmac)}, kLate).status, 0)
+        << "access given since was taken away by the restore";
+    EXPECT_EQ(m.tool({"show", std::to_string(jmac)}, kAnalyst).status, 0);
+    r = m.admin({"--json", "pending", "list"}, kOff2);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_TRUE(r.json().at("pending").as_array().empty()) << "a decided change waits again\n"
+                                                           << r.out;
+    EXPECT_NE(m.admin({"pending", "approve", decided}, kOff2).status, 0)
+        << "a change was approved twice";
+    r = m.admin({"--json", "account", "list"}, kOff1);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find("\"late\""), std::string::npos) << r.out;
+    // The matrix as it was before the restore: jmac-analyst strictly confidential, no POLICE
+    // grant for police-desk.
+    r = m.admin({"--json", "post", "list"}, kOff1);
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto posts = r.json();
+    for (const auto& p : posts.at("posts").as_array()) {
+        if (p.at("name") == "jmac-analyst") {
+            EXPECT_EQ(p.at("level"), "strictly-confidential") << p;
+        }
+    }
+    r = m.admin({"--json", "audit", "verify"}, kAuditor);
+    EXPECT_EQ(r.status, 0) << r.out << r.err;
+}
+
+TEST(RestoreAccess, ARecordBroughtBackByASecondRestoreTakesItsKeyFromTheKeyStoreBackups) {
+    // Backup B1, record R, backup B2, restore B1 (R lost), restore B2: R is back with its
+    // content, readable and destroyable, its key from B2's key-store backup.
+    Mission m;
+    add_people(m);
+    const auto early = m.out_path("b1.backup");
+    ASSERT_EQ(m.admin({"backup", "-o", early}, kOff1).status, 0);
+    const auto record = raw_data(m, "Second restore");
+    const auto number = registry_number(m, record);
+    const auto later = m.out_path("b2.backup");
+    ASSERT_EQ(m.admin({"backup", "-o", later}, kOff1).status, 0);
+
+    { auto stopped = m.stop_and_open(); }
+    auto r = restore(m, early);
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("content is lost"), std::string::npos) << r.out;
+    r = restore(m, later);
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("1 of them from key-store backups"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("0 records without a key"), std::string::npos) << r.out;
+    m.start();
+
+    EXPECT_EQ(registry_number(m, record), number);
+    const auto out = m.out_path("back.txt");
+    r = m.tool({"get", std::to_string(record), "-o", out, "--purpose", "check"}, kAnalyst);
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    std::ifstream in(out);
+    std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_NE(content.find("intercept Second restore"), std::string::npos) << content;
+    ASSERT_EQ(m.tool({"copy", "return", std::to_string(record), "1"}, kAnalyst).status, 0);
+    // It can be destroyed like any record due.
+    const auto batch = destroy_due(m, kClerk, m.out_path("cert.txt"));
+    EXPECT_EQ(batch_items(m, batch), std::vector<std::int64_t>{record});
+    EXPECT_EQ(m.tool({"show", std::to_string(record)}, kAnalyst).status, 4);
 }
 
 }  // namespace strongroom::test

@@ -501,6 +501,38 @@ TEST(WriterFaults, AFailedCommitRefusesItsChangesAndWritesItsAuditEntriesAgain) 
     EXPECT_GE(env.disk->reading().full_events, 1U);
 }
 
+TEST(WriterFaults, AReadWaitingForItsEntryIsAnsweredFromTheReserveWhenTheDiskFills) {
+    // The first commit to find the file system full releases the reserve: a change in it is
+    // refused, but the read waiting for its entry is answered once that entry is written in the
+    // reserve's room, not refused with it (the integration test DiskFull covers the read refused
+    // once the reserve is spent too).
+    FaultEnv env;
+    ASSERT_TRUE(env.disk->reading().reserve_bytes > 0) << "no reserve to release";
+    faults::arm(faults::Spec{faults::bit(faults::Call::write), 1, ENOSPC, false});
+    std::promise<Status> read;
+    std::promise<Status> change;
+    env.store->writer().submit_audit(record("show"), [&](const Status& st) { read.set_value(st); });
+    env.store->writer().submit(record("account.add"), add("late", 400),
+                               [&](const Status& st) { change.set_value(st); });
+    const auto answered = read.get_future().get();
+    const auto changed = change.get_future().get();
+    EXPECT_TRUE(answered.ok()) << answered.error().message;
+    if (!changed.ok()) {
+        // In the read's commit: refused, with the message of a full disk, and not stored.
+        EXPECT_NE(changed.error().message.find("nearly full"), std::string::npos)
+            << changed.error().message;
+        EXPECT_EQ(env.count("SELECT count(*) FROM accounts"), 0);
+    }
+    env.store->writer().flush();
+    EXPECT_EQ(env.count("SELECT count(*) FROM audit_log WHERE request = 'show' AND decision <> "
+                        "'error'"),
+              1);
+    EXPECT_GE(env.disk->reading().full_events, 1U);
+    EXPECT_EQ(env.store->writer().blocked(), Writer::Trouble::none);
+    EXPECT_EQ(env.failures.load(), 0) << "it did not fail closed";
+    EXPECT_EQ(env.count("SELECT max(seq) - count(*) FROM audit_log"), 0) << "a gap in the chain";
+}
+
 TEST(WriterFaults, WhileNothingCanBeWrittenItHoldsTheEntriesAndResumesByItself) {
     // Every write failing: the writer is blocked (flush does not wait for it), holds the entries
     // of reads answered, refuses changes at once, and once writes succeed it stores the held
