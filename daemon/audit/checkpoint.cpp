@@ -28,7 +28,12 @@ std::optional<Micros> parse_timestamp(std::string_view t) {
     int h = 0;
     int m = 0;
     int s = 0;
+    // Two digits (from_chars alone would take "-1").
     const auto num = [&t](std::size_t pos, int& out) {
+        const auto digit = [](char c) { return c >= '0' && c <= '9'; };
+        if (!digit(t[pos]) || !digit(t[pos + 1])) {
+            return false;
+        }
         const auto [p, ec] = std::from_chars(t.data() + pos, t.data() + pos + 2, out);
         return ec == std::errc{} && p == t.data() + pos + 2;
     };

@@ -97,7 +97,10 @@ struct Problem {
 };
 
 struct Loaded {
-    Config config;                  // defaults overridden by every valid setting found
+    // Defaults overridden by every setting valid on its own; a setting refused
+    // against another (admin_space_left_mib above space_left_mib) stays, with
+    // its problem: use config only when problems is empty.
+    Config config;
     std::vector<Problem> problems;  // in file order; empty means the configuration is usable
     std::string source;             // file name used in messages, "built-in defaults" when no file
 };

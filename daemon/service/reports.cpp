@@ -23,6 +23,7 @@
 #include "daemon/store/disposal.hpp"
 #include "daemon/store/matrix.hpp"
 #include "daemon/store/records.hpp"
+#include "daemon/store/register.hpp"
 #include "daemon/store/releases.hpp"
 
 namespace strongroom::service {
@@ -191,6 +192,30 @@ std::vector<Event> registry_events(store::Connection& conn, Names& names,
     return ev;
 }
 
+// A record a restore lost: what the register knows of it (level -1 when not
+// known), and its events: its entry, then its loss.
+std::pair<std::optional<store::RecordRow>, std::vector<Event>> lost_entry(
+    Names& names, const store::LostRecord& l) {
+    store::RecordRow r;
+    r.id = l.id;
+    r.registry_number = l.registry_number;
+    r.title = l.title.empty() ? "(not known: the key-store backup restored from knew only its id)"
+                              : l.title;
+    r.level = l.level.value_or(-1);
+    r.compartments = l.compartments;
+    r.state = "lost";
+    std::vector<Event> ev;
+    if (l.created_at) {
+        ev.push_back({*l.created_at, 0, l.origin.empty() ? "entered" : "received",
+                      names.account(l.originator), l.origin,
+                      l.origin.empty() ? "originator" : "receipt", "", std::nullopt, l.type});
+    }
+    ev.push_back({l.lost_at, 6, "lost", "", "", "restore", l.backup, std::nullopt,
+                  "entered after the backup restored was taken: its content went with the "
+                  "database replaced; its number is not used again"});
+    return {std::move(r), std::move(ev)};
+}
+
 }  // namespace
 
 json::array registry_history(store::Connection& conn, const store::RecordRow& r) {
@@ -231,13 +256,19 @@ Result<json::object> handle_report_registry(Context& ctx) {
     if (record) {
         ids.push_back(static_cast<std::int64_t>(*record));
         scope = fmt::format("record {}", *record);
-        if (!records.find(ids.front())) {
+        if (!records.find(ids.front()) && !store::find_lost(conn, ids.front())) {
             ctx.audit.object = "report:registry " + scope;
             return make_error(ErrorCode::not_found, fmt::format("no record {}", *record));
         }
     } else {
-        ids = records.registered(static_cast<std::int64_t>(after), since.start.value_or(0),
-                                 until.end.value_or(INT64_MAX), kRecordsPerPage + 1);
+        // Records held or disposed of, and those a restore lost, in id order.
+        const auto from = since.start.value_or(0);
+        const auto to = until.end.value_or(INT64_MAX);
+        ids = records.registered(static_cast<std::int64_t>(after), from, to, kRecordsPerPage + 1);
+        const auto lost = store::lost_registered(conn, static_cast<std::int64_t>(after), from, to,
+                                                 kRecordsPerPage + 1);
+        ids.insert(ids.end(), lost.begin(), lost.end());
+        std::sort(ids.begin(), ids.end());
         scope = fmt::format("records entered {} to {}", since.text.value_or("from the start"),
                             until.text.value_or(format_date(ctx.now)));
     }
@@ -250,17 +281,26 @@ Result<json::object> handle_report_registry(Context& ctx) {
     Names names(conn);
     json::array rows;
     for (const auto id : ids) {
-        const auto r = records.find(id);
-        if (!r || r->state == "uploading") {
+        auto r = records.find(id);
+        std::vector<Event> events;
+        if (!r) {
+            const auto lost = store::find_lost(conn, id);
+            if (!lost) {
+                continue;
+            }
+            std::tie(r, events) = lost_entry(names, *lost);
+        } else if (r->state == "uploading") {
             continue;
+        } else {
+            events = registry_events(conn, names, *r);
         }
         const auto comps = names.compartments(r->compartments);
-        for (const auto& e : registry_events(conn, names, *r)) {
+        for (const auto& e : events) {
             json::object row;
             row["record"] = r->id;
             row["registry_number"] = r->registry_number.value_or("");
             row["title"] = r->title;
-            row["level"] = policy::level_name(r->level);
+            row["level"] = r->level >= 0 ? json::value(policy::level_name(r->level)) : "";
             row["compartments"] = comps;
             row["at"] = format_timestamp(e.at);
             row["event"] = e.event;

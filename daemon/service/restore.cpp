@@ -208,6 +208,27 @@ Result<RestoreReport> restore_backup(const fs::path& state, const fs::path& back
             report.replayed = store::replay_disposals(conn, disposals);
             store::reserve_ids(conn, "records", highest);
         }
+        // The records lost stay in the register, as the replaced database
+        // described them (a key-store backup knows their ids only).
+        if (!report.lost.empty()) {
+            std::vector<store::LostRecord> lost;
+            if (since->live) {
+                store::Connection live(*since->live, store::OpenMode::read_write, vault, {});
+                store::ReadSnapshot snapshot(live);
+                lost = store::describe_lost(live, report.lost);
+            } else {
+                for (const auto id : report.lost) {
+                    store::LostRecord l;
+                    l.id = id;
+                    lost.push_back(std::move(l));
+                }
+            }
+            for (auto& l : lost) {
+                l.lost_at = now;
+                l.backup = backup.filename().string();
+            }
+            store::register_lost(conn, lost);
+        }
         std::map<std::int64_t, const std::vector<std::uint8_t>*> keys;
         for (const auto& k : since->keys) {
             keys.emplace(k.record_id, &k.wrapped);

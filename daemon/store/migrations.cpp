@@ -472,6 +472,27 @@ ALTER TABLE disseminations_v6 RENAME TO disseminations;
 CREATE UNIQUE INDEX disseminations_by_recipient ON disseminations(recipient, record_id, authority);
 CREATE INDEX disseminations_by_record ON disseminations(record_id);
 )SQL"},
+    Migration{7, "the register entries of records a restore lost", R"SQL(
+-- A record a restore lost: entered after the backup restored and not
+-- disposed of, its content went with the database replaced. Its register
+-- entry stays here (its id and registry number are never used again); a
+-- later restore of a backup that holds it brings it back and removes the
+-- entry. What was not known (a key-store backup knows a record's id only)
+-- is NULL or empty. compartments: ids, space-separated.
+CREATE TABLE lost_records (
+    id              INTEGER PRIMARY KEY,
+    registry_number TEXT,
+    title           TEXT    NOT NULL DEFAULT '',
+    level           INTEGER,
+    type            TEXT    NOT NULL DEFAULT '',
+    originator      INTEGER,
+    origin          TEXT    NOT NULL DEFAULT '',
+    created_at      INTEGER,
+    compartments    TEXT    NOT NULL DEFAULT '',
+    lost_at         INTEGER NOT NULL,
+    backup          TEXT    NOT NULL
+);
+)SQL"},
 };
 
 }  // namespace

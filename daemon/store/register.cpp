@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <set>
+#include <sstream>
 
 #include <fmt/format.h>
 #include <sqlite3.h>
@@ -14,11 +15,12 @@ namespace strongroom::store {
 static_assert(kNotADatabase == SQLITE_NOTADB);
 namespace {
 
-constexpr std::array<std::string_view, 20> kRegisterTables{
-    "accounts",       "compartments", "posts",          "assignments",       "grants",
-    "matrix_changes", "pending",      "batches",        "records",           "record_compartments",
-    "batch_records",  "holds",        "hold_records",   "closures",          "releases",
-    "copies",         "delegations",  "disseminations", "registry_sequence", "retired_keys"};
+constexpr std::array<std::string_view, 21> kRegisterTables{
+    "accounts",       "compartments",  "posts",       "assignments",    "grants",
+    "matrix_changes", "pending",       "batches",     "records",        "record_compartments",
+    "lost_records",   "batch_records", "holds",       "hold_records",   "closures",
+    "releases",       "copies",        "delegations", "disseminations", "registry_sequence",
+    "retired_keys"};
 
 constexpr std::array<std::string_view, 14> kReservedTables{
     "accounts", "compartments", "posts",          "assignments", "matrix_changes",
@@ -519,9 +521,20 @@ std::string next_id_sql(std::string_view table) {
         table, table);
 }
 
+bool table_exists(Connection& conn, std::string_view table) {
+    Prepared s(conn, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1");
+    s.bind(1, Value{std::string(table)});
+    return s.step();
+}
+
 Register read_register(Connection& conn) {
     Register r;
     for (const auto table : kRegisterTables) {
+        // A table a later migration adds (an older database, read before it
+        // is migrated) has nothing to carry.
+        if (!table_exists(conn, table)) {
+            continue;
+        }
         std::string where;
         if (table == "records") {
             where = std::string(kDisposed) + " ORDER BY id";
@@ -535,6 +548,8 @@ Register read_register(Connection& conn) {
             where = "1 ORDER BY epoch";
         } else if (table == "grants") {
             where = "1 ORDER BY post_id, compartment_id";
+        } else if (table == "lost_records") {
+            where = "id NOT IN (SELECT id FROM records) ORDER BY id";
         } else if (table != "batch_records" && table != "hold_records") {
             where = "1 ORDER BY id";
         }
@@ -635,6 +650,16 @@ CarryReport carry_register(Connection& conn, const Register& source) {
         Carrier c(conn, *t, {"record_id", "compartment_id"});
         for (const auto& row : t->rows) {
             if (!c.target_row(row) && exists(conn, "records", as_int(c.get(row, "record_id")))) {
+                c.insert(row);
+                ++report.added;
+            }
+        }
+    }
+    if (const auto* t = table_of(source, "lost_records")) {
+        // Lost still: a record the backup holds is back.
+        Carrier c(conn, *t, {"id"});
+        for (const auto& row : t->rows) {
+            if (!c.target_row(row) && !exists(conn, "records", as_int(c.get(row, "id")))) {
                 c.insert(row);
                 ++report.added;
             }
@@ -823,6 +848,100 @@ void HoldTriggersAside::put_back() {
         conn_.exec((t + ";").c_str());
     }
     sql_.clear();
+}
+
+std::vector<LostRecord> describe_lost(Connection& source, std::span<const std::int64_t> ids) {
+    std::vector<LostRecord> out;
+    RecordRepository records(source);
+    for (const auto id : ids) {
+        LostRecord l;
+        l.id = id;
+        if (const auto r = records.find(id)) {
+            l.registry_number = r->registry_number;
+            l.title = r->title;
+            l.level = r->level;
+            l.type = r->type;
+            l.originator = r->originator;
+            l.origin = r->origin;
+            l.created_at = r->created_at;
+            l.compartments = r->compartments;
+        }
+        out.push_back(std::move(l));
+    }
+    return out;
+}
+
+void register_lost(Connection& conn, std::span<const LostRecord> lost) {
+    auto s = conn.cached(
+        "INSERT OR IGNORE INTO lost_records (id, registry_number, title, level, type, "
+        "originator, origin, created_at, compartments, lost_at, backup) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+    for (const auto& l : lost) {
+        std::string comps;
+        for (const auto c : l.compartments) {
+            comps += (comps.empty() ? "" : " ") + std::to_string(c);
+        }
+        s->reset();
+        s->bind(1, l.id);
+        if (l.registry_number) {
+            s->bind(2, std::string_view(*l.registry_number));
+        } else {
+            s->bind_null(2);
+        }
+        s->bind(3, std::string_view(l.title))
+            .bind(4, l.level ? std::optional<std::int64_t>(*l.level) : std::nullopt)
+            .bind(5, std::string_view(l.type))
+            .bind(6, l.originator)
+            .bind(7, std::string_view(l.origin))
+            .bind(8, l.created_at)
+            .bind(9, std::string_view(comps))
+            .bind(10, l.lost_at)
+            .bind(11, std::string_view(l.backup));
+        s->run();
+    }
+}
+
+std::optional<LostRecord> find_lost(Connection& conn, std::int64_t id) {
+    auto s = conn.cached(
+        "SELECT id, registry_number, title, level, type, originator, origin, created_at, "
+        "compartments, lost_at, backup FROM lost_records WHERE id = ?1");
+    s->bind(1, id);
+    if (!s->step()) {
+        return std::nullopt;
+    }
+    LostRecord l;
+    l.id = s->column_int(0);
+    if (!s->column_is_null(1)) {
+        l.registry_number = s->column_text(1);
+    }
+    l.title = s->column_text(2);
+    if (const auto level = s->column_optional_int(3)) {
+        l.level = static_cast<int>(*level);
+    }
+    l.type = s->column_text(4);
+    l.originator = s->column_optional_int(5);
+    l.origin = s->column_text(6);
+    l.created_at = s->column_optional_int(7);
+    std::istringstream comps(s->column_text(8));
+    for (std::int64_t c = 0; comps >> c;) {
+        l.compartments.push_back(c);
+    }
+    l.lost_at = s->column_int(9);
+    l.backup = s->column_text(10);
+    return l;
+}
+
+std::vector<std::int64_t> lost_registered(Connection& conn, std::int64_t after, Micros since,
+                                          Micros until, std::size_t limit) {
+    auto s = conn.cached(
+        "SELECT id FROM lost_records WHERE id > ?1 AND coalesce(created_at, 0) >= ?2 AND "
+        "coalesce(created_at, 0) < ?3 ORDER BY id LIMIT ?4");
+    s->bind(1, after).bind(2, since).bind(3, until).bind(4, static_cast<std::int64_t>(limit));
+    std::vector<std::int64_t> out;
+    while (s->step()) {
+        out.push_back(s->column_int(0));
+    }
+    return out;
 }
 
 void reserve_ids(Connection& conn, std::string_view table, std::int64_t id) {

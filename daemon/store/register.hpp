@@ -59,7 +59,8 @@ struct Register {
 // The tables whose rows are carried, in foreign-key order: accounts,
 // compartments, posts, assignments, grants, matrix_changes, pending,
 // batches, records (those destroyed or transferred only: their stubs),
-// record_compartments (of those), batch_records, holds, hold_records,
+// record_compartments (of those), lost_records (those a restore lost; a
+// record the backup holds is not lost), batch_records, holds, hold_records,
 // closures, releases, copies, delegations, disseminations,
 // registry_sequence, retired_keys.
 std::span<const std::string_view> register_tables();
@@ -130,6 +131,32 @@ private:
     Connection& conn_;
     std::vector<std::string> sql_;
 };
+
+// A record a restore lost (migration 7): entered after the backup restored
+// and not disposed of. Its register entry stays; its content is gone.
+struct LostRecord {
+    std::int64_t id = 0;
+    std::optional<std::string> registry_number;
+    std::string title;  // "" when only its id was known (a key-store backup)
+    std::optional<int> level;
+    std::string type;
+    std::optional<std::int64_t> originator;  // account id
+    std::string origin;
+    std::optional<Micros> created_at;
+    std::vector<std::int64_t> compartments;
+    Micros lost_at = 0;
+    std::string backup;  // the file name of the backup restored
+};
+
+// What a database knows of these records; those it lacks with their id only.
+std::vector<LostRecord> describe_lost(Connection& source, std::span<const std::int64_t> ids);
+// Enters them in the register of lost records (those not there already).
+void register_lost(Connection& conn, std::span<const LostRecord> lost);
+std::optional<LostRecord> find_lost(Connection& conn, std::int64_t id);
+// Ids above `after` of lost records entered in [since, until) (an unknown
+// entry date counts as 0), in order, at most `limit`.
+std::vector<std::int64_t> lost_registered(Connection& conn, std::int64_t after, Micros since,
+                                          Micros until, std::size_t limit);
 
 // Raises the reservation of table to at least id.
 void reserve_ids(Connection& conn, std::string_view table, std::int64_t id);

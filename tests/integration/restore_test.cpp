@@ -236,6 +236,11 @@ TEST(RestoreRegister, WithOnlyTheKeyStoreBackupTheRegisterStaysAndNoNumberIsReus
     EXPECT_EQ(r.status, 0) << r.out << r.err;
     r = m.admin({"--json", "account", "list"}, kOff1);
     EXPECT_NE(r.out.find("clerk3"), std::string::npos) << r.out;
+    // The record lost stays in the register, known by its id only.
+    r = m.admin({"--json", "report", "registry", "--record", std::to_string(later)}, kAuditor);
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("\"event\":\"lost\""), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("knew only its id"), std::string::npos) << r.out;
     const auto next =
         m.ingest(kAnalyst, "after the restore\n",
                  {"--title", "Next", "--level", "confidential", "--compartment", "JMAC"});
@@ -723,8 +728,8 @@ TEST(RestoreAccess, AnOlderBackupGivesBackNoAccessWithdrawnSinceAndKeepsWhatWasG
 }
 
 TEST(RestoreAccess, ARecordBroughtBackByASecondRestoreTakesItsKeyFromTheKeyStoreBackups) {
-    // Backup B1, record R, backup B2, restore B1 (R lost), restore B2: R is back with its
-    // content, readable and destroyable, its key from B2's key-store backup.
+    // Backup B1, record R, backup B2, restore B1 (R lost, in the register as lost), restore B2:
+    // R is back with its content, readable and destroyable, its key from B2's key-store backup.
     Mission m;
     add_people(m);
     const auto early = m.out_path("b1.backup");
@@ -738,6 +743,19 @@ TEST(RestoreAccess, ARecordBroughtBackByASecondRestoreTakesItsKeyFromTheKeyStore
     auto r = restore(m, early);
     ASSERT_EQ(r.status, 0) << r.out << r.err;
     EXPECT_NE(r.out.find("content is lost"), std::string::npos) << r.out;
+    // Lost, it stays in the register with its number, and says so.
+    m.start();
+    EXPECT_EQ(m.tool({"show", std::to_string(record)}, kAnalyst).status, 4);
+    r = m.admin({"--json", "report", "registry", "--record", std::to_string(record)}, kAuditor);
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find(number), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("\"event\":\"entered\",\"by\":\"analyst\""), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("\"event\":\"lost\""), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("b1.backup"), std::string::npos) << r.out;
+    r = m.admin({"--json", "report", "registry"}, kAuditor);
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("\"event\":\"lost\""), std::string::npos) << r.out;
+    { auto stopped = m.stop_and_open(); }
     r = restore(m, later);
     ASSERT_EQ(r.status, 0) << r.out << r.err;
     EXPECT_NE(r.out.find("1 of them from key-store backups"), std::string::npos) << r.out;
@@ -745,6 +763,9 @@ TEST(RestoreAccess, ARecordBroughtBackByASecondRestoreTakesItsKeyFromTheKeyStore
     m.start();
 
     EXPECT_EQ(registry_number(m, record), number);
+    r = m.admin({"--json", "report", "registry", "--record", std::to_string(record)}, kAuditor);
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    EXPECT_EQ(r.out.find("\"event\":\"lost\""), std::string::npos) << "back, yet lost\n" << r.out;
     const auto out = m.out_path("back.txt");
     r = m.tool({"get", std::to_string(record), "-o", out, "--purpose", "check"}, kAnalyst);
     ASSERT_EQ(r.status, 0) << r.out << r.err;

@@ -62,6 +62,31 @@ TEST(CheckpointLog, LinesComeBackAndAnAlteredOneIsNamed) {
     EXPECT_TRUE(other.read()->checkpoints.empty());
 }
 
+TEST(CheckpointLog, ALineWithAnHourMinuteOrSecondThatIsNotTwoDigitsDoesNotCount) {
+    // Correctly MACed lines whose time has "-1" or "+1" where two digits belong: refused like
+    // any malformed line, the well-formed one kept.
+    ScratchDir dir;
+    const auto vault = make_vault();
+    const auto path = dir.path() / "audit-checkpoints";
+    const std::string head(64, 'a');
+    std::string text;
+    int seq = 1;
+    for (const char* at : {"2026-11-22T-1:00:00Z", "2026-11-22T08:-1:00Z", "2026-11-22T08:00:+1Z",
+                           "2026-11-22T08:00:01Z"}) {
+        const auto mac = to_hex(
+            vault.audit_mac().mac(fmt::format("strongroom checkpoint v1|{}|{}|{}", seq, head, at)));
+        text += fmt::format("{} {} {} {}\n", seq, head, at, mac);
+        ++seq;
+    }
+    std::ofstream(path, std::ios::trunc) << text;
+    CheckpointLog log(path, vault.audit_mac());
+    const auto content = log.read();
+    ASSERT_TRUE(content);
+    ASSERT_EQ(content->checkpoints.size(), 1U);
+    EXPECT_EQ(content->checkpoints[0].seq, 4);
+    EXPECT_EQ(content->problems.size(), 3U);
+}
+
 TEST(SignedCheckpoint, RoundTripsAndItsSignatureCoversEveryLine) {
     const auto vault = make_vault();
     const auto key = vault.signing_key();
