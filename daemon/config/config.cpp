@@ -520,6 +520,9 @@ private:
             }
             if (auto problem = apply(*setting, v, out_.config)) {
                 add(dotted, line_of(k, v), std::move(*problem));
+            } else {
+                const auto at = line_of(k, v);
+                out_.origins[dotted] = at ? fmt::format("{}:{}", out_.source, *at) : out_.source;
             }
         }
     }
@@ -760,6 +763,43 @@ std::string format(const Problem& p, std::string_view source) {
         out += ": ";
     }
     out += p.message;
+    return out;
+}
+
+std::string example() {
+    const Config defaults;
+    std::string out =
+        "# Strongroom daemon configuration (strongroomd.conf).\n"
+        "#\n"
+        "# Every setting is shown commented out, with its built-in default and what it\n"
+        "# does: uncomment a line to change it. The daemon reads this file at start-up;\n"
+        "# `strongroomd --check-config` reports every problem in it at once, and\n"
+        "# `strongroomd --print-config` shows the values in effect and where each comes\n"
+        "# from. [mission] code is the prefix of every registry number: set it to the\n"
+        "# mission's code.\n";
+    std::string_view table;
+    for (const auto& s : kSettings) {
+        if (s.table != table) {
+            out += fmt::format("\n[{}]\n", s.table);
+            table = s.table;
+        }
+        out += fmt::format("# {}\n#{} = {}\n", s.comment, s.key, render(s, defaults));
+    }
+    return out;
+}
+
+std::string effective(const Loaded& loaded) {
+    std::string out = fmt::format("# The configuration in effect ({}).\n", loaded.source);
+    std::string_view table;
+    for (const auto& s : kSettings) {
+        if (s.table != table) {
+            out += fmt::format("\n[{}]\n", s.table);
+            table = s.table;
+        }
+        const auto at = loaded.origins.find(fmt::format("{}.{}", s.table, s.key));
+        out += fmt::format("{} = {}  # {}\n", s.key, render(s, loaded.config),
+                           at == loaded.origins.end() ? std::string("default") : at->second);
+    }
     return out;
 }
 

@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -103,6 +104,9 @@ struct Loaded {
     Config config;
     std::vector<Problem> problems;  // in file order; empty means the configuration is usable
     std::string source;             // file name used in messages, "built-in defaults" when no file
+    // Dotted key -> where its value comes from ("FILE:LINE"), for each setting
+    // not left at its default (the daemon adds its command-line overrides).
+    std::map<std::string, std::string> origins;
 };
 
 // Parses TOML text; source names it in messages. Every problem found is
@@ -123,5 +127,13 @@ std::string format(const Problem& p, std::string_view source);
 // The effective configuration rendered as TOML: every table and key with its
 // value and a one-line comment, in a fixed order. parse(to_toml(c)) gives c back.
 std::string to_toml(const Config& c);
+
+// The example file shipped as /etc/strongroom/strongroomd.conf: every
+// setting commented out, with its default and its one-line explanation.
+std::string example();
+
+// The configuration in effect, as TOML, each value followed by where it comes
+// from ("default", or FILE:LINE): what `strongroomd --print-config` prints.
+std::string effective(const Loaded& loaded);
 
 }  // namespace strongroom::config

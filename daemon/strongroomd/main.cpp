@@ -76,6 +76,8 @@ struct CommandLine {
     std::optional<std::string> key_file;
     std::optional<std::string> dev;
     bool check_config = false;
+    bool print_config = false;
+    bool print_example = false;
     bool version = false;
     std::optional<std::string> restore;  // a backup to restore, the daemon stopped
     std::optional<std::string> rekey;    // a new master key file, the daemon stopped
@@ -136,7 +138,9 @@ std::optional<std::pair<uid_t, gid_t>> find_account(const std::string& name) {
 }
 
 // Loads the configuration and applies the command line over it.
-sr::config::Config effective_config(const CommandLine& cl) {
+// The configuration file (or the defaults) with the command line's overrides,
+// each override's origin recorded for --print-config.
+sr::config::Loaded effective_loaded(const CommandLine& cl) {
     sr::config::Loaded loaded;
     if (cl.config) {
         loaded = sr::config::load(*cl.config, true);
@@ -154,24 +158,35 @@ sr::config::Config effective_config(const CommandLine& cl) {
                             loaded.problems.size());
         throw Fatal(text);
     }
-    auto c = loaded.config;
+    auto& c = loaded.config;
+    auto& from = loaded.origins;
     if (cl.dev) {
         const fs::path dir = fs::absolute(*cl.dev).lexically_normal();
         c.state_dir = dir;
         c.socket_path = dir / "strongroom.sock";
         c.socket_mode = 0666;
         c.key_file = dir / "dev.key";
+        for (const char* key : {"daemon.state_dir", "socket.path", "socket.mode", "key.file"}) {
+            from[key] = "--dev";
+        }
     }
     if (cl.state_dir) {
         c.state_dir = fs::absolute(*cl.state_dir);
+        from["daemon.state_dir"] = "--state-dir";
     }
     if (cl.socket) {
         c.socket_path = fs::absolute(*cl.socket);
+        from["socket.path"] = "--socket";
     }
     if (cl.key_file) {
         c.key_file = fs::absolute(*cl.key_file);
+        from["key.file"] = "--key-file";
     }
-    return c;
+    return loaded;
+}
+
+sr::config::Config effective_config(const CommandLine& cl) {
+    return effective_loaded(cl).config;
 }
 
 // Everything that runs while serving; destroyed in reverse order.
@@ -1041,6 +1056,12 @@ int main(int argc, char** argv) {
         ->option_text("DIR");
     app.add_flag("--check-config", cl.check_config,
                  "check the configuration, report every problem, and exit");
+    app.add_flag("--print-config", cl.print_config,
+                 "print the configuration in effect, with where each value comes from "
+                 "(default, FILE:LINE or the option that set it), and exit");
+    app.add_flag("--print-example-config", cl.print_example,
+                 "print the example configuration file (every setting commented out, with its "
+                 "default and what it does), and exit");
     app.add_flag("--version", cl.version, "print the version and exit");
     app.add_option("--restore", cl.restore,
                    "replace the database with a backup (strongroomd stopped), replay every "
@@ -1061,6 +1082,10 @@ int main(int argc, char** argv) {
 
     if (cl.version) {
         std::cout << "strongroomd " << sr::kVersion << "\n";
+        return 0;
+    }
+    if (cl.print_example) {
+        std::cout << sr::config::example();
         return 0;
     }
 
@@ -1085,6 +1110,10 @@ int main(int argc, char** argv) {
                 return 1;
             }
             std::cout << "configuration OK (" << loaded.source << ")\n";
+            return 0;
+        }
+        if (cl.print_config) {
+            std::cout << sr::config::effective(effective_loaded(cl));
             return 0;
         }
         auto config = effective_config(cl);

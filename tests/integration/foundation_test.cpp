@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <boost/json.hpp>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "admin-tools/client/client.hpp"
@@ -649,6 +650,45 @@ TEST(Config, CheckConfigReportsEachProblemWithKeyAndLine) {
     r = run({daemon_path(), "--config", conf.string(), "--dev", (tmp.path() / "s").string()});
     EXPECT_EQ(r.status, 1);
     EXPECT_NE(r.err.find("daemon.bogus"), std::string::npos) << r.err;
+}
+
+TEST(Config, PrintConfigShowsEachValueAndWhereItComesFrom) {
+    // --print-config: the configuration in effect, each value with its origin (the file's line,
+    // an option, or the default); a file with a problem is refused like --check-config. The
+    // example configuration parses, and with it the daemon prints only defaults.
+    TempDir tmp;
+    const auto conf = tmp.path() / "site.conf";
+    {
+        std::ofstream c(conf);
+        c << "[store]\nreaders = 6\n\n[mission]\ncode = \"UNMISS\"\n";
+    }
+    auto r = run({daemon_path(), "--config", conf.string(), "--state-dir",
+                  (tmp.path() / "state").string(), "--print-config"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find(fmt::format("readers = 6  # {}:2\n", conf.string())), std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find(fmt::format("code = \"UNMISS\"  # {}:5\n", conf.string())),
+              std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("  # --state-dir\n"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("threads = 8  # default\n"), std::string::npos) << r.out;
+    EXPECT_TRUE(r.err.empty()) << r.err;
+
+    const auto bad = tmp.path() / "bad.conf";
+    std::ofstream(bad) << "[store]\nreaders = 0\n";
+    r = run({daemon_path(), "--config", bad.string(), "--print-config"});
+    EXPECT_EQ(r.status, 1);
+    EXPECT_TRUE(r.out.empty()) << r.out;
+    EXPECT_NE(r.err.find("store.readers"), std::string::npos) << r.err;
+
+    r = run({daemon_path(), "--print-example-config"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto example = tmp.path() / "example.conf";
+    std::ofstream(example) << r.out;
+    r = run({daemon_path(), "--config", example.string(), "--print-config"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out.find(example.string() + ":"), std::string::npos) << "the example sets a value\n"
+                                                                     << r.out;
 }
 
 TEST(Keys, KeyFileReadableByOthersIsRefused) {

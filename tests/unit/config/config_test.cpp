@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -187,6 +189,64 @@ TEST(ConfigParse, InlineTablesAndDottedKeysAreAccepted) {
     ASSERT_TRUE(loaded.problems.empty()) << format(loaded.problems.front(), loaded.source);
     EXPECT_EQ(loaded.config.threads, 3U);
     EXPECT_EQ(loaded.config.limits.max_json_depth, 5U);
+}
+
+constexpr auto npos = std::string::npos;
+
+TEST(ConfigExample, EverySettingIsThereCommentedOutAndTheFileParsesToTheDefaults) {
+    // The example shipped as /etc/strongroom/strongroomd.conf: every key of to_toml() appears
+    // once, commented out with its default; read as it is, it is the defaults; uncommenting
+    // every line still gives the defaults.
+    const auto text = example();
+    const Loaded as_is = parse(text, "example");
+    ASSERT_TRUE(as_is.problems.empty()) << format(as_is.problems.front(), as_is.source);
+    EXPECT_EQ(as_is.config, Config{});
+    std::string uncommented;
+    std::size_t settings = 0;
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);) {
+        if (line.size() > 1 && line[0] == '#' && line[1] != ' ' && line.find(" = ") != npos) {
+            line.erase(0, 1);
+            ++settings;
+        }
+        uncommented += line + "\n";
+    }
+    std::size_t keys = 0;
+    std::istringstream full(to_toml(Config{}));
+    for (std::string line; std::getline(full, line);) {
+        keys += !line.empty() && line[0] != '#' && line[0] != '[' ? 1U : 0U;
+    }
+    EXPECT_EQ(settings, keys) << text;
+    const Loaded opened = parse(uncommented, "uncommented");
+    ASSERT_TRUE(opened.problems.empty()) << format(opened.problems.front(), opened.source) << "\n"
+                                         << uncommented;
+    EXPECT_EQ(opened.config, Config{});
+}
+
+TEST(ConfigExample, TheShippedFileIsTheGeneratedOne) {
+    // packaging/strongroomd.conf cannot drift from the settings: regenerate it with
+    // `strongroomd --print-example-config > packaging/strongroomd.conf`.
+    std::ifstream in(STRONGROOM_EXAMPLE_CONFIG);
+    ASSERT_TRUE(in) << STRONGROOM_EXAMPLE_CONFIG;
+    const std::string shipped((std::istreambuf_iterator<char>(in)),
+                              std::istreambuf_iterator<char>());
+    EXPECT_EQ(shipped, example())
+        << "packaging/strongroomd.conf differs from the settings: regenerate it with "
+           "`strongroomd --print-example-config > packaging/strongroomd.conf`";
+}
+
+TEST(ConfigEffective, EachValueSaysWhereItComesFrom) {
+    const Loaded loaded =
+        parse("[daemon]\nthreads = 12\n\n[limits]\nrequest_burst = 50\n", "x.conf");
+    ASSERT_TRUE(loaded.problems.empty());
+    const auto text = effective(loaded);
+    EXPECT_NE(text.find("threads = 12  # x.conf:2\n"), npos) << text;
+    EXPECT_NE(text.find("request_burst = 50  # x.conf:5\n"), npos) << text;
+    EXPECT_NE(text.find("readers = 4  # default\n"), npos) << text;
+    // What it prints is a configuration that reads back to the same values.
+    const Loaded again = parse(text, "effective");
+    ASSERT_TRUE(again.problems.empty()) << format(again.problems.front(), again.source) << text;
+    EXPECT_EQ(again.config, loaded.config);
 }
 
 TEST(ConfigToToml, RoundTripsThroughParse) {
