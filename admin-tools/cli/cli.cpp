@@ -41,7 +41,50 @@ int fail(const Global& global, const Error& error) {
     return exit_status(error.code);
 }
 
-namespace {}  // namespace
+namespace {
+
+// While it lives, what would go to standard output goes to standard error:
+// the outcome of a command whose -o is "-", so that standard output holds
+// the content alone.
+class OutcomeOnStderr {
+public:
+    explicit OutcomeOnStderr(bool active) : saved_(active ? std::cout.rdbuf() : nullptr) {
+        if (saved_ != nullptr) {
+            std::cout.flush();
+            std::cout.rdbuf(std::cerr.rdbuf());
+        }
+    }
+    ~OutcomeOnStderr() {
+        if (saved_ != nullptr) {
+            std::cout.flush();
+            std::cout.rdbuf(saved_);
+        }
+    }
+    OutcomeOnStderr(const OutcomeOnStderr&) = delete;
+    OutcomeOnStderr& operator=(const OutcomeOnStderr&) = delete;
+
+private:
+    std::streambuf* saved_;
+};
+
+// Writes all of bytes to fd (retrying short writes and EINTR).
+bool write_all(int fd, const void* data, std::size_t size) {
+    const auto* p = static_cast<const char*>(data);
+    std::size_t done = 0;
+    while (done < size) {
+        const ssize_t n = ::write(fd, p + done, size - done);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return false;
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    return true;
+}
+
+}  // namespace
 
 // One request; its result, or the exit status of its failure (already printed).
 std::variant<json::object, int> request(const Global& global, std::string_view op,
@@ -113,7 +156,8 @@ Status must_be_creatable(const std::string& path) {
 int call_write_and_print(const Global& global, std::string_view op, json::object args,
                          std::string_view field, const std::string& out_path, mode_t mode,
                          const HumanPrinter& human, const DoneNote& done) {
-    if (!out_path.empty()) {
+    const bool to_stdout = out_path == "-";
+    if (!out_path.empty() && !to_stdout) {
         if (auto free = must_be_creatable(out_path); !free) {
             return fail(global, free.error());
         }
@@ -123,6 +167,21 @@ int call_write_and_print(const Global& global, std::string_view op, json::object
         return *rc;
     }
     auto& r = std::get<json::object>(result);
+    if (to_stdout) {
+        // The document alone on standard output; the outcome on standard error.
+        const auto* v = r.if_contains(field);
+        const std::string content =
+            v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+        if (!write_all(STDOUT_FILENO, content.data(), content.size())) {
+            const auto why =
+                fmt::format("cannot write to standard output: {}", std::strerror(errno));
+            return fail(global, make_error(ErrorCode::internal,
+                                           done ? fmt::format("{}; {}", done(r), why) : why));
+        }
+        r["written"] = "standard output";
+        OutcomeOnStderr outcome(true);
+        return print_result(global, r, human);
+    }
     if (!out_path.empty()) {
         const auto* v = r.if_contains(field);
         const std::string content =
@@ -268,8 +327,52 @@ Status write_new_file(const std::string& path, std::string_view content, mode_t 
     return {};
 }
 
+namespace {
+
+// download_and_print with "-": the content alone on standard output as it
+// arrives, the outcome (and a marking that cannot travel in the content) on
+// standard error.
+int download_to_stdout(const Global& global, std::string_view op, json::object args,
+                       const HumanPrinter& human) {
+    auto conn = client::Connection::open(global.socket);
+    if (!conn) {
+        return fail(global, conn.error());
+    }
+    std::cout.flush();
+    auto response = conn->call_download(
+        op, std::move(args),
+        [](std::span<const std::uint8_t> bytes) -> Status {
+            if (!write_all(STDOUT_FILENO, bytes.data(), bytes.size())) {
+                return make_error(
+                    ErrorCode::bad_request,
+                    fmt::format("cannot write to standard output: {}", std::strerror(errno)));
+            }
+            return {};
+        },
+        [](std::uint64_t) {});
+    if (!response) {
+        return fail(global, response.error());
+    }
+    OutcomeOnStderr outcome(true);
+    if (!response->error) {
+        const auto& r = response->result;
+        const auto* marked = r.if_contains("marked");
+        const auto* marking = r.if_contains("marking");
+        if (marked != nullptr && marking != nullptr && marked->is_string() &&
+            marking->is_string() && marked->as_string() == "sidecar") {
+            std::cerr << "marking: " << shown(marking->as_string()) << "\n";
+        }
+    }
+    return print_response(global, *response, human);
+}
+
+}  // namespace
+
 int download_and_print(const Global& global, std::string_view op, json::object args,
                        const std::string& out_path, const HumanPrinter& human) {
+    if (out_path == "-") {
+        return download_to_stdout(global, op, std::move(args), human);
+    }
     // Content that cannot carry its marking gets it in a file beside it.
     const std::string sidecar = out_path + ".marking";
     // Checked before the request: a copy is numbered, and a backup taken,

@@ -74,7 +74,9 @@ int upload_and_print(const Global& global, std::string_view op, boost::json::obj
 // Sends a request whose answer carries content, writes the content to a new
 // file at out_path (mode 0600; refused before the request if the file exists
 // or cannot be created; written under a temporary name and renamed only once
-// complete), and prints the outcome.
+// complete), and prints the outcome. out_path "-": the content alone on
+// standard output, the outcome (and a sidecar marking, as "marking: ...") on
+// standard error.
 int download_and_print(const Global& global, std::string_view op, boost::json::object args,
                        const std::string& out_path, const HumanPrinter& human);
 

@@ -251,7 +251,9 @@ void add_record_commands(CLI::App& app, sr::cli::Global& g) {
     static GetArgs get_args;
     auto* get = app.add_subcommand("get", "write a record's content to a new file");
     get->add_option("ID", get_args.id, "record id")->required();
-    get->add_option("-o,--output", get_args.out, "the file to create")
+    get->add_option("-o,--output", get_args.out,
+                    "the file to create; - writes the content to standard output (the outcome, "
+                    "and a marking the content cannot carry, go to standard error)")
         ->required()
         ->option_text("FILE");
     get->add_option("--purpose", get_args.purpose, "why you need the copy (recorded)")
@@ -262,10 +264,11 @@ void add_record_commands(CLI::App& app, sr::cli::Global& g) {
             json::object args{{"id", get_args.id}, {"purpose", get_args.purpose}};
             return sr::cli::download_and_print(
                 g, "get", std::move(args), get_args.out, [](const json::object& r) {
+                    const bool to_stdout = get_args.out == "-";
                     std::cout << fmt::format("copy {} of record {} written to {}\n",
                                              sr::cli::show(r.at("copy")), sr::cli::show(r.at("id")),
-                                             get_args.out);
-                    if (sr::cli::text(r.at("marked")) == "sidecar") {
+                                             to_stdout ? "standard output" : get_args.out);
+                    if (!to_stdout && sr::cli::text(r.at("marked")) == "sidecar") {
                         std::cout << fmt::format("its marking is in {}.marking\n", get_args.out);
                     }
                     std::cout << sr::cli::show(r.at("marking")) << "\n";

@@ -24,7 +24,9 @@ Decision authorize(const Requirement& requirement, const Subject& subject, bool 
         if (subject.uid != 0) {
             return Decision::refuse(
                 ErrorCode::denied,
-                fmt::format("bootstrap is accepted only from uid 0, not uid {}", subject.uid));
+                fmt::format("bootstrap is accepted only from uid 0, not uid {}: run "
+                            "'strongroom-admin init' as root on the server",
+                            subject.uid));
         }
         if (accounts_exist) {
             return Decision::refuse(ErrorCode::conflict,

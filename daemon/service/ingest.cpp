@@ -636,7 +636,7 @@ Result<std::unique_ptr<ContentSink>> Service::upload(const Peer& peer, protocol:
     };
     const auto decision = policy::authorize(op->who, subject, true);
     if (!decision.allowed) {
-        return refuse(make_error(decision.code, refusal_message(decision, subject)),
+        return refuse(make_error(decision.code, refusal_message(decision, subject, op->who.kind)),
                       decision.reason);
     }
     // Too little space: refused before any content is stored.

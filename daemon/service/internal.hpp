@@ -41,7 +41,8 @@ struct Outputs {
 
 store::AuditRecord begin_record(const Peer& peer, std::string_view request, Micros now);
 policy::Subject subject_of(std::uint32_t uid, const store::AccountRow* row);
-std::string refusal_message(const policy::Decision& d, const policy::Subject& s);
+std::string refusal_message(const policy::Decision& d, const policy::Subject& s,
+                            policy::Requirement::Kind kind);
 store::Decision decision_for(ErrorCode code);
 
 Result<boost::json::object> run_operation(const Operation& op, const Peer& peer,

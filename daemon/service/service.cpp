@@ -36,9 +36,11 @@ policy::Subject subject_of(std::uint32_t uid, const store::AccountRow* row) {
 }
 
 // The message a refused caller sees. An unknown uid is told how to get an
-// account; everything else is told the rule that refused it.
-std::string refusal_message(const policy::Decision& d, const policy::Subject& s) {
-    if (d.code == ErrorCode::denied && !s.account) {
+// account (but told the rule for the bootstrap, which needs no account);
+// everything else is told the rule that refused it.
+std::string refusal_message(const policy::Decision& d, const policy::Subject& s,
+                            policy::Requirement::Kind kind) {
+    if (d.code == ErrorCode::denied && !s.account && kind != policy::Requirement::Kind::bootstrap) {
         return fmt::format("uid {} has no Strongroom account; ask a technical officer to add one",
                            s.uid);
     }
@@ -68,7 +70,7 @@ Result<json::object> run_operation(const Operation& op, const Peer& peer,
     if (!decision.allowed) {
         audit.decision = store::Decision::deny;
         audit.reason = decision.reason;
-        return make_error(decision.code, refusal_message(decision, subject));
+        return make_error(decision.code, refusal_message(decision, subject, op.who.kind));
     }
     Context ctx{peer,  subject, caller,    args,    db,    audit, now_micros(),
                 facts, deps,    directory, nullptr, false, {}};

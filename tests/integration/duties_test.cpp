@@ -169,8 +169,18 @@ TEST(Duties, BootstrapReachesTwoOfficersFromInitOrOnceFromTheConsole) {
     {
         TempDir tmp;
         Daemon d(tmp.path() / "state");
-        auto r = d.admin({"--json", "init", "--officer", "a", "--uid", "61001", "--officer", "b",
-                          "--uid", "61001"});
+        // A uid other than 0 is told that bootstrap is root's, not that it lacks an account.
+        auto r = d.admin(
+            {"init", "--officer", "a", "--uid", "61001", "--officer", "b", "--uid", "61002"},
+            uid_t{61001});
+        EXPECT_EQ(r.status, 3) << r.err;
+        EXPECT_NE(r.err.find("bootstrap is accepted only from uid 0, not uid 61001"),
+                  std::string::npos)
+            << r.err;
+        EXPECT_NE(r.err.find("as root"), std::string::npos) << r.err;
+        EXPECT_EQ(r.err.find("no Strongroom account"), std::string::npos) << r.err;
+        r = d.admin({"--json", "init", "--officer", "a", "--uid", "61001", "--officer", "b",
+                     "--uid", "61001"});
         EXPECT_EQ(r.status, 2) << "two officers are two people: " << r.err;
         r = d.admin(
             {"init", "--officer", "a", "--uid", "61001", "--officer", "b", "--uid", "61002"});

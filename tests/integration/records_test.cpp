@@ -329,6 +329,23 @@ TEST(Records, ContentRoundTripsLargeAndSmallAndStaysEncrypted) {
     r = m.tool({"get", std::to_string(big_id), "-o", m.out_path("big.out"), "--purpose", "x"},
                kChief);
     EXPECT_EQ(r.status, 2);
+    // "-": the content alone on standard output; the outcome, with --json too, and the marking
+    // a binary file cannot carry, on standard error; no file named "-".
+    const bool dash_before = fs::exists("-");
+    r = m.tool({"--json", "get", std::to_string(big_id), "-o", "-", "--purpose", "pipe"}, kChief);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_TRUE(r.out == big) << "standard output holds " << r.out.size() << " bytes";
+    EXPECT_NE(r.err.find("\"copy\":2"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("marking: CONFIDENTIAL"), std::string::npos) << r.err;
+    EXPECT_EQ(fs::exists("-"), dash_before);
+    r = m.tool({"get", std::to_string(text_id), "-o", "-", "--purpose", "pipe"}, kChief);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find(marker), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("written to"), std::string::npos) << r.out;
+    EXPECT_NE(
+        r.err.find("copy 1 of record " + std::to_string(text_id) + " written to standard output"),
+        std::string::npos)
+        << r.err;
     EXPECT_TRUE(contains(m.visible(kChief, "MARKER"), text_id));
 
     m.restart();  // checkpoint the WAL into the main file too
