@@ -775,8 +775,8 @@ std::string example() {
         "# does: uncomment a line to change it. The daemon reads this file at start-up;\n"
         "# `strongroomd --check-config` reports every problem in it at once, and\n"
         "# `strongroomd --print-config` shows the values in effect and where each comes\n"
-        "# from. [mission] code is the prefix of every registry number: set it to the\n"
-        "# mission's code.\n";
+        "# from. [mission] code, the prefix of every registry number, must be set:\n"
+        "# strongroomd does not start without it (except with --dev).\n";
     std::string_view table;
     for (const auto& s : kSettings) {
         if (s.table != table) {

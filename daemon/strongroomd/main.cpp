@@ -185,10 +185,6 @@ sr::config::Loaded effective_loaded(const CommandLine& cl) {
     return loaded;
 }
 
-sr::config::Config effective_config(const CommandLine& cl) {
-    return effective_loaded(cl).config;
-}
-
 // Everything that runs while serving; destroyed in reverse order.
 class Daemon {
 public:
@@ -1116,8 +1112,17 @@ int main(int argc, char** argv) {
             std::cout << sr::config::effective(effective_loaded(cl));
             return 0;
         }
-        auto config = effective_config(cl);
-        Daemon daemon(cl, std::move(config));
+        auto loaded = effective_loaded(cl);
+        // Every registry number begins with the mission's code: outside
+        // --dev it is set on purpose before anything is numbered.
+        if (!cl.dev && !cl.restore && !cl.rekey && loaded.origins.count("mission.code") == 0) {
+            throw Fatal(fmt::format(
+                "[mission] code is not set in {}: set it to the mission's registry code (2 to 16 "
+                "of A-Z, 0-9 and -, starting with a letter; every registry number begins with "
+                "it), for example code = \"UNMISS\" under [mission]; strongroomd did not start",
+                loaded.source));
+        }
+        Daemon daemon(cl, std::move(loaded.config));
         if (cl.restore) {
             return daemon.restore(*cl.restore);
         }

@@ -701,8 +701,16 @@ TEST(Keys, KeyFileReadableByOthersIsRefused) {
     }
     ::chmod(key.c_str(), 0644);
     const auto state = tmp.path() / "state";
+    // Outside --dev the mission's code must be set: the message names the key.
     auto r = run({daemon_path(), "--state-dir", state.string(), "--socket",
                   (tmp.path() / "s.sock").string(), "--key-file", key.string()});
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.err.find("[mission] code is not set"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(state)) << "nothing is created before the code is set";
+    const auto mission = tmp.path() / "mission.conf";
+    std::ofstream(mission) << "[mission]\ncode = \"UNMISS\"\n";
+    r = run({daemon_path(), "--config", mission.string(), "--state-dir", state.string(), "--socket",
+             (tmp.path() / "s.sock").string(), "--key-file", key.string()});
     EXPECT_EQ(r.status, 1);
     EXPECT_NE(r.err.find("chmod"), std::string::npos) << r.err;
     EXPECT_FALSE(fs::exists(state / "strongroom.db")) << "nothing is created without a key";
@@ -710,7 +718,7 @@ TEST(Keys, KeyFileReadableByOthersIsRefused) {
     ::chmod(key.c_str(), 0400);
     // Started as root outside --dev, it becomes the configured service account,
     // and refuses to start if there is none.
-    r = run({daemon_path(), "--state-dir", state.string(), "--socket",
+    r = run({daemon_path(), "--config", mission.string(), "--state-dir", state.string(), "--socket",
              (tmp.path() / "s.sock").string(), "--key-file", key.string()});
     EXPECT_EQ(r.status, 1);
     EXPECT_NE(r.err.find("service account strongroom does not exist"), std::string::npos) << r.err;
@@ -718,7 +726,7 @@ TEST(Keys, KeyFileReadableByOthersIsRefused) {
     const auto conf = tmp.path() / "nobody.conf";
     {
         std::ofstream c(conf);
-        c << "[daemon]\nuser = \"nobody\"\n";
+        c << "[daemon]\nuser = \"nobody\"\n[mission]\ncode = \"UNMISS\"\n";
     }
     // Links planted in the state directory (which the account owns) do not
     // make root give it what they point to.
