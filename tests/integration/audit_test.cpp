@@ -178,6 +178,14 @@ TEST(Audit, ASignedCheckpointVerifiesWithOpensslAndLaterAgainstTheChain) {
     ASSERT_EQ(r.status, 0) << r.err;
     EXPECT_EQ(read_file(cp), r.out);
     ASSERT_EQ(m.admin({"audit", "public-key", "-o", pem}, kAuditor).status, 0);
+    // "-o -": the document alone on standard output, the same as the file.
+    r = m.admin({"audit", "public-key", "-o", "-"}, kAuditor);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, read_file(pem));
+    r = m.admin({"--json", "audit", "public-key", "-o", "-"}, kAuditor);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, read_file(pem)) << "the JSON outcome went to standard output";
+    EXPECT_NE(r.err.find("\"written\":\"standard output\""), std::string::npos) << r.err;
     // Stock openssl: the five signed lines, the signature decoded.
     const auto text = read_file(cp);
     const auto sig_at = text.find("signature: ");
