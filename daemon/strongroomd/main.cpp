@@ -895,8 +895,8 @@ private:
             sr::log::emit(
                 sr::log::msg::disk_low,
                 fmt::format("the state directory's file system is below [disk] "
-                            "space_left_mib ({} MiB free){}: reads now wait for their "
-                            "audit entry; free space before changes are refused",
+                            "space_left_mib ({} MiB free){}: free space before changes are "
+                            "refused",
                             free_mib, from == L::critical ? "; changes are accepted again" : ""),
                 fields);
         } else {
