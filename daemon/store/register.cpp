@@ -380,6 +380,19 @@ void carry_history(Connection& conn, const TableRows& rows, CarryReport& report)
     }
 }
 
+// The target's row made the source's: updated if it differs, added if absent.
+void mirror_row(Carrier& c, const std::vector<Value>& row, CarryReport& report) {
+    if (const auto have = c.target_row(row)) {
+        if (*have != row) {
+            c.update(row);
+            ++report.access;
+        }
+        return;
+    }
+    c.insert(row);
+    ++report.added;
+}
+
 // Who may do and read what, as the source has it (issue 13): a restore
 // brings back content and the register, never the access of the past. An
 // account suspended, an assignment ended, a grant withdrawn or lowered, a
@@ -446,15 +459,7 @@ void carry_access(Connection& conn, const Register& source, CarryReport& report)
         Carrier c(conn, *grants, {"post_id", "compartment_id"});
         for (const auto& row : grants->rows) {
             granted.emplace(as_int(c.get(row, "post_id")), as_int(c.get(row, "compartment_id")));
-            if (const auto have = c.target_row(row)) {
-                if (*have != row) {
-                    c.update(row);
-                    ++report.access;
-                }
-            } else {
-                c.insert(row);
-                ++report.added;
-            }
+            mirror_row(c, row, report);
         }
     }
     {
@@ -479,15 +484,7 @@ void carry_access(Connection& conn, const Register& source, CarryReport& report)
     if (const auto* t = table_of(source, "pending")) {
         Carrier c(conn, *t, {"id"});
         for (const auto& row : t->rows) {
-            if (const auto have = c.target_row(row)) {
-                if (*have != row) {
-                    c.update(row);
-                    ++report.access;
-                }
-            } else {
-                c.insert(row);
-                ++report.added;
-            }
+            mirror_row(c, row, report);
         }
     }
 }
