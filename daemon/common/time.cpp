@@ -1,14 +1,70 @@
 #include "daemon/common/time.hpp"
 
+#include <atomic>
 #include <charconv>
 
 #include <fmt/format.h>
 
 namespace strongroom {
 
+namespace {
+std::atomic<Micros> g_offset{0};
+}  // namespace
+
 Micros now_micros() noexcept {
     using namespace std::chrono;
-    return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
+    return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count() +
+           g_offset.load(std::memory_order_relaxed);
+}
+
+void set_clock_offset(Micros offset) noexcept {
+    g_offset.store(offset, std::memory_order_relaxed);
+}
+
+Micros clock_offset() noexcept {
+    return g_offset.load(std::memory_order_relaxed);
+}
+
+std::optional<Micros> parse_clock_offset(std::string_view text) {
+    auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+    while (!text.empty() && blank(text.front())) {
+        text.remove_prefix(1);
+    }
+    while (!text.empty() && blank(text.back())) {
+        text.remove_suffix(1);
+    }
+    if (text == "0") {
+        return Micros{0};
+    }
+    if (text.size() < 3 || (text.front() != '+' && text.front() != '-')) {
+        return std::nullopt;
+    }
+    const bool ahead = text.front() == '+';
+    Micros unit = 0;
+    switch (text.back()) {
+        case 's':
+            unit = 1000000;
+            break;
+        case 'm':
+            unit = 60LL * 1000000;
+            break;
+        case 'h':
+            unit = 3600LL * 1000000;
+            break;
+        case 'd':
+            unit = 86400LL * 1000000;
+            break;
+        default:
+            return std::nullopt;
+    }
+    const std::string_view digits = text.substr(1, text.size() - 2);
+    std::int64_t n = 0;
+    auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+    if (ec != std::errc{} || ptr != digits.data() + digits.size() || n < 0 ||
+        digits.front() == '+' || n > 36600LL * 86400LL * 1000000 / unit) {
+        return std::nullopt;
+    }
+    return ahead ? n * unit : -n * unit;
 }
 
 std::string format_date(Micros at) {

@@ -67,6 +67,8 @@ inline constexpr Message audit_lost{"9c313698d3aa4e51938ed46f5b51ca49", "audit-l
                                     Priority::crit};
 inline constexpr Message fault_injection{"e7de8f467b3140fc86cd035a94e6cfa7", "fault-injection",
                                          Priority::warning};
+inline constexpr Message dev_clock{"90d21f511afc4f4e9b43814f31e65af0", "dev-clock",
+                                   Priority::warning};
 
 // Every message above, for the catalogue test and documentation.
 inline constexpr Message kAll[] = {started,
@@ -94,7 +96,8 @@ inline constexpr Message kAll[] = {started,
                                    audit_blocked,
                                    audit_resumed,
                                    audit_lost,
-                                   fault_injection};
+                                   fault_injection,
+                                   dev_clock};
 }  // namespace msg
 
 }  // namespace strongroom::log

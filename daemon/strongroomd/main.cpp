@@ -14,6 +14,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -87,6 +88,67 @@ struct CommandLine {
 struct Fatal : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
+
+// The development clock: with --dev, STRONGROOM_DEV_CLOCK=FILE moves the
+// daemon's clock by the offset FILE holds ("+3d"; time.hpp), read at start
+// and every second while serving (the file is opened once, before the
+// sandbox, and read again in place: rewrite it, do not replace it). Without
+// --dev the variable is ignored, with a warning.
+struct DevClock {
+    int fd = -1;
+    std::string path;
+
+    // Opens FILE and sets the offset it holds; Fatal if it holds none.
+    void start(bool dev) {
+        const char* v = std::getenv("STRONGROOM_DEV_CLOCK");
+        if (v == nullptr || *v == '\0') {
+            return;
+        }
+        if (!dev) {
+            sr::log::emit(sr::log::msg::dev_clock,
+                          "STRONGROOM_DEV_CLOCK is set but strongroomd is not in --dev mode: "
+                          "ignored (the development clock is for tests)");
+            return;
+        }
+        path = v;
+        fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            throw Fatal(fmt::format("STRONGROOM_DEV_CLOCK: cannot open {}: {}",
+                                    sr::escape_controls(path), std::strerror(errno)));
+        }
+        std::string problem;
+        if (!refresh(problem)) {
+            throw Fatal(fmt::format("STRONGROOM_DEV_CLOCK: {}", problem));
+        }
+        sr::log::emit(sr::log::msg::dev_clock,
+                      fmt::format("development clock (--dev, STRONGROOM_DEV_CLOCK={}): the "
+                                  "daemon's clock runs {} s {} the system's; a test hook",
+                                  sr::escape_controls(path), std::abs(sr::clock_offset()) / 1000000,
+                                  sr::clock_offset() < 0 ? "behind" : "ahead of"));
+    }
+
+    // Reads the offset again; false (the clock unchanged) if the file does
+    // not hold one.
+    bool refresh(std::string& problem) const {
+        char buf[64];
+        const ssize_t n = ::pread(fd, buf, sizeof buf, 0);
+        if (n < 0) {
+            problem =
+                fmt::format("cannot read {}: {}", sr::escape_controls(path), std::strerror(errno));
+            return false;
+        }
+        const std::string_view text(buf, static_cast<std::size_t>(n));
+        const auto offset = sr::parse_clock_offset(text);
+        if (!offset) {
+            problem = fmt::format("{} holds \"{}\", not an offset such as +3d, -2h, +90m or +30s",
+                                  sr::escape_controls(path), sr::escape_controls(text));
+            return false;
+        }
+        sr::set_clock_offset(*offset);
+        return true;
+    }
+};
+DevClock g_dev_clock;
 
 void fatal_message(const std::string& text) {
     sr::log::emit(sr::log::msg::startup_failed, text);
@@ -540,6 +602,10 @@ public:
         start_watchdog();
         expiry_.emplace(control_);
         arm_expiry();
+        if (g_dev_clock.fd >= 0) {
+            clock_timer_.emplace(control_);
+            arm_dev_clock();
+        }
         disk_timer_.emplace(control_);
         arm_disk_check();
 
@@ -847,6 +913,21 @@ private:
     // Key-store backups expire while the daemon serves, not only at its
     // next start: a certificate says after which date no backup yields its
     // records.
+    void arm_dev_clock() {
+        clock_timer_->expires_after(std::chrono::seconds(1));
+        clock_timer_->async_wait([this](const boost::system::error_code& ec) {
+            if (ec || stopping_) {
+                return;
+            }
+            std::string problem;
+            if (!g_dev_clock.refresh(problem)) {
+                sr::log::emit(sr::log::msg::dev_clock,
+                              fmt::format("development clock unchanged: {}", problem));
+            }
+            arm_dev_clock();
+        });
+    }
+
     void arm_expiry() {
         expiry_->expires_after(std::chrono::seconds(config_.key_backup_check_seconds));
         expiry_->async_wait([this](const boost::system::error_code& ec) {
@@ -1017,6 +1098,7 @@ private:
     std::optional<sr::server::Server> server_;
     std::optional<asio::steady_timer> watchdog_;
     std::optional<asio::steady_timer> expiry_;
+    std::optional<asio::steady_timer> clock_timer_;
     std::optional<asio::steady_timer> disk_timer_;
     int lock_fd_ = -1;  // the state directory's lock, held until exit
     std::chrono::microseconds watchdog_interval_{0};
@@ -1122,6 +1204,7 @@ int main(int argc, char** argv) {
                 "it), for example code = \"UNMISS\" under [mission]; strongroomd did not start",
                 loaded.source));
         }
+        g_dev_clock.start(cl.dev.has_value());
         Daemon daemon(cl, std::move(loaded.config));
         if (cl.restore) {
             return daemon.restore(*cl.restore);

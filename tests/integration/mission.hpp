@@ -245,14 +245,16 @@ inline bool contains(const std::vector<std::int64_t>& ids, std::int64_t id) {
     return std::find(ids.begin(), ids.end(), id) != ids.end();
 }
 
-// The daemon's environment for a restart with its clock some days on.
-inline std::map<std::string, std::string> days_on(int days) {
-    return {{"LD_PRELOAD", "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"},
-            {"FAKETIME", "+" + std::to_string(days) + "d"},
-            {"ASAN_OPTIONS", "verify_asan_link_order=0"}};
+// The daemon's environment for a restart with its clock some days on: the
+// development clock (--dev, STRONGROOM_DEV_CLOCK) reads the offset from a
+// file beside the mission's state directory.
+inline std::map<std::string, std::string> days_on(const Mission& m, int days) {
+    const auto clock = m.state().parent_path() / "dev-clock";
+    std::ofstream(clock, std::ios::trunc) << "+" << days << "d\n";
+    return {{"STRONGROOM_DEV_CLOCK", clock.string()}};
 }
-inline std::map<std::string, std::string> three_days_on() {
-    return days_on(3);
+inline std::map<std::string, std::string> three_days_on(const Mission& m) {
+    return days_on(m, 3);
 }
 
 // A text copy as a reader sees it: without its invisible fingerprint.

@@ -115,7 +115,7 @@ TEST(Records, AnAssignmentThatEndedYesterdayGrantsNothing) {
 
 TEST(Records, AnAssignmentEndsWithItsDateWithNoAction) {
     // Assigned until tomorrow: readable now; three days later (the daemon's
-    // clock moved with faketime) the same request is refused.
+    // development clock moved) the same request is refused.
     Mission m;
     ASSERT_EQ(m.admin({"account", "add", "temp", "--uid", "61009"}, kOff1).status, 0);
     ASSERT_EQ(
@@ -126,9 +126,26 @@ TEST(Records, AnAssignmentEndsWithItsDateWithNoAction) {
                  {"--title", "Airstrip", "--level", "confidential", "--compartment", "JMAC"});
     ASSERT_EQ(m.tool({"disseminate", std::to_string(id), "--to", "jmac-desk2"}, kChief).status, 0);
     EXPECT_EQ(m.tool({"show", std::to_string(id)}, 61009).status, 0);
-    m.restart(three_days_on());
+    m.restart(three_days_on(m));
     EXPECT_EQ(m.tool({"show", std::to_string(id)}, 61009).status, 4);
     EXPECT_EQ(m.tool({"show", std::to_string(id)}, kDesk2).status, 0);  // open-ended: still holds
+}
+
+TEST(Records, ADevelopmentClockFileWithoutAnOffsetStopsTheStartAndSaysWhy) {
+    Mission m;
+    { auto stopped = m.stop_and_open(); }
+    const auto clock = m.state().parent_path() / "dev-clock";
+    std::ofstream(clock) << "tomorrow\n";
+    const auto r = run({daemon_path(), "--dev", m.state().string()},
+                       RunOptions{std::nullopt,
+                                  {{"STRONGROOM_DEV_CLOCK", clock.string()}},
+                                  std::chrono::seconds(60),
+                                  ""});
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.err.find("holds \"tomorrow\\n\", not an offset such as +3d"), std::string::npos)
+        << r.err;
+    EXPECT_FALSE(
+        wait_for_socket((m.state() / "strongroom.sock").string(), std::chrono::milliseconds(200)));
 }
 
 TEST(Records, TheSafetyFlagReachesTheSecurityFocalPoint) {
@@ -215,7 +232,7 @@ TEST(Records, OnlyOriginatorDelegateOrHeadOfMissionDisseminateAndDelegationsExpi
     EXPECT_EQ(r.json().at("authority"), "head-of-mission");
 
     // Three days on, the delegation has lapsed.
-    m.restart(three_days_on());
+    m.restart(three_days_on(m));
     ASSERT_EQ(m.admin({"post", "add", "jmac-desk3", "--level", "confidential"}, kOff1).status, 0);
     ASSERT_EQ(m.admin({"grant", "jmac-desk3", "JMAC", "--level", "confidential"}, kOff1).status, 0);
     r = m.tool({"disseminate", sid, "--to", "jmac-desk3"}, kAnalyst);

@@ -383,7 +383,7 @@ TEST(Release, ADelegateApprovesUntilTheDelegationExpires) {
     EXPECT_EQ(r.json().at("reference"), "DEL-9");
     // Three days on, the delegation has lapsed: the delegate can no longer approve.
     const auto second = request_release(m, id, kAnalyst);
-    m.restart(three_days_on());
+    m.restart(three_days_on(m));
     // No longer an approver: to desk2 the request does not exist.
     EXPECT_EQ(m.tool({"release", "approve", std::to_string(second)}, kDesk2).status, 4);
     EXPECT_EQ(m.tool({"release", "approve", std::to_string(second)}, kHom).status, 0);

@@ -553,17 +553,13 @@ TEST(Backup, NoKeyNorTextGoesIntoABackupAndKeyStoreBackupsExpire) {
 
     // Within the period the key-store backup stays; after it, it is gone:
     // at start-up (a request answered means the start-up is over), and while
-    // serving, when the clock passes the expiry (faketime reads its offset
-    // from a file the test changes; the daemon looks every second here).
-    const auto clock = m.state() / "faketime-offset";
+    // serving, when the clock passes the expiry (the development clock
+    // reads its offset from a file the test changes, every second; the
+    // daemon looks for expired backups every second here).
+    const auto clock = m.state().parent_path() / "dev-clock";
     std::ofstream(clock) << "+29d\n";
     const auto conf = m.file("expiry.conf", "[retention]\nkey_backup_check_seconds = 1\n");
-    m.start({{"LD_PRELOAD", "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"},
-             {"FAKETIME_TIMESTAMP_FILE", clock.string()},
-             {"FAKETIME_CACHE_DURATION", "1"},
-             {"FAKETIME_DONT_FAKE_MONOTONIC", "1"},
-             {"ASAN_OPTIONS", "verify_asan_link_order=0"}},
-            {"--config", conf});
+    m.start({{"STRONGROOM_DEV_CLOCK", clock.string()}}, {"--config", conf});
     ASSERT_EQ(m.admin({"status"}, kOff1).status, 0);
     EXPECT_EQ(key_backups(m), std::vector<std::string>{name});
     std::ofstream(clock, std::ios::trunc) << "+31d\n";
@@ -571,7 +567,7 @@ TEST(Backup, NoKeyNorTextGoesIntoABackupAndKeyStoreBackupsExpire) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     EXPECT_TRUE(key_backups(m).empty()) << "not removed while serving";
-    m.restart(days_on(31));
+    m.restart(days_on(m, 31));
     ASSERT_EQ(m.admin({"status"}, kOff1).status, 0);
     EXPECT_TRUE(key_backups(m).empty());
     const auto later = m.audit_rows();
@@ -801,7 +797,7 @@ TEST(Restore, WithoutTheDatabaseTheKeyStoreBackupGivesKeysAndDisposals) {
     }
     // Once every key-store backup has expired, the backup cannot be read.
     auto r = run({daemon_path(), "--dev", m.state().string(), "--restore", x.backup},
-                 RunOptions{std::nullopt, days_on(31), std::chrono::seconds(60), ""});
+                 RunOptions{std::nullopt, days_on(m, 31), std::chrono::seconds(60), ""});
     EXPECT_NE(r.status, 0);
     EXPECT_NE(r.err.find("no key-store backup"), std::string::npos) << r.err;
     EXPECT_FALSE(std::filesystem::exists(m.state() / "strongroom.db"));

@@ -129,5 +129,31 @@ TEST(NowMicros, IsCurrentAndMicrosecondResolution) {
     EXPECT_GT(now, sys - 60 * kSecond);
 }
 
+TEST(ClockOffset, ParsesSignedCountsOfSecondsMinutesHoursAndDays) {
+    EXPECT_EQ(parse_clock_offset("+3d"), 3 * 86400 * kSecond);
+    EXPECT_EQ(parse_clock_offset("-2h\n"), -2 * 3600 * kSecond);
+    EXPECT_EQ(parse_clock_offset(" +90m "), 90 * 60 * kSecond);
+    EXPECT_EQ(parse_clock_offset("+30s"), 30 * kSecond);
+    EXPECT_EQ(parse_clock_offset("0"), Micros{0});
+}
+
+TEST(ClockOffset, RefusesAnythingElse) {
+    for (const char* bad : {"", "3d", "+d", "+3", "+3w", "++3d", "+-3d", "+3.5d", "+3 d",
+                            "+99999999d", "+ 3d", "tomorrow"}) {
+        EXPECT_FALSE(parse_clock_offset(bad).has_value()) << bad;
+    }
+}
+
+TEST(ClockOffset, MovesTheDaemonsClockAndNothingElse) {
+    const Micros before = now_micros();
+    set_clock_offset(5 * 86400 * kSecond);
+    const Micros moved = now_micros();
+    set_clock_offset(0);
+    EXPECT_GE(moved - before, 5 * 86400 * kSecond);
+    EXPECT_LT(moved - before, 5 * 86400 * kSecond + 60 * kSecond);
+    EXPECT_EQ(clock_offset(), Micros{0});
+    EXPECT_LT(now_micros() - before, 60 * kSecond);
+}
+
 }  // namespace
 }  // namespace strongroom
