@@ -478,6 +478,7 @@ private:
     }
 
     void dispatch_request(protocol::Request request) {
+        reclassify();  // the caller's budget is decided before they are answered
         state_ = State::processing;
         owner_->hooks.request(peer_, std::move(request), make_reply());
     }
@@ -498,6 +499,7 @@ private:
     // With a refusal, no sink is asked for: the content is dropped and the
     // refusal is the answer.
     void begin_upload(protocol::Request request, std::optional<Error> refusal = std::nullopt) {
+        reclassify();
         state_ = State::receiving;
         upload_id_ = request.id;
         upload_error_ = std::move(refusal);
@@ -861,6 +863,13 @@ void Server::Impl::maintain(SteadyClock::time_point now, bool force) {
 }
 
 void Server::Impl::accept() {
+    // The acceptor is not safe to use from two threads at once: starting
+    // an accept and shutdown()'s close are serialised by the mutex, and no
+    // accept starts once stopping is set.
+    std::lock_guard held(mutex);
+    if (stopping) {
+        return;
+    }
     Worker& worker = *workers[next_worker];
     next_worker = (next_worker + 1) % workers.size();
     acceptor.async_accept(worker.ctx, [self = shared_from_this(), &worker](const error_code& ec,
@@ -1007,9 +1016,9 @@ void Server::shutdown() {
             return;
         }
         impl_->stopping = true;
+        error_code ignored;
+        impl_->acceptor.close(ignored);  // under the mutex: see Impl::accept
     }
-    error_code ignored;
-    impl_->acceptor.close(ignored);
     // Nobody will answer here any more: leave no socket that looks alive.
     if (!impl_->owned_path.empty()) {
         ::unlink(impl_->owned_path.c_str());
