@@ -493,6 +493,42 @@ CREATE TABLE lost_records (
     backup          TEXT    NOT NULL
 );
 )SQL"},
+    Migration{8, "the copies and releases of records a restore lost", R"SQL(
+-- The copy register and releases of a record a restore lost (lost_records),
+-- as they stood: a later restore that brings the record back brings these
+-- back with it, so its copies stay accounted for and its copy numbers are
+-- never handed out again (rule 8). The same columns as copies and
+-- releases; the record they name is not in records.
+CREATE TABLE lost_releases (
+    id            INTEGER PRIMARY KEY,
+    record_id     INTEGER NOT NULL,
+    requested_by  INTEGER NOT NULL REFERENCES accounts(id),
+    entity        TEXT    NOT NULL,
+    entity_kind   TEXT    NOT NULL,
+    justification TEXT    NOT NULL,
+    arrangement   TEXT    NOT NULL,
+    hrddp         TEXT    NOT NULL DEFAULT '',
+    requested_at  INTEGER NOT NULL,
+    state         TEXT    NOT NULL,
+    approved_by   INTEGER REFERENCES accounts(id),
+    approved_at   INTEGER,
+    authority     TEXT,
+    reference     TEXT    NOT NULL DEFAULT ''
+);
+CREATE TABLE lost_copies (
+    record_id   INTEGER NOT NULL,
+    number      INTEGER NOT NULL CHECK (number > 0),
+    holder      INTEGER NOT NULL REFERENCES accounts(id),
+    purpose     TEXT    NOT NULL,
+    issued_at   INTEGER NOT NULL,
+    fingerprint INTEGER NOT NULL,
+    state       TEXT    NOT NULL,
+    closed_at   INTEGER,
+    closed_by   INTEGER REFERENCES accounts(id),
+    release_id  INTEGER,
+    PRIMARY KEY (record_id, number)
+) WITHOUT ROWID;
+)SQL"},
 };
 
 }  // namespace

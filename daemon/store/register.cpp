@@ -15,12 +15,12 @@ namespace strongroom::store {
 static_assert(kNotADatabase == SQLITE_NOTADB);
 namespace {
 
-constexpr std::array<std::string_view, 21> kRegisterTables{
-    "accounts",       "compartments",  "posts",       "assignments",    "grants",
-    "matrix_changes", "pending",       "batches",     "records",        "record_compartments",
-    "lost_records",   "batch_records", "holds",       "hold_records",   "closures",
-    "releases",       "copies",        "delegations", "disseminations", "registry_sequence",
-    "retired_keys"};
+constexpr std::array<std::string_view, 23> kRegisterTables{
+    "accounts",       "compartments",      "posts",       "assignments",  "grants",
+    "matrix_changes", "pending",           "batches",     "records",      "record_compartments",
+    "lost_records",   "batch_records",     "holds",       "hold_records", "closures",
+    "releases",       "lost_releases",     "copies",      "lost_copies",  "delegations",
+    "disseminations", "registry_sequence", "retired_keys"};
 
 constexpr std::array<std::string_view, 14> kReservedTables{
     "accounts", "compartments", "posts",          "assignments", "matrix_changes",
@@ -138,9 +138,14 @@ bool is_null(const Value& v) {
 // and statements on the target built once.
 class Carrier {
 public:
-    Carrier(Connection& conn, const TableRows& rows, std::vector<std::string> key)
-        : conn_(conn), rows_(rows), key_(std::move(key)) {
-        Prepared info(conn, fmt::format("PRAGMA table_info(\"{}\")", rows.table));
+    // into: the target's table, when not the source's (a lost_ twin).
+    Carrier(Connection& conn, const TableRows& rows, std::vector<std::string> key,
+            std::string into = {})
+        : conn_(conn),
+          rows_(rows),
+          table_(into.empty() ? rows.table : std::move(into)),
+          key_(std::move(key)) {
+        Prepared info(conn, fmt::format("PRAGMA table_info(\"{}\")", table_));
         std::set<std::string> target;
         while (info.step()) {
             target.insert(std::get<std::string>(info.value(1)));
@@ -150,7 +155,7 @@ public:
                 throw RegisterConflict(fmt::format(
                     "the register names a column {}.{} this strongroomd does not have: it was "
                     "written by a newer strongroomd; restore with that version",
-                    rows.table, c));
+                    table_, c));
             }
         }
     }
@@ -174,7 +179,7 @@ public:
             for (const auto& c : rows_.columns) {
                 cols += fmt::format("{}\"{}\"", cols.empty() ? "" : ", ", c);
             }
-            find_.emplace(conn_, fmt::format("SELECT {} FROM \"{}\" WHERE {}", cols, rows_.table,
+            find_.emplace(conn_, fmt::format("SELECT {} FROM \"{}\" WHERE {}", cols, table_,
                                              key_condition(1)));
         }
         find_->reset();
@@ -197,8 +202,8 @@ public:
                 cols += fmt::format("{}\"{}\"", i == 0 ? "" : ", ", rows_.columns[i]);
                 marks += fmt::format("{}?{}", i == 0 ? "" : ", ", i + 1);
             }
-            insert_.emplace(conn_, fmt::format("INSERT INTO \"{}\" ({}) VALUES ({})", rows_.table,
-                                               cols, marks));
+            insert_.emplace(
+                conn_, fmt::format("INSERT INTO \"{}\" ({}) VALUES ({})", table_, cols, marks));
         }
         insert_->reset();
         for (std::size_t i = 0; i < row.size(); ++i) {
@@ -215,7 +220,7 @@ public:
                 sets += fmt::format("{}\"{}\" = ?{}", i == 0 ? "" : ", ", rows_.columns[i], i + 1);
             }
             update_.emplace(conn_,
-                            fmt::format("UPDATE \"{}\" SET {} WHERE {}", rows_.table, sets,
+                            fmt::format("UPDATE \"{}\" SET {} WHERE {}", table_, sets,
                                         key_condition(static_cast<int>(rows_.columns.size()) + 1)));
         }
         update_->reset();
@@ -230,7 +235,7 @@ public:
     std::optional<std::int64_t> other_with(std::string_view column, const Value& v,
                                            std::int64_t id) {
         Prepared s(conn_, fmt::format("SELECT id FROM \"{}\" WHERE \"{}\" = ?1 AND id != ?2",
-                                      rows_.table, column));
+                                      table_, column));
         s.bind(1, v);
         s.bind(2, Value{id});
         if (!s.step()) {
@@ -240,7 +245,7 @@ public:
     }
 
     std::string describe(const std::vector<Value>& row) const {
-        std::string out = rows_.table;
+        std::string out = table_;
         for (const auto& k : key_) {
             out += " " + show(get(row, k));
         }
@@ -272,6 +277,7 @@ private:
 
     Connection& conn_;
     const TableRows& rows_;
+    std::string table_;
     std::vector<std::string> key_;
     std::optional<Prepared> find_;
     std::optional<Prepared> insert_;
@@ -499,6 +505,93 @@ bool source_is_newer(Connection& conn, const Register& source) {
     return source.audit_head && source.audit_head->first >= target->first;
 }
 
+// A record's releases and copies: a row whose record the target holds goes
+// in releases or copies, one whose record it lacks (the record is lost) in
+// lost_releases or lost_copies, to come back with the record on a later
+// restore of a backup that holds it: its copies stay accounted for and
+// their numbers are never handed out again.
+void carry_releases(Connection& conn, const Register& source, CarryReport& report) {
+    if (const auto* t = table_of(source, "releases")) {
+        Carrier c(conn, *t, {"id"});
+        Carrier lost(conn, *t, {"id"}, "lost_releases");
+        for (const auto& row : t->rows) {
+            if (const auto have = c.target_row(row)) {
+                if (release_rank(c.get(row, "state")) > release_rank((*have)[c.col("state")])) {
+                    c.update(row);
+                    ++report.updated;
+                }
+                continue;
+            }
+            if (exists(conn, "records", as_int(c.get(row, "record_id")))) {
+                c.insert(row);
+                ++report.added;
+            } else if (!lost.target_row(row)) {
+                lost.insert(row);
+                ++report.added;
+            }
+        }
+    }
+    if (const auto* t = table_of(source, "lost_releases")) {
+        Carrier lost(conn, *t, {"id"});
+        Carrier back(conn, *t, {"id"}, "releases");
+        for (const auto& row : t->rows) {
+            if (exists(conn, "records", as_int(lost.get(row, "record_id")))) {
+                if (!back.target_row(row)) {
+                    back.insert(row);
+                    ++report.added;
+                }
+            } else if (!lost.target_row(row)) {
+                lost.insert(row);
+                ++report.added;
+            }
+        }
+    }
+}
+
+void carry_copies(Connection& conn, const Register& source, CarryReport& report) {
+    const auto release_known = [&conn](const Value& release) {
+        return is_null(release) || exists(conn, "releases", as_int(release));
+    };
+    if (const auto* t = table_of(source, "copies")) {
+        Carrier c(conn, *t, {"record_id", "number"});
+        Carrier lost(conn, *t, {"record_id", "number"}, "lost_copies");
+        for (const auto& row : t->rows) {
+            if (const auto have = c.target_row(row)) {
+                if (show((*have)[c.col("state")]) == "outstanding" &&
+                    show(c.get(row, "state")) != "outstanding") {
+                    c.update(row);
+                    ++report.updated;
+                }
+                continue;
+            }
+            if (exists(conn, "records", as_int(c.get(row, "record_id")))) {
+                if (release_known(c.get(row, "release_id"))) {
+                    c.insert(row);
+                    ++report.added;
+                }
+            } else if (!lost.target_row(row)) {
+                lost.insert(row);
+                ++report.added;
+            }
+        }
+    }
+    if (const auto* t = table_of(source, "lost_copies")) {
+        Carrier lost(conn, *t, {"record_id", "number"});
+        Carrier back(conn, *t, {"record_id", "number"}, "copies");
+        for (const auto& row : t->rows) {
+            if (exists(conn, "records", as_int(lost.get(row, "record_id")))) {
+                if (!back.target_row(row) && release_known(lost.get(row, "release_id"))) {
+                    back.insert(row);
+                    ++report.added;
+                }
+            } else if (!lost.target_row(row)) {
+                lost.insert(row);
+                ++report.added;
+            }
+        }
+    }
+}
+
 }  // namespace
 
 std::span<const std::string_view> register_tables() {
@@ -539,6 +632,10 @@ Register read_register(Connection& conn) {
             where = fmt::format("record_id IN (SELECT id FROM records WHERE {})", kDisposed);
         } else if (table == "copies") {
             where = "1 ORDER BY record_id, number";
+        } else if (table == "lost_copies") {
+            where = "record_id NOT IN (SELECT id FROM records) ORDER BY record_id, number";
+        } else if (table == "lost_releases") {
+            where = "record_id NOT IN (SELECT id FROM records) ORDER BY id";
         } else if (table == "registry_sequence") {
             where = "1 ORDER BY year";
         } else if (table == "retired_keys") {
@@ -725,41 +822,8 @@ CarryReport carry_register(Connection& conn, const Register& source) {
             ++report.added;
         }
     }
-    if (const auto* t = table_of(source, "releases")) {
-        Carrier c(conn, *t, {"id"});
-        for (const auto& row : t->rows) {
-            if (const auto have = c.target_row(row)) {
-                if (release_rank(c.get(row, "state")) > release_rank((*have)[c.col("state")])) {
-                    c.update(row);
-                    ++report.updated;
-                }
-                continue;
-            }
-            if (exists(conn, "records", as_int(c.get(row, "record_id")))) {
-                c.insert(row);
-                ++report.added;
-            }
-        }
-    }
-    if (const auto* t = table_of(source, "copies")) {
-        Carrier c(conn, *t, {"record_id", "number"});
-        for (const auto& row : t->rows) {
-            if (const auto have = c.target_row(row)) {
-                if (show((*have)[c.col("state")]) == "outstanding" &&
-                    show(c.get(row, "state")) != "outstanding") {
-                    c.update(row);
-                    ++report.updated;
-                }
-                continue;
-            }
-            const auto& release = c.get(row, "release_id");
-            if (exists(conn, "records", as_int(c.get(row, "record_id"))) &&
-                (is_null(release) || exists(conn, "releases", as_int(release)))) {
-                c.insert(row);
-                ++report.added;
-            }
-        }
-    }
+    carry_releases(conn, source, report);
+    carry_copies(conn, source, report);
     for (const auto* name : {"delegations", "disseminations"}) {
         if (const auto* t = table_of(source, name)) {
             carry_history(conn, *t, report);

@@ -780,3 +780,51 @@ TEST(RestoreAccess, ARecordBroughtBackByASecondRestoreTakesItsKeyFromTheKeyStore
 }
 
 }  // namespace strongroom::test
+
+namespace strongroom::test {
+
+TEST(RestoreRegister, ACopyMadeOfARecordLostAndBroughtBackStaysInTheRegisterWithItsNumber) {
+    // Backup B1, record R, backup B2, copy 1 of R, restore B1 (R lost with its copy register),
+    // restore B2 (R back): copy 1 is still outstanding with its holder, can be returned, and
+    // the next copy is number 2, never 1 again.
+    Mission m;
+    add_people(m);
+    const auto early = m.out_path("b1.backup");
+    ASSERT_EQ(m.admin({"backup", "-o", early}, kOff1).status, 0);
+    const auto record = raw_data(m, "Copied then lost");
+    const auto id = std::to_string(record);
+    const auto later = m.out_path("b2.backup");
+    ASSERT_EQ(m.admin({"backup", "-o", later}, kOff1).status, 0);
+    auto r =
+        m.tool({"--json", "get", id, "-o", m.out_path("c1.txt"), "--purpose", "brief"}, kAnalyst);
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    EXPECT_EQ(r.json().at("copy").as_int64(), 1);
+
+    { auto stopped = m.stop_and_open(); }
+    r = restore(m, early);
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("content is lost"), std::string::npos) << r.out;
+    m.start();
+    EXPECT_EQ(m.tool({"copies", id}, kAnalyst).status, 4);
+    { auto stopped = m.stop_and_open(); }
+    r = restore(m, later);
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    m.start();
+
+    r = m.tool({"--json", "copies", id}, kAnalyst);
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    const auto copies = r.json().at("copies").as_array();
+    ASSERT_EQ(copies.size(), 1U) << r.out;
+    EXPECT_EQ(copies[0].at("copy").as_int64(), 1) << r.out;
+    EXPECT_EQ(copies[0].at("state").as_string(), "outstanding") << r.out;
+    EXPECT_EQ(copies[0].at("holder").as_string(), "analyst") << r.out;
+    r = m.tool({"--json", "get", id, "-o", m.out_path("c2.txt"), "--purpose", "brief"}, kAnalyst);
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    EXPECT_EQ(r.json().at("copy").as_int64(), 2) << "a copy number handed out twice";
+    EXPECT_EQ(m.tool({"copy", "return", id, "1"}, kAnalyst).status, 0);
+    EXPECT_EQ(m.tool({"copy", "return", id, "2"}, kAnalyst).status, 0);
+    r = m.admin({"--json", "audit", "verify"}, kAuditor);
+    EXPECT_EQ(r.status, 0) << r.out << r.err;
+}
+
+}  // namespace strongroom::test
