@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstring>
 #include <iostream>
+#include <map>
 #include <variant>
 
 #include <fcntl.h>
@@ -470,6 +471,80 @@ int download_and_print(const Global& global, std::string_view op, json::object a
     return print_response(global, *response, human);
 }
 
+namespace {
+
+std::map<const CLI::App*, std::vector<Example>>& example_table() {
+    static std::map<const CLI::App*, std::vector<Example>> table;
+    return table;
+}
+
+constexpr std::string_view kExitStatus =
+    "Exit status: 0 done (or waiting for a second person's approval), 1 internal error,\n"
+    "2 bad request, 3 denied, 4 not found (or not visible to you), 5 conflict (refused by\n"
+    "state, or a failed verification), 6 the daemon cannot be reached. With --json, stdout\n"
+    "holds the result or {\"error\": {\"code\": ..., \"message\": ...}}.";
+
+// The --help footer of a command: its examples, then the exit codes.
+std::string footer_of(const CLI::App* command, const std::string& program) {
+    std::string out;
+    const auto& list = examples_of(command);
+    if (!list.empty()) {
+        out += list.size() == 1 ? "Example:\n" : "Examples:\n";
+        for (const auto& e : list) {
+            out += fmt::format("  {}\n      {}\n", e.command, e.what);
+        }
+        out += "\n";
+    }
+    if (!command->get_subcommands([](const CLI::App*) { return true; }).empty()) {
+        out += fmt::format("Run '{} --help' for a command's options and examples.\n\n",
+                           command_path(command, program) + " COMMAND");
+    }
+    out += kExitStatus;
+    return out;
+}
+
+void add_footers(CLI::App* command, const std::string& program) {
+    command->footer([command, program] { return footer_of(command, program); });
+    for (auto* sub : command->get_subcommands([](CLI::App*) { return true; })) {
+        add_footers(sub, program);
+    }
+}
+
+// The innermost command the command line chose (the tool itself if none).
+const CLI::App* chosen_command(const CLI::App& app) {
+    const CLI::App* at = &app;
+    for (auto subs = at->get_subcommands(); !subs.empty(); subs = at->get_subcommands()) {
+        at = subs.front();
+    }
+    return at;
+}
+
+}  // namespace
+
+void examples(CLI::App* command, std::vector<Example> list) {
+    example_table()[command] = std::move(list);
+}
+
+const std::vector<Example>& examples_of(const CLI::App* command) {
+    static const std::vector<Example> none;
+    const auto& table = example_table();
+    const auto it = table.find(command);
+    return it == table.end() ? none : it->second;
+}
+
+std::string command_path(const CLI::App* command, const std::string& program) {
+    std::vector<std::string> names;
+    for (const CLI::App* at = command; at != nullptr && at->get_parent() != nullptr;
+         at = at->get_parent()) {
+        names.push_back(at->get_name());
+    }
+    std::string out = program;
+    for (auto it = names.rbegin(); it != names.rend(); ++it) {
+        out += " " + *it;
+    }
+    return out;
+}
+
 int run(CLI::App& app, Global& global, int argc, char** argv) {
     // --json decides the form of usage errors too, so look for it first.
     for (int i = 1; i < argc; ++i) {
@@ -477,6 +552,7 @@ int run(CLI::App& app, Global& global, int argc, char** argv) {
             global.json = true;
         }
     }
+    add_footers(&app, global.program);
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -484,14 +560,40 @@ int run(CLI::App& app, Global& global, int argc, char** argv) {
     } catch (const CLI::CallForAllHelp& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        return fail(global,
-                    make_error(ErrorCode::bad_request,
-                               fmt::format("{} (see '{} --help')", e.what(), global.program)));
+        // Point to the help of the command the caller was typing, and name
+        // every required argument that is missing, not only the first.
+        const CLI::App* command = chosen_command(app);
+        const std::string help = command_path(command, global.program) + " --help";
+        if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr) {
+            std::string missing;
+            for (const auto* o : command->get_options()) {
+                if (o->get_required() && o->count() == 0) {
+                    missing += (missing.empty() ? "" : ", ") + o->get_name();
+                }
+            }
+            if (!missing.empty()) {
+                return fail(global,
+                            make_error(ErrorCode::bad_request,
+                                       fmt::format("missing {} (see '{}')", missing, help)));
+            }
+            std::string names;
+            for (const auto* sub : command->get_subcommands([](const CLI::App*) { return true; })) {
+                names += (names.empty() ? "" : ", ") + sub->get_name();
+            }
+            if (!names.empty()) {
+                return fail(global, make_error(ErrorCode::bad_request,
+                                               fmt::format("missing command: one of {} (see '{}')",
+                                                           names, help)));
+            }
+        }
+        return fail(global, make_error(ErrorCode::bad_request,
+                                       fmt::format("{} (see '{}')", e.what(), help)));
     }
     if (!global.action) {
         return fail(global,
                     make_error(ErrorCode::bad_request,
-                               fmt::format("missing command (see '{} --help')", global.program)));
+                               fmt::format("missing command (see '{} --help')",
+                                           command_path(chosen_command(app), global.program))));
     }
     return global.action();
 }

@@ -32,6 +32,23 @@ struct Global {
 // Adds --socket and --json, accepted before or after the subcommand.
 void add_global_options(CLI::App& app, Global& global);
 
+// One example of a command, shown in its --help and in the man page.
+struct Example {
+    std::string command;  // as typed: "strongroom get 12 -o report.pdf"
+    std::string what;     // what it does, one line for people
+};
+
+// Gives a command (a subcommand that runs something) its examples. Every
+// such command has at least one: a test walks both tools and fails
+// otherwise. run() adds them to the command's --help with the exit codes.
+void examples(CLI::App* command, std::vector<Example> list);
+
+// The examples given to command (empty if none).
+const std::vector<Example>& examples_of(const CLI::App* command);
+
+// "strongroom-admin account add": the tool's name and the command's.
+std::string command_path(const CLI::App* command, const std::string& program);
+
 // Prints a successful answer for people.
 using HumanPrinter = std::function<void(const boost::json::object& result)>;
 
