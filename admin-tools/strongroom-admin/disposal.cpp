@@ -183,6 +183,9 @@ void add_certificate_commands(CLI::App& app, cli::Global& g) {
     print->add_option("FILE", print_file, "the certificate")->required();
     print->add_option("-o,--output", print_out, "the new HTML file (default: standard output)")
         ->option_text("FILE");
+    cli::examples(print, {{"strongroom-admin certificate print disposal-3-certificate.txt -o "
+                           "disposal-3.html",
+                           "a printable page of the certificate, without asking the daemon"}});
     print->callback([&g] {
         g.action = [&g]() -> int {
             std::ifstream in(print_file, std::ios::binary);
@@ -212,6 +215,8 @@ void add_certificate_commands(CLI::App& app, cli::Global& g) {
     auto* verify = certificate->add_subcommand(
         "verify", "check a certificate's signature, the register's copy and the records");
     verify->add_option("FILE", file, "the certificate")->required();
+    cli::examples(verify, {{"strongroom-admin certificate verify disposal-3-certificate.txt",
+                            "checks its signature and the register; exit 5 unless valid"}});
     verify->callback([&g] {
         g.action = [&g]() -> int {
             std::ifstream in(file, std::ios::binary);
@@ -299,6 +304,10 @@ void add_disposal_commands(CLI::App& app, cli::Global& g) {
         ->option_text("YYYY-MM-DD");
     propose->add_option("--limit", limit, "at most this many records (default 10000)")
         ->option_text("N");
+    cli::examples(propose, {{"strongroom-admin disposal propose",
+                             "a batch of the records due for destruction now"},
+                            {"strongroom-admin disposal propose --as-of 2026-06-30",
+                             "those due by the end of June 2026"}});
     propose->callback([&g] {
         g.action = [&g] {
             json::object args;
@@ -333,6 +342,8 @@ void add_disposal_commands(CLI::App& app, cli::Global& g) {
     static std::uint64_t batch = 0;
     auto* approve = disposal->add_subcommand("approve", "approve a batch (not its proposer)");
     approve->add_option("BATCH", batch, "the batch")->required();
+    cli::examples(approve, {{"strongroom-admin disposal approve 3",
+                             "approves batch 3 (proposed by another registrar)"}});
     approve->callback([&g] {
         g.action = [&g] {
             return cli::call_and_print(g, "disposal.approve", json::object{{"batch", batch}},
@@ -347,6 +358,8 @@ void add_disposal_commands(CLI::App& app, cli::Global& g) {
     execute->add_option("-o,--output", certificate_out, "write the certificate to this new file")
         ->option_text("CERTIFICATE")
         ->required();
+    cli::examples(execute, {{"strongroom-admin disposal execute 3 -o disposal-3-certificate.txt",
+                             "destroys batch 3's records and writes the signed certificate"}});
     execute->callback([&g] {
         g.action = [&g] {
             return cli::call_write_and_print(
@@ -371,6 +384,8 @@ void add_disposal_commands(CLI::App& app, cli::Global& g) {
     });
 
     auto* list = disposal->add_subcommand("list", "disposal batches");
+    cli::examples(list, {{"strongroom-admin disposal list",
+                          "every batch, its state, proposer and approver"}});
     list->callback([&g] {
         g.action = [&g] {
             return cli::call_and_print(g, "disposal.list", {}, [](const json::object& r) {
@@ -393,6 +408,10 @@ void add_disposal_commands(CLI::App& app, cli::Global& g) {
     show->add_option("BATCH", batch, "the batch")->required();
     show->add_option("-o,--output", show_out, "write its certificate to this new file")
         ->option_text("FILE");
+    cli::examples(show,
+                  {{"strongroom-admin disposal show 3", "batch 3 and why each record is in it"},
+                   {"strongroom-admin disposal show 3 -o disposal-3-certificate.txt",
+                    "writes executed batch 3's certificate again, to a new file"}});
     show->callback([&g] {
         g.action = [&g] {
             return cli::call_write_and_print(

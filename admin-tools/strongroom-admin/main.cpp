@@ -64,6 +64,10 @@ void add_account_commands(CLI::App& app, sr::cli::Global& g) {
                     "officer, registrar or auditor (repeatable; none for content users)")
         ->option_text("ROLE")
         ->allow_extra_args(false);
+    sr::cli::examples(add, {{"strongroom-admin account add analyst2 --uid 1012",
+                             "an account for uid 1012 with no role: a content user"},
+                            {"strongroom-admin account add registrar1 --uid 1005 --role registrar",
+                             "a registrar: waits for a second officer's approval"}});
     add->callback([&g] {
         g.action = [&g] {
             json::object args;
@@ -86,6 +90,8 @@ void add_account_commands(CLI::App& app, sr::cli::Global& g) {
     });
 
     auto* list = account->add_subcommand("list", "list accounts (officers, auditors)");
+    sr::cli::examples(
+        list, {{"strongroom-admin account list", "every account with its uid, roles and status"}});
     list->callback([&g] {
         g.action = [&g] {
             return sr::cli::call_and_print(g, "account.list", {}, [](const json::object& r) {
@@ -106,15 +112,20 @@ void add_account_commands(CLI::App& app, sr::cli::Global& g) {
         const char* command;
         const char* op;
         const char* help;
+        const char* what;  // of its example, on analyst2
     };
     static constexpr Simple simple[] = {
-        {"show", "account.show", "show one account"},
-        {"suspend", "account.suspend", "suspend an account: every request from it is refused"},
-        {"reactivate", "account.reactivate", "reactivate a suspended account"},
+        {"show", "account.show", "show one account", "analyst2's uid, roles and status"},
+        {"suspend", "account.suspend", "suspend an account: every request from it is refused",
+         "every request from analyst2 is refused from now on"},
+        {"reactivate", "account.reactivate", "reactivate a suspended account",
+         "analyst2 may use the strongroom again"},
     };
     for (const auto& s : simple) {
         auto* cmd = account->add_subcommand(s.command, s.help);
         cmd->add_option("NAME", name, "account name")->required();
+        sr::cli::examples(
+            cmd, {{fmt::format("strongroom-admin account {} analyst2", s.command), s.what}});
         const char* op = s.op;
         cmd->callback([&g, op] {
             g.action = [&g, op] {
@@ -146,6 +157,9 @@ void add_matrix_commands(CLI::App& app, sr::cli::Global& g) {
     auto* comp_add = comp->add_subcommand("add", "add a compartment");
     comp_add->add_option("NAME", comp_name, "compartment name")->required();
     comp_add->add_option("--description", comp_description, "what it covers")->option_text("TEXT");
+    sr::cli::examples(comp_add, {{"strongroom-admin compartment add JMAC --description "
+                                  "\"Joint Mission Analysis Centre products\"",
+                                  "adds the compartment JMAC"}});
     comp_add->callback([&g] {
         g.action = [&g] {
             json::object args{{"name", comp_name}};
@@ -159,6 +173,8 @@ void add_matrix_commands(CLI::App& app, sr::cli::Global& g) {
         };
     });
     auto* comp_list = comp->add_subcommand("list", "list compartments");
+    sr::cli::examples(comp_list, {{"strongroom-admin compartment list",
+                                   "every compartment with its description"}});
     comp_list->callback([&g] {
         g.action = [&g] {
             return sr::cli::call_and_print(g, "compartment.list", {}, [](const json::object& r) {
@@ -189,6 +205,12 @@ void add_matrix_commands(CLI::App& app, sr::cli::Global& g) {
         ->option_text("LEVEL");
     post_add->add_option("--authority", p.authority, "head-of-mission or security-focal-point")
         ->option_text("AUTHORITY");
+    sr::cli::examples(post_add,
+                      {{"strongroom-admin post add jmac-analyst --level confidential",
+                        "a post cleared to confidential for uncompartmented material"},
+                       {"strongroom-admin post add srsg --level strictly-confidential --authority "
+                        "head-of-mission",
+                        "the head of mission's post: waits for a second officer"}});
     post_add->callback([&g, done_or_pending] {
         g.action = [&g, done_or_pending] {
             json::object args{{"name", p.name}, {"level", p.level}};
@@ -203,6 +225,11 @@ void add_matrix_commands(CLI::App& app, sr::cli::Global& g) {
     assign->add_option("POST", p.name, "post")->required();
     assign->add_option("ACCOUNT", p.account, "account")->required();
     assign->add_option("--until", p.until, "last day of the assignment")->option_text("YYYY-MM-DD");
+    sr::cli::examples(assign,
+                      {{"strongroom-admin post assign jmac-analyst analyst2",
+                        "analyst2 holds post jmac-analyst from now on"},
+                       {"strongroom-admin post assign jmac-analyst analyst2 --until 2026-12-31",
+                        "the same, until the end of 2026"}});
     assign->callback([&g] {
         g.action = [&g] {
             json::object args{{"post", p.name}, {"account", p.account}};
@@ -229,6 +256,8 @@ void add_matrix_commands(CLI::App& app, sr::cli::Global& g) {
     auto* unassign = post->add_subcommand("unassign", "end an assignment now");
     unassign->add_option("POST", p.name, "post")->required();
     unassign->add_option("ACCOUNT", p.account, "account")->required();
+    sr::cli::examples(unassign, {{"strongroom-admin post unassign jmac-analyst analyst2",
+                                  "analyst2 no longer holds post jmac-analyst"}});
     unassign->callback([&g] {
         g.action = [&g] {
             json::object args{{"post", p.name}, {"account", p.account}};
@@ -242,6 +271,9 @@ void add_matrix_commands(CLI::App& app, sr::cli::Global& g) {
         "level", "set a post's level for uncompartmented material (highest: second officer)");
     post_level->add_option("POST", p.name, "post")->required();
     post_level->add_option("--level", p.level, "the new level")->required()->option_text("LEVEL");
+    sr::cli::examples(post_level,
+                      {{"strongroom-admin post level jmac-analyst --level strictly-confidential",
+                        "raises the post to the highest level: waits for a second officer"}});
     post_level->callback([&g, done_or_pending] {
         g.action = [&g, done_or_pending] {
             json::object args{{"post", p.name}, {"level", p.level}};
@@ -251,6 +283,8 @@ void add_matrix_commands(CLI::App& app, sr::cli::Global& g) {
         };
     });
     auto* post_list = post->add_subcommand("list", "posts with their holders");
+    sr::cli::examples(post_list, {{"strongroom-admin post list",
+                                   "every post with its level, authority and holders"}});
     post_list->callback([&g] {
         g.action = [&g] {
             return sr::cli::call_and_print(g, "post.list", {}, [](const json::object& r) {
@@ -278,6 +312,11 @@ void add_matrix_commands(CLI::App& app, sr::cli::Global& g) {
     grant->add_option("--level", ga.level, "highest level granted")
         ->required()
         ->option_text("LEVEL");
+    sr::cli::examples(grant,
+                      {{"strongroom-admin grant jmac-analyst JMAC --level confidential",
+                        "post jmac-analyst may read JMAC material up to confidential"},
+                       {"strongroom-admin grant jmac-chief JMAC --level strictly-confidential",
+                        "at the highest level: waits for a second officer"}});
     grant->callback([&g, done_or_pending] {
         g.action = [&g, done_or_pending] {
             json::object args{
@@ -291,6 +330,8 @@ void add_matrix_commands(CLI::App& app, sr::cli::Global& g) {
     auto* revoke = app.add_subcommand("revoke", "remove a post's grant of a compartment");
     revoke->add_option("POST", ga.post, "post")->required();
     revoke->add_option("COMPARTMENT", ga.compartment, "compartment")->required();
+    sr::cli::examples(revoke, {{"strongroom-admin revoke jmac-analyst JMAC",
+                                "post jmac-analyst no longer reads JMAC material"}});
     revoke->callback([&g] {
         g.action = [&g] {
             json::object args{{"post", ga.post}, {"compartment", ga.compartment}};
@@ -301,6 +342,8 @@ void add_matrix_commands(CLI::App& app, sr::cli::Global& g) {
     });
 
     auto* matrix = app.add_subcommand("matrix", "post x compartment -> level, with holders");
+    sr::cli::examples(matrix, {{"strongroom-admin matrix",
+                                "each post's level in each compartment, with its holders"}});
     matrix->callback([&g] {
         g.action = [&g] {
             return sr::cli::call_and_print(g, "matrix", {}, [](const json::object& r) {
@@ -333,6 +376,8 @@ void add_matrix_commands(CLI::App& app, sr::cli::Global& g) {
         "pending", "changes waiting for a second person (matrix: officers; retention: registrars)");
     pending->require_subcommand(1);
     auto* pending_list = pending->add_subcommand("list", "list pending changes");
+    sr::cli::examples(pending_list, {{"strongroom-admin pending list",
+                                      "the changes waiting for a second person, by number"}});
     pending_list->callback([&g] {
         g.action = [&g] {
             return sr::cli::call_and_print(g, "pending.list", {}, [](const json::object& r) {
@@ -349,6 +394,8 @@ void add_matrix_commands(CLI::App& app, sr::cli::Global& g) {
     static std::uint64_t pending_id = 0;
     auto* approve = pending->add_subcommand("approve", "approve another's change");
     approve->add_option("ID", pending_id, "pending change")->required();
+    sr::cli::examples(approve, {{"strongroom-admin pending approve 4",
+                                 "approves change 4 (one you did not make)"}});
     approve->callback([&g] {
         g.action = [&g] {
             return sr::cli::call_and_print(
@@ -404,6 +451,15 @@ void add_registry_commands(CLI::App& app, sr::cli::Global& g) {
         ->add_option("--max-copies", rc.max_copies,
                      "copies outstanding at once (0: content never leaves)")
         ->option_text("N");
+    sr::cli::examples(
+        receive,
+        {{"strongroom-admin receive hq-assessment.pdf --from \"UN HQ OMA\" --title \"HQ threat "
+          "assessment\" --level confidential --to jmac-analyst",
+          "registers a product from UN HQ and sends it to post jmac-analyst"},
+         {"strongroom-admin receive movements.pdf --from \"Member State\" --title \"Armed "
+          "group movements\" --level strictly-confidential --compartment JMAC --dated "
+          "2026-03-02 --to jmac-analyst --to jmac-chief",
+          "a JMAC product dated 2 March, to two posts"}});
     receive->callback([&g] {
         g.action = [&g] {
             json::object args;
@@ -447,6 +503,8 @@ void add_registry_commands(CLI::App& app, sr::cli::Global& g) {
         };
     });
     auto* muster = app.add_subcommand("muster", "every outstanding copy, by holder, with its age");
+    sr::cli::examples(muster, {{"strongroom-admin muster",
+                                "every copy not yet returned or destroyed, by holder"}});
     muster->callback([&g] {
         g.action = [&g] {
             return sr::cli::call_and_print(g, "muster", {}, [](const json::object& r) {
@@ -471,6 +529,8 @@ void add_registry_commands(CLI::App& app, sr::cli::Global& g) {
     auto* trace = app.add_subcommand(
         "trace", "name the record, copy and holder of a leaked text by its fingerprint");
     trace->add_option("FILE", trace_file, "the text (- for standard input)")->required();
+    sr::cli::examples(trace, {{"strongroom-admin trace leaked.txt",
+                               "the record, copy and holder that leaked.txt came from"}});
     trace->callback([&g] {
         g.action = [&g]() -> int {
             std::ifstream file;
@@ -533,19 +593,55 @@ void add_report_commands(CLI::App& app, sr::cli::Global& g) {
         const char* help;
         bool record;   // --record
         bool account;  // --account
+        // Two examples: a command and what it does, each.
+        const char* example[2][2];
     };
     static constexpr Kind kinds[] = {
-        {"registry", "receipt, dissemination, copies and releases of each record, in order", true,
-         false},
-        {"matrix", "posts, grants and holders now, and the changes in the period with approvers",
-         false, false},
-        {"copies", "the numbered copies issued in the period, by holder", false, false},
+        {"registry",
+         "receipt, dissemination, copies and releases of each record, in order",
+         true,
+         false,
+         {{"strongroom-admin report registry --format html -o registry.html",
+           "the whole registry as a printable page"},
+          {"strongroom-admin report registry --record 12",
+           "the history of record 12 alone, as JSON"}}},
+        {"matrix",
+         "posts, grants and holders now, and the changes in the period with approvers",
+         false,
+         false,
+         {{"strongroom-admin report matrix --since 2026-01-01 --until 2026-03-31 --format csv -o "
+           "matrix-2026-q1.csv",
+           "the matrix, and its changes in the first quarter, as CSV"},
+          {"strongroom-admin report matrix --format html -o matrix.html",
+           "the matrix and all its changes as a printable page"}}},
+        {"copies",
+         "the numbered copies issued in the period, by holder",
+         false,
+         false,
+         {{"strongroom-admin report copies --since 2026-03-01 --until 2026-03-31 --format csv "
+           "-o copies-2026-03.csv",
+           "the copies issued in March 2026, as CSV"},
+          {"strongroom-admin report copies --format html -o copies.html",
+           "every copy issued, by holder, as a printable page"}}},
         {"retention",
          "per record type: held, due, on hold, overdue now; destroyed and transferred in the "
          "period, with their certificates",
-         false, false},
-        {"access", "who read which record, and under which rule, in the period (auditors)", false,
-         true},
+         false,
+         false,
+         {{"strongroom-admin report retention --since 2026-01-01 --format html -o "
+           "retention-2026.html",
+           "retention now, and what went since 1 January, as a page"},
+          {"strongroom-admin report retention --format csv -o retention.csv",
+           "the same for the whole life of the strongroom, as CSV"}}},
+        {"access",
+         "who read which record, and under which rule, in the period (auditors)",
+         false,
+         true,
+         {{"strongroom-admin report access --account analyst2 --since 2026-03-01",
+           "what analyst2 read since 1 March, and under which rule"},
+          {"strongroom-admin report access --since 2026-01-01 --until 2026-06-30 --format html "
+           "-o access-2026-h1.html",
+           "every reader in the first half of 2026, as a printable page"}}},
     };
     for (const auto& kind : kinds) {
         auto* sub = report->add_subcommand(kind.name, kind.help);
@@ -561,6 +657,8 @@ void add_report_commands(CLI::App& app, sr::cli::Global& g) {
         }
         sub->add_option("--since", ra.since, "from this day")->option_text("YYYY-MM-DD");
         sub->add_option("--until", ra.until, "to this day (inclusive)")->option_text("YYYY-MM-DD");
+        sr::cli::examples(sub, {{kind.example[0][0], kind.example[0][1]},
+                                {kind.example[1][0], kind.example[1][1]}});
         sub->callback([&g, name = std::string(kind.name)] {
             g.action = [&g, name] {
                 json::object args;
@@ -595,6 +693,11 @@ void add_audit_commands(CLI::App& app, sr::cli::Global& g) {
         ->add_option("--checkpoint", verify_checkpoint,
                      "a signed checkpoint taken earlier with 'audit checkpoint'")
         ->option_text("FILE");
+    sr::cli::examples(
+        verify,
+        {{"strongroom-admin audit verify", "checks every entry of the chain and its checkpoints"},
+         {"strongroom-admin audit verify --checkpoint checkpoint-2026-03-01.txt",
+          "also against a signed checkpoint kept since 1 March"}});
     verify->callback([&g] {
         g.action = [&g]() -> int {
             json::object args;
@@ -662,6 +765,10 @@ void add_audit_commands(CLI::App& app, sr::cli::Global& g) {
     log->add_option("--after", la.after, "entries after this sequence number")->option_text("SEQ");
     log->add_option("--limit", la.limit, "at most this many (default 100, at most 1000)")
         ->option_text("N");
+    sr::cli::examples(log, {{"strongroom-admin audit log --since 2026-03-01 --account analyst2",
+                             "what analyst2 did since 1 March"},
+                            {"strongroom-admin audit log --record 12 --action get",
+                             "every copy of record 12 asked for, allowed or not"}});
     log->callback([&g] {
         g.action = [&g] {
             json::object args;
@@ -709,6 +816,11 @@ void add_audit_commands(CLI::App& app, sr::cli::Global& g) {
         "checkpoint", "a signed checkpoint of the chain's head, to keep for later comparison");
     checkpoint->add_option("-o,--output", checkpoint_out, "also write it to a new file")
         ->option_text("FILE");
+    sr::cli::examples(
+        checkpoint,
+        {{"strongroom-admin audit checkpoint", "prints a signed checkpoint of the chain's head"},
+         {"strongroom-admin audit checkpoint -o checkpoint-2026-03-01.txt",
+          "also keeps it in a new file, for 'audit verify --checkpoint'"}});
     checkpoint->callback([&g] {
         g.action = [&g] {
             return sr::cli::call_write_and_print(
@@ -731,6 +843,10 @@ void add_audit_commands(CLI::App& app, sr::cli::Global& g) {
                     "the key a rekey retired, by number (audit public-key --json lists them): "
                     "it verifies what was signed before that rekey")
         ->option_text("N");
+    sr::cli::examples(key, {{"strongroom-admin audit public-key -o strongroom.pem",
+                             "writes the current signing key to strongroom.pem"},
+                            {"strongroom-admin audit public-key --retired 1 -o strongroom-1.pem",
+                             "retired key 1: it verifies what was signed before its rekey"}});
     key->callback([&g] {
         g.action = [&g] {
             json::object args;
@@ -771,12 +887,11 @@ int main(int argc, char** argv) {
         ->expected(1)
         ->take_all()
         ->option_text("UID");
-    init->footer(
-        "Examples:\n"
-        "  sudo strongroom-admin init --officer alice --uid 1001 --officer bob --uid 1002\n"
-        "  sudo strongroom-admin init --officer alice --uid 1001   # one officer: the second is\n"
-        "      added later by alice (account add bob --uid 1002 --role officer) and approved\n"
-        "      once by root on the console (sudo strongroom-admin pending approve N)");
+    sr::cli::examples(
+        init, {{"strongroom-admin init --officer officer1 --uid 1001 --officer officer2 --uid 1002",
+                "as root: creates the first two officers"},
+               {"strongroom-admin init --officer officer1 --uid 1001",
+                "as root: one officer; root then approves the second officer it adds"}});
     init->callback([&g] {
         g.action = [&g] {
             if (officers.size() != officer_uids.size() || officers.size() > 2) {
@@ -827,6 +942,8 @@ int main(int argc, char** argv) {
     backup->add_option("-o,--output", backup_out, "the new backup file")
         ->option_text("FILE")
         ->required();
+    sr::cli::examples(backup, {{"strongroom-admin backup -o strongroom-2026-03-01.db",
+                                "writes a backup of the database to a new file"}});
     backup->callback([&g] {
         g.action = [&g] {
             return sr::cli::download_and_print(
@@ -841,10 +958,9 @@ int main(int argc, char** argv) {
 
     auto* check = app.add_subcommand(
         "check", "check every page of the database (officers, auditors); exit 5 unless intact");
-    check->footer(
-        "Examples:\n"
-        "  strongroom-admin check\n"
-        "  strongroom-admin --json check | jq .intact");
+    sr::cli::examples(check, {{"strongroom-admin check", "checks every page; exit 5 unless intact"},
+                              {"strongroom-admin check --json",
+                               "the outcome as one JSON document, with \"intact\" true or false"}});
     check->callback([&g] {
         g.action = [&g] {
             return sr::cli::call_and_print(
@@ -866,6 +982,8 @@ int main(int argc, char** argv) {
     });
 
     auto* status = app.add_subcommand("status", "show the daemon's state (officers, auditors)");
+    sr::cli::examples(status, {{"strongroom-admin status",
+                                "version, uptime, accounts, database size and commits"}});
     status->callback([&g] {
         g.action = [&g] {
             return sr::cli::call_and_print(g, "status", {}, [](const json::object& r) {

@@ -17,6 +17,8 @@ namespace {
 
 void add_schedule_commands(CLI::App& retention, cli::Global& g) {
     auto* list = retention.add_subcommand("list", "the retention schedule of each record type");
+    cli::examples(
+        list, {{"strongroom-admin retention list", "each record type's schedule, and who set it"}});
     list->callback([&g] {
         g.action = [&g] {
             return cli::call_and_print(g, "retention.list", {}, [](const json::object& r) {
@@ -59,6 +61,12 @@ void add_schedule_commands(CLI::App& retention, cli::Global& g) {
     set->add_option("--review-first-year", sa.review_first_year,
                     "a shorter interval in the mission's first year")
         ->option_text("PERIOD");
+    cli::examples(set,
+                  {{"strongroom-admin retention set raw-acquisition-data --destroy-after 2y",
+                    "destroy raw data 2 years after its date (a second registrar approves)"},
+                   {"strongroom-admin retention set mission-plan --permanent --transfer biannual "
+                    "--review 6m",
+                    "keep mission plans, transfer them twice a year, review every 6 months"}});
     set->callback([&g] {
         g.action = [&g] {
             json::object args{{"type", sa.type}};
@@ -96,6 +104,10 @@ void add_schedule_commands(CLI::App& retention, cli::Global& g) {
         ->option_text("CURSOR");
     due->add_option("--limit", da.limit, "at most this many items (default 1000, at most 10000)")
         ->option_text("N");
+    cli::examples(due, {{"strongroom-admin retention due",
+                         "what is due now for destruction, transfer or review"},
+                        {"strongroom-admin retention due --as-of 2026-06-30",
+                         "what will be due at the end of June 2026"}});
     due->callback([&g] {
         g.action = [&g] {
             json::object args;
@@ -159,6 +171,8 @@ void add_schedule_commands(CLI::App& retention, cli::Global& g) {
     auto* review = retention.add_subcommand("review", "record that a record was reviewed");
     review->add_option("ID", review_id, "record")->required();
     review->add_option("--note", review_note, "what the review concluded")->option_text("TEXT");
+    cli::examples(review, {{"strongroom-admin retention review 12 --note \"still current\"",
+                            "records that record 12 was reviewed, and the conclusion"}});
     review->callback([&g] {
         g.action = [&g] {
             json::object args{{"id", review_id}};
@@ -195,6 +209,13 @@ void add_hold_commands(CLI::App& app, cli::Global& g) {
     auto* type =
         place->add_option("--type", pa.type, "every record of this type")->option_text("TYPE");
     records->excludes(type);
+    cli::examples(place,
+                  {{"strongroom-admin hold place inquiry-2026-03 --reason \"Board of inquiry, "
+                    "convoy incident\" --record 12 --record 15",
+                    "no disposal or transfer of records 12 and 15"},
+                   {"strongroom-admin hold place claims-2026 --reason \"Pending claims\" --type "
+                    "source-personal-data",
+                    "holds every record of the type source-personal-data"}});
     place->callback([&g] {
         g.action = [&g] {
             json::object args{{"name", pa.name}, {"reason", pa.reason}};
@@ -219,6 +240,8 @@ void add_hold_commands(CLI::App& app, cli::Global& g) {
     static std::string release_name;
     auto* release = hold->add_subcommand("release", "release a hold");
     release->add_option("NAME", release_name, "the hold's name")->required();
+    cli::examples(release, {{"strongroom-admin hold release inquiry-2026-03",
+                             "ends hold inquiry-2026-03 (other holds still apply)"}});
     release->callback([&g] {
         g.action = [&g] {
             return cli::call_and_print(
@@ -228,6 +251,8 @@ void add_hold_commands(CLI::App& app, cli::Global& g) {
         };
     });
     auto* list = hold->add_subcommand("list", "holds in force");
+    cli::examples(list,
+                  {{"strongroom-admin hold list", "the holds in force, what they cover and why"}});
     list->callback([&g] {
         g.action = [&g] {
             return cli::call_and_print(g, "hold.list", {}, [](const json::object& r) {

@@ -292,6 +292,9 @@ static void add_closure_commands(CLI::App& app, cli::Global& g) {
     prepare->add_option("-o,--output", prepare_out, "the new directory of the transfer package")
         ->option_text("DIR")
         ->required();
+    cli::examples(prepare,
+                  {{"strongroom-admin closure prepare -o closure-package",
+                    "proposes the closure; the archives' package goes in closure-package"}});
     prepare->callback([&g] {
         g.action = [&g]() -> int {
             if (auto free = bag_free(prepare_out); !free) {
@@ -318,6 +321,8 @@ static void add_closure_commands(CLI::App& app, cli::Global& g) {
     static std::uint64_t id = 0;
     auto* approve = closure->add_subcommand("approve", "approve the closure (a second registrar)");
     approve->add_option("CLOSURE", id, "the closure")->required();
+    cli::examples(approve, {{"strongroom-admin closure approve 1",
+                             "approves closure 1 (prepared by another registrar)"}});
     approve->callback([&g] {
         g.action = [&g] {
             return cli::call_and_print(g, "closure.approve", json::object{{"closure", id}},
@@ -338,6 +343,9 @@ static void add_closure_commands(CLI::App& app, cli::Global& g) {
     complete->add_option("-o,--output", statement_out, "the new file of the statement")
         ->option_text("STATEMENT")
         ->required();
+    cli::examples(complete, {{"strongroom-admin closure complete 1 --receipt ARMS-2026-118 -o "
+                              "closure-1-statement.txt",
+                              "transfers and destroys as prepared; writes the signed statement"}});
     complete->callback([&g] {
         g.action = [&g] {
             json::object args{{"closure", id}};
@@ -366,6 +374,10 @@ static void add_closure_commands(CLI::App& app, cli::Global& g) {
     show->add_option("CLOSURE", id, "the closure")->required();
     show->add_option("-o,--output", show_out, "write its statement to this new file")
         ->option_text("FILE");
+    cli::examples(show, {{"strongroom-admin closure show 1",
+                          "closure 1: its batches, who proposed and approved it, when done"},
+                         {"strongroom-admin closure show 1 -o closure-1-statement.txt",
+                          "writes completed closure 1's statement again, to a new file"}});
     show->callback([&g] {
         g.action = [&g] {
             return cli::call_write_and_print(
@@ -405,6 +417,11 @@ void add_transfer_commands(CLI::App& app, cli::Global& g) {
     prepare->add_option("-o,--output", pa.out, "the new directory of the package")
         ->option_text("DIR")
         ->required();
+    cli::examples(prepare, {{"strongroom-admin transfer prepare -o transfer-2026-07",
+                             "a batch of the permanent records due now, as a BagIt bag"},
+                            {"strongroom-admin transfer prepare --as-of 2026-06-30 --limit 500 -o "
+                             "transfer-2026-h1",
+                             "at most 500 of those due by the end of June 2026"}});
     prepare->callback([&g] {
         g.action = [&g]() -> int {
             if (auto free = bag_free(pa.out); !free) {
@@ -449,6 +466,8 @@ void add_transfer_commands(CLI::App& app, cli::Global& g) {
     package->add_option("-o,--output", package_out, "the new directory of the package")
         ->option_text("DIR")
         ->required();
+    cli::examples(package, {{"strongroom-admin transfer package 2 -o transfer-2-again",
+                             "writes prepared batch 2's bag again, to a new directory"}});
     package->callback([&g] {
         g.action = [&g]() -> int {
             if (auto free = bag_free(package_out); !free) {
@@ -478,6 +497,10 @@ void add_transfer_commands(CLI::App& app, cli::Global& g) {
         ->required();
     confirm->add_option("-o,--output", certificate_out, "write the certificate to this new file")
         ->option_text("CERTIFICATE");
+    cli::examples(confirm,
+                  {{"strongroom-admin transfer confirm 2 --receipt ARMS-2026-118 -o "
+                    "transfer-2-certificate.txt",
+                    "the archives hold batch 2: removes it here, writes the certificate"}});
     confirm->callback([&g] {
         g.action = [&g] {
             return cli::call_write_and_print(
@@ -505,6 +528,10 @@ void add_transfer_commands(CLI::App& app, cli::Global& g) {
     show->add_option("BATCH", batch, "the batch")->required();
     show->add_option("-o,--output", show_out, "write its certificate to this new file")
         ->option_text("FILE");
+    cli::examples(show, {{"strongroom-admin transfer show 2",
+                          "batch 2: its state, records, preparer and receipt"},
+                         {"strongroom-admin transfer show 2 -o transfer-2-certificate.txt",
+                          "writes confirmed batch 2's certificate again, to a new file"}});
     show->callback([&g] {
         g.action = [&g] {
             return cli::call_write_and_print(
@@ -523,6 +550,8 @@ void add_transfer_commands(CLI::App& app, cli::Global& g) {
     });
 
     auto* list = transfer->add_subcommand("list", "archive transfer batches");
+    cli::examples(list, {{"strongroom-admin transfer list",
+                          "every transfer batch, its state and the archives' receipt"}});
     list->callback([&g] {
         g.action = [&g] {
             return cli::call_and_print(g, "transfer.list", {}, [](const json::object& r) {

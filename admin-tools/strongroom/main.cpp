@@ -136,6 +136,13 @@ void add_record_commands(CLI::App& app, sr::cli::Global& g) {
         ->add_option("--max-copies", in.max_copies,
                      "copies outstanding at once (0: content never leaves)")
         ->option_text("N");
+    sr::cli::examples(
+        ingest, {{"strongroom ingest assessment.pdf --title \"Weekly threat assessment\" --level "
+                  "confidential --compartment JMAC --as jmac-analyst",
+                  "stores assessment.pdf as a confidential JMAC record of your post"},
+                 {"strongroom ingest convoy.txt --title \"Convoy routes\" --level "
+                  "strictly-confidential --safety --max-copies 0",
+                  "bears on staff safety; its content never leaves the strongroom"}});
     ingest->callback([&g] {
         g.action = [&g] {
             json::object args;
@@ -192,6 +199,9 @@ void add_record_commands(CLI::App& app, sr::cli::Global& g) {
     list->add_option("--after", ls.after, "continue after this record id (paging)")
         ->option_text("ID");
     list->add_option("--limit", ls.limit, "records per page (default 100)")->option_text("N");
+    sr::cli::examples(list, {{"strongroom list", "every record you may read, newest first"},
+                             {"strongroom list --compartment JMAC --level strictly-confidential",
+                              "only the strictly-confidential records in JMAC"}});
     list->callback([&g] {
         g.action = [&g] {
             json::object args;
@@ -217,6 +227,7 @@ void add_record_commands(CLI::App& app, sr::cli::Global& g) {
     static std::uint64_t show_id = 0;
     auto* show = app.add_subcommand("show", "a record's metadata and dissemination");
     show->add_option("ID", show_id, "record id")->required();
+    sr::cli::examples(show, {{"strongroom show 12", "record 12's metadata and to whom it went"}});
     show->callback([&g] {
         g.action = [&g] {
             return sr::cli::call_and_print(g, "show", json::object{{"id", show_id}}, print_record);
@@ -229,6 +240,10 @@ void add_record_commands(CLI::App& app, sr::cli::Global& g) {
     search->add_option("TEXT", words, "words that must all appear")->required();
     search->add_option("--after", search_after, "continue after this record id (paging)")
         ->option_text("ID");
+    sr::cli::examples(search, {{"strongroom search convoy ambush",
+                                "records you may read that contain both words"},
+                               {"strongroom search convoy ambush --after 40",
+                                "the next page of the same search, after record 40"}});
     search->callback([&g] {
         g.action = [&g] {
             std::string text;
@@ -259,6 +274,10 @@ void add_record_commands(CLI::App& app, sr::cli::Global& g) {
     get->add_option("--purpose", get_args.purpose, "why you need the copy (recorded)")
         ->required()
         ->option_text("TEXT");
+    sr::cli::examples(get, {{"strongroom get 12 -o report.pdf --purpose \"Weekly briefing\"",
+                             "writes a numbered copy of record 12 to report.pdf"},
+                            {"strongroom get 12 -o - --purpose \"Read on screen\" | less",
+                             "shows the content; the outcome goes to standard error"}});
     get->callback([&g] {
         g.action = [&g] {
             json::object args{{"id", get_args.id}, {"purpose", get_args.purpose}};
@@ -279,6 +298,8 @@ void add_record_commands(CLI::App& app, sr::cli::Global& g) {
     static std::uint64_t copies_id = 0;
     auto* copies = app.add_subcommand("copies", "the numbered copies of a record");
     copies->add_option("ID", copies_id, "record id")->required();
+    sr::cli::examples(copies, {{"strongroom copies 12",
+                                "record 12's numbered copies, their holders and states"}});
     copies->callback([&g] {
         g.action = [&g] {
             return sr::cli::call_and_print(
@@ -302,13 +323,17 @@ void add_record_commands(CLI::App& app, sr::cli::Global& g) {
     static CopyArgs copy_args;
     auto* copy = app.add_subcommand("copy", "close a numbered copy (its holder or a registrar)");
     copy->require_subcommand(1);
-    for (const auto& [verb, state, help] :
-         {std::tuple{"return", "returned", "the copy came back"},
-          std::tuple{"destroy", "destroyed", "the copy was destroyed"},
-          std::tuple{"lost", "lost", "the copy is lost (report it)"}}) {
+    for (const auto& [verb, state, help, what] :
+         {std::tuple{"return", "returned", "the copy came back",
+                     "copy 3 of record 12 came back to the registry"},
+          std::tuple{"destroy", "destroyed", "the copy was destroyed",
+                     "copy 3 of record 12 was destroyed"},
+          std::tuple{"lost", "lost", "the copy is lost (report it)",
+                     "reports copy 3 of record 12 as lost"}}) {
         auto* sub = copy->add_subcommand(verb, help);
         sub->add_option("ID", copy_args.id, "record id")->required();
         sub->add_option("N", copy_args.number, "copy number")->required();
+        sr::cli::examples(sub, {{fmt::format("strongroom copy {} 12 3", verb), what}});
         sub->callback([&g, state = std::string(state)] {
             g.action = [&g, state] {
                 return sr::cli::call_and_print(
@@ -336,6 +361,10 @@ void add_dissemination_commands(CLI::App& app, sr::cli::Global& g) {
     dis->add_option("--to-person", to_people, "account, in person (repeatable)")
         ->option_text("ACCOUNT")
         ->allow_extra_args(false);
+    sr::cli::examples(dis, {{"strongroom disseminate 12 --to jmac-analyst --to joc-watchkeeper",
+                             "sends record 12 to two posts"},
+                            {"strongroom disseminate 12 --to-person analyst2",
+                             "gives record 12 to the account analyst2 in person"}});
     dis->callback([&g] {
         g.action = [&g] {
             json::object args{{"id", id}, {"to", to_array(to)}};
@@ -368,6 +397,12 @@ void add_dissemination_commands(CLI::App& app, sr::cli::Global& g) {
         ->required()
         ->option_text("TEXT");
     dd->add_option("--until", d.until, "last day it holds")->option_text("YYYY-MM-DD");
+    sr::cli::examples(dd,
+                      {{"strongroom delegate disseminate 12 --to jmac-chief --ref JMAC-DEL-2026-04",
+                        "lets post jmac-chief disseminate record 12, which you originated"},
+                       {"strongroom delegate disseminate 12 --to jmac-chief --ref JMAC-DEL-2026-04 "
+                        "--until 2026-12-31",
+                        "the same, until the end of 2026"}});
     dd->callback([&g] {
         g.action = [&g] {
             json::object args{{"id", d.id}, {"to", d.to}, {"ref", d.ref}};
@@ -394,6 +429,9 @@ void add_dissemination_commands(CLI::App& app, sr::cli::Global& g) {
         ->required()
         ->option_text("TEXT");
     drel->add_option("--until", dr.until, "last day it holds")->option_text("YYYY-MM-DD");
+    sr::cli::examples(drel, {{"strongroom delegate release --to chief-of-staff --ref "
+                              "HOM-DEL-2026-02 --until 2026-09-30",
+                              "lets post chief-of-staff approve releases until 30 September"}});
     drel->callback([&g] {
         g.action = [&g] {
             json::object args{{"to", dr.to}, {"ref", dr.ref}};
@@ -443,6 +481,14 @@ void add_release_commands(CLI::App& app, sr::cli::Global& g) {
         ->add_option("--hrddp", rq.hrddp,
                      "human-rights due-diligence reference (required for security-force)")
         ->option_text("REF");
+    sr::cli::examples(
+        request, {{"strongroom release request 12 --to UNDP --entity-kind un --justification "
+                   "\"mandate para 7(b)\" --arrangement WA-2026-04",
+                   "asks to release record 12 to UNDP"},
+                  {"strongroom release request 12 --to \"Host State Police\" --entity-kind "
+                   "security-force --justification \"mandate para 7(b)\" --arrangement WA-2026-04 "
+                   "--hrddp HRDDP-2026-11",
+                   "to a security force: the due-diligence reference is required"}});
     request->callback([&g] {
         g.action = [&g] {
             json::object args{{"id", rq.id},
@@ -475,6 +521,8 @@ void add_release_commands(CLI::App& app, sr::cli::Global& g) {
     auto* approve = release->add_subcommand(
         "approve", "approve a release (head of mission or delegate; not the requester)");
     approve->add_option("Q", q, "release request")->required();
+    sr::cli::examples(approve, {{"strongroom release approve 7",
+                                 "approves release request 7 (not one you made)"}});
     approve->callback([&g] {
         g.action = [&g] {
             return sr::cli::call_and_print(
@@ -496,6 +544,8 @@ void add_release_commands(CLI::App& app, sr::cli::Global& g) {
     issue->add_option("-o,--output", issue_out, "the file to create")
         ->required()
         ->option_text("FILE");
+    sr::cli::examples(issue, {{"strongroom release issue 7 -o released-12.pdf",
+                               "writes approved request 7's released copy to a new file"}});
     issue->callback([&g] {
         g.action = [&g] {
             return sr::cli::download_and_print(
@@ -510,6 +560,8 @@ void add_release_commands(CLI::App& app, sr::cli::Global& g) {
     });
 
     auto* list = release->add_subcommand("list", "your requests, and those waiting for you");
+    sr::cli::examples(list, {{"strongroom release list",
+                              "your release requests, and those waiting for your approval"}});
     list->callback([&g] {
         g.action = [&g] {
             return sr::cli::call_and_print(g, "release.list", {}, [](const json::object& r) {
@@ -537,6 +589,8 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
 
     auto* whoami = app.add_subcommand("whoami", "show the account you are using, by your Unix uid");
+    sr::cli::examples(whoami,
+                      {{"strongroom whoami", "your account, its roles and the posts you hold"}});
     whoami->callback(
         [&] { g.action = [&] { return sr::cli::call_and_print(g, "whoami", {}, print_whoami); }; });
 
