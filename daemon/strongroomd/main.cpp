@@ -61,6 +61,7 @@
 #include "daemon/store/disk.hpp"
 #include "daemon/store/fault_vfs.hpp"
 #include "daemon/store/store.hpp"
+#include "daemon/strongroomd/provision.hpp"
 #include "hardening/process.hpp"
 #include "hardening/sandbox.hpp"
 
@@ -82,6 +83,13 @@ struct CommandLine {
     bool version = false;
     std::optional<std::string> restore;  // a backup to restore, the daemon stopped
     std::optional<std::string> rekey;    // a new master key file, the daemon stopped
+
+    // Provisioning the master key (provision.hpp), as root, then exit.
+    bool provision_key = false;
+    std::optional<std::string> recover_key;  // the escrow copy whose key to provision
+    std::optional<std::string> credstore;
+    std::optional<std::string> seal;
+    std::optional<std::string> escrow;
 };
 
 // A start-up failure: logged once and shown to the operator.
@@ -1152,10 +1160,46 @@ int main(int argc, char** argv) {
                    "file; then exit")
         ->option_text("NEW_KEY_FILE")
         ->excludes("--restore");
+    auto* provision =
+        app.add_flag("--provision-key", cl.provision_key,
+                     "generate a new 256-bit master key and seal it as the systemd credential "
+                     "strongroom.key in the credential store (to the TPM2 where there is one, "
+                     "else to the host key), or with --seal file write a root-only key file; "
+                     "refuses if a key is already there; as root, then exit")
+            ->excludes("--restore", "--rekey", "--dev", "--check-config", "--print-config");
+    app.add_option("--recover-key", cl.recover_key,
+                   "decrypt an escrow copy made with --escrow (passphrase asked for once) and "
+                   "provision its key as --provision-key does; as root, then exit")
+        ->option_text("ESCROW")
+        ->excludes("--restore", "--rekey", "--dev", "--check-config", "--print-config",
+                   "--provision-key");
+    app.add_option("--credstore", cl.credstore,
+                   fmt::format("with --provision-key or --recover-key: where the credential "
+                               "goes (created 0700 if absent; default {})",
+                               sr::provision::kDefaultCredstore))
+        ->option_text("DIR");
+    app.add_option("--seal", cl.seal,
+                   "with --provision-key or --recover-key: auto (TPM2 if usable, else the host "
+                   "key; the default), tpm2, host, or file (a plain key file at [key] file or "
+                   "--key-file, root-owned 0400)")
+        ->option_text("auto|tpm2|host|file")
+        ->check(CLI::IsMember({"auto", "tpm2", "host", "file"}));
+    app.add_option("--escrow", cl.escrow,
+                   "with --provision-key: also write a recovery copy for the safe, encrypted "
+                   "under a passphrase (asked for twice; standard input when not a terminal) "
+                   "in the format of openssl enc -aes-256-cbc -pbkdf2 -iter 600000 -md sha256 "
+                   "-a, so that stock openssl decrypts it")
+        ->option_text("FILE")
+        ->needs(provision);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         return app.exit(e) == 0 ? 0 : 2;
+    }
+    if ((cl.credstore || cl.seal) && !cl.provision_key && !cl.recover_key) {
+        std::cerr << "strongroomd: --credstore and --seal go with --provision-key or "
+                     "--recover-key\n";
+        return 2;
     }
 
     if (cl.version) {
@@ -1193,6 +1237,30 @@ int main(int argc, char** argv) {
         if (cl.print_config) {
             std::cout << sr::config::effective(effective_loaded(cl));
             return 0;
+        }
+        // Provisioning the master key: root's, before any demotion or
+        // sandbox (those are in Daemon::run) and without the database.
+        if (cl.provision_key || cl.recover_key) {
+            if (const int refused = sr::provision::require_root(); refused != 0) {
+                return refused;
+            }
+            const auto config = effective_loaded(cl).config;
+            sr::provision::Options po;
+            po.key_file = config.key_file;
+            po.database = config.state_dir / "strongroom.db";
+            if (cl.credstore) {
+                po.credstore = fs::absolute(*cl.credstore).lexically_normal();
+            }
+            if (cl.seal) {
+                po.seal = sr::provision::parse_seal(*cl.seal).value_or(po.seal);
+            }
+            if (cl.escrow) {
+                po.escrow = fs::absolute(*cl.escrow).lexically_normal();
+            }
+            if (cl.recover_key) {
+                return sr::provision::recover_key(fs::absolute(*cl.recover_key), po);
+            }
+            return sr::provision::provision_key(po);
         }
         auto loaded = effective_loaded(cl);
         // Every registry number begins with the mission's code: outside
