@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <iostream>
 #include <map>
 #include <variant>
@@ -16,6 +18,8 @@
 
 #include "admin-tools/client/client.hpp"
 #include "daemon/common/text.hpp"
+#include "daemon/common/version.hpp"
+#include "daemon/manual/manual.hpp"
 
 namespace strongroom::cli {
 namespace json = boost::json;
@@ -473,11 +477,6 @@ int download_and_print(const Global& global, std::string_view op, json::object a
 
 namespace {
 
-std::map<const CLI::App*, std::vector<Example>>& example_table() {
-    static std::map<const CLI::App*, std::vector<Example>> table;
-    return table;
-}
-
 constexpr std::string_view kExitStatus =
     "Exit status: 0 done (or waiting for a second person's approval), 1 internal error,\n"
     "2 bad request, 3 denied, 4 not found (or not visible to you), 5 conflict (refused by\n"
@@ -519,17 +518,95 @@ const CLI::App* chosen_command(const CLI::App& app) {
     return at;
 }
 
+// The hand-written parts of a tool's manual page; the commands, options
+// and examples come from its command tree.
+manual::Page manual_page(const CLI::App& app, const std::string& program) {
+    const bool admin = program == "strongroom-admin";
+    manual::Page page;
+    page.name = program;
+    page.section = admin ? "8" : "1";
+    std::string summary = app.get_description();
+    if (const auto colon = summary.find(": "); colon != std::string::npos) {
+        summary = summary.substr(colon + 2);
+    }
+    page.summary = summary;
+    page.source = fmt::format("Strongroom {}", kVersion);
+    if (const char* epoch = std::getenv("SOURCE_DATE_EPOCH"); epoch != nullptr) {
+        const std::time_t t = std::strtoll(epoch, nullptr, 10);
+        std::tm tm{};
+        if (::gmtime_r(&t, &tm) != nullptr) {
+            page.date =
+                fmt::format("{:04}-{:02}-{:02}", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+        }
+    }
+    const std::string who =
+        admin ? "Technical officers administer accounts, roles, compartments, posts and grants "
+                "with it; registry clerks (registrars) run retention, disposal, holds and "
+                "transfers; auditors read the audit trail and the reports. Changes that need a "
+                "second person wait as pending until another officer approves them."
+              : "Holders of posts read, ingest, disseminate, copy and release records with it; "
+                "what each person may see is decided by the daemon from their account's "
+                "clearance, compartments and need to know.";
+    page.described.push_back(manual::Section{
+        "DESCRIPTION",
+        fmt::format(
+            "{} is one of the two command-line tools of Strongroom, an encrypted registry of "
+            "classified material. It sends each command to the daemon, strongroomd(8), over "
+            "its local Unix socket and prints the answer; the daemon decides and audits every "
+            "request. {}\n\nThe daemon knows the caller by their Unix uid: each person "
+            "has an account bound to their uid (created by an officer with strongroom-admin "
+            "account add). To reach the socket a person must also be a member of the group "
+            "strongroom-users; an officer adds them with\n\n  usermod -aG strongroom-users "
+            "NAME\n\n(effective at their next login). Global options may be given before or "
+            "after the command.",
+            program, who),
+        {}});
+    page.closing.push_back(manual::Section{
+        "OUTPUT",
+        "Answers go to standard output; errors go to standard error as one line that says "
+        "what to do. With --json, standard output holds exactly one JSON document: the result, "
+        "or {\"error\": {\"code\": ..., \"message\": ...}}. Text that other accounts "
+        "stored is shown with control characters escaped, so it cannot act on the terminal. "
+        "Where a command writes a file with -o, - means standard output.",
+        {}});
+    page.closing.push_back(manual::Section{
+        "EXIT STATUS",
+        "",
+        {{"0", "done (or waiting for a second person's approval)"},
+         {"1", "internal error: the message says what to look at"},
+         {"2", "bad request: the command line or the request is malformed"},
+         {"3", "denied: the caller may not do this (including callers without an account)"},
+         {"4", "not found, or not visible to the caller"},
+         {"5",
+          "conflict: refused by state (a hold, a copy limit, a pending approval, an "
+          "approval by the same person) or a failed verification"},
+         {"6", "unavailable: the daemon cannot be reached, or is refusing changes for now"}}});
+    page.closing.push_back(manual::Section{
+        "ENVIRONMENT",
+        "",
+        {{"STRONGROOM_SOCKET", "the daemon's socket, when --socket is not given"}}});
+    page.closing.push_back(
+        manual::Section{"FILES",
+                        "",
+                        {{"/run/strongroom/strongroom.sock",
+                          "the daemon's socket (group strongroom-users, mode 0660)"}}});
+    page.closing.push_back(manual::Section{
+        "SEE ALSO",
+        admin ? "strongroom(1), strongroomd(8), strongroomd.conf(5); "
+                "/usr/share/doc/strongroom/operations.md"
+              : "strongroom-admin(8), strongroomd(8); /usr/share/doc/strongroom/README.md",
+        {}});
+    return page;
+}
+
 }  // namespace
 
 void examples(CLI::App* command, std::vector<Example> list) {
-    example_table()[command] = std::move(list);
+    manual::set_examples(command, std::move(list));
 }
 
 const std::vector<Example>& examples_of(const CLI::App* command) {
-    static const std::vector<Example> none;
-    const auto& table = example_table();
-    const auto it = table.find(command);
-    return it == table.end() ? none : it->second;
+    return manual::examples_of(command);
 }
 
 std::string command_path(const CLI::App* command, const std::string& program) {
@@ -546,6 +623,14 @@ std::string command_path(const CLI::App* command, const std::string& program) {
 }
 
 int run(CLI::App& app, Global& global, int argc, char** argv) {
+    if (argc == 2 && std::strcmp(argv[1], "--generate-manual") == 0) {
+        std::cout << manual::man_page(app, manual_page(app, global.program));
+        return std::cout.flush() ? 0 : 1;
+    }
+    if (argc == 2 && std::strcmp(argv[1], "--generate-completion") == 0) {
+        std::cout << manual::bash_completion(app, global.program);
+        return std::cout.flush() ? 0 : 1;
+    }
     // --json decides the form of usage errors too, so look for it first.
     for (int i = 1; i < argc; ++i) {
         if (std::strcmp(argv[i], "--json") == 0) {

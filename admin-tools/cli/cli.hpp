@@ -18,6 +18,7 @@
 #include <boost/json/value.hpp>
 
 #include "daemon/common/error.hpp"
+#include "daemon/manual/manual.hpp"
 
 namespace strongroom::cli {
 
@@ -32,11 +33,8 @@ struct Global {
 // Adds --socket and --json, accepted before or after the subcommand.
 void add_global_options(CLI::App& app, Global& global);
 
-// One example of a command, shown in its --help and in the man page.
-struct Example {
-    std::string command;  // as typed: "strongroom get 12 -o report.pdf"
-    std::string what;     // what it does, one line for people
-};
+// One example of a command, shown in its --help and in the manual page.
+using Example = manual::Example;
 
 // Gives a command (a subcommand that runs something) its examples. Every
 // such command has at least one: a test walks both tools and fails
@@ -114,6 +112,10 @@ int fail(const Global& global, const Error& error);
 
 // Parses the command line and runs the chosen action. Usage errors exit 2
 // (bad_request), --help exits 0 with the help on stdout.
+//
+// `PROGRAM --generate-manual` prints the tool's manual page (roff) and
+// `PROGRAM --generate-completion` its bash completion, both written from app
+// (the build installs them; they are not meant for people to type).
 int run(CLI::App& app, Global& global, int argc, char** argv);
 
 // Text of a JSON scalar (strings without quotes), or of an array joined by

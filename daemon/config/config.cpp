@@ -788,6 +788,16 @@ std::string example() {
     return out;
 }
 
+std::vector<SettingDoc> documentation() {
+    const Config defaults;
+    std::vector<SettingDoc> out;
+    for (const auto& s : kSettings) {
+        out.push_back(SettingDoc{std::string(s.table), std::string(s.key), render(s, defaults),
+                                 std::string(s.comment)});
+    }
+    return out;
+}
+
 std::string effective(const Loaded& loaded) {
     std::string out = fmt::format("# The configuration in effect ({}).\n", loaded.source);
     std::string_view table;

@@ -132,6 +132,16 @@ std::string to_toml(const Config& c);
 // setting commented out, with its default and its one-line explanation.
 std::string example();
 
+// One setting as the manual page strongroomd.conf(5) describes it: every
+// setting, in the order of the example file.
+struct SettingDoc {
+    std::string table;          // "limits"
+    std::string key;            // "max_frame_bytes"
+    std::string default_value;  // as TOML: "1048576", "\"/var/lib/strongroom\""
+    std::string explanation;    // one line
+};
+std::vector<SettingDoc> documentation();
+
 // The configuration in effect, as TOML, each value followed by where it comes
 // from ("default", or FILE:LINE): what `strongroomd --print-config` prints.
 std::string effective(const Loaded& loaded);

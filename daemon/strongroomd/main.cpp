@@ -61,6 +61,7 @@
 #include "daemon/store/disk.hpp"
 #include "daemon/store/fault_vfs.hpp"
 #include "daemon/store/store.hpp"
+#include "daemon/strongroomd/manual_pages.hpp"
 #include "daemon/strongroomd/provision.hpp"
 #include "hardening/process.hpp"
 #include "hardening/sandbox.hpp"
@@ -1191,6 +1192,15 @@ int main(int argc, char** argv) {
                    "-a, so that stock openssl decrypts it")
         ->option_text("FILE")
         ->needs(provision);
+    // For the build, which installs the manual pages these print.
+    if (argc == 2 && std::strcmp(argv[1], "--generate-manual") == 0) {
+        std::cout << sr::daemon_manual::daemon_page(app);
+        return std::cout.flush() ? 0 : 1;
+    }
+    if (argc == 2 && std::strcmp(argv[1], "--generate-config-manual") == 0) {
+        std::cout << sr::daemon_manual::config_page();
+        return std::cout.flush() ? 0 : 1;
+    }
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
