@@ -47,6 +47,9 @@ std::string daemon_page(const CLI::App& app) {
         "  strongroomd --dev DIR\n"
         "  strongroomd --check-config | --print-config | --print-example-config [--config FILE]\n"
         "  strongroomd --restore BACKUP | --rekey NEW_KEY_FILE [--config FILE]\n"
+        "  strongroomd --provision-key [--credstore DIR] [--seal auto|tpm2|host|file] "
+        "[--escrow FILE]\n"
+        "  strongroomd --recover-key ESCROW [--credstore DIR] [--seal auto|tpm2|host|file]\n"
         "  strongroomd --version";
     page.described.push_back(manual::Section{
         "DESCRIPTION",
@@ -73,8 +76,15 @@ std::string daemon_page(const CLI::App& app) {
         "($CREDENTIALS_DIRECTORY/strongroom.key, which the unit loads with "
         "LoadCredentialEncrypted= from /etc/credstore.encrypted/strongroom.key), else from "
         "the key file of the configuration ([key] file, a root-owned file of mode 0400). A key "
-        "file holds 32 raw bytes or 64 hexadecimal digits. Without the key the database cannot "
-        "be read: keep the escrow copy in the safe.",
+        "file holds 32 raw bytes or 64 hexadecimal digits.\n\n"
+        "strongroomd --provision-key makes the key once, before the first start: it seals a "
+        "new key with systemd-creds (to the TPM2 where there is one, else to the host key) "
+        "and, with --escrow FILE, writes a recovery copy encrypted under a passphrase, in the "
+        "format of openssl enc -aes-256-cbc -pbkdf2 -iter 600000 -md sha256 -a, so that stock "
+        "openssl can recover it. strongroomd --recover-key FILE seals the key of such a copy "
+        "again (a new machine, a lost TPM). Both refuse to replace an existing key. Without "
+        "the key the database cannot be read: keep the escrow copy and its passphrase in the "
+        "safe, apart.",
         {}});
     page.closing.push_back(manual::Section{
         "SIGNALS",
