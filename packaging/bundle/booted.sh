@@ -49,4 +49,20 @@ systemctl restart strongroomd.service
 runuser -u alice -- strongroom whoami >/dev/null
 check "data kept across systemctl restart (alice's account still there)" test $? -eq 0
 
+# A package upgrade while serving: the service is restarted, the data kept.
+before=$(systemctl show -p MainPID --value strongroomd.service)
+dpkg -i /root/strongroom-upgrade.deb
+check "package upgrade installs" test $? -eq 0
+check "upgraded version installed" sh -c 'dpkg-query -W -f="\${Version}" strongroom | grep -q "+upgrade1$"'
+check "service active after the upgrade" test "$(systemctl is-active strongroomd.service)" = active
+check "service restarted by the upgrade" test "$(main_pid)" != "$before"
+runuser -u alice -- strongroom whoami >/dev/null
+check "data kept across the package upgrade" test $? -eq 0
+runuser -u alice -- strongroom-admin status >/dev/null
+check "status after the upgrade" test $? -eq 0
+
+if [ "$failed" -ne 0 ]; then
+    systemctl --no-pager status strongroomd.socket strongroomd.service
+    journalctl --no-pager -n 30 -o short-monotonic
+fi
 if [ "$failed" -eq 0 ]; then echo "BUNDLE BOOT PASSED"; else echo "BUNDLE BOOT FAILED"; fi
