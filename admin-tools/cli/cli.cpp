@@ -2,9 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
-#include <ctime>
 #include <iostream>
 #include <map>
 #include <variant>
@@ -531,14 +529,7 @@ manual::Page manual_page(const CLI::App& app, const std::string& program) {
     }
     page.summary = summary;
     page.source = fmt::format("Strongroom {}", kVersion);
-    if (const char* epoch = std::getenv("SOURCE_DATE_EPOCH"); epoch != nullptr) {
-        const std::time_t t = std::strtoll(epoch, nullptr, 10);
-        std::tm tm{};
-        if (::gmtime_r(&t, &tm) != nullptr) {
-            page.date =
-                fmt::format("{:04}-{:02}-{:02}", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-        }
-    }
+    page.date = manual::build_date();
     const std::string who =
         admin ? "Technical officers administer accounts, roles, compartments, posts and grants "
                 "with it; registry clerks (registrars) run retention, disposal, holds and "

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
+#include <ctime>
 #include <map>
 
 #include <fmt/format.h>
@@ -296,6 +298,19 @@ const std::vector<Example>& examples_of(const CLI::App* command) {
     const auto& table = example_table();
     const auto it = table.find(command);
     return it == table.end() ? none : it->second;
+}
+
+std::string build_date() {
+    const char* epoch = std::getenv("SOURCE_DATE_EPOCH");
+    if (epoch == nullptr) {
+        return "";
+    }
+    const std::time_t t = std::strtoll(epoch, nullptr, 10);
+    std::tm tm{};
+    if (::gmtime_r(&t, &tm) == nullptr) {
+        return "";
+    }
+    return fmt::format("{:04}-{:02}-{:02}", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
 }
 
 std::vector<const CLI::App*> commands(const CLI::App& app) {

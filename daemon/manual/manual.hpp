@@ -45,6 +45,10 @@ struct Page {
     std::vector<Section> closing;    // after the options and commands
 };
 
+// The date a page shows: the build's SOURCE_DATE_EPOCH as YYYY-MM-DD (so
+// that packages are reproducible), or empty when it is not set.
+std::string build_date();
+
 // Every subcommand below app, depth first in the order they were added
 // (hidden ones, with an empty group, left out).
 std::vector<const CLI::App*> commands(const CLI::App& app);

@@ -1,8 +1,5 @@
 #include "daemon/strongroomd/manual_pages.hpp"
 
-#include <cstdlib>
-#include <ctime>
-
 #include <fmt/format.h>
 
 #include "daemon/common/version.hpp"
@@ -12,27 +9,12 @@
 namespace strongroom::daemon_manual {
 namespace {
 
-// The date of the page: the build's SOURCE_DATE_EPOCH (reproducible
-// packages), else none.
-std::string page_date() {
-    const char* epoch = std::getenv("SOURCE_DATE_EPOCH");
-    if (epoch == nullptr) {
-        return "";
-    }
-    const std::time_t t = std::strtoll(epoch, nullptr, 10);
-    std::tm tm{};
-    if (::gmtime_r(&t, &tm) == nullptr) {
-        return "";
-    }
-    return fmt::format("{:04}-{:02}-{:02}", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-}
-
 manual::Page base(std::string name, std::string section, std::string summary) {
     manual::Page page;
     page.name = std::move(name);
     page.section = std::move(section);
     page.summary = std::move(summary);
-    page.date = page_date();
+    page.date = manual::build_date();
     page.source = fmt::format("Strongroom {}", kVersion);
     return page;
 }
