@@ -125,6 +125,30 @@ Status must_not_exist(const std::string& path) {
     return {};
 }
 
+std::string output_name(const std::string& out_path) {
+    return out_path == "-" ? std::string("standard output") : shown(out_path);
+}
+
+Status write_output(const std::string& out_path, std::string_view content, mode_t mode) {
+    if (out_path != "-") {
+        return write_new_file(out_path, content, mode);
+    }
+    if (!write_all(STDOUT_FILENO, content.data(), content.size())) {
+        return make_error(ErrorCode::internal,
+                          fmt::format("cannot write to standard output: {}", std::strerror(errno)));
+    }
+    return {};
+}
+
+Status must_be_directory_path(const std::string& out_path) {
+    if (out_path == "-") {
+        return make_error(ErrorCode::bad_request,
+                          "-o names a new directory here: a package is a directory of files and "
+                          "cannot go to standard output; give the path of a new directory");
+    }
+    return {};
+}
+
 int call_and_print(const Global& global, std::string_view op, json::object args,
                    const HumanPrinter& human, const ExitStatus& status) {
     auto result = request(global, op, std::move(args));

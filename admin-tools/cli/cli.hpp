@@ -98,6 +98,18 @@ int download_and_print(const Global& global, std::string_view op, boost::json::o
 // Refuses (bad_request, saying what to do) a path where anything is already.
 Status must_not_exist(const std::string& path);
 
+// How a -o value is named to people: "standard output" for "-", else the
+// path, shown().
+std::string output_name(const std::string& out_path);
+
+// Writes a document to -o's target: standard output for "-", else a new file
+// (write_new_file).
+Status write_output(const std::string& out_path, std::string_view content, mode_t mode);
+
+// Refuses "-" for an -o that names a new directory (a package of files has
+// no place on standard output), saying what to give instead.
+Status must_be_directory_path(const std::string& out_path);
+
 // Refuses (bad_request, saying what to do) a path where no new file can be
 // created: nothing there, and a file can be made beside it (tried, then removed).
 Status must_be_creatable(const std::string& path);

@@ -211,13 +211,15 @@ int report_and_write(const Global& global, std::string_view op, json::object arg
                                                    "or html",
                                                    format)));
     }
-    if (global.json && out_path.empty() && format != "json") {
+    // "-": standard output, as without -o.
+    const bool to_stdout = out_path.empty() || out_path == "-";
+    if (global.json && to_stdout && format != "json") {
         return fail(global, make_error(ErrorCode::bad_request,
                                        "--json prints the report as JSON; write csv or html to a "
                                        "file with -o FILE"));
     }
-    if (!out_path.empty()) {
-        if (auto free = must_not_exist(out_path); !free) {
+    if (!to_stdout) {
+        if (auto free = must_be_creatable(out_path); !free) {
             return fail(global, free.error());
         }
     }
@@ -251,9 +253,9 @@ int report_and_write(const Global& global, std::string_view op, json::object arg
     const std::string doc = format == "csv"    ? render_csv(report)
                             : format == "html" ? render_html(report)
                                                : json_text(report) + "\n";
-    if (out_path.empty()) {
+    if (to_stdout) {
         std::cout << doc << std::flush;
-        return 0;
+        return std::cout.good() ? 0 : 1;
     }
     if (auto written = write_new_file(out_path, doc, 0600); !written) {
         return fail(global, written.error());

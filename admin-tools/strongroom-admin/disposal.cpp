@@ -205,7 +205,7 @@ void add_certificate_commands(CLI::App& app, cli::Global& g) {
                 std::cout << page;
                 return std::cout.good() ? 0 : 1;
             }
-            if (auto st = cli::write_new_file(print_out, page, 0644); !st) {
+            if (auto st = cli::write_output(print_out, page, 0644); !st) {
                 return cli::fail(g, st.error());
             }
             return 0;
@@ -369,16 +369,16 @@ void add_disposal_commands(CLI::App& app, cli::Global& g) {
                     std::cout << fmt::format(
                         "batch {}: {} records destroyed; certificate in {}; no backup can "
                         "yield them after {}\n",
-                        cli::show(r.at("batch")), cli::show(r.at("destroyed")), certificate_out,
-                        cli::show(r.at("unrecoverable_after")));
+                        cli::show(r.at("batch")), cli::show(r.at("destroyed")),
+                        cli::output_name(certificate_out), cli::show(r.at("unrecoverable_after")));
                 },
                 [](const json::object& r) {
                     return fmt::format(
                         "disposal batch {} was executed ({} records destroyed), but its "
                         "certificate was not written to {}: get it with 'strongroom-admin "
                         "disposal show {} -o FILE'",
-                        cli::show(r.at("batch")), cli::show(r.at("destroyed")), certificate_out,
-                        cli::show(r.at("batch")));
+                        cli::show(r.at("batch")), cli::show(r.at("destroyed")),
+                        cli::output_name(certificate_out), cli::show(r.at("batch")));
                 });
         };
     });
@@ -421,6 +421,9 @@ void add_disposal_commands(CLI::App& app, cli::Global& g) {
                     for (const auto& i : r.at("items").as_array()) {
                         std::cout << fmt::format("  record {}: {}\n", cli::show(i.at("record")),
                                                  cli::show(i.at("why")));
+                    }
+                    if (!show_out.empty()) {
+                        std::cout << fmt::format("certificate in {}\n", cli::output_name(show_out));
                     }
                 });
         };

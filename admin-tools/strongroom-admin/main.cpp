@@ -826,6 +826,10 @@ void add_audit_commands(CLI::App& app, sr::cli::Global& g) {
             return sr::cli::call_write_and_print(
                 g, "audit.checkpoint", {}, "checkpoint", checkpoint_out, 0644,
                 [](const json::object& r) {
+                    if (checkpoint_out == "-") {
+                        std::cout << "checkpoint written to standard output\n";
+                        return;
+                    }
                     std::cout << sr::cli::shown_lines(sr::cli::text(r.at("checkpoint")));
                     if (const auto* w = r.if_contains("written")) {
                         std::cerr << fmt::format("written to {}\n", sr::cli::show(*w));
@@ -856,6 +860,10 @@ void add_audit_commands(CLI::App& app, sr::cli::Global& g) {
             return sr::cli::call_write_and_print(
                 g, "audit.public-key", std::move(args), "pem", key_out, 0644,
                 [](const json::object& r) {
+                    if (key_out == "-") {
+                        std::cout << "public key written to standard output\n";
+                        return;
+                    }
                     std::cout << sr::cli::shown_lines(sr::cli::text(r.at("pem")));
                 });
         };
@@ -949,8 +957,8 @@ int main(int argc, char** argv) {
             return sr::cli::download_and_print(
                 g, "backup", {}, backup_out, [](const json::object& r) {
                     std::cout << fmt::format(
-                        "backup written to {}; key-store backup {} kept until {}\n", backup_out,
-                        sr::cli::show(r.at("key_backup")),
+                        "backup written to {}; key-store backup {} kept until {}\n",
+                        sr::cli::output_name(backup_out), sr::cli::show(r.at("key_backup")),
                         sr::cli::show(r.at("key_backup_expires")));
                 });
         };

@@ -240,6 +240,9 @@ Status write_bag_into(const cli::Global& g, const json::object& batch, const std
 
 // Neither DIR nor DIR.partial (where it is written) may exist yet.
 Status bag_free(const std::string& dir) {
+    if (auto path = cli::must_be_directory_path(dir); !path) {
+        return path;
+    }
     if (auto free = cli::must_not_exist(dir); !free) {
         return free;
     }
@@ -275,7 +278,8 @@ void print_package(const json::object& r, const std::string& dir) {
         std::cout << "blocked: " << cli::show(b.at("reason")) << "\n";
     }
     std::cout << fmt::format("transfer batch {}: {} records written to {} (BagIt)\n",
-                             cli::show(r.at("batch")), r.at("records").as_array().size(), dir);
+                             cli::show(r.at("batch")), r.at("records").as_array().size(),
+                             cli::shown(dir));
 }
 
 }  // namespace
@@ -356,7 +360,8 @@ static void add_closure_commands(CLI::App& app, cli::Global& g) {
                 g, "closure.complete", std::move(args), "statement", statement_out, 0644,
                 [](const json::object& r) {
                     std::cout << fmt::format("closure {} complete; statement in {}\n",
-                                             cli::show(r.at("closure")), statement_out);
+                                             cli::show(r.at("closure")),
+                                             cli::output_name(statement_out));
                 },
                 [](const json::object& r) {
                     return fmt::format(
@@ -365,7 +370,8 @@ static void add_closure_commands(CLI::App& app, cli::Global& g) {
                         "its statement was not written to {}: get "
                         "it with 'strongroom-admin closure show {} "
                         "-o FILE'",
-                        cli::show(r.at("closure")), statement_out, cli::show(r.at("closure")));
+                        cli::show(r.at("closure")), cli::output_name(statement_out),
+                        cli::show(r.at("closure")));
                 });
         };
     });
@@ -390,7 +396,7 @@ static void add_closure_commands(CLI::App& app, cli::Global& g) {
                         cli::show(r.at("disposal_batch")), cli::show(r.at("proposed_by")),
                         cli::show(r.at("approved_by")), cli::show(r.at("completed")));
                     if (!show_out.empty()) {
-                        std::cout << fmt::format("statement in {}\n", show_out);
+                        std::cout << fmt::format("statement in {}\n", cli::output_name(show_out));
                     }
                 });
         };
@@ -511,14 +517,18 @@ void add_transfer_commands(CLI::App& app, cli::Global& g) {
                         "transfer batch {}: archives' receipt {}; {} records removed here\n",
                         cli::show(r.at("batch")), cli::show(r.at("receipt")),
                         cli::show(r.at("transferred")));
+                    if (!certificate_out.empty()) {
+                        std::cout << fmt::format("certificate in {}\n",
+                                                 cli::output_name(certificate_out));
+                    }
                 },
                 [](const json::object& r) {
                     return fmt::format(
                         "transfer batch {} was confirmed ({} records removed here), but its "
                         "certificate was not written to {}: get it with 'strongroom-admin "
                         "transfer show {} -o FILE'",
-                        cli::show(r.at("batch")), cli::show(r.at("transferred")), certificate_out,
-                        cli::show(r.at("batch")));
+                        cli::show(r.at("batch")), cli::show(r.at("transferred")),
+                        cli::output_name(certificate_out), cli::show(r.at("batch")));
                 });
         };
     });
@@ -543,7 +553,7 @@ void add_transfer_commands(CLI::App& app, cli::Global& g) {
                         r.at("records").as_array().size(), cli::show(r.at("prepared")),
                         cli::show(r.at("prepared_by")), cli::show(r.at("receipt")));
                     if (!show_out.empty()) {
-                        std::cout << fmt::format("certificate in {}\n", show_out);
+                        std::cout << fmt::format("certificate in {}\n", cli::output_name(show_out));
                     }
                 });
         };

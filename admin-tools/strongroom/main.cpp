@@ -286,9 +286,10 @@ void add_record_commands(CLI::App& app, sr::cli::Global& g) {
                     const bool to_stdout = get_args.out == "-";
                     std::cout << fmt::format("copy {} of record {} written to {}\n",
                                              sr::cli::show(r.at("copy")), sr::cli::show(r.at("id")),
-                                             to_stdout ? "standard output" : get_args.out);
+                                             sr::cli::output_name(get_args.out));
                     if (!to_stdout && sr::cli::text(r.at("marked")) == "sidecar") {
-                        std::cout << fmt::format("its marking is in {}.marking\n", get_args.out);
+                        std::cout << fmt::format("its marking is in {}.marking\n",
+                                                 sr::cli::shown(get_args.out));
                     }
                     std::cout << sr::cli::show(r.at("marking")) << "\n";
                 });
@@ -553,7 +554,7 @@ void add_release_commands(CLI::App& app, sr::cli::Global& g) {
                 [](const json::object& r) {
                     std::cout << fmt::format("released copy {} of record {} written to {}\n",
                                              sr::cli::show(r.at("copy")), sr::cli::show(r.at("id")),
-                                             issue_out);
+                                             sr::cli::output_name(issue_out));
                     std::cout << sr::cli::show(r.at("marking")) << "\n";
                 });
         };

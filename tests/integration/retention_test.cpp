@@ -1079,5 +1079,122 @@ TEST(Rekey, ABadNewKeyIsRefusedAndNothingChanges) {
     EXPECT_EQ(m.tool({"show", std::to_string(id)}, kAnalyst).status, 0);
 }
 
+// "-o -" is standard output for every command that writes one file: the
+// document alone on standard output (the outcome on standard error), the same
+// document as -o FILE gives, and never a file named "-"; a command that writes
+// a directory refuses "-" before doing anything.
+TEST(Outputs, DashIsStandardOutputForEveryDocumentAndRefusedForPackages) {
+    Mission m;
+    add_second_clerk(m);
+    m.add_role_account("aud", kAuditor, "auditor");
+    std::filesystem::remove("-");
+    const auto doomed = raw_data(m, day_offset(-730), "Old intercept");
+    const auto old = m.ingest(kAnalyst, "assessment\n",
+                              {"--title", "Assessment", "--level", "confidential", "--compartment",
+                               "JMAC", "--dated", day_offset(-400)});
+    // Each document alone on stdout, the outcome on stderr.
+    const auto document = [&](RunResult r, const std::string& head) {
+        EXPECT_EQ(r.status, 0) << r.err;
+        EXPECT_TRUE(r.out.starts_with(head)) << r.out;
+        EXPECT_NE(r.err.find("standard output"), std::string::npos) << r.err;
+        return r.out;
+    };
+
+    // Disposal: execute, show, and the certificate printed as HTML.
+    auto r = m.admin({"--json", "disposal", "propose"}, kClerk);
+    ASSERT_EQ(r.status, 0) << r.err;
+    ASSERT_EQ(r.json().at("records"), json::array{doomed}) << r.out;
+    const auto batch = std::to_string(r.json().at("batch").as_int64());
+    ASSERT_EQ(m.admin({"disposal", "approve", batch}, kClerk2).status, 0);
+    const auto destruction = document(m.admin({"disposal", "execute", batch, "-o", "-"}, kClerk),
+                                      "STRONGROOM DESTRUCTION CERTIFICATE\n");
+    EXPECT_TRUE(openssl_verifies(m, destruction));
+    EXPECT_EQ(document(m.admin({"disposal", "show", batch, "-o", "-"}, kClerk),
+                       "STRONGROOM DESTRUCTION CERTIFICATE\n"),
+              destruction);
+    const auto cert = m.file("destruction.txt", destruction);
+    r = m.admin({"certificate", "print", cert, "-o", "-"}, kAuditor);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find("Destruction certificate, batch " + batch), std::string::npos) << r.out;
+
+    // A package is a directory: "-" is refused and nothing is prepared.
+    r = m.admin({"transfer", "prepare", "-o", "-"}, kClerk);
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.err.find("cannot go to standard output"), std::string::npos) << r.err;
+    r = m.admin({"--json", "transfer", "list"}, kClerk);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_TRUE(r.json().at("batches").as_array().empty()) << r.out;
+    r = m.admin({"--json", "transfer", "prepare", "-o", m.out_path("package")}, kClerk);
+    ASSERT_EQ(r.status, 0) << r.err;
+    ASSERT_EQ(r.json().at("records").at(0).at("record"), old) << r.out;
+    const auto tbatch = std::to_string(r.json().at("batch").as_int64());
+    EXPECT_EQ(m.admin({"transfer", "package", tbatch, "-o", "-"}, kClerk).status, 2);
+    const auto transfer =
+        document(m.admin({"transfer", "confirm", tbatch, "--receipt", "R-1", "-o", "-"}, kClerk),
+                 "STRONGROOM TRANSFER CERTIFICATE\n");
+    EXPECT_TRUE(openssl_verifies(m, transfer));
+    EXPECT_EQ(document(m.admin({"transfer", "show", tbatch, "-o", "-"}, kClerk),
+                       "STRONGROOM TRANSFER CERTIFICATE\n"),
+              transfer);
+
+    // Reports, in each format.
+    r = m.admin({"report", "retention", "-o", "-"}, kAuditor);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_FALSE(json::parse(r.out).at("rows").as_array().empty()) << r.out;
+    r = m.admin({"report", "access", "--format", "csv", "-o", "-"}, kAuditor);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find(','), std::string::npos) << r.out;
+    r = m.admin({"report", "access", "--format", "html", "-o", "-"}, kAuditor);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_TRUE(r.out.starts_with("<!DOCTYPE html>")) << r.out;
+
+    // The audit trail's checkpoint and public key.
+    document(m.admin({"audit", "checkpoint", "-o", "-"}, kAuditor), "STRONGROOM");
+    document(m.admin({"audit", "public-key", "-o", "-"}, kAuditor), "-----BEGIN PUBLIC KEY-----\n");
+
+    // A backup, and a content copy and a released copy.
+    r = m.admin({"backup", "-o", "-"}, kOff1);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_GT(r.out.size(), 4096U);
+    EXPECT_NE(r.err.find("backup written to standard output"), std::string::npos) << r.err;
+    const auto shared = m.ingest(kChief, "Election security plan\n",
+                                 {"--title", "Election security", "--level", "confidential"});
+    const auto sid = std::to_string(shared);
+    ASSERT_EQ(m.tool({"disseminate", sid, "--to", "hom", "--to", "jmac-analyst"}, kChief).status,
+              0);
+    r = m.tool({"get", sid, "-o", "-", "--purpose", "brief"}, kAnalyst);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(strip_invisible(r.out).find("Election security plan\n"), std::string::npos) << r.out;
+    ASSERT_EQ(m.tool({"copy", "return", sid, "1"}, kAnalyst).status, 0);
+    r = m.tool({"--json", "release", "request", sid, "--to", "UNDP", "--entity-kind", "un",
+                "--justification", "mandate para 7(b)", "--arrangement", "WA-2026-04"},
+               kAnalyst);
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto q = std::to_string(r.json().at("request").as_int64());
+    ASSERT_EQ(m.tool({"release", "approve", q}, kHom).status, 0);
+    r = m.tool({"release", "issue", q, "-o", "-"}, kAnalyst);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find("RELEASED TO UNDP UNDER WA-2026-04"), std::string::npos) << r.out;
+    EXPECT_NE(strip_invisible(r.out).find("Election security plan\n"), std::string::npos) << r.out;
+    EXPECT_NE(r.err.find("written to standard output"), std::string::npos) << r.err;
+
+    // The mission's closure: the package refused on stdout, the statement given.
+    r = m.admin({"closure", "prepare", "-o", "-"}, kClerk);
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.err.find("cannot go to standard output"), std::string::npos) << r.err;
+    r = m.admin({"--json", "closure", "prepare", "-o", m.out_path("closure-package")}, kClerk);
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto closure = std::to_string(r.json().at("closure").as_int64());
+    ASSERT_EQ(m.admin({"closure", "approve", closure}, kClerk2).status, 0);
+    const auto statement =
+        document(m.admin({"closure", "complete", closure, "--receipt", "R-2", "-o", "-"}, kClerk),
+                 "STRONGROOM CLOSURE STATEMENT\n");
+    EXPECT_TRUE(openssl_verifies(m, statement));
+    EXPECT_EQ(document(m.admin({"closure", "show", closure, "-o", "-"}, kClerk),
+                       "STRONGROOM CLOSURE STATEMENT\n"),
+              statement);
+    EXPECT_FALSE(std::filesystem::exists("-")) << "a file named - was made";
+}
+
 }  // namespace
 }  // namespace strongroom::test
