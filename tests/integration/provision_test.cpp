@@ -488,6 +488,64 @@ TEST(RecoverKey, AnEscrowCopyMadeByStockOpensslIsRecovered) {
     EXPECT_EQ(s.decrypt(s.credential).out, key);
 }
 
+TEST(ProvisionKey, SealTpm2IsRefusedWhereNoTpm2IsUsable) {
+    Scratch s;
+    REQUIRE_ROOT_AND_SYSTEMD_CREDS(s);
+    if (run({s.creds, "has-tpm2"}).status == 0) {
+        GTEST_SKIP() << "this machine has a usable TPM2";
+    }
+    auto r = s.provision({"--credstore", s.credstore.string(), "--seal", "tpm2"});
+    EXPECT_EQ(r.status, 1) << r.out << r.err;
+    EXPECT_NE(r.err.find("no usable TPM2 on this machine (systemd-creds has-tpm2: "),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("use --seal host"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("nothing was written"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(s.credential));
+    EXPECT_FALSE(fs::exists(s.key_file));
+}
+
+TEST(ProvisionKey, WhereATpm2IsUsableTheKeyIsSealedToItAndSaysSo) {
+    // This machine has no TPM2: systemd-creds is stood in for by a script
+    // that says one is there, records how it is called, and encrypts with the
+    // host key instead. What is tested is strongroomd's side: it asks, seals
+    // with --with-key=tpm2, checks the credential unseals, and says where the
+    // key now depends on.
+    Scratch s;
+    REQUIRE_ROOT_AND_SYSTEMD_CREDS(s);
+    const auto bin = s.tmp.path() / "bin";
+    const auto calls = s.tmp.path() / "calls";
+    fs::create_directories(bin);
+    std::ofstream(bin / "systemd-creds")
+        << "#!/bin/sh\n"
+        << "echo \"$*\" >>'" << calls.string() << "'\n"
+        << "if [ \"$1\" = has-tpm2 ]; then echo yes; echo +firmware; exit 0; fi\n"
+        << "for a; do shift; case $a in --with-key=tpm2) set -- \"$@\" --with-key=host ;; "
+           "*) set -- \"$@\" \"$a\" ;; esac; done\n"
+        << "exec '" << s.creds << "' \"$@\"\n";
+    fs::permissions(bin / "systemd-creds", fs::perms::owner_all);
+    auto r = s.strongroomd({"--provision-key", "--credstore", s.credstore.string()}, "",
+                           {{"PATH", bin.string() + ":/usr/sbin:/usr/bin:/sbin:/bin"}});
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("systemd credential strongroom.key, sealed to this machine's TPM2"),
+              std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("losing this machine's TPM2 (or a change of its Secure Boot state)"),
+              std::string::npos)
+        << r.out;
+    const auto said = read_file(calls);
+    EXPECT_NE(said.find("has-tpm2\n"), std::string::npos) << said;
+    EXPECT_NE(said.find("encrypt --name=strongroom.key --with-key=tpm2 - -\n"), std::string::npos)
+        << said;
+    EXPECT_NE(said.find("decrypt"), std::string::npos) << "the credential is checked: " << said;
+    const auto unsealed = s.decrypt(s.credential);
+    ASSERT_EQ(unsealed.status, 0) << unsealed.err;
+    EXPECT_TRUE(is_key_text(unsealed.out));
+    const auto prints = fingerprints_in(r.out);
+    ASSERT_FALSE(prints.empty()) << r.out;
+    EXPECT_EQ(prints[0], fingerprint_of(unsealed.out));
+}
+
 TEST(ProvisionKey, SealFileWritesARootOnlyKeyFileTheDaemonAccepts) {
     // --seal file writes the key file (root, 0400, 64 hex digits and a
     // newline) that strongroomd starts with, and refuses to overwrite it.
