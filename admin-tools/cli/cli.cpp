@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <iostream>
 #include <map>
@@ -194,11 +195,16 @@ int call_write_and_print(const Global& global, std::string_view op, json::object
         return *rc;
     }
     auto& r = std::get<json::object>(result);
+    const auto* document = r.if_contains(field);
+    if (!out_path.empty() && (document == nullptr || !document->is_string())) {
+        // A batch not executed yet, a closure not completed: no document.
+        return fail(global,
+                    make_error(ErrorCode::conflict,
+                               fmt::format("there is no {} yet; nothing was written", field)));
+    }
     if (to_stdout) {
         // The document alone on standard output; the outcome on standard error.
-        const auto* v = r.if_contains(field);
-        const std::string content =
-            v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+        const std::string content(document->as_string());
         if (!write_all(STDOUT_FILENO, content.data(), content.size())) {
             const auto why =
                 fmt::format("cannot write to standard output: {}", std::strerror(errno));
@@ -210,9 +216,7 @@ int call_write_and_print(const Global& global, std::string_view op, json::object
         return print_result(global, r, human);
     }
     if (!out_path.empty()) {
-        const auto* v = r.if_contains(field);
-        const std::string content =
-            v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+        const std::string content(document->as_string());
         if (auto written = write_new_file(out_path, content, mode); !written) {
             if (!done) {
                 return fail(global, written.error());
@@ -638,6 +642,10 @@ std::string command_path(const CLI::App* command, const std::string& program) {
 }
 
 int run(CLI::App& app, Global& global, int argc, char** argv) {
+    // A reader that goes away (| head) gives EPIPE, reported like any other
+    // write error, instead of killing the tool before it can say what was
+    // done (a disposal executed whose certificate did not reach the pipe).
+    std::signal(SIGPIPE, SIG_IGN);
     if (argc == 2 && std::strcmp(argv[1], "--generate-manual") == 0) {
         std::cout << manual::man_page(app, manual_page(app, global.program));
         return std::cout.flush() ? 0 : 1;

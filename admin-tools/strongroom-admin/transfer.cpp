@@ -317,8 +317,9 @@ static void add_closure_commands(CLI::App& app, cli::Global& g) {
             return cli::print_result(g, r, [](const json::object& o) {
                 std::cout << fmt::format(
                     "closure {}: {} records to transfer (package in {}), {} to destroy\n{}\n",
-                    cli::show(o.at("closure")), cli::show(o.at("to_transfer")), prepare_out,
-                    cli::show(o.at("to_destroy")), cli::show(o.at("message")));
+                    cli::show(o.at("closure")), cli::show(o.at("to_transfer")),
+                    cli::shown(prepare_out), cli::show(o.at("to_destroy")),
+                    cli::show(o.at("message")));
             });
         };
     });

@@ -91,6 +91,7 @@ after)
 
     # Back to the previous release: refused on the newer schema, naming both.
     dpkg -i /root/previous.deb
+    check "the previous release's package installs over this one" test $? -eq 0
     systemctl stop strongroomd.service
     systemctl reset-failed strongroomd.service strongroomd.socket 2>/dev/null
     systemctl start strongroomd.socket
@@ -99,6 +100,7 @@ after)
     check "and says which versions" sh -c \
         'journalctl --no-pager -o cat -u strongroomd.service | grep -q "schema is version [0-9]*, newer than this strongroomd supports (5)"'
     dpkg -i /root/current.deb
+    check "this release's package installs again" test $? -eq 0
     systemctl reset-failed strongroomd.service strongroomd.socket 2>/dev/null
     systemctl start strongroomd.socket
     as dave strongroom --json list >/root/list-again.json

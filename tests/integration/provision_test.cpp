@@ -524,8 +524,18 @@ TEST(ProvisionKey, WhereATpm2IsUsableTheKeyIsSealedToItAndSaysSo) {
            "*) set -- \"$@\" \"$a\" ;; esac; done\n"
         << "exec '" << s.creds << "' \"$@\"\n";
     fs::permissions(bin / "systemd-creds", fs::perms::owner_all);
-    auto r = s.strongroomd({"--provision-key", "--credstore", s.credstore.string()}, "",
-                           {{"PATH", bin.string() + ":/usr/sbin:/usr/bin:/sbin:/bin"}});
+    const std::map<std::string, std::string> path{
+        {"PATH", bin.string() + ":/usr/sbin:/usr/bin:/sbin:/bin"}};
+    // --seal tpm2 asked for: sealed to it (into a store of its own).
+    const auto asked = s.tmp.path() / "asked";
+    auto r = s.strongroomd({"--provision-key", "--credstore", asked.string(), "--seal", "tpm2"}, "",
+                           path);
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("sealed to this machine's TPM2"), std::string::npos) << r.out;
+    EXPECT_TRUE(is_key_text(s.decrypt(asked / "strongroom.key").out));
+    fs::remove(calls);
+    // --seal auto (the default): the TPM2 is found and used.
+    r = s.strongroomd({"--provision-key", "--credstore", s.credstore.string()}, "", path);
     ASSERT_EQ(r.status, 0) << r.out << r.err;
     EXPECT_NE(r.out.find("systemd credential strongroom.key, sealed to this machine's TPM2"),
               std::string::npos)

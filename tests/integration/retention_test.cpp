@@ -1087,7 +1087,17 @@ TEST(Outputs, DashIsStandardOutputForEveryDocumentAndRefusedForPackages) {
     Mission m;
     add_second_clerk(m);
     m.add_role_account("aud", kAuditor, "auditor");
-    std::filesystem::remove("-");
+    // The tools run in a directory every test user may write, so that a file
+    // named "-" could be made there.
+    struct InDirectory {
+        std::filesystem::path before = std::filesystem::current_path();
+        explicit InDirectory(const std::filesystem::path& dir) {
+            std::filesystem::current_path(dir);
+        }
+        ~InDirectory() { std::filesystem::current_path(before); }
+        InDirectory(const InDirectory&) = delete;
+        InDirectory& operator=(const InDirectory&) = delete;
+    } cwd(std::filesystem::path(m.out_path("-")).parent_path());
     const auto doomed = raw_data(m, day_offset(-730), "Old intercept");
     const auto old = m.ingest(kAnalyst, "assessment\n",
                               {"--title", "Assessment", "--level", "confidential", "--compartment",
@@ -1129,6 +1139,14 @@ TEST(Outputs, DashIsStandardOutputForEveryDocumentAndRefusedForPackages) {
     ASSERT_EQ(r.json().at("records").at(0).at("record"), old) << r.out;
     const auto tbatch = std::to_string(r.json().at("batch").as_int64());
     EXPECT_EQ(m.admin({"transfer", "package", tbatch, "-o", "-"}, kClerk).status, 2);
+    // Not confirmed yet: no certificate, and none written as an empty file.
+    for (const std::string& out : {std::string("-"), m.out_path("not-yet.txt")}) {
+        r = m.admin({"transfer", "show", tbatch, "-o", out}, kClerk);
+        EXPECT_EQ(r.status, 5) << out << ": " << r.out << r.err;
+        EXPECT_NE(r.err.find("there is no certificate yet"), std::string::npos) << r.err;
+        EXPECT_TRUE(r.out.empty()) << r.out;
+    }
+    EXPECT_FALSE(std::filesystem::exists(m.out_path("not-yet.txt")));
     const auto transfer =
         document(m.admin({"transfer", "confirm", tbatch, "--receipt", "R-1", "-o", "-"}, kClerk),
                  "STRONGROOM TRANSFER CERTIFICATE\n");
@@ -1149,7 +1167,10 @@ TEST(Outputs, DashIsStandardOutputForEveryDocumentAndRefusedForPackages) {
     EXPECT_TRUE(r.out.starts_with("<!DOCTYPE html>")) << r.out;
 
     // The audit trail's checkpoint and public key.
-    document(m.admin({"audit", "checkpoint", "-o", "-"}, kAuditor), "STRONGROOM");
+    r = m.admin({"audit", "checkpoint", "-o", "-"}, kAuditor);
+    document(r, "STRONGROOM AUDIT CHECKPOINT\n");
+    EXPECT_EQ(r.err.find("STRONGROOM AUDIT CHECKPOINT"), std::string::npos)
+        << "the checkpoint was also shown on standard error: " << r.err;
     document(m.admin({"audit", "public-key", "-o", "-"}, kAuditor), "-----BEGIN PUBLIC KEY-----\n");
 
     // A backup, and a content copy and a released copy.
