@@ -202,31 +202,23 @@ int call_write_and_print(const Global& global, std::string_view op, json::object
                     make_error(ErrorCode::conflict,
                                fmt::format("there is no {} yet; nothing was written", field)));
     }
+    if (out_path.empty()) {
+        return print_result(global, r, human);
+    }
+    const std::string content(document->as_string());
+    if (auto written = write_output(out_path, content, mode); !written) {
+        return fail(global,
+                    done ? make_error(written.error().code,
+                                      fmt::format("{}; {}", done(r), written.error().message))
+                         : written.error());
+    }
     if (to_stdout) {
         // The document alone on standard output; the outcome on standard error.
-        const std::string content(document->as_string());
-        if (!write_all(STDOUT_FILENO, content.data(), content.size())) {
-            const auto why =
-                fmt::format("cannot write to standard output: {}", std::strerror(errno));
-            return fail(global, make_error(ErrorCode::internal,
-                                           done ? fmt::format("{}; {}", done(r), why) : why));
-        }
         r["written"] = "standard output";
         OutcomeOnStderr outcome(true);
         return print_result(global, r, human);
     }
-    if (!out_path.empty()) {
-        const std::string content(document->as_string());
-        if (auto written = write_new_file(out_path, content, mode); !written) {
-            if (!done) {
-                return fail(global, written.error());
-            }
-            return fail(global,
-                        make_error(written.error().code,
-                                   fmt::format("{}; {}", done(r), written.error().message)));
-        }
-        r["written"] = out_path;
-    }
+    r["written"] = out_path;
     return print_result(global, r, human);
 }
 
