@@ -23,6 +23,7 @@
 #include "bench/pingpong.hpp"
 #include "daemon/audit/trail.hpp"
 #include "daemon/crypto/key_vault.hpp"
+#include "daemon/store/sqlite.hpp"
 #include "daemon/store/store.hpp"
 
 namespace fs = std::filesystem;

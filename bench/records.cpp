@@ -296,9 +296,11 @@ public:
             sqlite3_close_v2(db_);
             throw std::runtime_error(fmt::format("cannot open {}: {}", path.string(), why));
         }
-        if (auto st = vault.apply_database_key(db_); !st) {
+        const auto key = vault.database_key_text();
+        if (sqlite3_key(db_, key.data(), static_cast<int>(key.size())) != SQLITE_OK) {
+            const std::string why = sqlite3_errmsg(db_);
             sqlite3_close_v2(db_);
-            throw std::runtime_error(st.error().message);
+            throw std::runtime_error(fmt::format("cannot key {}: {}", path.string(), why));
         }
         exec("PRAGMA cipher_page_size = 4096;");
         exec("SELECT count(*) FROM sqlite_master;");

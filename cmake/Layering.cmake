@@ -2,6 +2,26 @@
 # the modules it links (directly or through their public dependencies). This
 # keeps the target_link_libraries lines the single statement of which module
 # may use which: the server cannot reach the store, the policy cannot do I/O.
+#
+# A header whose first lines say "strongroom:internal" belongs to its module
+# alone: no other module may include it, whatever it links (the store's raw
+# connection, daemon/store/sqlite.hpp, is one). Tests are not modules and may.
+#
+# tests/layering/ holds a project with deliberate violations; the test
+# layering.self_test configures it and expects both kinds to be named.
+
+# True in out when the header at path (relative to the source root) is
+# internal to its module.
+function(_strongroom_is_internal path out)
+  set(${out} FALSE PARENT_SCOPE)
+  set(file ${PROJECT_SOURCE_DIR}/${path})
+  if(EXISTS ${file})
+    file(STRINGS ${file} head LIMIT_COUNT 3 REGEX "strongroom:internal")
+    if(head)
+      set(${out} TRUE PARENT_SCOPE)
+    endif()
+  endif()
+endfunction()
 
 function(_strongroom_closure target out)
   set(seen "")
@@ -46,9 +66,14 @@ function(strongroom_check_layering)
         get_filename_component(incdir ${path} DIRECTORY)
         if(DEFINED _target_of_${incdir})
           set(needed ${_target_of_${incdir}})
+          file(RELATIVE_PATH relf ${PROJECT_SOURCE_DIR} ${f})
           if(NOT needed IN_LIST allowed)
-            file(RELATIVE_PATH relf ${PROJECT_SOURCE_DIR} ${f})
             list(APPEND errors "${relf} includes ${path} but ${m} does not link ${needed}")
+          elseif(NOT needed STREQUAL m)
+            _strongroom_is_internal(${path} internal)
+            if(internal)
+              list(APPEND errors "${relf} includes ${path}, which is internal to ${needed}")
+            endif()
           endif()
         endif()
       endforeach()

@@ -12,7 +12,7 @@
 
 #include <fmt/format.h>
 
-#include "daemon/store/sqlite.hpp"
+#include "daemon/store/connection.hpp"
 
 namespace strongroom::audit {
 namespace {

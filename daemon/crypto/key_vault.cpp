@@ -11,7 +11,6 @@
 #include <fmt/format.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
-#include <sqlite3.h>
 
 #include "daemon/crypto/hex.hpp"
 #include "daemon/crypto/hkdf.hpp"
@@ -44,7 +43,7 @@ constexpr std::size_t kKeyTextBytes = 2 + 2 * KeyVault::kSubKeyBytes + 1;
 
 // The raw database key as SQLCipher takes it, x'<hex>' (no passphrase
 // KDF), in locked memory wiped when it goes out of scope.
-SecureBuffer database_key_text(const SecureBuffer& key) {
+SecureBuffer key_text(const SecureBuffer& key) {
     SecureBuffer text(kKeyTextBytes);
     const auto out = text.span();
     out[0] = 'x';
@@ -74,20 +73,9 @@ void KeyVault::require_keys() const {
     }
 }
 
-Status KeyVault::apply_database_key(sqlite3* db) const {
+SecureBuffer KeyVault::database_key_text() const {
     require_keys();
-    if (db == nullptr) {
-        return make_error(ErrorCode::internal, "cannot key the database: no connection");
-    }
-    const SecureBuffer text = database_key_text(database_key_);
-    // SQLCipher keeps its own copy (which it wipes when it frees it); ours
-    // is wiped when text goes out of scope.
-    const int rc = sqlite3_key(db, text.data(), static_cast<int>(text.size()));
-    if (rc != SQLITE_OK) {
-        return make_error(ErrorCode::internal,
-                          fmt::format("cannot key the database: {}", sqlite3_errmsg(db)));
-    }
-    return {};
+    return key_text(database_key_);
 }
 
 HmacSha256 KeyVault::audit_mac() const {
@@ -255,30 +243,6 @@ Result<HmacSha256> KeyVault::retired_audit_mac(std::span<const std::uint8_t> bin
                           "a retired key fails authentication (its record was altered)");
     }
     return HmacSha256(key->span());
-}
-
-Status KeyVault::attach_database(sqlite3* db, const std::string& path,
-                                 const std::string& schema) const {
-    require_keys();
-    const SecureBuffer text = database_key_text(database_key_);
-    const auto sql = fmt::format("ATTACH DATABASE ?1 AS \"{}\" KEY ?2", schema);
-    sqlite3_stmt* stmt = nullptr;
-    int rc = sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr);
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_text(stmt, 1, path.c_str(), static_cast<int>(path.size()), SQLITE_STATIC);
-        // SQLITE_STATIC: SQLite reads the key text from our locked buffer,
-        // which outlives the statement, and keeps no copy of its own.
-        sqlite3_bind_text(stmt, 2, reinterpret_cast<const char*>(text.data()),
-                          static_cast<int>(text.size()), SQLITE_STATIC);
-        rc = sqlite3_step(stmt);
-        rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
-    }
-    sqlite3_finalize(stmt);
-    if (rc != SQLITE_OK) {
-        return make_error(ErrorCode::internal,
-                          fmt::format("cannot attach {}: {}", path, sqlite3_errmsg(db)));
-    }
-    return {};
 }
 
 HmacSha256 KeyVault::key_backup_mac() const {

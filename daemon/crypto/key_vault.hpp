@@ -32,8 +32,6 @@
 #include "daemon/crypto/record_key.hpp"
 #include "daemon/crypto/secure_buffer.hpp"
 
-struct sqlite3;  // SQLCipher's connection
-
 namespace strongroom::crypto {
 
 namespace derivation {
@@ -67,14 +65,14 @@ public:
     KeyVault& operator=(const KeyVault&) = delete;
     ~KeyVault() = default;
 
-    // Keys a freshly opened SQLCipher connection, before its first statement,
-    // with the raw database key (the x'<hex>' form: SQLCipher skips its
-    // passphrase KDF). The key text is built in locked memory and wiped.
-    // SQLCipher checks a key only when it first reads the file: a wrong
-    // master key shows up as SQLITE_NOTADB on the first statement, which
-    // key_check() then tells apart from a damaged file. Returns an internal
-    // Error with SQLite's message when sqlite3_key fails.
-    Status apply_database_key(sqlite3* db) const;
+    // The raw database key as SQLCipher takes it (the x'<hex>' form:
+    // SQLCipher skips its passphrase KDF), in locked memory wiped when it
+    // goes out of scope. Only the store uses it, to key a connection before
+    // its first statement or to attach a file under this key. SQLCipher
+    // checks a key only when it first reads the file: a wrong master key
+    // shows up as SQLITE_NOTADB on the first statement, which key_check()
+    // then tells apart from a damaged file.
+    SecureBuffer database_key_text() const;
 
     // A fresh HMAC-SHA256 context keyed with the audit MAC key, for one
     // owner (see mac.hpp: contexts are not thread-safe).
@@ -120,11 +118,6 @@ public:
     // (an error when the key or its binding was altered).
     Result<HmacSha256> retired_audit_mac(std::span<const std::uint8_t> binding,
                                          std::span<const std::uint8_t> sealed) const;
-
-    // Attaches the database file at path to connection db as schema, keyed
-    // with this vault's database key (a rekey exports the store into it).
-    // The key text is bound from locked memory and wiped.
-    Status attach_database(sqlite3* db, const std::string& path, const std::string& schema) const;
 
     // True when every sub-key is in locked, non-dumpable pages.
     bool locked() const noexcept;

@@ -19,8 +19,8 @@
 #include "daemon/service/internal.hpp"
 #include "daemon/service/service.hpp"
 #include "daemon/store/backup.hpp"
+#include "daemon/store/connection.hpp"
 #include "daemon/store/register.hpp"
-#include "daemon/store/sqlite.hpp"
 #include "daemon/store/store.hpp"
 
 namespace strongroom::service {

@@ -11,7 +11,6 @@
 #include "daemon/service/retention.hpp"
 #include "daemon/store/disposal.hpp"
 #include "daemon/store/records.hpp"
-#include "daemon/store/sqlite.hpp"
 
 namespace strongroom::service {
 namespace json = boost::json;
@@ -250,8 +249,7 @@ Result<json::object> handle_closure_complete(Context& ctx) {
         out["disposal_certificate"] = d->at("certificate");
     }
     const auto remaining = records.count();
-    const auto classified = conn.query_int(
-        "SELECT count(*) FROM records WHERE state IN ('held', 'uploading') AND level > 0");
+    const auto classified = records.count_classified();
     if (remaining != 0 || classified != 0) {
         return make_error(ErrorCode::internal,
                           fmt::format("{} records remain after the closure's batches", remaining));

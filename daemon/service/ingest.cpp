@@ -34,6 +34,7 @@
 #include "daemon/service/records.hpp"
 #include "daemon/service/service.hpp"
 #include "daemon/store/accounts.hpp"
+#include "daemon/store/disposal.hpp"
 #include "daemon/store/matrix.hpp"
 #include "daemon/store/records.hpp"
 #include "daemon/store/retention.hpp"
@@ -423,7 +424,7 @@ private:
         if (!store::RetentionRepository(conn).schedule(args_.type)) {
             return refuse(unknown_type(args_.type, {}), "unknown record type");
         }
-        if (conn.query_int("SELECT count(*) FROM closures") > 0) {
+        if (store::DisposalRepository(conn).any_closure()) {
             return refuse(make_error(ErrorCode::conflict,
                                      "the mission is closed or being closed: nothing more is "
                                      "stored here"),

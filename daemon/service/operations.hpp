@@ -16,9 +16,9 @@
 #include "daemon/policy/access.hpp"
 #include "daemon/store/accounts.hpp"
 #include "daemon/store/audit_log.hpp"
+#include "daemon/store/connection.hpp"
 #include "daemon/store/disk.hpp"
 #include "daemon/store/records.hpp"
-#include "daemon/store/sqlite.hpp"
 #include "daemon/store/writer.hpp"
 
 namespace strongroom::crypto {

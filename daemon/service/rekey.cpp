@@ -4,7 +4,6 @@
 #include <cstring>
 #include <optional>
 
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,10 +17,10 @@
 #include "daemon/service/backups.hpp"
 #include "daemon/store/audit_log.hpp"
 #include "daemon/store/backup.hpp"
-#include "daemon/store/migrations.hpp"
+#include "daemon/store/maintenance.hpp"
 #include "daemon/store/records.hpp"
+#include "daemon/store/register.hpp"
 #include "daemon/store/retired_keys.hpp"
-#include "daemon/store/sqlite.hpp"
 #include "daemon/store/store.hpp"
 #include "daemon/store/writer.hpp"
 
@@ -29,19 +28,6 @@ namespace strongroom::service {
 namespace fs = std::filesystem;
 
 namespace {
-
-struct Counts {
-    std::int64_t records = 0;
-    std::int64_t keys = 0;
-    std::int64_t audit = 0;
-    bool operator==(const Counts&) const = default;
-};
-
-Counts count(store::Connection& conn) {
-    return {conn.query_int("SELECT count(*) FROM records;"),
-            conn.query_int("SELECT count(*) FROM record_keys;"),
-            conn.query_int("SELECT count(*) FROM audit_log;")};
-}
 
 bool same_file(const fs::path& a, const fs::path& b) {
     struct stat sa {};
@@ -168,40 +154,18 @@ Result<RekeyReport> rekey_store(const fs::path& state, const crypto::KeyVault& c
     }
     try {
         // 1. The export, under the new database key.
-        Counts before;
-        std::int64_t version = 0;
+        store::Exported exported;
         {
-            store::Connection old(db, store::OpenMode::read_write, current, {});
-            store::migrate(old);
-            old.exec("PRAGMA wal_checkpoint(TRUNCATE);");
-            version = old.query_int("PRAGMA user_version;");
-            before = count(old);
-            // The connection may not create files: the new one is made
-            // here, empty (SQLite takes an empty file for an empty database).
-            const int fd =
-                ::open(fresh.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-            if (fd < 0) {
-                throw store::StoreError(
-                    0, fmt::format("cannot create {}: {}", fresh.string(), std::strerror(errno)));
-            }
-            ::close(fd);
-            if (auto st = next.attach_database(old.handle(), fresh.string(), "rekeyed"); !st) {
-                throw store::StoreError(0, st.error().message);
-            }
-            old.exec("PRAGMA rekeyed.cipher_page_size = 4096;");
-            old.exec("SELECT sqlcipher_export('rekeyed');");
-            const auto set = fmt::format("PRAGMA rekeyed.user_version = {};", version);
-            old.exec(set.c_str());
-            old.exec("DETACH DATABASE rekeyed;");
+            auto old = store::open_connection(db, store::OpenMode::read_write, current);
+            exported = store::export_under_key(*old, fresh, next);
         }
 
         // 2. Keys wrapped again, the old key retired, the rekey audited.
         {
-            store::Connection conn(fresh, store::OpenMode::read_write, next, {});
-            if (conn.query_int("PRAGMA user_version;") != version || !(count(conn) == before)) {
-                throw store::StoreError(0, "the exported database differs from the original");
-            }
-            conn.exec("BEGIN IMMEDIATE;");
+            auto handle = store::open_connection(fresh, store::OpenMode::read_write, next);
+            auto& conn = *handle;
+            store::check_export(conn, exported);
+            store::WriteTransaction tx(conn);
             store::RetiredKeyRepository retired(conn);
             auto keys = retired.all();
             for (auto& k : keys) {
@@ -267,7 +231,7 @@ Result<RekeyReport> rekey_store(const fs::path& state, const crypto::KeyVault& c
             trail.append(txn, std::move(entry));
             trail.flush(txn);
             report.rekey_seq = trail.head_seq();
-            conn.exec("COMMIT;");
+            tx.commit();
         }
     } catch (const std::exception& e) {
         remove_leftovers(db, fresh, prior, checkpoints_new);

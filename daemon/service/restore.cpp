@@ -14,10 +14,10 @@
 #include "daemon/service/retention.hpp"
 #include "daemon/store/audit_log.hpp"
 #include "daemon/store/backup.hpp"
+#include "daemon/store/connection.hpp"
 #include "daemon/store/migrations.hpp"
 #include "daemon/store/records.hpp"
 #include "daemon/store/register.hpp"
-#include "daemon/store/sqlite.hpp"
 #include "daemon/store/store.hpp"
 
 namespace strongroom::service {
@@ -41,7 +41,8 @@ Result<Since> what_is_known(const fs::path& db, const crypto::KeyVault& vault,
     std::error_code ec;
     if (fs::exists(db, ec)) {
         try {
-            store::Connection conn(db, store::OpenMode::read_write, vault, {});
+            const auto conn_handle = store::open_connection(db, store::OpenMode::read_write, vault);
+            auto& conn = *conn_handle;
             store::ReadSnapshot snapshot(conn);
             s.keys = store::all_record_keys(conn);
             s.reg = store::read_register(conn);
@@ -176,7 +177,8 @@ Result<RestoreReport> restore_backup(const fs::path& state, const fs::path& back
         fs::remove(fresh.string() + "-journal", ec);
     };
     try {
-        store::Connection conn(fresh, store::OpenMode::read_write, vault, {});
+        const auto conn_handle = store::open_connection(fresh, store::OpenMode::read_write, vault);
+        auto& conn = *conn_handle;
         store::migrate(conn);
         store::WriteTransaction tx(conn);
         store::RecordRepository records(conn);
@@ -213,7 +215,9 @@ Result<RestoreReport> restore_backup(const fs::path& state, const fs::path& back
         if (!report.lost.empty()) {
             std::vector<store::LostRecord> lost;
             if (since->live) {
-                store::Connection live(*since->live, store::OpenMode::read_write, vault, {});
+                const auto live_handle =
+                    store::open_connection(*since->live, store::OpenMode::read_write, vault);
+                auto& live = *live_handle;
                 store::ReadSnapshot snapshot(live);
                 lost = store::describe_lost(live, report.lost);
             } else {
@@ -266,7 +270,9 @@ Result<RestoreReport> restore_backup(const fs::path& state, const fs::path& back
         records.optimize_text_index();
         // The audit entries written after the backup continue its chain.
         if (since->live) {
-            store::Connection live(*since->live, store::OpenMode::read_write, vault, {});
+            const auto live_handle =
+                store::open_connection(*since->live, store::OpenMode::read_write, vault);
+            auto& live = *live_handle;
             store::AuditRepository restored(conn);
             const auto head = restored.head();
             store::WriteTransaction audit_tx(conn);

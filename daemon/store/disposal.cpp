@@ -199,6 +199,10 @@ std::optional<ClosureRow> DisposalRepository::find_closure(std::int64_t id) {
     return read_closure(*s);
 }
 
+bool DisposalRepository::any_closure() {
+    return conn_.query_int("SELECT count(*) FROM closures") > 0;
+}
+
 std::optional<ClosureRow> DisposalRepository::open_closure() {
     static const std::string sql = std::string("SELECT ") + kClosureColumns +
                                    " FROM closures WHERE completed_at IS NULL ORDER BY id LIMIT 1";

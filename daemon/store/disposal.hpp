@@ -88,6 +88,9 @@ public:
                                 std::optional<std::int64_t> disposal_batch, std::int64_t by,
                                 Micros at);
     std::optional<ClosureRow> find_closure(std::int64_t id);
+    // True once a closure has been proposed: the mission is closed or being
+    // closed.
+    bool any_closure();
     // The closure not completed yet, if any.
     std::optional<ClosureRow> open_closure();
     // The open closure a batch belongs to, if any.

@@ -493,4 +493,9 @@ std::int64_t RecordRepository::count() {
     return conn_.query_int("SELECT count(*) FROM records WHERE state = 'held'");
 }
 
+std::int64_t RecordRepository::count_classified() {
+    return conn_.query_int(
+        "SELECT count(*) FROM records WHERE state IN ('held', 'uploading') AND level > 0");
+}
+
 }  // namespace strongroom::store

@@ -179,7 +179,10 @@ public:
     std::vector<Candidate> by_recipient(std::int64_t recipient, std::int64_t before,
                                         std::size_t limit);
 
+    // Records held (count) and classified records held or being uploaded
+    // (count_classified): a closure ends with none of either.
     std::int64_t count();
+    std::int64_t count_classified();
 
 private:
     void put_compartments(std::int64_t id, const std::vector<std::int64_t>& ids);

@@ -173,8 +173,14 @@ Connection::Connection(const std::filesystem::path& path, OpenMode mode,
         throw err;
     }
     try {
-        if (auto st = vault.apply_database_key(db_); !st) {
-            throw StoreError(SQLITE_ERROR, st.error().message);
+        {
+            // SQLCipher keeps its own copy (which it wipes when it frees
+            // it); ours is wiped when text goes out of scope.
+            const auto text = vault.database_key_text();
+            if (int k = sqlite3_key(db_, text.data(), static_cast<int>(text.size()));
+                k != SQLITE_OK) {
+                throw_sqlite(db_, k, "cannot key the database");
+            }
         }
         // 4 KiB cipher pages: about twice the blob throughput of the 1 KiB
         // default (PERFORMANCE-NOTES.md). Must precede the first read.
@@ -254,6 +260,15 @@ std::int64_t Connection::query_int(const char* sql) {
         throw StoreError(SQLITE_ERROR, fmt::format("no result from {}", sql));
     }
     return stmt->column_int(0);
+}
+
+void CloseConnection::operator()(Connection* conn) const noexcept {
+    delete conn;
+}
+
+ConnectionHandle open_connection(const std::filesystem::path& path, OpenMode mode,
+                                 const crypto::KeyVault& vault, const ConnectionOptions& options) {
+    return ConnectionHandle(new Connection(path, mode, vault, options));
 }
 
 }  // namespace strongroom::store

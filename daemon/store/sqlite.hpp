@@ -1,3 +1,7 @@
+// strongroom:internal -- only daemon/store/ (and tests that tamper with a
+// database on purpose) may include this header; the layering check refuses
+// it anywhere else.
+//
 // Thin RAII wrappers over SQLCipher connections and statements. This module
 // is the only place in Strongroom where SQL is written or sqlite3 is called.
 //
@@ -17,6 +21,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "daemon/store/connection.hpp"
+
 struct sqlite3;
 struct sqlite3_stmt;
 
@@ -25,30 +31,6 @@ class KeyVault;
 }
 
 namespace strongroom::store {
-
-class StoreError : public std::runtime_error {
-public:
-    StoreError(int code, const std::string& what, int system_errno = 0)
-        : std::runtime_error(what), code_(code), system_errno_(system_errno) {}
-    int code() const noexcept { return code_; }
-    // The errno of the failed system call behind an I/O error, or 0.
-    int system_errno() const noexcept { return system_errno_; }
-
-private:
-    int code_;
-    int system_errno_;
-};
-
-// Why the database could not be written, from a failure on the writer.
-enum class WriteFailure {
-    none,       // not an I/O failure: a bug or a damaged database
-    disk_full,  // SQLITE_FULL, or an I/O error with ENOSPC or EDQUOT
-    io_error,   // another I/O error (SQLITE_IOERR, SQLITE_CANTOPEN)
-};
-WriteFailure classify_write_failure(const std::exception& e) noexcept;
-// The failure in a few constant words for the people refused because of it
-// ("disk I/O error (Input/output error)"), without the statement.
-std::string describe_write_failure(const std::exception& e);
 
 class Statement {
 public:
@@ -95,16 +77,6 @@ public:
 
 private:
     Statement stmt_;
-};
-
-enum class OpenMode {
-    create,      // create the file if absent
-    read_write,  // the file must exist
-};
-
-struct ConnectionOptions {
-    unsigned cache_mib = 64;  // page cache of this connection
-    bool query_only = false;  // a reader: refuses any write
 };
 
 class Connection {

@@ -15,6 +15,7 @@
 #include "daemon/common/files.hpp"
 #include "daemon/common/text.hpp"
 #include "daemon/crypto/key_vault.hpp"
+#include "daemon/store/sqlite.hpp"
 
 namespace strongroom::store {
 namespace {
@@ -99,6 +100,8 @@ ReaderPool::ReaderPool(const std::filesystem::path& db, const crypto::KeyVault& 
         free_.push_back(all_.back().get());
     }
 }
+
+ReaderPool::~ReaderPool() = default;
 
 ReaderLease ReaderPool::lease() {
     std::unique_lock lock(mutex_);

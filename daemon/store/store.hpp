@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "daemon/store/connection.hpp"
 #include "daemon/store/migrations.hpp"
-#include "daemon/store/sqlite.hpp"
 #include "daemon/store/writer.hpp"
 
 namespace strongroom::crypto {
@@ -86,6 +86,9 @@ class ReaderPool {
 public:
     ReaderPool(const std::filesystem::path& db, const crypto::KeyVault& vault, unsigned count,
                unsigned cache_mib);
+    ~ReaderPool();
+    ReaderPool(const ReaderPool&) = delete;
+    ReaderPool& operator=(const ReaderPool&) = delete;
     // Waits for a free reader; the pool is sized so that this is rare.
     ReaderLease lease();
     // A free reader if more than keep_free are free now (for work that can

@@ -15,6 +15,11 @@
 
 #include <boost/json/value.hpp>
 
+// Tests that play an adversary with the database file itself (editing rows,
+// dropping triggers) need the store's internal connection, which the
+// daemon's other modules may not include.
+#include "daemon/store/sqlite.hpp"  // IWYU pragma: export
+
 namespace strongroom::test {
 
 // Paths of the binaries under test, compiled in by CMake.

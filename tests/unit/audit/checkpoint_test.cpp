@@ -9,6 +9,7 @@
 
 #include "daemon/audit/trail.hpp"
 #include "daemon/common/text.hpp"
+#include "daemon/store/sqlite.hpp"
 #include "daemon/store/store.hpp"
 #include "tests/support/temp_store.hpp"
 

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "daemon/store/sqlite.hpp"
 #include "daemon/store/store.hpp"
 #include "tests/support/temp_store.hpp"
 

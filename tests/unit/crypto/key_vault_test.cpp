@@ -73,10 +73,17 @@ private:
     sqlite3* db_ = nullptr;
 };
 
+// Keys a fresh connection with the vault's database key text, as the
+// store does before its first statement.
+bool apply_key(const KeyVault& vault, sqlite3* db) {
+    const auto text = vault.database_key_text();
+    return sqlite3_key(db, text.data(), static_cast<int>(text.size())) == SQLITE_OK;
+}
+
 // Creates a keyed database holding kMarker.
 void create_database(const std::filesystem::path& path, const KeyVault& vault) {
     const Db db(path);
-    ASSERT_TRUE(vault.apply_database_key(db.get()).ok());
+    ASSERT_TRUE(apply_key(vault, db.get()));
     ASSERT_EQ(db.exec("CREATE TABLE t(x TEXT)"), SQLITE_OK) << sqlite3_errmsg(db.get());
     const std::string insert = "INSERT INTO t VALUES ('" + std::string(kMarker) + "')";
     ASSERT_EQ(db.exec(insert.c_str()), SQLITE_OK) << sqlite3_errmsg(db.get());
@@ -176,7 +183,7 @@ TEST(KeyVault, DatabaseKeyOpensSqlcipherDatabase) {
 
     {
         const Db db(dir / "db");
-        ASSERT_TRUE(vault.apply_database_key(db.get()).ok());
+        ASSERT_TRUE(apply_key(vault, db.get()));
         EXPECT_EQ(db.exec("SELECT count(*) FROM sqlite_master"), SQLITE_OK);
         EXPECT_EQ(db.text("SELECT x FROM t"), kMarker);
     }
@@ -195,7 +202,7 @@ TEST(KeyVault, WrongMasterKeyGetsNotADatabase) {
 
     {
         const Db db(dir / "db");
-        ASSERT_TRUE(KeyVault(make_master(2)).apply_database_key(db.get()).ok());
+        ASSERT_TRUE(apply_key(KeyVault(make_master(2)), db.get()));
         EXPECT_EQ(db.exec("SELECT count(*) FROM sqlite_master"), SQLITE_NOTADB);
     }
     {
@@ -237,44 +244,19 @@ TEST(KeyVault, RetiredAuditKeyFollowsEachRekey) {
         << "third cannot open what is sealed under second";
 }
 
-// A rekey's export: a database attached under the new vault's key holds
-// what was copied into it, and opens with that vault only.
-TEST(KeyVault, AttachedDatabaseIsKeyedWithTheVaultsKey) {
-    const TempDir dir;
-    const KeyVault old_vault(make_master(1));
-    const KeyVault new_vault(make_master(2));
-    create_database(dir / "db", old_vault);
-    {
-        const Db db(dir / "db");
-        ASSERT_TRUE(old_vault.apply_database_key(db.get()).ok());
-        ASSERT_TRUE(new_vault.attach_database(db.get(), (dir / "new").string(), "rekeyed").ok());
-        ASSERT_EQ(db.exec("SELECT sqlcipher_export('rekeyed')"), SQLITE_OK);
-        ASSERT_EQ(db.exec("DETACH DATABASE rekeyed"), SQLITE_OK);
-    }
-    {
-        const Db db(dir / "new");
-        ASSERT_TRUE(new_vault.apply_database_key(db.get()).ok());
-        EXPECT_EQ(db.text("SELECT x FROM t"), kMarker);
-    }
-    {
-        const Db db(dir / "new");
-        ASSERT_TRUE(old_vault.apply_database_key(db.get()).ok());
-        EXPECT_EQ(db.exec("SELECT count(*) FROM sqlite_master"), SQLITE_NOTADB);
-    }
-    EXPECT_EQ(test::read_file(dir / "new").find(kMarker), std::string::npos);
-}
-
-// Verifies apply_database_key reports an Error (not a crash) without a connection, and a moved-from
-// vault refuses use.
+// Verifies the database key text is SQLCipher's raw-key form (x'<64 hex digits>', no passphrase
+// KDF) in locked memory, and a moved-from vault refuses use.
 TEST(KeyVault, MisuseIsReported) {
     KeyVault vault(make_master(1));
-    const auto status = vault.apply_database_key(nullptr);
-    ASSERT_FALSE(status.ok());
-    EXPECT_EQ(status.error().code, ErrorCode::internal);
+    const auto text = vault.database_key_text();
+    const std::string shown(reinterpret_cast<const char*>(text.data()), text.size());
+    EXPECT_EQ(shown, "x'" + to_hex(expected_subkey(1, derivation::kDatabaseKey)) + "'");
+    EXPECT_TRUE(text.locked() || !has_cap_ipc_lock());
 
     const KeyVault moved(std::move(vault));
     EXPECT_TRUE(moved.locked() || !has_cap_ipc_lock());
     EXPECT_THROW((void)vault.key_check(), std::logic_error);  // NOLINT: use after move is the point
+    EXPECT_THROW((void)vault.database_key_text(), std::logic_error);  // NOLINT: as above
     EXPECT_FALSE(vault.locked());
 }
 

@@ -5,6 +5,7 @@
 
 #include "daemon/store/accounts.hpp"
 #include "daemon/store/matrix.hpp"
+#include "daemon/store/sqlite.hpp"
 #include "daemon/store/store.hpp"
 #include "tests/support/temp_store.hpp"
 

@@ -9,9 +9,11 @@
 
 #include "daemon/store/accounts.hpp"
 #include "daemon/store/audit_log.hpp"
+#include "daemon/store/maintenance.hpp"
 #include "daemon/store/matrix.hpp"
 #include "daemon/store/migrations.hpp"
 #include "daemon/store/records.hpp"
+#include "daemon/store/register.hpp"
 #include "daemon/store/sqlite.hpp"
 #include "tests/support/temp_store.hpp"
 
@@ -172,6 +174,44 @@ TEST(StoreOpen, ReadersAreReadOnly) {
     Store s(options(dir), vault, true);
     auto lease = s.readers().lease();
     EXPECT_THROW(add_account(lease.connection(), "x", 1), StoreError);
+}
+
+// A rekey's export: the copy under the new vault's key has the original's
+// schema version and counts, opens with that vault only, and holds no
+// plaintext of what it copied.
+TEST(Maintenance, ExportUnderANewKeyOpensWithThatKeyOnly) {
+    ScratchDir dir;
+    auto old_vault = make_vault(1);
+    auto new_vault = make_vault(2);
+    {
+        Store s(options(dir), old_vault, true);
+        add_account(s.writer_connection(), "marker-account-xyzzy", 1001);
+    }
+    const auto db = dir.path() / "strongroom.db";
+    const auto fresh = dir.path() / "exported.db";
+    Exported exported;
+    {
+        auto conn = open_connection(db, OpenMode::read_write, old_vault);
+        exported = export_under_key(*conn, fresh, new_vault);
+        EXPECT_THROW(export_under_key(*conn, fresh, new_vault), StoreError)
+            << "an existing file is not overwritten";
+    }
+    EXPECT_EQ(exported.version, latest_schema_version());
+    {
+        auto conn = open_connection(fresh, OpenMode::read_write, new_vault);
+        EXPECT_NO_THROW(check_export(*conn, exported));
+        EXPECT_TRUE(AccountRepository(*conn).find_by_name("marker-account-xyzzy"));
+        Exported more = exported;
+        ++more.counts.audit;
+        EXPECT_THROW(check_export(*conn, more), StoreError);
+    }
+    try {
+        (void)open_connection(fresh, OpenMode::read_write, old_vault);
+        ADD_FAILURE() << "the old key opened the export";
+    } catch (const StoreError& e) {
+        EXPECT_EQ(e.code(), kNotADatabase);
+    }
+    EXPECT_EQ(slurp(fresh).find("marker-account-xyzzy"), std::string::npos);
 }
 
 TEST(Accounts, FindListPageAndSuspend) {

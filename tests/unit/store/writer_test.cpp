@@ -16,6 +16,7 @@
 #include "daemon/store/audit_log.hpp"
 #include "daemon/store/disk.hpp"
 #include "daemon/store/fault_vfs.hpp"
+#include "daemon/store/sqlite.hpp"
 #include "daemon/store/store.hpp"
 #include "tests/support/temp_store.hpp"
 

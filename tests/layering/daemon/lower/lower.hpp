@@ -1,0 +1,6 @@
+// The public header of the fixture's lower module.
+#pragma once
+
+namespace fixture {
+int lower();
+}
