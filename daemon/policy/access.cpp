@@ -60,4 +60,18 @@ Decision authorize(const Requirement& requirement, const Subject& subject, bool 
     return Decision::allow("role " + roles_text(held));
 }
 
+std::string_view authority_text(Basis basis) noexcept {
+    switch (basis) {
+        case Basis::originator:
+            return "originator";
+        case Basis::delegation:
+            return "delegation";
+        case Basis::head_of_mission:
+            return "head-of-mission";
+        case Basis::none:
+            break;
+    }
+    return "";
+}
+
 }  // namespace strongroom::policy

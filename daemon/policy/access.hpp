@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "daemon/common/error.hpp"
 #include "daemon/policy/roles.hpp"
@@ -29,16 +30,31 @@ struct Requirement {
     }
 };
 
+// The authority an allowed dissemination or release rests on: what the
+// registry records beside it. The reason text is for people and may be
+// reworded; the basis may not change with it.
+enum class Basis {
+    none,             // refused, or a rule that records no authority
+    originator,       // the record's originator
+    delegation,       // a written delegation in force
+    head_of_mission,  // a post with the head-of-mission authority
+};
+
+// The word the registry records for an authority: "originator",
+// "delegation" or "head-of-mission" ("" for none).
+std::string_view authority_text(Basis basis) noexcept;
+
 struct Decision {
     bool allowed = false;
     ErrorCode code = ErrorCode::denied;  // when refused
     std::string reason;                  // the rule that decided, for the audit trail
+    Basis basis = Basis::none;           // when allowed: the authority it rests on
 
-    static Decision allow(std::string reason) {
-        return {true, ErrorCode::denied, std::move(reason)};
+    static Decision allow(std::string reason, Basis basis = Basis::none) {
+        return {true, ErrorCode::denied, std::move(reason), basis};
     }
     static Decision refuse(ErrorCode code, std::string reason) {
-        return {false, code, std::move(reason)};
+        return {false, code, std::move(reason), Basis::none};
     }
 };
 

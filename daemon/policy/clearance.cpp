@@ -234,17 +234,19 @@ Decision may_disseminate(const Clearance& caller, const Label& label,
         return Decision::refuse(ErrorCode::denied, kOversightReads);
     }
     if (label.originator == caller.account) {
-        return Decision::allow("originator");
+        return Decision::allow("originator", Basis::originator);
     }
     for (const auto& p : caller.posts) {
         if (contains(delegated_posts, p.id)) {
             return Decision::allow(
-                fmt::format("written delegation from the originator to post {}", p.name));
+                fmt::format("written delegation from the originator to post {}", p.name),
+                Basis::delegation);
         }
     }
     for (const auto& p : caller.posts) {
         if (p.authority == Authority::head_of_mission) {
-            return Decision::allow(fmt::format("head of mission (post {})", p.name));
+            return Decision::allow(fmt::format("head of mission (post {})", p.name),
+                                   Basis::head_of_mission);
         }
     }
     return Decision::refuse(ErrorCode::denied,
@@ -305,13 +307,14 @@ Decision may_approve_release(const Clearance& approver, Id requester,
     }
     for (const auto& p : approver.posts) {
         if (p.authority == Authority::head_of_mission) {
-            return Decision::allow(fmt::format("head of mission (post {})", p.name));
+            return Decision::allow(fmt::format("head of mission (post {})", p.name),
+                                   Basis::head_of_mission);
         }
     }
     for (const auto& p : approver.posts) {
         if (contains(delegated_posts, p.id)) {
-            return Decision::allow(
-                fmt::format("written delegation for release to post {}", p.name));
+            return Decision::allow(fmt::format("written delegation for release to post {}", p.name),
+                                   Basis::delegation);
         }
     }
     return Decision::refuse(ErrorCode::denied,

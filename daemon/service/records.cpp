@@ -613,9 +613,7 @@ Result<json::object> handle_disseminate(Context& ctx) {
         ctx.audit.reason = may.reason;
         return make_error(ErrorCode::denied, may.reason);
     }
-    const std::string authority = label.originator == me              ? "originator"
-                                  : may.reason.starts_with("written") ? "delegation"
-                                                                      : "head-of-mission";
+    const std::string authority(policy::authority_text(may.basis));
     store::MatrixRepository matrix(conn);
     std::vector<std::pair<store::PostRow, bool>> targets;
     for (const auto& name : to) {
@@ -658,7 +656,7 @@ Result<json::object> handle_disseminate(Context& ctx) {
         row.record_id = id;
         row.recipient = -acc.id;
         row.authority = authority;
-        row.reference = authority == "delegation" ? reference : "";
+        row.reference = may.basis == policy::Basis::delegation ? reference : "";
         row.by_account = me;
         row.at = ctx.now;
         const bool added = records.disseminate(row);
@@ -669,7 +667,7 @@ Result<json::object> handle_disseminate(Context& ctx) {
         row.record_id = id;
         row.recipient = post.id;
         row.authority = authority;
-        row.reference = authority == "delegation" ? reference : "";
+        row.reference = may.basis == policy::Basis::delegation ? reference : "";
         row.by_account = me;
         row.at = ctx.now;
         added = records.disseminate(row);

@@ -270,10 +270,9 @@ Result<json::object> handle_release_approve(Context& ctx) {
         return make_error(ErrorCode::conflict,
                           fmt::format("release request {} is already {}", q, r->state));
     }
-    std::string authority = "head-of-mission";
+    const std::string authority(policy::authority_text(may.basis));
     std::string reference;
-    if (may.reason.starts_with("written delegation")) {
-        authority = "delegation";
+    if (may.basis == policy::Basis::delegation) {
         for (const auto& d :
              store::RecordRepository(conn).delegations_in_force("release", std::nullopt, ctx.now)) {
             for (const auto& p : approver.posts) {

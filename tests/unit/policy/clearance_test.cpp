@@ -573,6 +573,18 @@ TEST(ClearanceExhaustive, MayDisseminate) {
                     what << "may_disseminate posts " << posts << " authorities " << a
                          << " delegated subset " << subset << " " << describe(l);
                     diffs.check(expected, actual, what.str());
+                    // The authority recorded: the originator before a
+                    // delegation before the head of mission; none if refused.
+                    Basis basis = Basis::none;
+                    if (expected.allowed) {
+                        const bool by_delegation = std::any_of(ids.begin(), ids.end(), [&](Id id) {
+                            return delegated_set.count(id) == 1;
+                        });
+                        basis = l.by_reader     ? Basis::originator
+                                : by_delegation ? Basis::delegation
+                                                : Basis::head_of_mission;
+                    }
+                    EXPECT_EQ(actual.basis, basis) << what.str();
                 }
             }
         }
@@ -763,6 +775,25 @@ TEST(ClearanceScenario, OnlyOriginatorDelegateOrHeadOfMissionDisseminate) {
     const auto focal =
         reader_with({post_of(uncompartmented(2), 103, Authority::security_focal_point)});
     EXPECT_FALSE(may_disseminate(focal, record(2, {}), {}).allowed);
+}
+
+// What the registry records as the authority of a dissemination or a
+// release comes from the decision's basis, never from its wording.
+TEST(ClearanceScenario, TheRecordedAuthorityIsTheDecisionsBasis) {
+    const auto analyst = reader_with({post_of(uncompartmented(2), 101)});
+    const auto hom = reader_with({post_of(uncompartmented(0), 102, Authority::head_of_mission)});
+    EXPECT_EQ(may_disseminate(analyst, record(2, {}, false, kReader), {101}).basis,
+              Basis::originator);
+    EXPECT_EQ(may_disseminate(analyst, record(2, {}), {101}).basis, Basis::delegation);
+    EXPECT_EQ(may_disseminate(hom, record(2, {}), {}).basis, Basis::head_of_mission);
+    EXPECT_EQ(may_disseminate(analyst, record(2, {}), {}).basis, Basis::none);
+    EXPECT_EQ(may_approve_release(hom, 99, {}).basis, Basis::head_of_mission);
+    EXPECT_EQ(may_approve_release(analyst, 99, {101}).basis, Basis::delegation);
+    EXPECT_EQ(may_approve_release(analyst, 99, {}).basis, Basis::none);
+    EXPECT_EQ(authority_text(Basis::originator), "originator");
+    EXPECT_EQ(authority_text(Basis::delegation), "delegation");
+    EXPECT_EQ(authority_text(Basis::head_of_mission), "head-of-mission");
+    EXPECT_EQ(authority_text(Basis::none), "");
 }
 
 // ---------------------------------------------------------------------------
