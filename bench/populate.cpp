@@ -670,8 +670,9 @@ int run(const Args& args) {
                 if (d.row.safety) {
                     sr::store::DisseminationRow row;
                     row.record_id = id;
-                    row.recipient = posts[1].id;  // the security focal point: must-share
-                    row.authority = "must-share";
+                    row.recipient =
+                        sr::Recipient::post(posts[1].id);  // the security focal point: must-share
+                    row.authority = sr::Conveyance::must_share;
                     row.at = d.row.created_at;
                     records.disseminate(row);
                     ++disseminations;
@@ -680,8 +681,8 @@ int run(const Args& args) {
                 for (const auto q : d.recipients) {
                     sr::store::DisseminationRow row;
                     row.record_id = id;
-                    row.recipient = posts[q].id;
-                    row.authority = "originator";
+                    row.recipient = sr::Recipient::post(posts[q].id);
+                    row.authority = sr::Conveyance::originator;
                     row.by_account = d.row.originator;
                     row.at = d.row.created_at + 3600 * kSecond;
                     records.disseminate(row);

@@ -74,4 +74,17 @@ std::string_view authority_text(Basis basis) noexcept {
     return "";
 }
 
+Conveyance conveyance_of(Basis basis) noexcept {
+    switch (basis) {
+        case Basis::delegation:
+            return Conveyance::delegation;
+        case Basis::head_of_mission:
+            return Conveyance::head_of_mission;
+        case Basis::originator:
+        case Basis::none:
+            break;
+    }
+    return Conveyance::originator;
+}
+
 }  // namespace strongroom::policy

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "daemon/common/error.hpp"
+#include "daemon/common/states.hpp"
 #include "daemon/policy/roles.hpp"
 
 namespace strongroom::policy {
@@ -43,6 +44,10 @@ enum class Basis {
 // The word the registry records for an authority: "originator",
 // "delegation" or "head-of-mission" ("" for none).
 std::string_view authority_text(Basis basis) noexcept;
+// The rule a dissemination allowed on this basis is recorded under (called
+// for allowed decisions only: none gives originator, as the policy allows an
+// originator without a further basis).
+Conveyance conveyance_of(Basis basis) noexcept;
 
 struct Decision {
     bool allowed = false;

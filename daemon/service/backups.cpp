@@ -375,10 +375,14 @@ std::optional<KeyBackups::Content> KeyBackups::read(const std::filesystem::path&
         } else if (line.starts_with("disposed: ") && line.find(' ', 10) != std::string::npos) {
             std::istringstream f(line.substr(10));
             store::Disposed d;
+            std::string state;
             std::string at;
-            f >> d.record_id >> d.state >> d.batch >> at;
+            f >> d.record_id >> state >> d.batch >> at;
             d.at = parse_date(at.substr(0, 10)).value_or(0);
-            c.disposed.push_back(std::move(d));
+            if (const auto s = parse_record_state(state)) {
+                d.state = *s;
+                c.disposed.push_back(std::move(d));
+            }
         }
     }
     if (with_register && (!register_key.empty() || !register_text.empty())) {

@@ -68,10 +68,10 @@ Result<json::object> handle_closure_prepare(Context& ctx) {
     std::vector<std::string> why_permanent;
     std::vector<store::RecordRow> rest;
     json::array blockers;
-    records.for_each_in_state("held", [&](store::RecordRow& r) {
+    records.for_each_in_state(RecordState::held, [&](store::RecordRow& r) {
         auto why = disposal_blocker(conn, holds, r);
         if (!why) {
-            for (const char* kind : {"destroy", "transfer"}) {
+            for (const auto kind : {BatchKind::destroy, BatchKind::transfer}) {
                 if (const auto b = repo.open_batch_of(r.id, kind)) {
                     why = fmt::format("record {} is in open {} batch {}", r.id, kind, *b);
                 }
@@ -104,7 +104,8 @@ Result<json::object> handle_closure_prepare(Context& ctx) {
     }
     std::optional<std::int64_t> disposal;
     if (!rest.empty()) {
-        disposal = repo.insert("destroy", "proposed", ctx.now, ctx.subject.account->id, ctx.now);
+        disposal = repo.insert(BatchKind::destroy, BatchState::proposed, ctx.now,
+                               ctx.subject.account->id, ctx.now);
         for (const auto& r : rest) {
             repo.add_record(*disposal, r.id, r.type + ": destroyed at mission closure");
         }

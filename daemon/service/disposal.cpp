@@ -42,7 +42,7 @@ std::int64_t batch_arg(protocol::ArgReader& args) {
 }
 
 Result<store::BatchRow> find_batch(store::DisposalRepository& repo, std::int64_t id,
-                                   std::string_view kind) {
+                                   BatchKind kind) {
     auto b = repo.find(id);
     if (!b || b->kind != kind) {
         return make_error(ErrorCode::not_found, fmt::format("no {} batch {}", kind, id));
@@ -66,8 +66,8 @@ std::string copies_accounted(store::CopyRepository& copies, std::int64_t record)
 json::object batch_json(store::Connection& conn, const store::BatchRow& b, std::size_t records) {
     json::object o;
     o["batch"] = b.id;
-    o["kind"] = b.kind;
-    o["state"] = b.state;
+    o["kind"] = to_text(b.kind);
+    o["state"] = to_text(b.state);
     o["as_of"] = format_date(b.as_of);
     o["records"] = records;
     o["proposed_by"] = account_name(conn, b.proposed_by);
@@ -141,7 +141,7 @@ Result<std::string> indexed_text_of(store::RecordRepository& records, const cryp
 
 std::optional<std::string> disposal_blocker(store::Connection& conn, const Holds& holds,
                                             const store::RecordRow& r) {
-    if (r.state != "held") {
+    if (r.state != RecordState::held) {
         return fmt::format("record {} was {}", r.id, r.state);
     }
     if (const auto names = holds.on(r.id, r.type); !names.empty()) {
@@ -158,8 +158,7 @@ std::optional<std::string> disposal_blocker(store::Connection& conn, const Holds
 }
 
 Result<std::string> dispose_records(Context& ctx, std::int64_t batch,
-                                    const std::vector<store::RecordRow>& rows,
-                                    std::string_view state) {
+                                    const std::vector<store::RecordRow>& rows, RecordState state) {
     auto& conn = ctx.conn();
     store::RecordRepository records(conn);
     store::CopyRepository copies(conn);
@@ -191,7 +190,7 @@ std::string sign_document(const Context& ctx, const std::string& body) {
 }
 
 DueChoice choose_due(store::Connection& conn, Micros as_of, retention::Action action,
-                     std::string_view kind, std::uint64_t limit) {
+                     BatchKind kind, std::uint64_t limit) {
     store::RetentionRepository retention(conn);
     const Holds holds(retention);
     store::RecordRepository records(conn);
@@ -204,7 +203,7 @@ DueChoice choose_due(store::Connection& conn, Micros as_of, retention::Action ac
         if (!blocked) {
             if (const auto open = batches.open_batch_of(d.id, kind)) {
                 blocked = fmt::format("record {} is already in {} batch {}", d.id,
-                                      kind == "destroy" ? "disposal" : kind, *open);
+                                      kind == BatchKind::destroy ? "disposal" : "transfer", *open);
             }
         }
         if (blocked) {
@@ -239,7 +238,7 @@ Result<json::object> handle_disposal_propose(Context& ctx) {
     ctx.audit.object = "disposal";
     auto& conn = ctx.conn();
     store::DisposalRepository batches(conn);
-    auto choice = choose_due(conn, as_of, retention::Action::destroy, "destroy", limit);
+    auto choice = choose_due(conn, as_of, retention::Action::destroy, BatchKind::destroy, limit);
     json::array ids;
     for (const auto& r : choice.rows) {
         ids.emplace_back(r.id);
@@ -256,8 +255,8 @@ Result<json::object> handle_disposal_propose(Context& ctx) {
         ctx.audit.reason = "nothing due for destruction";
         return out;
     }
-    const auto batch =
-        batches.insert("destroy", "proposed", as_of, ctx.subject.account->id, ctx.now);
+    const auto batch = batches.insert(BatchKind::destroy, BatchState::proposed, as_of,
+                                      ctx.subject.account->id, ctx.now);
     for (std::size_t i = 0; i < choice.rows.size(); ++i) {
         batches.add_record(batch, choice.rows[i].id, choice.why[i]);
     }
@@ -279,11 +278,11 @@ Result<json::object> handle_disposal_approve(Context& ctx) {
     ctx.audit.object = fmt::format("disposal:{}", id);
     auto& conn = ctx.conn();
     store::DisposalRepository repo(conn);
-    auto b = find_batch(repo, id, "destroy");
+    auto b = find_batch(repo, id, BatchKind::destroy);
     if (!b) {
         return std::move(b).error();
     }
-    if (b->state != "proposed") {
+    if (b->state != BatchState::proposed) {
         return make_error(ErrorCode::conflict,
                           fmt::format("disposal batch {} is already {}", id, b->state));
     }
@@ -302,7 +301,7 @@ Result<json::object> handle_disposal_approve(Context& ctx) {
     repo.approve(id, ctx.subject.account->id, ctx.now);
     const auto n = repo.records(id).size();
     ctx.audit.reason = fmt::format("approved the destruction of {} records", n);
-    b->state = "approved";
+    b->state = BatchState::approved;
     b->approved_by = ctx.subject.account->id;
     b->approved_at = ctx.now;
     return batch_json(conn, *b, n);
@@ -312,13 +311,13 @@ Result<json::object> execute_disposal(Context& ctx, std::int64_t id) {
     ctx.audit.object = fmt::format("disposal:{}", id);
     auto& conn = ctx.conn();
     store::DisposalRepository repo(conn);
-    auto b = find_batch(repo, id, "destroy");
+    auto b = find_batch(repo, id, BatchKind::destroy);
     if (!b) {
         return std::move(b).error();
     }
-    if (b->state != "approved") {
+    if (b->state != BatchState::approved) {
         return make_error(ErrorCode::conflict,
-                          b->state == "proposed"
+                          b->state == BatchState::proposed
                               ? fmt::format("disposal batch {} is not approved yet: a registrar "
                                             "other than its proposer must approve it",
                                             id)
@@ -347,7 +346,7 @@ Result<json::object> execute_disposal(Context& ctx, std::int64_t id) {
         rows.push_back(std::move(*r));
     }
     const auto unrecoverable_after = ctx.now + static_cast<Micros>(ctx.deps.key_backup_days) * kDay;
-    auto lines = dispose_records(ctx, id, rows, "destroyed");
+    auto lines = dispose_records(ctx, id, rows, RecordState::destroyed);
     if (!lines) {
         return std::move(lines).error();
     }
@@ -361,7 +360,7 @@ Result<json::object> execute_disposal(Context& ctx, std::int64_t id) {
         account_name(conn, ctx.subject.account->id), format_timestamp(ctx.now),
         format_timestamp(unrecoverable_after), rows.size(), *lines);
     const auto certificate = sign_document(ctx, body);
-    repo.execute(id, "executed", ctx.subject.account->id, ctx.now, certificate);
+    repo.execute(id, BatchState::executed, ctx.subject.account->id, ctx.now, certificate);
     ctx.audit.reason = fmt::format("destroyed {} records", rows.size());
     json::object out;
     out["batch"] = id;
@@ -396,7 +395,7 @@ Result<json::object> handle_disposal_list(Context& ctx) {
     auto& conn = ctx.conn();
     store::DisposalRepository repo(conn);
     json::array out;
-    for (const auto& b : repo.list("destroy")) {
+    for (const auto& b : repo.list(BatchKind::destroy)) {
         auto o = batch_json(conn, b, repo.records(b.id).size());
         out.push_back(std::move(o));
     }
@@ -412,7 +411,7 @@ Result<json::object> handle_disposal_show(Context& ctx) {
     ctx.audit.object = fmt::format("disposal:{}", id);
     auto& conn = ctx.conn();
     store::DisposalRepository repo(conn);
-    auto b = find_batch(repo, id, "destroy");
+    auto b = find_batch(repo, id, BatchKind::destroy);
     if (!b) {
         return std::move(b).error();
     }
@@ -438,8 +437,9 @@ Result<json::object> handle_certificate_verify(Context& ctx) {
     if (auto err = args.finish()) {
         return *err;
     }
-    const auto kind = args_kind;
-    ctx.audit.object = fmt::format("{}:{}", kind == "transfer" ? "transfer" : "disposal", id);
+    const auto kind = args_kind == "transfer" ? BatchKind::transfer : BatchKind::destroy;
+    ctx.audit.object =
+        fmt::format("{}:{}", kind == BatchKind::transfer ? "transfer" : "disposal", id);
     auto& conn = ctx.conn();
     store::DisposalRepository repo(conn);
     auto b = find_batch(repo, id, kind);
@@ -449,13 +449,14 @@ Result<json::object> handle_certificate_verify(Context& ctx) {
     json::array problems;
     json::object out;
     out["batch"] = id;
-    out["kind"] = kind;
+    out["kind"] = to_text(kind);
     if (!b->certificate) {
         return make_error(ErrorCode::conflict,
                           fmt::format("{} batch {} is not done: it has no certificate yet",
-                                      kind == "transfer" ? "transfer" : "disposal", id));
+                                      kind == BatchKind::transfer ? "transfer" : "disposal", id));
     }
-    const std::string_view disposed = kind == "transfer" ? "transferred" : "destroyed";
+    const auto disposed =
+        kind == BatchKind::transfer ? RecordState::transferred : RecordState::destroyed;
     const auto& kept = *b->certificate;
     const auto kept_digest = crypto::sha256(kept);
     const bool matches = to_hex(kept_digest) == digest;

@@ -514,8 +514,8 @@ private:
             for (const auto& post : recipients) {
                 store::DisseminationRow d;
                 d.record_id = id;
-                d.recipient = post.id;
-                d.authority = "receipt";
+                d.recipient = Recipient::post(post.id);
+                d.authority = Conveyance::receipt;
                 d.by_account = caller->id;
                 d.at = now;
                 records.disseminate(d);
@@ -532,8 +532,8 @@ private:
             if (const auto sfp = matrix.post_with_authority("security-focal-point")) {
                 store::DisseminationRow d;
                 d.record_id = id;
-                d.recipient = sfp->id;
-                d.authority = "must-share";
+                d.recipient = Recipient::post(sfp->id);
+                d.authority = Conveyance::must_share;
                 d.at = now;
                 records.disseminate(d);
                 out["must_share"] = sfp->name;

@@ -13,7 +13,7 @@ std::shared_ptr<const RecordCache::Entry> RecordCache::find(std::int64_t id) {
 }
 
 void RecordCache::put(std::int64_t id, std::shared_ptr<const Entry> entry, std::uint64_t stamp) {
-    if (per_shard_ == 0 || !entry || entry->record.state != "held") {
+    if (per_shard_ == 0 || !entry || entry->record.state != RecordState::held) {
         return;
     }
     auto& s = shard(id);

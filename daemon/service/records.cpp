@@ -67,13 +67,14 @@ policy::Receipt receipt_of(const std::vector<store::DisseminationRow>& rows,
                            const policy::Clearance& reader) {
     policy::Receipt rc;
     for (const auto& d : rows) {
-        if (d.recipient == -reader.account) {
+        if (d.recipient == Recipient::account(reader.account)) {
             rc.in_person = true;
             continue;
         }
         for (const auto& p : reader.posts) {
-            if (p.id == d.recipient) {
-                (d.authority == "must-share" ? rc.must_share_posts : rc.posts).push_back(p.id);
+            if (d.recipient == Recipient::post(p.id)) {
+                (d.authority == Conveyance::must_share ? rc.must_share_posts : rc.posts)
+                    .push_back(p.id);
             }
         }
     }
@@ -138,12 +139,12 @@ json::object record_detail(const store::RecordRow& r, const Directory& dir,
     json::array ds;
     for (const auto& d : disseminations) {
         json::object e;
-        if (d.recipient > 0) {
-            e["post"] = post_name(dir, d.recipient);
+        if (d.recipient.is_post()) {
+            e["post"] = post_name(dir, d.recipient.post_id());
         } else {
-            e["account"] = name_or(dir.account_names, -d.recipient, "account");
+            e["account"] = name_or(dir.account_names, d.recipient.account_id(), "account");
         }
-        e["authority"] = d.authority;
+        e["authority"] = to_text(d.authority);
         e["reference"] = d.reference;
         e["by"] = d.by_account ? json::value(name_or(dir.account_names, *d.by_account, "account"))
                                : json::value(nullptr);
@@ -158,7 +159,7 @@ ReadCheck check_read(store::Connection& conn, std::int64_t id, const policy::Cle
     ReadCheck c;
     store::RecordRepository records(conn);
     c.record = records.find(id);
-    if (!c.record || c.record->state != "held") {
+    if (!c.record || c.record->state != RecordState::held) {
         c.record.reset();
         c.decision = policy::Decision::refuse(ErrorCode::not_found, "no such record held");
         return c;
@@ -193,7 +194,7 @@ CachedCheck check_read_cached(Context& ctx, std::int64_t id, const policy::Clear
     if (!c.entry) {
         store::RecordRepository records(ctx.conn());
         auto row = records.find(id);
-        if (row && row->state == "held") {
+        if (row && row->state == RecordState::held) {
             auto entry = std::make_shared<RecordCache::Entry>();
             entry->disseminations = records.disseminations(id);
             entry->record = std::move(*row);
@@ -335,12 +336,12 @@ std::vector<Source> visibility_sources(Context& ctx, const policy::Clearance& re
         return store::RecordRepository(conn).by_originator(me, before, n);
     });
     sources.emplace_back([&conn, me](std::int64_t before, std::size_t n) {
-        return store::RecordRepository(conn).by_recipient(-me, before, n);
+        return store::RecordRepository(conn).by_recipient(Recipient::account(me), before, n);
     });
     for (const auto& p : reader.posts) {
         const auto post = p.id;
         sources.emplace_back([&conn, post](std::int64_t before, std::size_t n) {
-            return store::RecordRepository(conn).by_recipient(post, before, n);
+            return store::RecordRepository(conn).by_recipient(Recipient::post(post), before, n);
         });
     }
     return sources;
@@ -613,7 +614,7 @@ Result<json::object> handle_disseminate(Context& ctx) {
         ctx.audit.reason = may.reason;
         return make_error(ErrorCode::denied, may.reason);
     }
-    const std::string authority(policy::authority_text(may.basis));
+    const auto authority = policy::conveyance_of(may.basis);
     store::MatrixRepository matrix(conn);
     std::vector<std::pair<store::PostRow, bool>> targets;
     for (const auto& name : to) {
@@ -654,7 +655,7 @@ Result<json::object> handle_disseminate(Context& ctx) {
     for (const auto& acc : people) {
         store::DisseminationRow row;
         row.record_id = id;
-        row.recipient = -acc.id;
+        row.recipient = Recipient::account(acc.id);
         row.authority = authority;
         row.reference = may.basis == policy::Basis::delegation ? reference : "";
         row.by_account = me;
@@ -665,7 +666,7 @@ Result<json::object> handle_disseminate(Context& ctx) {
     for (auto& [post, added] : targets) {
         store::DisseminationRow row;
         row.record_id = id;
-        row.recipient = post.id;
+        row.recipient = Recipient::post(post.id);
         row.authority = authority;
         row.reference = may.basis == policy::Basis::delegation ? reference : "";
         row.by_account = me;
@@ -677,7 +678,8 @@ Result<json::object> handle_disseminate(Context& ctx) {
     ctx.audit.reason =
         fmt::format("{}; to {}{}{}", may.reason, fmt::join(to, ", "),
                     to.empty() || to_people.empty() ? "" : ", ", fmt::join(to_people, ", "));
-    return json::object{{"id", id}, {"disseminated", std::move(done)}, {"authority", authority}};
+    return json::object{
+        {"id", id}, {"disseminated", std::move(done)}, {"authority", to_text(authority)}};
 }
 
 Result<json::object> handle_delegate_disseminate(Context& ctx) {
@@ -726,8 +728,8 @@ Result<json::object> handle_delegate_disseminate(Context& ctx) {
     }
     store::DisseminationRow given;
     given.record_id = id;
-    given.recipient = post->id;
-    given.authority = "originator";
+    given.recipient = Recipient::post(post->id);
+    given.authority = Conveyance::originator;
     given.reference = ref;
     given.by_account = me;
     given.at = ctx.now;

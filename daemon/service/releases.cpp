@@ -198,16 +198,18 @@ Result<json::object> handle_release_request(Context& ctx) {
     json::array review;
     std::vector<std::string> review_names;
     for (const auto& post : approvers.review_posts) {
-        const bool has_it = std::any_of(
-            c.disseminations.begin(), c.disseminations.end(),
-            [&](const auto& d) { return d.recipient == post.id && d.authority != "must-share"; });
+        const bool has_it =
+            std::any_of(c.disseminations.begin(), c.disseminations.end(), [&](const auto& d) {
+                return d.recipient == Recipient::post(post.id) &&
+                       d.authority != Conveyance::must_share;
+            });
         if (has_it) {
             continue;  // the post received it already
         }
         store::DisseminationRow row;
         row.record_id = id;
-        row.recipient = post.id;
-        row.authority = "release-review";
+        row.recipient = Recipient::post(post.id);
+        row.authority = Conveyance::release_review;
         row.reference = fmt::format("release {}", r.id);
         row.by_account = me;
         row.at = ctx.now;

@@ -94,12 +94,12 @@ public:
         }
         return it->second;
     }
-    std::string recipient(std::int64_t r) {
-        if (r < 0) {
-            return account(-r) + " (in person)";
+    std::string recipient(Recipient r) {
+        if (r.is_account()) {
+            return account(r.account_id()) + " (in person)";
         }
-        const auto it = posts_.find(r);
-        return it == posts_.end() ? fmt::format("post#{}", r) : it->second;
+        const auto it = posts_.find(r.post_id());
+        return it == posts_.end() ? fmt::format("post#{}", r.post_id()) : it->second;
     }
     std::string compartments(const std::vector<std::int64_t>& ids) {
         std::string out;
@@ -142,7 +142,8 @@ std::vector<Event> registry_events(store::Connection& conn, Names& names,
     }
     for (const auto& d : store::RecordRepository(conn).disseminations(r.id)) {
         ev.push_back({d.at, 1, "disseminated", names.account(d.by_account),
-                      names.recipient(d.recipient), d.authority, d.reference, std::nullopt, ""});
+                      names.recipient(d.recipient), std::string(to_text(d.authority)), d.reference,
+                      std::nullopt, ""});
     }
     std::map<std::int64_t, std::string> released_to;
     for (const auto& q : store::ReleaseRepository(conn).of_record(r.id)) {
@@ -184,7 +185,8 @@ std::vector<Event> registry_events(store::Connection& conn, Names& names,
                 by = names.account(b->executed_by);
             }
         }
-        ev.push_back({d->at, 6, d->state, by, "", "disposal", reference, std::nullopt, d->why});
+        ev.push_back({d->at, 6, std::string(to_text(d->state)), by, "", "disposal", reference,
+                      std::nullopt, d->why});
     }
     std::stable_sort(ev.begin(), ev.end(), [](const Event& a, const Event& b) {
         return std::tie(a.at, a.order) < std::tie(b.at, b.order);
@@ -203,7 +205,7 @@ std::pair<std::optional<store::RecordRow>, std::vector<Event>> lost_entry(
                               : l.title;
     r.level = l.level.value_or(-1);
     r.compartments = l.compartments;
-    r.state = "lost";
+    r.state = RecordState::lost;
     std::vector<Event> ev;
     if (l.created_at) {
         ev.push_back({*l.created_at, 0, l.origin.empty() ? "entered" : "received",
@@ -289,7 +291,7 @@ Result<json::object> handle_report_registry(Context& ctx) {
                 continue;
             }
             std::tie(r, events) = lost_entry(names, *lost);
-        } else if (r->state == "uploading") {
+        } else if (r->state == RecordState::uploading) {
             continue;
         } else {
             events = registry_events(conn, names, *r);
@@ -455,11 +457,11 @@ Result<json::object> handle_report_retention(Context& ctx) {
                                {"overdue", 0},      {"destroyed", 0},  {"transferred", 0},
                                {"certificates", ""}};
         }
-        row[d.state] = d.records;
+        row[to_text(d.state)] = d.records;
         std::string certs(row.at("certificates").as_string());
         for (const auto b : d.batches) {
             certs += fmt::format("{}{} {}", certs.empty() ? "" : ", ",
-                                 d.state == "destroyed" ? "disposal" : "transfer", b);
+                                 d.state == RecordState::destroyed ? "disposal" : "transfer", b);
         }
         row["certificates"] = certs;
     }

@@ -241,7 +241,7 @@ Result<RestoreReport> restore_backup(const fs::path& state, const fs::path& back
         // older backup) and this backup brings back: its key from the
         // key-store backups, which outlive that restore.
         std::set<std::int64_t> keyless;
-        records.for_each_in_state("held", [&](const store::RecordRow& r) {
+        records.for_each_in_state(RecordState::held, [&](const store::RecordRow& r) {
             if (!keys.contains(r.id)) {
                 keyless.insert(r.id);
             }
@@ -252,7 +252,7 @@ Result<RestoreReport> restore_backup(const fs::path& state, const fs::path& back
         }
         report.keys_from_key_backups = static_cast<std::int64_t>(recovered.size());
         // Keys back, and the text index rebuilt from the content.
-        records.for_each_in_state("held", [&](const store::RecordRow& r) {
+        records.for_each_in_state(RecordState::held, [&](const store::RecordRow& r) {
             ++report.records;
             std::string text;
             if (const auto k = keys.find(r.id); k != keys.end()) {

@@ -337,7 +337,9 @@ DuePage compute_due(store::Connection& conn, Micros as_of, const std::optional<D
             store::RecordRepository records(conn);
             for (const auto& [record, names] : holds.by_record) {
                 const auto r = records.find(record);
-                on_hold += r && r->state == "held" && r->type == type && r->dated < *bound ? 1 : 0;
+                on_hold +=
+                    r && r->state == RecordState::held && r->type == type && r->dated < *bound ? 1
+                                                                                               : 0;
             }
         }
         // Reviews, and the page of items: record by record in (dated, id) order.
@@ -452,10 +454,10 @@ Result<json::object> handle_retention_review(Context& ctx) {
     ctx.audit.object = fmt::format("record:{}", id);
     auto& conn = ctx.conn();
     const auto r = store::RecordRepository(conn).find(id);
-    if (!r || r->state == "uploading") {
+    if (!r || r->state == RecordState::uploading) {
         return no_record(id);
     }
-    if (r->state != "held") {
+    if (r->state != RecordState::held) {
         return make_error(ErrorCode::conflict, fmt::format("record {} was {}", id, r->state));
     }
     store::RetentionRepository(conn).add_review(id, ctx.now, ctx.subject.account->id, note);
@@ -501,10 +503,10 @@ Result<json::object> handle_hold_place(Context& ctx) {
     for (const auto u : ids) {
         const auto id = static_cast<std::int64_t>(u);
         const auto r = records.find(id);
-        if (!r || r->state == "uploading") {
+        if (!r || r->state == RecordState::uploading) {
             return no_record(id);
         }
-        if (r->state != "held") {
+        if (r->state != RecordState::held) {
             return make_error(ErrorCode::conflict, fmt::format("record {} was {}", id, r->state));
         }
         row.records.push_back(id);

@@ -66,7 +66,7 @@ struct DueChoice {
     std::size_t left = 0;
 };
 DueChoice choose_due(store::Connection& conn, Micros as_of, retention::Action action,
-                     std::string_view kind, std::uint64_t limit);
+                     BatchKind kind, std::uint64_t limit);
 
 // Why a record may not be destroyed or transferred now (not held, a legal
 // hold, outstanding copies), or nothing.
@@ -78,8 +78,7 @@ std::optional<std::string> disposal_blocker(store::Connection& conn, const Holds
 // index and has the log truncated after the commit. Returns the certificate's
 // record lines.
 Result<std::string> dispose_records(Context& ctx, std::int64_t batch,
-                                    const std::vector<store::RecordRow>& rows,
-                                    std::string_view state);
+                                    const std::vector<store::RecordRow>& rows, RecordState state);
 
 // The text ingest indexed for a record, read back from its content with its
 // key (the index keeps no copy): IndexedText gives the same prefix.

@@ -61,7 +61,7 @@ json::object listed(const store::RecordRow& r) {
 
 Result<store::BatchRow> transfer_batch(store::DisposalRepository& repo, std::int64_t id) {
     auto b = repo.find(id);
-    if (!b || b->kind != "transfer") {
+    if (!b || b->kind != BatchKind::transfer) {
         return make_error(ErrorCode::not_found, fmt::format("no transfer batch {}", id));
     }
     return std::move(*b);
@@ -81,7 +81,7 @@ Result<json::object> package_of(Context& ctx, const store::BatchRow& b) {
     }
     json::object out;
     out["batch"] = b.id;
-    out["state"] = b.state;
+    out["state"] = to_text(b.state);
     out["mission"] = ctx.deps.mission_code;
     out["prepared"] = format_timestamp(b.proposed_at);
     out["prepared_by"] = account_name(conn, b.proposed_by);
@@ -102,7 +102,8 @@ std::int64_t create_transfer_batch(Context& ctx, const std::vector<store::Record
                                    const std::vector<std::string>& why, Micros as_of) {
     auto& conn = ctx.conn();
     store::DisposalRepository batches(conn);
-    const auto id = batches.insert("transfer", "prepared", as_of, ctx.subject.account->id, ctx.now);
+    const auto id = batches.insert(BatchKind::transfer, BatchState::prepared, as_of,
+                                   ctx.subject.account->id, ctx.now);
     std::string lines;
     std::uint64_t bytes = 0;
     for (std::size_t i = 0; i < rows.size(); ++i) {
@@ -151,7 +152,7 @@ Result<json::object> handle_transfer_prepare(Context& ctx) {
     ctx.audit.object = "transfer";
     auto& conn = ctx.conn();
     store::DisposalRepository batches(conn);
-    auto choice = choose_due(conn, as_of, retention::Action::transfer, "transfer", limit);
+    auto choice = choose_due(conn, as_of, retention::Action::transfer, BatchKind::transfer, limit);
     auto& chosen = choice.rows;
     auto& blockers = choice.blockers;
     const auto left = choice.left;
@@ -202,10 +203,10 @@ Result<json::object> handle_transfer_list(Context& ctx) {
     auto& conn = ctx.conn();
     store::DisposalRepository repo(conn);
     json::array out;
-    for (const auto& b : repo.list("transfer")) {
+    for (const auto& b : repo.list(BatchKind::transfer)) {
         json::object o;
         o["batch"] = b.id;
-        o["state"] = b.state;
+        o["state"] = to_text(b.state);
         o["records"] = repo.records(b.id).size();
         o["prepared"] = format_timestamp(b.proposed_at);
         o["prepared_by"] = account_name(conn, b.proposed_by);
@@ -233,7 +234,7 @@ Result<json::object> handle_transfer_content(Context& ctx) {
     if (!b) {
         return std::move(b).error();
     }
-    if (b->state != "prepared") {
+    if (b->state != BatchState::prepared) {
         return make_error(ErrorCode::conflict,
                           fmt::format("transfer batch {} is already {}", id, b->state));
     }
@@ -246,7 +247,7 @@ Result<json::object> handle_transfer_content(Context& ctx) {
                           fmt::format("record {} is not in transfer batch {}", record, id));
     }
     const auto r = store::RecordRepository(conn).find(record);
-    if (!r || r->state != "held") {
+    if (!r || r->state != RecordState::held) {
         return make_error(ErrorCode::conflict, fmt::format("record {} is not held here", record));
     }
     auto content = record_content(ctx, *r);
@@ -289,7 +290,7 @@ Result<json::object> confirm_transfer(Context& ctx, std::int64_t id, const std::
     if (!b) {
         return std::move(b).error();
     }
-    if (b->state != "prepared") {
+    if (b->state != BatchState::prepared) {
         return make_error(ErrorCode::conflict,
                           fmt::format("transfer batch {} is already {}", id, b->state));
     }
@@ -309,7 +310,7 @@ Result<json::object> confirm_transfer(Context& ctx, std::int64_t id, const std::
         }
         rows.push_back(std::move(*r));
     }
-    auto lines = dispose_records(ctx, id, rows, "transferred");
+    auto lines = dispose_records(ctx, id, rows, RecordState::transferred);
     if (!lines) {
         return std::move(lines).error();
     }
@@ -323,7 +324,7 @@ Result<json::object> confirm_transfer(Context& ctx, std::int64_t id, const std::
                          receipt, account_name(conn, ctx.subject.account->id),
                          format_timestamp(ctx.now), rows.size(), *lines));
     repo.set_receipt(id, receipt);
-    repo.execute(id, "confirmed", ctx.subject.account->id, ctx.now, certificate);
+    repo.execute(id, BatchState::confirmed, ctx.subject.account->id, ctx.now, certificate);
     ctx.audit.reason = fmt::format("archives acknowledged {} ({}); {} records removed locally", id,
                                    receipt, rows.size());
     json::object out;

@@ -7,6 +7,7 @@
 
 #include "daemon/store/register.hpp"
 #include "daemon/store/sqlite.hpp"
+#include "daemon/store/stored.hpp"
 
 namespace strongroom::store {
 
@@ -76,7 +77,8 @@ std::vector<Disposed> all_disposed(Connection& conn) {
         "WHERE state IN ('destroyed', 'transferred') ORDER BY id");
     std::vector<Disposed> out;
     while (s->step()) {
-        out.push_back({s->column_int(0), s->column_text(1), s->column_int(2), s->column_int(3)});
+        out.push_back({s->column_int(0), stored_record_state(s->column_text(1)), s->column_int(2),
+                       s->column_int(3)});
     }
     return out;
 }

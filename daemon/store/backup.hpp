@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon/common/states.hpp"
 #include "daemon/common/time.hpp"
 
 namespace strongroom::crypto {
@@ -40,7 +41,7 @@ std::vector<WrappedKey> all_record_keys(Connection& conn);
 // Records destroyed or transferred away, with the time and batch.
 struct Disposed {
     std::int64_t record_id = 0;
-    std::string state;
+    RecordState state = RecordState::destroyed;  // destroyed | transferred
     std::int64_t batch = 0;
     Micros at = 0;
 };

@@ -2,6 +2,7 @@
 
 #include "daemon/store/register.hpp"
 #include "daemon/store/sqlite.hpp"
+#include "daemon/store/stored.hpp"
 
 namespace strongroom::store {
 namespace {
@@ -20,8 +21,8 @@ std::optional<std::string> optional_text(const Statement& s, int i) {
 BatchRow read_row(const Statement& s) {
     BatchRow b;
     b.id = s.column_int(0);
-    b.kind = s.column_text(1);
-    b.state = s.column_text(2);
+    b.kind = stored_batch_kind(s.column_text(1));
+    b.state = stored_batch_state(s.column_text(2));
     b.as_of = s.column_int(3);
     b.proposed_by = s.column_int(4);
     b.proposed_at = s.column_int(5);
@@ -37,7 +38,7 @@ BatchRow read_row(const Statement& s) {
 
 }  // namespace
 
-std::int64_t DisposalRepository::insert(std::string_view kind, std::string_view state, Micros as_of,
+std::int64_t DisposalRepository::insert(BatchKind kind, BatchState state, Micros as_of,
                                         std::int64_t by, Micros at) {
     static const std::string insert_sql =
         std::string(
@@ -45,7 +46,7 @@ std::int64_t DisposalRepository::insert(std::string_view kind, std::string_view 
             "proposed_at) VALUES (") +
         next_id_sql("batches") + ", ?1, ?2, ?3, ?4, ?5)";
     auto s = conn_.cached(insert_sql.c_str());
-    s->bind(1, kind).bind(2, state).bind(3, as_of).bind(4, by).bind(5, at);
+    s->bind(1, to_text(kind)).bind(2, to_text(state)).bind(3, as_of).bind(4, by).bind(5, at);
     s->run();
     return conn_.last_insert_rowid();
 }
@@ -68,11 +69,11 @@ std::optional<BatchRow> DisposalRepository::find(std::int64_t id) {
     return read_row(*s);
 }
 
-std::vector<BatchRow> DisposalRepository::list(std::string_view kind) {
+std::vector<BatchRow> DisposalRepository::list(BatchKind kind) {
     static const std::string sql =
         std::string("SELECT ") + kColumns + " FROM batches WHERE kind = ?1 ORDER BY id";
     auto s = conn_.cached(sql.c_str());
-    s->bind(1, kind);
+    s->bind(1, to_text(kind));
     std::vector<BatchRow> out;
     while (s->step()) {
         out.push_back(read_row(*s));
@@ -112,17 +113,16 @@ std::optional<DisposalRepository::RecordDisposal> DisposalRepository::disposal_o
     if (!s->step()) {
         return std::nullopt;
     }
-    return RecordDisposal{s->column_text(0), s->column_int(1), s->column_optional_int(2),
-                          s->column_text(3)};
+    return RecordDisposal{stored_record_state(s->column_text(0)), s->column_int(1),
+                          s->column_optional_int(2), s->column_text(3)};
 }
 
-std::optional<std::int64_t> DisposalRepository::open_batch_of(std::int64_t record,
-                                                              std::string_view kind) {
+std::optional<std::int64_t> DisposalRepository::open_batch_of(std::int64_t record, BatchKind kind) {
     auto s = conn_.cached(
         "SELECT b.id FROM batch_records br JOIN batches b ON b.id = br.batch_id "
         "WHERE br.record_id = ?1 AND b.kind = ?2 AND b.state IN ('proposed', 'approved', "
         "'prepared') LIMIT 1");
-    s->bind(1, record).bind(2, kind);
+    s->bind(1, record).bind(2, to_text(kind));
     if (!s->step()) {
         return std::nullopt;
     }
@@ -139,9 +139,9 @@ std::vector<DisposalRepository::Disposals> DisposalRepository::disposed_between(
     std::vector<Disposals> out;
     while (s->step()) {
         auto type = s->column_text(0);
-        auto state = s->column_text(1);
+        const auto state = stored_record_state(s->column_text(1));
         if (out.empty() || out.back().type != type || out.back().state != state) {
-            out.push_back({std::move(type), std::move(state), 0, {}});
+            out.push_back({std::move(type), state, 0, {}});
         }
         out.back().records += s->column_int(3);
         if (const auto batch = s->column_int(2); batch != 0) {
@@ -245,12 +245,12 @@ void DisposalRepository::approve(std::int64_t id, std::int64_t by, Micros at) {
     s->run();
 }
 
-void DisposalRepository::execute(std::int64_t id, std::string_view state, std::int64_t by,
-                                 Micros at, std::string_view certificate) {
+void DisposalRepository::execute(std::int64_t id, BatchState state, std::int64_t by, Micros at,
+                                 std::string_view certificate) {
     auto s = conn_.cached(
         "UPDATE batches SET state = ?2, executed_by = ?3, executed_at = ?4, certificate = ?5 "
         "WHERE id = ?1");
-    s->bind(1, id).bind(2, state).bind(3, by).bind(4, at).bind(5, certificate);
+    s->bind(1, id).bind(2, to_text(state)).bind(3, by).bind(4, at).bind(5, certificate);
     s->run();
 }
 
@@ -266,7 +266,8 @@ void DisposalRepository::put(const BatchRow& b) {
             s->bind_null(i);
         }
     };
-    s->bind(1, b.id).bind(2, b.kind).bind(3, b.state).bind(4, b.as_of).bind(5, b.proposed_by);
+    s->bind(1, b.id).bind(2, to_text(b.kind)).bind(3, to_text(b.state)).bind(4, b.as_of);
+    s->bind(5, b.proposed_by);
     s->bind(6, b.proposed_at).bind(7, b.approved_by).bind(8, b.approved_at).bind(9, b.executed_by);
     s->bind(10, b.executed_at);
     text(11, b.receipt);

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "daemon/common/states.hpp"
 #include "daemon/common/time.hpp"
 
 namespace strongroom::store {
@@ -16,8 +17,8 @@ class Connection;
 
 struct BatchRow {
     std::int64_t id = 0;
-    std::string kind;   // destroy | transfer
-    std::string state;  // proposed, approved, executed | prepared, confirmed
+    BatchKind kind = BatchKind::destroy;
+    BatchState state = BatchState::proposed;  // proposed, approved, executed | prepared, confirmed
     Micros as_of = 0;
     std::int64_t proposed_by = 0;
     Micros proposed_at = 0;
@@ -52,20 +53,19 @@ class DisposalRepository {
 public:
     explicit DisposalRepository(Connection& conn) : conn_(conn) {}
 
-    std::int64_t insert(std::string_view kind, std::string_view state, Micros as_of,
-                        std::int64_t by, Micros at);
+    std::int64_t insert(BatchKind kind, BatchState state, Micros as_of, std::int64_t by, Micros at);
     void add_record(std::int64_t batch, std::int64_t record, std::string_view why);
     std::optional<BatchRow> find(std::int64_t id);
-    std::vector<BatchRow> list(std::string_view kind);
+    std::vector<BatchRow> list(BatchKind kind);
     std::vector<BatchRow> all();
     std::vector<BatchRecord> records(std::int64_t batch);
     // The open batch (not executed or confirmed) of a kind holding a record.
-    std::optional<std::int64_t> open_batch_of(std::int64_t record, std::string_view kind);
+    std::optional<std::int64_t> open_batch_of(std::int64_t record, BatchKind kind);
 
     // How a record left the registry: destroyed or transferred, when, in
     // which batch (if the register has it) and why; nothing while it is held.
     struct RecordDisposal {
-        std::string state;  // destroyed | transferred
+        RecordState state = RecordState::destroyed;  // destroyed | transferred
         Micros at = 0;
         std::optional<std::int64_t> batch;
         std::string why;
@@ -76,7 +76,7 @@ public:
     // and the batches that did it: (type, state, count, batch ids).
     struct Disposals {
         std::string type;
-        std::string state;
+        RecordState state = RecordState::destroyed;
         std::int64_t records = 0;
         std::vector<std::int64_t> batches;
     };
@@ -97,7 +97,7 @@ public:
     std::optional<std::int64_t> open_closure_of(std::int64_t batch);
     void approve_closure(std::int64_t id, std::int64_t by, Micros at);
     void complete_closure(std::int64_t id, std::int64_t by, Micros at, std::string_view statement);
-    void execute(std::int64_t id, std::string_view state, std::int64_t by, Micros at,
+    void execute(std::int64_t id, BatchState state, std::int64_t by, Micros at,
                  std::string_view certificate);
     void set_receipt(std::int64_t id, std::string_view receipt);
     void set_list(std::int64_t id, std::string_view list);

@@ -4,6 +4,7 @@
 
 #include "daemon/store/register.hpp"
 #include "daemon/store/sqlite.hpp"
+#include "daemon/store/stored.hpp"
 
 namespace strongroom::store {
 namespace {
@@ -16,8 +17,8 @@ DisseminationRow read_dissemination(Statement& s) {
     DisseminationRow r;
     r.id = s.column_int(0);
     r.record_id = s.column_int(1);
-    r.recipient = s.column_int(2);
-    r.authority = s.column_text(3);
+    r.recipient = Recipient::stored(s.column_int(2));
+    r.authority = stored_conveyance(s.column_text(3));
     r.reference = s.column_text(4);
     r.by_account = s.column_optional_int(5);
     r.at = s.column_int(6);
@@ -192,7 +193,7 @@ std::optional<RecordRow> RecordRepository::find(std::int64_t id) {
     r.is_text = s->column_int(14) != 0;
     r.filename = s->column_text(15);
     r.created_at = s->column_int(16);
-    r.state = s->column_text(17);
+    r.state = stored_record_state(s->column_text(17));
     auto c = conn_.cached(
         "SELECT compartment_id FROM record_compartments WHERE record_id = ?1 "
         "ORDER BY compartment_id");
@@ -328,7 +329,7 @@ void RecordRepository::optimize_text_index() {
     conn_.exec("INSERT INTO record_text(record_text) VALUES('optimize');");
 }
 
-void RecordRepository::for_each_in_state(std::string_view state,
+void RecordRepository::for_each_in_state(RecordState state,
                                          const std::function<void(RecordRow&)>& fn) {
     for (std::int64_t after = 0;;) {
         const auto ids = in_state(state, after, 1000);
@@ -344,11 +345,11 @@ void RecordRepository::for_each_in_state(std::string_view state,
     }
 }
 
-std::vector<std::int64_t> RecordRepository::in_state(std::string_view state, std::int64_t after,
+std::vector<std::int64_t> RecordRepository::in_state(RecordState state, std::int64_t after,
                                                      std::size_t limit) {
     auto s =
         conn_.cached("SELECT id FROM records WHERE state = ?1 AND id > ?2 ORDER BY id LIMIT ?3");
-    s->bind(1, state).bind(2, after).bind(3, static_cast<std::int64_t>(limit));
+    s->bind(1, to_text(state)).bind(2, after).bind(3, static_cast<std::int64_t>(limit));
     std::vector<std::int64_t> out;
     while (s->step()) {
         out.push_back(s->column_int(0));
@@ -356,7 +357,7 @@ std::vector<std::int64_t> RecordRepository::in_state(std::string_view state, std
     return out;
 }
 
-void RecordRepository::dispose(std::int64_t record_id, std::string_view state,
+void RecordRepository::dispose(std::int64_t record_id, RecordState state,
                                std::optional<std::int64_t> batch, Micros at) {
     {
         auto s = conn_.cached("DELETE FROM record_keys WHERE record_id = ?1");
@@ -371,7 +372,7 @@ void RecordRepository::dispose(std::int64_t record_id, std::string_view state,
     auto s = conn_.cached(
         "UPDATE records SET state = ?2, disposal_batch = ?3, disposed_at = ?4 WHERE id = ?1 "
         "AND state = 'held'");
-    s->bind(1, record_id).bind(2, state).bind(3, batch).bind(4, at);
+    s->bind(1, record_id).bind(2, to_text(state)).bind(3, batch).bind(4, at);
     s->run();
 }
 
@@ -409,8 +410,8 @@ bool RecordRepository::disseminate(const DisseminationRow& r) {
         next_id_sql("disseminations") + ", ?1, ?2, ?3, ?4, ?5, ?6)";
     auto s = conn_.cached(insert_sql.c_str());
     s->bind(1, r.record_id)
-        .bind(2, r.recipient)
-        .bind(3, r.authority)
+        .bind(2, r.recipient.stored_value())
+        .bind(3, to_text(r.authority))
         .bind(4, r.reference)
         .bind(5, r.by_account)
         .bind(6, r.at);
@@ -480,12 +481,12 @@ std::vector<Candidate> RecordRepository::by_originator(std::int64_t account, std
     return ids_of(*s, false);
 }
 
-std::vector<Candidate> RecordRepository::by_recipient(std::int64_t recipient, std::int64_t before,
+std::vector<Candidate> RecordRepository::by_recipient(Recipient recipient, std::int64_t before,
                                                       std::size_t limit) {
     auto s = conn_.cached(
         "SELECT record_id, authority = 'must-share' FROM disseminations "
         "WHERE recipient = ?1 AND record_id < ?2 ORDER BY record_id DESC LIMIT ?3");
-    s->bind(1, recipient).bind(2, before).bind(3, static_cast<std::int64_t>(limit));
+    s->bind(1, recipient.stored_value()).bind(2, before).bind(3, static_cast<std::int64_t>(limit));
     return ids_of(*s, true);
 }
 

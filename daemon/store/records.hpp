@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "daemon/common/states.hpp"
 #include "daemon/common/time.hpp"
 
 namespace strongroom::store {
@@ -42,15 +43,15 @@ struct RecordRow {
     bool is_text = false;
     std::string filename;
     Micros created_at = 0;
-    std::string state;
+    RecordState state = RecordState::uploading;
     std::vector<std::int64_t> compartments;  // sorted ids
 };
 
 struct DisseminationRow {
     std::int64_t id = 0;
     std::int64_t record_id = 0;
-    std::int64_t recipient = 0;  // post id > 0, minus account id < 0
-    std::string authority;
+    Recipient recipient = Recipient::post(0);
+    Conveyance authority = Conveyance::originator;
     std::string reference;
     std::optional<std::int64_t> by_account;
     Micros at = 0;
@@ -141,14 +142,13 @@ public:
     // Destroys a record's content: its key and its chunks (their pages are
     // overwritten: secure_delete). The metadata row stays in the register,
     // in `state` (destroyed or transferred), with the batch that disposed of it.
-    void dispose(std::int64_t record_id, std::string_view state, std::optional<std::int64_t> batch,
+    void dispose(std::int64_t record_id, RecordState state, std::optional<std::int64_t> batch,
                  Micros at);
     // Ids of the records in a state, above `after`, in order.
-    std::vector<std::int64_t> in_state(std::string_view state, std::int64_t after,
-                                       std::size_t limit);
+    std::vector<std::int64_t> in_state(RecordState state, std::int64_t after, std::size_t limit);
     // Calls fn with every record in a state, in id order, a page at a time
     // (fn may change the database between pages).
-    void for_each_in_state(std::string_view state, const std::function<void(RecordRow&)>& fn);
+    void for_each_in_state(RecordState state, const std::function<void(RecordRow&)>& fn);
 
     // One step of merging the text index's segments: up to `leaves` leaf
     // pages of work on the lowest level holding 8 segments or more.
@@ -176,7 +176,7 @@ public:
     std::vector<Candidate> at_level(int level, std::int64_t before, std::size_t limit);
     std::vector<Candidate> by_originator(std::int64_t account, std::int64_t before,
                                          std::size_t limit);
-    std::vector<Candidate> by_recipient(std::int64_t recipient, std::int64_t before,
+    std::vector<Candidate> by_recipient(Recipient recipient, std::int64_t before,
                                         std::size_t limit);
 
     // Records held (count) and classified records held or being uploaded

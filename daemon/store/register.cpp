@@ -10,6 +10,7 @@
 
 #include "daemon/store/records.hpp"
 #include "daemon/store/sqlite.hpp"
+#include "daemon/store/stored.hpp"
 
 namespace strongroom::store {
 static_assert(kNotADatabase == SQLITE_NOTADB);
@@ -718,13 +719,14 @@ CarryReport carry_register(Connection& conn, const Register& source) {
             const auto id = as_int(c.get(row, "id"));
             const auto state = show(c.get(row, "state"));
             if (const auto have = records.find(id)) {
-                if (have->state == "held") {
+                if (have->state == RecordState::held) {
                     std::optional<std::int64_t> batch;
                     if (const auto& b = c.get(row, "disposal_batch");
                         !is_null(b) && exists(conn, "batches", as_int(b))) {
                         batch = as_int(b);
                     }
-                    records.dispose(id, state, batch, as_int(c.get(row, "disposed_at")));
+                    records.dispose(id, stored_record_state(state), batch,
+                                    as_int(c.get(row, "disposed_at")));
                     ++report.replayed;
                 }
                 continue;
@@ -877,7 +879,7 @@ std::int64_t replay_disposals(Connection& conn, std::span<const Disposal> dispos
     std::int64_t replayed = 0;
     for (const auto& d : disposals) {
         const auto r = records.find(d.record_id);
-        if (!r || r->state != "held") {
+        if (!r || r->state != RecordState::held) {
             continue;
         }
         std::optional<std::int64_t> batch;

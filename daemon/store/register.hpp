@@ -28,6 +28,7 @@
 #include <variant>
 #include <vector>
 
+#include "daemon/common/states.hpp"
 #include "daemon/common/time.hpp"
 #include "daemon/store/audit_log.hpp"
 
@@ -110,8 +111,8 @@ CarryReport carry_register(Connection& conn, const Register& source);
 // meanwhile: the disposal happened); returns how many.
 struct Disposal {
     std::int64_t record_id = 0;
-    std::string state;       // destroyed | transferred
-    std::int64_t batch = 0;  // 0: none, or the batch is not in conn
+    RecordState state = RecordState::destroyed;  // destroyed | transferred
+    std::int64_t batch = 0;                      // 0: none, or the batch is not in conn
     Micros at = 0;
 };
 std::int64_t replay_disposals(Connection& conn, std::span<const Disposal> disposals);

@@ -9,6 +9,7 @@
 
 #include "daemon/common/files.hpp"
 #include "daemon/crypto/key_vault.hpp"
+#include "daemon/store/stored.hpp"
 
 namespace strongroom::store {
 
@@ -269,6 +270,35 @@ void CloseConnection::operator()(Connection* conn) const noexcept {
 ConnectionHandle open_connection(const std::filesystem::path& path, OpenMode mode,
                                  const crypto::KeyVault& vault, const ConnectionOptions& options) {
     return ConnectionHandle(new Connection(path, mode, vault, options));
+}
+
+namespace {
+
+template <typename E>
+E known(std::optional<E> value, std::string_view what, std::string_view word) {
+    if (!value) {
+        throw StoreError(SQLITE_CORRUPT,
+                         fmt::format("the database holds an unknown {} '{}'", what, word));
+    }
+    return *value;
+}
+
+}  // namespace
+
+RecordState stored_record_state(std::string_view word) {
+    return known(parse_record_state(word), "record state", word);
+}
+
+BatchKind stored_batch_kind(std::string_view word) {
+    return known(parse_batch_kind(word), "batch kind", word);
+}
+
+BatchState stored_batch_state(std::string_view word) {
+    return known(parse_batch_state(word), "batch state", word);
+}
+
+Conveyance stored_conveyance(std::string_view word) {
+    return known(parse_conveyance(word), "dissemination authority", word);
 }
 
 }  // namespace strongroom::store

@@ -487,7 +487,7 @@ TEST(Crash, EveryAcknowledgedOperationSurvivesSigkill) {
     const auto report = store::check_integrity(conn);
     EXPECT_TRUE(report.ok) << (report.problems.empty() ? "" : report.problems.front());
     std::size_t uploading = 0;
-    store::RecordRepository(conn).for_each_in_state("uploading",
+    store::RecordRepository(conn).for_each_in_state(RecordState::uploading,
                                                     [&](store::RecordRow&) { ++uploading; });
     EXPECT_EQ(uploading, 0U);
 }

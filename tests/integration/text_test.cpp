@@ -365,8 +365,8 @@ TEST(Text, TextPlantedInTheStoreReachesReadersOnlyEscaped) {
         records.index_text(planted, row.title, "Fuel convoy seen at the ford crossing.");
         store::DisseminationRow d;
         d.record_id = planted;
-        d.recipient = -analyst;
-        d.authority = "originator";
+        d.recipient = Recipient::account(analyst);
+        d.authority = Conveyance::originator;
         d.reference = "REF" + std::string(kBel) + kRlo;
         d.by_account = analyst;
         d.at = now_micros();

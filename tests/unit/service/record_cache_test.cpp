@@ -5,10 +5,11 @@
 namespace strongroom::service {
 namespace {
 
-std::shared_ptr<const RecordCache::Entry> entry(std::int64_t id, std::string state = "held") {
+std::shared_ptr<const RecordCache::Entry> entry(std::int64_t id,
+                                                RecordState state = RecordState::held) {
     auto e = std::make_shared<RecordCache::Entry>();
     e->record.id = id;
-    e->record.state = std::move(state);
+    e->record.state = state;
     return e;
 }
 
@@ -45,7 +46,7 @@ TEST(RecordCache, InvalidationRemovesTheEntry) {
 
 TEST(RecordCache, OnlyHeldRecordsAreCachedAndTheSizeIsBounded) {
     RecordCache cache(32);
-    cache.put(1, entry(1, "uploading"), cache.stamp());
+    cache.put(1, entry(1, RecordState::uploading), cache.stamp());
     EXPECT_FALSE(cache.find(1));
     for (std::int64_t id = 0; id < 1000; ++id) {
         cache.put(id, entry(id), cache.stamp());

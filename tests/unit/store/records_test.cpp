@@ -55,7 +55,7 @@ TEST(Records, AnUploadIsInvisibleUntilFinishedAndRemovedIfLeftOver) {
     row.compartments = {};
     const auto id = r.insert(row);
     r.put_chunk(id, 0, std::vector<std::uint8_t>{1, 2, 3});
-    EXPECT_EQ(r.find(id)->state, "uploading");
+    EXPECT_EQ(r.find(id)->state, RecordState::uploading);
     EXPECT_TRUE(r.at_level(0, INT64_MAX, 10).empty());
     const auto kept = f.record(0);
     EXPECT_EQ(r.remove_unfinished(), 1);
@@ -95,17 +95,17 @@ TEST(Records, CandidatesComeNewestFirstBelowTheCursor) {
 
     DisseminationRow d;
     d.record_id = ids[1];
-    d.recipient = 7;
-    d.authority = "originator";
+    d.recipient = Recipient::post(7);
+    d.authority = Conveyance::originator;
     d.at = 1;
     EXPECT_TRUE(r.disseminate(d));
     EXPECT_FALSE(r.disseminate(d));  // already received under that authority
-    d.authority = "must-share";
+    d.authority = Conveyance::must_share;
     EXPECT_TRUE(r.disseminate(d));
     d.record_id = ids[3];
-    d.authority = "originator";
+    d.authority = Conveyance::originator;
     EXPECT_TRUE(r.disseminate(d));
-    const auto got = r.by_recipient(7, INT64_MAX, 10);
+    const auto got = r.by_recipient(Recipient::post(7), INT64_MAX, 10);
     ASSERT_EQ(got.size(), 3U);
     EXPECT_EQ(got[0].id, ids[3]);
     EXPECT_EQ(r.disseminations(ids[1]).size(), 2U);

@@ -387,8 +387,8 @@ TEST(Migration6, ReportsOfficersHoldingPostsAndForbidsNewOnes) {
     EXPECT_EQ(ds[0].id, 7);
     DisseminationRow review;
     review.record_id = 1;
-    review.recipient = 1;
-    review.authority = "release-review";
+    review.recipient = Recipient::post(1);
+    review.authority = Conveyance::release_review;
     review.at = 90;
     EXPECT_TRUE(records.disseminate(review));
 }
