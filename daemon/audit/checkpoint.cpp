@@ -100,58 +100,38 @@ std::string format_line(const Checkpoint& c, crypto::HmacSha256& mac) {
 // The whole file open at fd, read from its start.
 Result<std::string> read_all(int fd, const std::filesystem::path& path) {
     std::string text;
-    char buf[65536];
-    off_t offset = 0;
-    for (;;) {
-        const ssize_t n = ::pread(fd, buf, sizeof buf, offset);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            return make_error(ErrorCode::internal, fmt::format("cannot read {}: {}", path.string(),
-                                                               std::strerror(errno)));
-        }
-        if (n == 0) {
-            return text;
-        }
-        text.append(buf, static_cast<std::size_t>(n));
-        offset += n;
+    if (const int err = io::read_file(fd, text); err != 0) {
+        return make_error(ErrorCode::internal,
+                          fmt::format("cannot read {}: {}", path.string(), std::strerror(err)));
     }
-}
-
-Status write_all(int fd, std::string_view data, const std::filesystem::path& path) {
-    return io::write_all(fd, data, path);
+    return text;
 }
 
 }  // namespace
 
 CheckpointLog::CheckpointLog(const std::filesystem::path& path, crypto::HmacSha256 mac)
     : path_(path), mac_(std::move(mac)) {
-    fd_ = io::open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd_ < 0) {
+    fd_.reset(io::open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+    if (!fd_) {
         throw std::runtime_error(
             fmt::format("cannot open {}: {}", path.string(), std::strerror(errno)));
     }
 }
 
-CheckpointLog::~CheckpointLog() {
-    if (fd_ >= 0) {
-        ::close(fd_);
-    }
-}
+CheckpointLog::~CheckpointLog() = default;
 
 Status CheckpointLog::append(const Checkpoint& c) {
     std::lock_guard lock(mutex_);
     // A line written in part (the disk filled) is cut off again, so that the
     // next line starts where it should and the file holds no half line.
     struct stat before {};
-    const bool sized = ::fstat(fd_, &before) == 0;
-    auto st = write_all(fd_, format_line(c, mac_), path_);
-    if (st && io::fdatasync(fd_) != 0) {
+    const bool sized = ::fstat(fd_.get(), &before) == 0;
+    auto st = io::write_all(fd_.get(), format_line(c, mac_), path_);
+    if (st && io::fdatasync(fd_.get()) != 0) {
         st = make_error(ErrorCode::internal,
                         fmt::format("cannot sync {}: {}", path_.string(), std::strerror(errno)));
     }
-    if (!st && sized && ::ftruncate(fd_, before.st_size) != 0) {
+    if (!st && sized && ::ftruncate(fd_.get(), before.st_size) != 0) {
         // The half line stays; audit verify names it as a line it cannot read.
     }
     return st;
@@ -161,7 +141,7 @@ Result<CheckpointFileContent> CheckpointLog::read() const {
     std::string text;
     {
         std::lock_guard lock(mutex_);
-        auto all = read_all(fd_, path_);
+        auto all = read_all(fd_.get(), path_);
         if (!all) {
             return std::move(all).error();
         }
@@ -192,14 +172,13 @@ Result<RewrittenCheckpoints> rewrite_checkpoints(const std::filesystem::path& fr
                                                  crypto::HmacSha256& old_mac,
                                                  crypto::HmacSha256& new_mac) {
     std::string text;
-    const int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (in < 0 && errno != ENOENT) {
+    const Fd in(::open(from.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!in && errno != ENOENT) {
         return make_error(ErrorCode::internal,
                           fmt::format("cannot read {}: {}", from.string(), std::strerror(errno)));
     }
-    if (in >= 0) {
-        auto all = read_all(in, from);
-        ::close(in);
+    if (in) {
+        auto all = read_all(in.get(), from);
         if (!all) {
             return std::move(all).error();
         }
@@ -219,17 +198,17 @@ Result<RewrittenCheckpoints> rewrite_checkpoints(const std::filesystem::path& fr
             ++done.kept;
         }
     }
-    const int fd = io::open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0) {
+    Fd fd(io::open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
+    if (!fd) {
         return make_error(ErrorCode::internal,
                           fmt::format("cannot write {}: {}", to.string(), std::strerror(errno)));
     }
-    auto st = write_all(fd, out, to);
-    if (st && io::fsync(fd) != 0) {
+    auto st = io::write_all(fd.get(), out, to);
+    if (st && io::fsync(fd.get()) != 0) {
         st = make_error(ErrorCode::internal,
                         fmt::format("cannot sync {}: {}", to.string(), std::strerror(errno)));
     }
-    ::close(fd);
+    fd.reset();
     if (!st) {
         return std::move(st).error();
     }

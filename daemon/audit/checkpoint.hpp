@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "daemon/common/error.hpp"
+#include "daemon/common/fd.hpp"
 #include "daemon/common/time.hpp"
 #include "daemon/crypto/ed25519.hpp"
 #include "daemon/crypto/mac.hpp"
@@ -69,7 +70,7 @@ public:
 
 private:
     std::filesystem::path path_;
-    int fd_ = -1;
+    Fd fd_;
     mutable std::mutex mutex_;
     mutable crypto::HmacSha256 mac_;
 };

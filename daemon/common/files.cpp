@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "daemon/common/faults.hpp"
+#include "daemon/common/fd.hpp"
 
 namespace strongroom {
 namespace {
@@ -94,19 +95,26 @@ int allocate(int fd, off_t size) noexcept {
     return 0;
 }
 
-Status write_all(int fd, std::string_view data, const std::filesystem::path& path) {
+int write_fully(int fd, std::string_view data) noexcept {
     while (!data.empty()) {
-        const ssize_t n = io::write(fd, data.data(), data.size());
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
+        const ssize_t n = retry_on_eintr([&] { return io::write(fd, data.data(), data.size()); });
         if (n <= 0) {
-            const int err = n < 0 ? errno : EIO;
-            return make_error(
-                is_out_of_space(err) ? ErrorCode::unavailable : ErrorCode::internal,
-                fmt::format("cannot write {}: {}", path.string(), std::strerror(err)));
+            return n < 0 ? errno : EIO;
         }
         data.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return 0;
+}
+
+int write_fully(int fd, std::span<const std::uint8_t> data) noexcept {
+    return write_fully(fd,
+                       std::string_view(reinterpret_cast<const char*>(data.data()), data.size()));
+}
+
+Status write_all(int fd, std::string_view data, const std::filesystem::path& path) {
+    if (const int err = write_fully(fd, data); err != 0) {
+        return make_error(is_out_of_space(err) ? ErrorCode::unavailable : ErrorCode::internal,
+                          fmt::format("cannot write {}: {}", path.string(), std::strerror(err)));
     }
     return {};
 }

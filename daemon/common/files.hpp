@@ -6,7 +6,9 @@
 // fault makes it fail without making the call.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <span>
 #include <string_view>
 
 #include <sys/types.h>
@@ -34,6 +36,11 @@ int rename(const std::filesystem::path& from, const std::filesystem::path& to) n
 int ftruncate(int fd, off_t size) noexcept;
 // posix_fallocate's effect (the blocks are allocated), -1 and errno on failure.
 int allocate(int fd, off_t size) noexcept;
+
+// Writes all of data through io::write, retrying short writes and EINTR:
+// 0, or the errno of the failure (EIO for a write that wrote nothing).
+int write_fully(int fd, std::string_view data) noexcept;
+int write_fully(int fd, std::span<const std::uint8_t> data) noexcept;
 
 // Writes all of data (retrying short writes and EINTR); the error names path
 // and the reason, and is `unavailable` with "no space left" when the file

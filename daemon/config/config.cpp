@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "daemon/common/fd.hpp"
 #include "daemon/common/text.hpp"
 
 namespace strongroom::config {
@@ -596,23 +597,6 @@ private:
 
 // --- files ------------------------------------------------------------------
 
-// Closes a descriptor on every path out of read_config_file().
-class FileDescriptor {
-public:
-    explicit FileDescriptor(int fd) : fd_(fd) {}
-    FileDescriptor(const FileDescriptor&) = delete;
-    FileDescriptor& operator=(const FileDescriptor&) = delete;
-    ~FileDescriptor() {
-        if (fd_ >= 0) {
-            ::close(fd_);
-        }
-    }
-    int get() const { return fd_; }
-
-private:
-    int fd_;
-};
-
 std::string errno_text(int error) {
     return std::generic_category().message(error);
 }
@@ -628,8 +612,8 @@ struct FileText {
 // the daemon in open(); it has no effect on a regular file.
 FileText read_config_file(const std::filesystem::path& path) {
     FileText out;
-    const FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-    if (fd.get() < 0) {
+    const Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+    if (!fd) {
         const int error = errno;
         out.missing = error == ENOENT;
         out.problem = "cannot open: " + errno_text(error);
@@ -644,25 +628,14 @@ FileText read_config_file(const std::filesystem::path& path) {
         out.problem = "is not a regular file";
         return out;
     }
-    // Read in chunks up to one byte past the limit, whatever st_size said.
-    std::array<char, 4096> buffer{};
-    for (;;) {
-        const ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            out.problem = "cannot read: " + errno_text(errno);
-            return out;
-        }
-        if (n == 0) {
-            break;
-        }
-        out.text.append(buffer.data(), static_cast<std::size_t>(n));
-        if (out.text.size() > kMaxFileBytes) {
-            out.problem = fmt::format("is larger than {} bytes", kMaxFileBytes);
-            return out;
-        }
+    // Read up to past the limit, whatever st_size said.
+    if (const int error = io::read_file(fd.get(), out.text, kMaxFileBytes); error != 0) {
+        out.problem = "cannot read: " + errno_text(error);
+        return out;
+    }
+    if (out.text.size() > kMaxFileBytes) {
+        out.problem = fmt::format("is larger than {} bytes", kMaxFileBytes);
+        return out;
     }
     return out;
 }

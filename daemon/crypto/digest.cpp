@@ -41,4 +41,36 @@ Sha256Digest sha256(std::string_view data) {
     return sha256(std::span(reinterpret_cast<const std::uint8_t*>(data.data()), data.size()));
 }
 
+struct Sha256Stream::Impl {
+    detail::OpensslPtr<EVP_MD_CTX> ctx{EVP_MD_CTX_new()};
+};
+
+Sha256Stream::Sha256Stream() : impl_(std::make_unique<Impl>()) {
+    if (!impl_->ctx || EVP_DigestInit_ex(impl_->ctx.get(), sha256_algorithm(), nullptr) != 1) {
+        detail::throw_openssl_error("SHA-256");
+    }
+}
+Sha256Stream::~Sha256Stream() = default;
+Sha256Stream::Sha256Stream(Sha256Stream&&) noexcept = default;
+Sha256Stream& Sha256Stream::operator=(Sha256Stream&&) noexcept = default;
+
+void Sha256Stream::update(std::span<const std::uint8_t> data) {
+    if (!data.empty() && EVP_DigestUpdate(impl_->ctx.get(), data.data(), data.size()) != 1) {
+        detail::throw_openssl_error("SHA-256");
+    }
+}
+
+void Sha256Stream::update(std::string_view data) {
+    update(std::span(reinterpret_cast<const std::uint8_t*>(data.data()), data.size()));
+}
+
+Sha256Digest Sha256Stream::finish() {
+    Sha256Digest d{};
+    unsigned int n = 0;
+    if (EVP_DigestFinal_ex(impl_->ctx.get(), d.data(), &n) != 1) {
+        detail::throw_openssl_error("SHA-256");
+    }
+    return d;
+}
+
 }  // namespace strongroom::crypto

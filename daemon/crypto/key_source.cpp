@@ -15,6 +15,8 @@
 #include <fmt/format.h>
 #include <openssl/rand.h>
 
+#include "daemon/common/fd.hpp"
+#include "daemon/common/files.hpp"
 #include "daemon/crypto/hex.hpp"
 
 namespace strongroom::crypto {
@@ -30,25 +32,6 @@ constexpr std::size_t kReadLimit = kHexBytes + 2;
 constexpr const char* kFormat =
     "expected exactly 32 raw bytes, or 64 hex digits optionally followed by one newline";
 
-// Closes a file descriptor on scope exit.
-class Fd {
-public:
-    explicit Fd(int fd) noexcept : fd_(fd) {}
-    ~Fd() {
-        if (fd_ >= 0) {
-            ::close(fd_);
-        }
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    int get() const noexcept { return fd_; }
-    // Closes now and reports the result (close can report a failed write).
-    int close() noexcept { return ::close(std::exchange(fd_, -1)); }
-
-private:
-    int fd_;
-};
-
 std::string errno_text(int err) {
     return std::generic_category().message(err);
 }
@@ -57,40 +40,6 @@ std::string errno_text(int err) {
 std::string describe(const KeySource& source) {
     return fmt::format("{} {}", source.from_credential ? "systemd credential" : "key file",
                        source.path.string());
-}
-
-// Reads until EOF or until out is full; returns the byte count or -errno.
-ssize_t read_all(int fd, std::span<std::uint8_t> out) {
-    std::size_t done = 0;
-    while (done < out.size()) {
-        const ssize_t n = ::read(fd, out.data() + done, out.size() - done);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return -errno;
-        }
-        if (n == 0) {
-            break;
-        }
-        done += static_cast<std::size_t>(n);
-    }
-    return static_cast<ssize_t>(done);
-}
-
-Status write_all(int fd, std::span<const std::uint8_t> data) {
-    std::size_t done = 0;
-    while (done < data.size()) {
-        const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return make_error(ErrorCode::internal, errno_text(errno));
-        }
-        done += static_cast<std::size_t>(n);
-    }
-    return {};
 }
 
 // Ownership and mode of a key file; credentials are systemd's business.
@@ -147,8 +96,8 @@ Status write_dev_key(Fd& fd, const fs::path& path) {
     if (::fchmod(fd.get(), 0600) != 0) {
         return make_error(ErrorCode::internal, errno_text(errno));
     }
-    if (auto st = write_all(fd.get(), key.span()); !st) {
-        return st;
+    if (const int err = io::write_fully(fd.get(), key.span()); err != 0) {
+        return make_error(ErrorCode::internal, errno_text(err));
     }
     if (::fsync(fd.get()) != 0 || fd.close() != 0) {
         return make_error(ErrorCode::internal, errno_text(errno));
@@ -213,10 +162,10 @@ Result<SecureBuffer> load_master_key(const KeySource& source, uid_t allowed_owne
     }
 
     SecureBuffer contents(kReadLimit);
-    const ssize_t n = read_all(fd.get(), contents.span());
+    const ssize_t n = io::read_full(fd.get(), contents.span());
     if (n < 0) {
-        return make_error(ErrorCode::internal, fmt::format("cannot read {}: {}", describe(source),
-                                                           errno_text(static_cast<int>(-n))));
+        return make_error(ErrorCode::internal,
+                          fmt::format("cannot read {}: {}", describe(source), errno_text(errno)));
     }
     return parse_key(source, contents, static_cast<std::size_t>(n));
 }

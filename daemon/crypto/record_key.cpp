@@ -148,34 +148,6 @@ Status RecordKey::open(std::uint64_t chunk, bool final, std::span<const std::uin
     return {};
 }
 
-struct Sha256Stream::Impl {
-    detail::OpensslPtr<EVP_MD_CTX> ctx{EVP_MD_CTX_new()};
-};
-
-Sha256Stream::Sha256Stream() : impl_(std::make_unique<Impl>()) {
-    if (!impl_->ctx || EVP_DigestInit_ex(impl_->ctx.get(), EVP_sha256(), nullptr) != 1) {
-        detail::throw_openssl_error("SHA-256");
-    }
-}
-Sha256Stream::~Sha256Stream() = default;
-Sha256Stream::Sha256Stream(Sha256Stream&&) noexcept = default;
-Sha256Stream& Sha256Stream::operator=(Sha256Stream&&) noexcept = default;
-
-void Sha256Stream::update(std::span<const std::uint8_t> data) {
-    if (!data.empty() && EVP_DigestUpdate(impl_->ctx.get(), data.data(), data.size()) != 1) {
-        detail::throw_openssl_error("SHA-256");
-    }
-}
-
-Sha256Digest Sha256Stream::finish() {
-    Sha256Digest d{};
-    unsigned int n = 0;
-    if (EVP_DigestFinal_ex(impl_->ctx.get(), d.data(), &n) != 1) {
-        detail::throw_openssl_error("SHA-256");
-    }
-    return d;
-}
-
 std::uint64_t random_u64() {
     std::uint64_t v = 0;
     if (RAND_bytes(reinterpret_cast<unsigned char*>(&v), sizeof v) != 1) {

@@ -57,22 +57,6 @@ private:
     std::unique_ptr<Contexts> ctx_;  // cipher contexts reused across chunks
 };
 
-// SHA-256 over data that arrives in pieces.
-class Sha256Stream {
-public:
-    Sha256Stream();
-    ~Sha256Stream();
-    Sha256Stream(Sha256Stream&&) noexcept;
-    Sha256Stream& operator=(Sha256Stream&&) noexcept;
-
-    void update(std::span<const std::uint8_t> data);
-    Sha256Digest finish();
-
-private:
-    struct Impl;
-    std::unique_ptr<Impl> impl_;
-};
-
 // 64 random bits from the OpenSSL RNG. Throws std::runtime_error if it fails.
 std::uint64_t random_u64();
 

@@ -29,6 +29,8 @@
 #include <boost/asio/write.hpp>
 #include <fmt/format.h>
 
+#include "daemon/common/fd.hpp"
+
 namespace strongroom::server {
 namespace asio = boost::asio;
 using stream = asio::local::stream_protocol;
@@ -942,14 +944,14 @@ void Server::listen_path(const std::filesystem::path& path, unsigned mode) {
             throw std::runtime_error(fmt::format(
                 "{} exists and is not a socket; remove it or choose another socket path", p));
         }
-        const int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (probe < 0) {
+        Fd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        if (!probe) {
             throw std::runtime_error(
                 fmt::format("cannot create a socket: {}", std::strerror(errno)));
         }
-        const int rc = ::connect(probe, sa, sizeof addr);
+        const int rc = ::connect(probe.get(), sa, sizeof addr);
         const int err = errno;
-        ::close(probe);
+        probe.reset();
         if (rc == 0) {
             throw std::runtime_error(
                 fmt::format("another strongroomd is already answering at {}; stop it first", p));
@@ -965,29 +967,29 @@ void Server::listen_path(const std::filesystem::path& path, unsigned mode) {
     std::error_code dir_ec;
     std::filesystem::create_directories(path.parent_path(), dir_ec);
 
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
+    Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!fd) {
         throw std::runtime_error(fmt::format("cannot create a socket: {}", std::strerror(errno)));
     }
     // Bind under a umask that gives nobody access, then set the mode: there
     // is no moment when the socket is more open than configured.
     const mode_t old = ::umask(0177);
-    const int bound = ::bind(fd, sa, sizeof addr);
+    const int bound = ::bind(fd.get(), sa, sizeof addr);
     const int bind_err = errno;
     ::umask(old);
     if (bound != 0) {
-        ::close(fd);
         throw std::runtime_error(
             fmt::format("cannot bind the socket {}: {}", p, std::strerror(bind_err)));
     }
-    if (::chmod(p.c_str(), mode) != 0 || ::listen(fd, 128) != 0) {
+    if (::chmod(p.c_str(), mode) != 0 || ::listen(fd.get(), 128) != 0) {
         const int err = errno;
-        ::close(fd);
+        fd.reset();
         ::unlink(p.c_str());
         throw std::runtime_error(
             fmt::format("cannot listen on the socket {}: {}", p, std::strerror(err)));
     }
-    impl_->acceptor.assign(stream(), fd);
+    impl_->acceptor.assign(stream(), fd.get());
+    fd.release();  // the acceptor owns it now
     impl_->owned_path = p;
 }
 

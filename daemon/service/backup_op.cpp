@@ -11,6 +11,7 @@
 #include <boost/json/object.hpp>
 #include <fmt/format.h>
 
+#include "daemon/common/fd.hpp"
 #include "daemon/common/files.hpp"
 #include "daemon/crypto/key_vault.hpp"
 #include "daemon/protocol/args.hpp"
@@ -40,9 +41,7 @@ public:
           path_(deps.backup_tmp / fmt::format("backup-{}.db", taken)),
           failure_(std::move(failure)) {}
     ~BackupContent() override {
-        if (fd_ >= 0) {
-            ::close(fd_);
-        }
+        fd_.reset();
         ::unlink(path_.c_str());
         ::unlink((path_.string() + "-journal").c_str());
         if (!done_ && !failed_) {
@@ -67,33 +66,30 @@ public:
         if (failed_) {
             return make_error(ErrorCode::internal, "the backup failed");
         }
-        if (fd_ < 0) {
+        if (!fd_) {
             if (auto st = produce(); !st) {
                 fail(st.error().message);
                 return std::move(st).error();
             }
         }
-        for (;;) {
-            const auto n = ::read(fd_, buffer.data(), buffer.size());
-            if (n > 0) {
-                return static_cast<std::size_t>(n);
-            }
-            if (n == 0) {
-                done_ = true;
-                return std::size_t{0};
-            }
-            if (errno != EINTR) {
-                auto err = make_error(ErrorCode::internal, fmt::format("cannot read the backup: {}",
-                                                                       std::strerror(errno)));
-                fail(err.message);
-                return err;
-            }
+        const auto n =
+            retry_on_eintr([&] { return ::read(fd_.get(), buffer.data(), buffer.size()); });
+        if (n > 0) {
+            return static_cast<std::size_t>(n);
         }
+        if (n == 0) {
+            done_ = true;
+            return std::size_t{0};
+        }
+        auto err = make_error(ErrorCode::internal,
+                              fmt::format("cannot read the backup: {}", std::strerror(errno)));
+        fail(err.message);
+        return err;
     }
 
 private:
     Status produce() {
-        if (fd_ >= 0) {
+        if (fd_) {
             return {};
         }
         produced_ = true;
@@ -136,8 +132,8 @@ private:
             return make_error(ErrorCode::internal,
                               fmt::format("the backup could not be written: {}", e.what()));
         }
-        fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd_ < 0) {
+        fd_.reset(::open(path_.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!fd_) {
             return make_error(ErrorCode::internal,
                               fmt::format("cannot open the backup: {}", std::strerror(errno)));
         }
@@ -179,7 +175,7 @@ private:
     std::filesystem::path path_;
     store::AuditRecord failure_;
     std::optional<std::filesystem::path> key_backup_;
-    int fd_ = -1;
+    Fd fd_;
     bool produced_ = false;
     bool done_ = false;
     bool failed_ = false;

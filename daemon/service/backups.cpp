@@ -15,6 +15,7 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include "daemon/common/fd.hpp"
 #include "daemon/common/files.hpp"
 #include "daemon/common/text.hpp"
 #include "daemon/crypto/key_vault.hpp"
@@ -30,17 +31,9 @@ constexpr std::string_view kSuffix = ".txt";
 // Throws std::system_error with the errno, so that a full disk is told from
 // another I/O error.
 void write_all(int fd, std::string_view data, const std::filesystem::path& path) {
-    while (!data.empty()) {
-        const auto n = io::write(fd, data.data(), data.size());
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            const int err = n < 0 ? errno : EIO;
-            throw std::system_error(err, std::generic_category(),
-                                    fmt::format("cannot write {}", path.string()));
-        }
-        data.remove_prefix(static_cast<std::size_t>(n));
+    if (const int err = io::write_fully(fd, data); err != 0) {
+        throw std::system_error(err, std::generic_category(),
+                                fmt::format("cannot write {}", path.string()));
     }
 }
 
@@ -232,23 +225,21 @@ Result<store::Register> opened_register(std::string_view wrapped_hex, std::strin
 
 bool overwrite_and_remove(const std::filesystem::path& path) {
     // Overwritten before removal: the file's blocks do not keep what it held.
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd >= 0) {
+    if (const Fd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW)); fd) {
         struct stat st {};
-        if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        if (::fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode)) {
             const std::string zeros(1 << 20, '\0');
             for (off_t left = st.st_size; left > 0;) {
                 const auto n = static_cast<std::size_t>(std::min<off_t>(left, 1 << 20));
                 try {
-                    write_all(fd, std::string_view(zeros).substr(0, n), path);
+                    write_all(fd.get(), std::string_view(zeros).substr(0, n), path);
                 } catch (const std::exception&) {
                     break;  // removed below all the same
                 }
                 left -= static_cast<off_t>(n);
             }
-            ::fsync(fd);
+            ::fsync(fd.get());
         }
-        ::close(fd);
     }
     return ::unlink(path.c_str()) == 0;
 }
@@ -290,23 +281,23 @@ std::filesystem::path KeyBackups::write(Micros at, const std::string& mission,
 
     const auto path = dir_ / name_for(at);
     const auto tmp = dir_ / (name_for(at) + ".new");
-    const int fd = io::open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
+    Fd fd(io::open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    if (!fd) {
         throw std::system_error(errno, std::generic_category(),
                                 fmt::format("cannot create {}", tmp.string()));
     }
     try {
-        write_all(fd, body, tmp);
-        if (io::fsync(fd) != 0) {
+        write_all(fd.get(), body, tmp);
+        if (io::fsync(fd.get()) != 0) {
             throw std::system_error(errno, std::generic_category(),
                                     fmt::format("cannot sync {}", tmp.string()));
         }
     } catch (...) {
-        ::close(fd);
+        fd.reset();
         ::unlink(tmp.c_str());
         throw;
     }
-    ::close(fd);
+    fd.reset();
     if (io::rename(tmp, path) != 0) {
         const int err = errno;
         ::unlink(tmp.c_str());

@@ -23,6 +23,7 @@
 #include <fmt/format.h>
 
 #include "daemon/common/text.hpp"
+#include "daemon/crypto/digest.hpp"
 #include "daemon/crypto/key_vault.hpp"
 #include "daemon/crypto/record_key.hpp"
 #include "daemon/policy/clearance.hpp"

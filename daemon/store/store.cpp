@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include "daemon/common/fd.hpp"
 #include "daemon/common/files.hpp"
 #include "daemon/common/text.hpp"
 #include "daemon/crypto/key_vault.hpp"
@@ -23,31 +24,17 @@ namespace {
 constexpr const char* kKeyCheckHeader = "strongroom-keycheck v1 ";
 
 std::optional<std::string> read_small_file(const std::filesystem::path& path) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0) {
+    const Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!fd) {
         if (errno == ENOENT) {
             return std::nullopt;
         }
         throw OpenError(fmt::format("cannot read {}: {}", path.string(), std::strerror(errno)));
     }
     std::string out;
-    char buf[256];
-    for (;;) {
-        const ssize_t n = ::read(fd, buf, sizeof buf);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            const int err = errno;
-            ::close(fd);
-            throw OpenError(fmt::format("cannot read {}: {}", path.string(), std::strerror(err)));
-        }
-        if (n == 0 || out.size() > 1024) {
-            break;
-        }
-        out.append(buf, static_cast<std::size_t>(n));
+    if (const int err = io::read_file(fd.get(), out, 1024); err != 0) {
+        throw OpenError(fmt::format("cannot read {}: {}", path.string(), std::strerror(err)));
     }
-    ::close(fd);
     return out;
 }
 
@@ -55,16 +42,16 @@ std::optional<std::string> read_small_file(const std::filesystem::path& path) {
 // a temporary file, fsync'd, renamed into place, then the directory fsync'd.
 void write_file_durably(const std::filesystem::path& path, std::string_view content) {
     const auto tmp = path.string() + ".tmp";
-    const int fd = io::open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0) {
+    Fd fd(io::open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
+    if (!fd) {
         throw OpenError(fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));
     }
-    auto st = io::write_all(fd, content, tmp);
-    if (st && io::fsync(fd) != 0) {
+    auto st = io::write_all(fd.get(), content, tmp);
+    if (st && io::fsync(fd.get()) != 0) {
         st = make_error(ErrorCode::internal,
                         fmt::format("cannot sync {}: {}", tmp, std::strerror(errno)));
     }
-    ::close(fd);
+    fd.reset();
     if (!st) {
         ::unlink(tmp.c_str());
         throw OpenError(st.error().message);

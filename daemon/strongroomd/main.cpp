@@ -44,6 +44,7 @@
 
 #include "daemon/audit/trail.hpp"
 #include "daemon/common/faults.hpp"
+#include "daemon/common/fd.hpp"
 #include "daemon/common/files.hpp"
 #include "daemon/common/text.hpp"
 #include "daemon/common/time.hpp"
@@ -165,21 +166,15 @@ void fatal_message(const std::string& text) {
 
 // True if something accepts connections on the Unix socket at path.
 bool socket_answers(const fs::path& path) {
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        return false;
-    }
+    const sr::Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     const auto& p = path.native();
-    if (p.size() >= sizeof addr.sun_path) {
-        ::close(fd);
+    if (!fd || p.size() >= sizeof addr.sun_path) {
         return false;
     }
     std::copy(p.begin(), p.end(), addr.sun_path);
-    const bool ok = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0;
-    ::close(fd);
-    return ok;
+    return ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0;
 }
 
 // Creates a directory with the given mode if it does not exist yet.
@@ -710,23 +705,20 @@ private:
         std::error_code ec;
         sr::service::overwrite_and_remove(tmp);  // an interrupted run's copies of a key
         sr::service::overwrite_and_remove(retired);
-        const int in = ::open(from.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-        const int out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                               existed ? (old.st_mode & 0600) : 0400);
-        bool ok = in >= 0 && out >= 0;
+        sr::Fd in(::open(from.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+        sr::Fd out(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                          existed ? (old.st_mode & 0600) : 0400));
+        bool ok = in && out;
         char buf[256];
-        for (ssize_t n = 0; ok && (n = ::read(in, buf, sizeof buf)) != 0;) {
-            ok = n > 0 && ::write(out, buf, static_cast<std::size_t>(n)) == n;
+        for (ssize_t n = 0; ok && (n = ::read(in.get(), buf, sizeof buf)) != 0;) {
+            ok = n > 0 && ::write(out.get(), buf, static_cast<std::size_t>(n)) == n;
         }
         ::explicit_bzero(buf, sizeof buf);
-        ok = ok && (!existed || ::fchown(out, old.st_uid, old.st_gid) == 0) && ::fsync(out) == 0;
+        ok = ok && (!existed || ::fchown(out.get(), old.st_uid, old.st_gid) == 0) &&
+             ::fsync(out.get()) == 0;
         const int err = errno;
-        if (in >= 0) {
-            ::close(in);
-        }
-        if (out >= 0) {
-            ::close(out);
-        }
+        in.reset();
+        out.reset();
         if (ok && existed) {
             ok = ::link(to.c_str(), retired.c_str()) == 0;
         }
@@ -768,19 +760,13 @@ private:
     // link: the account owns the directory, and a link it planted there must
     // not make root give it a file elsewhere.
     void hand_over_state(uid_t uid, gid_t gid) const {
-        const int dir =
-            ::open(config_.state_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (dir < 0) {
+        const sr::Fd dir(
+            ::open(config_.state_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (!dir) {
             throw Fatal(fmt::format("cannot open {}: {}", config_.state_dir.string(),
                                     std::strerror(errno)));
         }
-        try {
-            give_tree(dir, config_.state_dir, uid, gid, true);
-        } catch (...) {
-            ::close(dir);
-            throw;
-        }
-        ::close(dir);
+        give_tree(dir.get(), config_.state_dir, uid, gid, true);
     }
 
     // The directory open at dir (named where), its regular files, and (at
@@ -790,14 +776,12 @@ private:
             throw Fatal(fmt::format("cannot give {} to uid {}: {}", where.string(), uid,
                                     std::strerror(errno)));
         }
-        const int listing = ::dup(dir);
-        DIR* d = listing < 0 ? nullptr : ::fdopendir(listing);
+        sr::Fd listing(::dup(dir));
+        DIR* d = listing ? ::fdopendir(listing.get()) : nullptr;
         if (d == nullptr) {
-            if (listing >= 0) {
-                ::close(listing);
-            }
             throw Fatal(fmt::format("cannot list {}: {}", where.string(), std::strerror(errno)));
         }
+        listing.release();  // the DIR owns it now
         std::vector<std::string> names;
         while (const dirent* e = ::readdir(d)) {
             const std::string name = e->d_name;
@@ -820,18 +804,12 @@ private:
                                             std::strerror(errno)));
                 }
             } else if (S_ISDIR(st.st_mode) && top) {
-                const int sub =
-                    ::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (sub < 0) {
+                const sr::Fd sub(
+                    ::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+                if (!sub) {
                     continue;  // replaced by a link: left alone
                 }
-                try {
-                    give_tree(sub, path, uid, gid, false);
-                } catch (...) {
-                    ::close(sub);
-                    throw;
-                }
-                ::close(sub);
+                give_tree(sub.get(), path, uid, gid, false);
             }
         }
     }

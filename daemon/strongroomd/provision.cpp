@@ -29,8 +29,10 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "daemon/common/fd.hpp"
 #include "daemon/common/files.hpp"
 #include "daemon/common/text.hpp"
+#include "daemon/crypto/digest.hpp"
 #include "daemon/crypto/hex.hpp"
 #include "daemon/crypto/key_source.hpp"
 #include "daemon/crypto/secure_buffer.hpp"
@@ -101,26 +103,6 @@ std::string quoted(const fs::path& path) {
     return escape_controls(out + "'");
 }
 
-// Closes a file descriptor on scope exit.
-class Fd {
-public:
-    explicit Fd(int fd = -1) noexcept : fd_(fd) {}
-    ~Fd() { reset(); }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    int get() const noexcept { return fd_; }
-    void reset() noexcept {
-        if (fd_ >= 0) {
-            ::close(std::exchange(fd_, -1));
-        }
-    }
-    // Closes now and reports the result (close can report a failed write).
-    int close() noexcept { return ::close(std::exchange(fd_, -1)); }
-
-private:
-    int fd_;
-};
-
 // Bytes in locked memory, and how many of them are in use.
 struct Secret {
     explicit Secret(std::size_t capacity) : buffer(capacity) {}
@@ -174,15 +156,13 @@ std::optional<SecureBuffer> parse_key_text(std::span<const std::uint8_t> text) {
 // 8 groups of 4 hex digits: names a key without revealing it.
 std::string fingerprint(const SecureBuffer& key) {
     static constexpr char kLabel[] = "strongroom key fingerprint";  // hashed with its '\0'
-    std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-    unsigned int n = 0;
-    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-    const bool ok = ctx != nullptr && EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1 &&
-                    EVP_DigestUpdate(ctx, kLabel, sizeof kLabel) == 1 &&
-                    EVP_DigestUpdate(ctx, key.data(), key.size()) == 1 &&
-                    EVP_DigestFinal_ex(ctx, md.data(), &n) == 1 && n >= 16;
-    EVP_MD_CTX_free(ctx);
-    if (!ok) {
+    crypto::Sha256Digest md{};
+    try {
+        crypto::Sha256Stream sha;
+        sha.update(std::string_view(kLabel, sizeof kLabel));
+        sha.update(key.span());
+        md = sha.finish();
+    } catch (const std::exception&) {
         throw Failure("cannot compute the key's fingerprint: OpenSSL's SHA-256 failed");
     }
     std::string out;
@@ -210,11 +190,8 @@ bool read_line(int fd, Secret& line, const char* from) {
     bool too_long = false;
     for (;;) {
         std::uint8_t c = 0;
-        const ssize_t n = ::read(fd, &c, 1);
+        const ssize_t n = retry_on_eintr([&] { return ::read(fd, &c, 1); });
         if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
             throw Failure(
                 fmt::format("cannot read the passphrase from {}: {}", from, errno_text(errno)));
         }
@@ -473,21 +450,13 @@ std::string read_escrow_file(const fs::path& file) {
         throw Failure(fmt::format("the escrow copy {} is not a regular file", show(file)));
     }
     std::string out(kMaxEscrowFileBytes + 1, '\0');
-    std::size_t done = 0;
-    while (done < out.size()) {
-        const ssize_t n = ::read(fd.get(), out.data() + done, out.size() - done);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            throw Failure(
-                fmt::format("cannot read the escrow copy {}: {}", show(file), errno_text(errno)));
-        }
-        if (n == 0) {
-            break;
-        }
-        done += static_cast<std::size_t>(n);
+    const ssize_t n =
+        io::read_full(fd.get(), std::span(reinterpret_cast<std::uint8_t*>(out.data()), out.size()));
+    if (n < 0) {
+        throw Failure(
+            fmt::format("cannot read the escrow copy {}: {}", show(file), errno_text(errno)));
     }
+    const auto done = static_cast<std::size_t>(n);
     if (done > kMaxEscrowFileBytes) {
         throw Failure(fmt::format("{} is larger than any escrow copy ({} KiB): nothing was written",
                                   show(file), kMaxEscrowFileBytes / 1024));
@@ -590,16 +559,8 @@ ChildResult run_systemd_creds(const std::vector<std::string>& args,
     }
 
     // The input is a few bytes: the pipe holds it all at once.
-    for (std::size_t done = 0; done < input.size();) {
-        const ssize_t n = ::write(to_child.get(), input.data() + done, input.size() - done);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            break;  // it exited without reading: its status says why
-        }
-        done += static_cast<std::size_t>(n);
-    }
+    // A failure means it exited without reading: its status says why.
+    (void)io::write_fully(to_child.get(), input);
     to_child.reset();
 
     ChildResult result;
@@ -630,10 +591,8 @@ ChildResult run_systemd_creds(const std::vector<std::string>& args,
             if (i == 0 && result.out_bytes < output.size()) {
                 into = output.subspan(result.out_bytes);
             }
-            const ssize_t n = ::read(fds[i].fd, into.data(), into.size());
-            if (n < 0 && errno == EINTR) {
-                continue;
-            }
+            const ssize_t n =
+                retry_on_eintr([&] { return ::read(fds[i].fd, into.data(), into.size()); });
             if (n <= 0) {
                 fds[i].fd = -1;
                 continue;
@@ -652,8 +611,7 @@ ChildResult run_systemd_creds(const std::vector<std::string>& args,
     }
     OPENSSL_cleanse(scratch.data(), scratch.size());
     int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
+    retry_on_eintr([&] { return ::waitpid(pid, &status, 0); });
     if (timed_out) {
         throw Failure(
             fmt::format("systemd-creds {} did not finish within {} s: nothing was written",
@@ -728,13 +686,11 @@ void write_new_file(const fs::path& path, std::span<const std::uint8_t> data, mo
     } else {
         ::fchmod(fd.get(), mode);
     }
-    for (std::size_t done = 0; ok && done < data.size();) {
-        const ssize_t n = ::write(fd.get(), data.data() + done, data.size() - done);
-        if (n < 0 && errno == EINTR) {
-            continue;
+    if (ok) {
+        if (const int err = io::write_fully(fd.get(), data); err != 0) {
+            ok = false;
+            errno = err;
         }
-        ok = n > 0;
-        done += ok ? static_cast<std::size_t>(n) : 0;
     }
     ok = ok && ::fsync(fd.get()) == 0 && fd.close() == 0;
     if (!ok) {
