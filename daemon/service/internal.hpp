@@ -45,12 +45,23 @@ std::string refusal_message(const policy::Decision& d, const policy::Subject& s,
                             policy::Requirement::Kind kind);
 store::Decision decision_for(ErrorCode code);
 
-Result<boost::json::object> run_operation(const Operation& op, const Peer& peer,
-                                          const store::AccountRow* caller, bool accounts_exist,
-                                          const boost::json::object& args, ConnectionSource& db,
-                                          store::AuditRecord& audit, const DaemonFacts& facts,
-                                          const Deps& deps, const Directory* directory,
-                                          Outputs& outputs);
+// One request on its way to its handler: the operation, who calls, with
+// what, and where its reads come from.
+struct Invocation {
+    const Operation& op;
+    const Peer& peer;
+    const store::AccountRow* caller;  // the caller's account, if any
+    bool accounts_exist;              // false only before bootstrap
+    const boost::json::object& args;
+    ConnectionSource& db;
+    const DaemonFacts& facts;
+    const Directory* directory;  // reads: the cached directory; changes: nullptr
+};
+
+// Decides and runs one operation; fills the audit record and the outputs.
+// A refusal is an Error result.
+Result<boost::json::object> run_operation(const Invocation& call, const Deps& deps,
+                                          store::AuditRecord& audit, Outputs& outputs);
 
 // Files a change for a second person with the approver's role (two-person
 // rule). The request's own arguments are kept and applied again, unchanged,

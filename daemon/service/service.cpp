@@ -54,27 +54,34 @@ store::Decision decision_for(ErrorCode code) {
                                                                          : store::Decision::deny;
 }
 
-// Decides and runs one operation for a caller already looked up; fills the
-// audit record. A refusal is an Error result.
-Result<json::object> run_operation(const Operation& op, const Peer& peer,
-                                   const store::AccountRow* caller, bool accounts_exist,
-                                   const json::object& args, ConnectionSource& db,
-                                   store::AuditRecord& audit, const DaemonFacts& facts,
-                                   const Deps& deps, const Directory* directory, Outputs& outputs) {
-    const auto subject = subject_of(peer.uid, caller);
-    if (caller != nullptr) {
-        audit.account_id = caller->id;
-        audit.account = caller->name;
+Result<json::object> run_operation(const Invocation& call, const Deps& deps,
+                                   store::AuditRecord& audit, Outputs& outputs) {
+    const auto subject = subject_of(call.peer.uid, call.caller);
+    if (call.caller != nullptr) {
+        audit.account_id = call.caller->id;
+        audit.account = call.caller->name;
     }
-    const auto decision = policy::authorize(op.who, subject, accounts_exist);
+    const auto decision = policy::authorize(call.op.who, subject, call.accounts_exist);
     if (!decision.allowed) {
         audit.decision = store::Decision::deny;
         audit.reason = decision.reason;
-        return make_error(decision.code, refusal_message(decision, subject, op.who.kind));
+        return make_error(decision.code, refusal_message(decision, subject, call.op.who.kind));
     }
-    Context ctx{peer,  subject, caller,    args,    db,    audit, now_micros(),
-                facts, deps,    directory, nullptr, false, {}};
-    auto result = op.handler(ctx);
+    Context ctx{.peer = call.peer,
+                .subject = subject,
+                .caller = call.caller,
+                .args = call.args,
+                .db = call.db,
+                .audit = audit,
+                .now = now_micros(),
+                .facts = call.facts,
+                .deps = deps,
+                .directory = call.directory,
+                .content = nullptr,
+                .changed_directory = false,
+                .changed_records = {},
+                .truncate_log = false};
+    auto result = call.op.handler(ctx);
     outputs.content = std::move(ctx.content);
     outputs.changed_directory = ctx.changed_directory;
     outputs.changed_records = std::move(ctx.changed_records);
@@ -112,12 +119,17 @@ Service::Service(store::Store& store, ServiceOptions options)
       options_(std::move(options)),
       records_(options_.record_cache_entries),
       key_backups_(options_.state_dir / "key-backups", options_.key_backup_days),
-      deps_{options_.vault,        &store.readers(),
-            options_.mission_code, &records_,
-            &text_pacer_,          options_.checkpoints,
-            &store.writer(),       options_.key_backup_days,
-            &key_backups_,         options_.state_dir / "backup-tmp",
-            options_.disk},
+      deps_{.vault = options_.vault,
+            .readers = &store.readers(),
+            .mission_code = options_.mission_code,
+            .records = &records_,
+            .text_pacer = &text_pacer_,
+            .checkpoints = options_.checkpoints,
+            .writer = &store.writer(),
+            .key_backup_days = options_.key_backup_days,
+            .key_backups = &key_backups_,
+            .backup_tmp = options_.state_dir / "backup-tmp",
+            .disk = options_.disk},
       started_at_(now_micros()),
       identities_([&store] {
           auto lease = store.readers().lease();
@@ -191,8 +203,15 @@ void Service::handle(const Peer& peer, protocol::Request request, Reply reply) {
             const auto* caller = identities->find(peer.uid);
             LazyReader db(store_.readers());
             Outputs outputs;
-            result = run_operation(*op, peer, caller, true, request.args, db, audit, facts, deps_,
-                                   &identities->dir, outputs);
+            result = run_operation({.op = *op,
+                                    .peer = peer,
+                                    .caller = caller,
+                                    .accounts_exist = true,
+                                    .args = request.args,
+                                    .db = db,
+                                    .facts = facts,
+                                    .directory = &identities->dir},
+                                   deps_, audit, outputs);
         } catch (const std::exception& e) {
             audit.decision = store::Decision::error;
             audit.reason = fmt::format("internal error: {}", e.what());
@@ -257,9 +276,15 @@ void Service::handle(const Peer& peer, protocol::Request request, Reply reply) {
                 const bool exist =
                     op->who.kind != policy::Requirement::Kind::bootstrap || accounts.count() > 0;
                 WriterConnection db(conn);
-                pending->result = run_operation(*op, peer, caller ? &*caller : nullptr, exist,
-                                                pending->request.args, db, audit, pending->facts,
-                                                deps_, nullptr, pending->outputs);
+                pending->result = run_operation({.op = *op,
+                                                 .peer = peer,
+                                                 .caller = caller ? &*caller : nullptr,
+                                                 .accounts_exist = exist,
+                                                 .args = pending->request.args,
+                                                 .db = db,
+                                                 .facts = pending->facts,
+                                                 .directory = nullptr},
+                                                deps_, audit, pending->outputs);
                 if (pending->result.ok() && pending->outputs.truncate_log) {
                     txn.truncate_log_after_commit();
                 }
