@@ -220,10 +220,11 @@ DueChoice choose_due(store::Connection& conn, Micros as_of, retention::Action ac
     return out;
 }
 
-Result<json::object> handle_disposal_propose(Context& ctx) {
+Result<BatchRequest> batch_request(Context& ctx, std::uint64_t default_limit,
+                                   std::string_view what) {
     protocol::ArgReader args(ctx.args);
     const auto as_of_day = optional_last_day(args, "as_of");
-    const auto limit = args.optional_uint("limit", kMaxBatch).value_or(kDefaultBatch);
+    const auto limit = args.optional_uint("limit", kMaxBatch).value_or(default_limit);
     if (auto err = args.finish()) {
         return *err;
     }
@@ -232,9 +233,17 @@ Result<json::object> handle_disposal_propose(Context& ctx) {
     }
     if (as_of_day.start && *as_of_day.start > ctx.now) {
         return make_error(ErrorCode::bad_request,
-                          "a disposal is proposed as of today or an earlier day, not a later one");
+                          fmt::format("{} as of today or an earlier day, not a later one", what));
     }
-    const Micros as_of = as_of_day.end ? std::min(*as_of_day.end - 1, ctx.now) : ctx.now;
+    return BatchRequest{as_of_day.end ? std::min(*as_of_day.end - 1, ctx.now) : ctx.now, limit};
+}
+
+Result<json::object> handle_disposal_propose(Context& ctx) {
+    const auto request = batch_request(ctx, kDefaultBatch, "a disposal is proposed");
+    if (!request) {
+        return request.error();
+    }
+    const auto [as_of, limit] = *request;
     ctx.audit.object = "disposal";
     auto& conn = ctx.conn();
     store::DisposalRepository batches(conn);

@@ -68,6 +68,18 @@ struct DueChoice {
 DueChoice choose_due(store::Connection& conn, Micros as_of, retention::Action action,
                      BatchKind kind, std::uint64_t limit);
 
+// The arguments of a new batch (disposal propose, transfer prepare): the
+// as-of time (the end of the day given, never later than now) and how many
+// records it takes at most (default_limit when not given, at most 100000).
+// what names the act in the refusal of a later day ("a disposal is
+// proposed").
+struct BatchRequest {
+    Micros as_of = 0;
+    std::uint64_t limit = 0;
+};
+Result<BatchRequest> batch_request(Context& ctx, std::uint64_t default_limit,
+                                   std::string_view what);
+
 // Why a record may not be destroyed or transferred now (not held, a legal
 // hold, outstanding copies), or nothing.
 std::optional<std::string> disposal_blocker(store::Connection& conn, const Holds& holds,

@@ -29,7 +29,6 @@ namespace {
 constexpr std::string_view kListTitle = "STRONGROOM TRANSFER LIST";
 constexpr std::string_view kCertificateTitle = "STRONGROOM TRANSFER CERTIFICATE";
 constexpr std::uint64_t kDefaultBatch = 1000;
-constexpr std::uint64_t kMaxBatch = 100000;
 
 // The payload path of a record's content in the bag: data/ID/content.EXT,
 // with the original file's extension when it is plain.
@@ -135,20 +134,11 @@ Result<json::object> transfer_package(Context& ctx, std::int64_t batch) {
 }
 
 Result<json::object> handle_transfer_prepare(Context& ctx) {
-    protocol::ArgReader args(ctx.args);
-    const auto as_of_day = optional_last_day(args, "as_of");
-    const auto limit = args.optional_uint("limit", kMaxBatch).value_or(kDefaultBatch);
-    if (auto err = args.finish()) {
-        return *err;
+    const auto request = batch_request(ctx, kDefaultBatch, "a transfer is prepared");
+    if (!request) {
+        return request.error();
     }
-    if (limit == 0) {
-        return make_error(ErrorCode::bad_request, "a batch takes at least one record (--limit)");
-    }
-    if (as_of_day.start && *as_of_day.start > ctx.now) {
-        return make_error(ErrorCode::bad_request,
-                          "a transfer is prepared as of today or an earlier day, not a later one");
-    }
-    const Micros as_of = as_of_day.end ? std::min(*as_of_day.end - 1, ctx.now) : ctx.now;
+    const auto [as_of, limit] = *request;
     ctx.audit.object = "transfer";
     auto& conn = ctx.conn();
     store::DisposalRepository batches(conn);
