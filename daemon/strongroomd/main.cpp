@@ -345,28 +345,7 @@ public:
         return 0;
     }
 
-    int run() {
-        // Signals first: a SIGTERM during start-up is kept and handled as
-        // soon as serving begins, instead of killing a half-started daemon.
-        asio::signal_set signals(control_, SIGTERM, SIGINT);
-        signals.async_wait([this](const boost::system::error_code& ec, int sig) {
-            if (!ec) {
-                begin_shutdown(fmt::format("signal {}", sig == SIGTERM ? "SIGTERM" : "SIGINT"), 0);
-            }
-        });
-        signals_ = &signals;
-        const bool dev = cl_.dev.has_value();
-        if (dev) {
-            // Other users reach the socket inside, but cannot list the directory.
-            ensure_directory(config_.state_dir, 0711);
-        } else {
-            ensure_directory(config_.state_dir, 0700);
-        }
-        // Key-store backups, and backups being written (made now: the
-        // sandbox allows no mkdir).
-        ensure_directory(config_.state_dir / "key-backups", 0700);
-        ensure_directory(config_.state_dir / "backup-tmp", 0700);
-
+    sr::server::Options server_options() const {
         sr::server::Options sopts;
         sopts.limits.max_frame_bytes = config_.limits.max_frame_bytes;
         sopts.limits.max_json_depth = config_.limits.max_json_depth;
@@ -381,6 +360,11 @@ public:
         sopts.requests_per_second = config_.limits.requests_per_second;
         sopts.request_burst = config_.limits.request_burst;
         sopts.threads = config_.threads;
+        return sopts;
+    }
+
+    // The server's calls into the service, each logged at the boundary.
+    sr::server::Hooks server_hooks() {
         sr::server::Hooks hooks;
         // Internal errors are logged here, once, at the boundary.
         auto logged = [](sr::server::Reply reply, std::string op, sr::Peer peer) {
@@ -442,26 +426,10 @@ public:
             service_->record_refusal(
                 r.peer, connection ? "connection.refused" : "request.rate_limited", text);
         };
-        server_.emplace(io_, sopts, std::move(hooks));
-        // The socket first: a second daemon must stop before it touches the
-        // database. Clients that connect now wait until serving starts.
-        const std::string where = open_socket();
-        // And the state directory's lock: a daemon on another socket, or an
-        // offline rekey or restore, must not use the same database.
-        lock_state();
+        return hooks;
+    }
 
-        vault_.emplace(load_key(dev));
-        const auto& vault = *vault_;
-        if (!vault.locked()) {
-            sr::log::emit(sr::log::msg::key_not_locked,
-                          "key memory could not be locked (RLIMIT_MEMLOCK); keys may be written "
-                          "to swap");
-        }
-
-        enable_fault_injection(dev);
-
-        // Space on the state directory's file system, and its reserve,
-        // before the database takes any more of it.
+    void open_disk() {
         try {
             sr::store::DiskOptions dopts;
             dopts.dir = config_.state_dir;
@@ -477,7 +445,9 @@ public:
         if (disk_->level() != sr::store::DiskLevel::ok) {
             disk_changed(sr::store::DiskLevel::ok, disk_->level(), disk_->reading());
         }
+    }
 
+    void open_store(const sr::crypto::KeyVault& vault) {
         sr::store::StoreOptions so;
         so.state_dir = config_.state_dir;
         so.readers = config_.store_readers;
@@ -495,12 +465,10 @@ public:
                 store_->created() ? "created" : "opened", mig.to,
                 mig.from != mig.to ? fmt::format(", migrated from {}", mig.from) : std::string()),
             {{"DATABASE", store_->database_path().string()}});
+    }
 
-        // What a rekey interrupted by a crash left undone (the key in use has
-        // just opened the database).
-        const auto finished = sr::service::finish_interrupted_rekey(config_.state_dir, vault);
-
-        // The checkpoint file, opened before the sandbox closes the file system.
+    // The checkpoint file and its latest checkpoint.
+    std::optional<sr::audit::Checkpoint> open_checkpoints(const sr::crypto::KeyVault& vault) {
         try {
             checkpoints_.emplace(config_.state_dir / "audit-checkpoints", vault.audit_mac());
         } catch (const std::exception& e) {
@@ -515,10 +483,13 @@ public:
             }
         }
 
-        // Everything needed is open: confine the process before any other
-        // thread starts (hardening/sandbox.hpp has the order and why).
-        const std::string sandbox = demote(where);
+        return latest;
+    }
 
+    // Starts the audit trail and the writer; returns the truncation found,
+    // if any.
+    std::optional<std::string> start_trail(const sr::crypto::KeyVault& vault,
+                                           const std::optional<sr::audit::Checkpoint>& latest) {
         // The trail continues from the newest entry already stored, or, if
         // entries a checkpoint saw are gone (the newest were removed), from
         // that checkpoint: the gap stays in the chain for audit verify to
@@ -556,6 +527,13 @@ public:
             trail_->hooks(), [this](const std::string& reason) { audit_failed(reason); }, &*disk_,
             [this](const sr::store::Writer::TroubleReport& r) { writer_trouble(r); });
 
+        return truncated;
+    }
+
+    // The service, its start-up clean-ups, and the start-up's audit events.
+    void start_service(const sr::crypto::KeyVault& vault, const std::string& where,
+                       const std::string& sandbox, const std::optional<std::string>& truncated,
+                       const std::vector<std::string>& finished) {
         sr::service::ServiceOptions svc;
         svc.daemon_uid = ::geteuid();
         svc.daemon_pid = ::getpid();
@@ -574,7 +552,7 @@ public:
             "daemon.start",
             fmt::format("strongroomd {} started: schema version {}, socket {}, key from {}; "
                         "sandbox: {}",
-                        sr::kVersion, mig.to, where, key_origin_, sandbox));
+                        sr::kVersion, store_->migration().to, where, key_origin_, sandbox));
 
         if (truncated) {
             service_->record_event("audit.truncation", *truncated);
@@ -602,7 +580,24 @@ public:
             service_->record_event("retention.defaults",
                                    "built-in retention schedules added for " + types);
         }
+    }
 
+    void make_state_directories(bool dev) {
+        if (dev) {
+            // Other users reach the socket inside, but cannot list the directory.
+            ensure_directory(config_.state_dir, 0711);
+        } else {
+            ensure_directory(config_.state_dir, 0700);
+        }
+        // Key-store backups, and backups being written (made now: the
+        // sandbox allows no mkdir).
+        ensure_directory(config_.state_dir / "key-backups", 0700);
+        ensure_directory(config_.state_dir / "backup-tmp", 0700);
+    }
+
+    // The watchdog, the expiry of assignments and delegations, the
+    // development clock and the disk check.
+    void start_timers() {
         start_watchdog();
         expiry_.emplace(control_);
         arm_expiry();
@@ -612,6 +607,74 @@ public:
         }
         disk_timer_.emplace(control_);
         arm_disk_check();
+    }
+
+    // After serving: the stop audited, what is queued committed, the last
+    // checkpoint written.
+    int finish() {
+        // Every connection is closed: commit what is queued, then stop.
+        if (!store_->writer().failed()) {
+            service_->record_event("daemon.stop",
+                                   fmt::format("strongroomd stopped ({})", stop_reason_));
+        }
+        store_->stop();
+        if (!store_->writer().failed()) {
+            trail_->checkpoint_now();  // the head everything acknowledged ends at
+        }
+        sr::log::emit(sr::log::msg::stopped, fmt::format("strongroomd stopped ({})", stop_reason_));
+        return exit_code_.load();
+    }
+
+    int run() {
+        // Signals first: a SIGTERM during start-up is kept and handled as
+        // soon as serving begins, instead of killing a half-started daemon.
+        asio::signal_set signals(control_, SIGTERM, SIGINT);
+        signals.async_wait([this](const boost::system::error_code& ec, int sig) {
+            if (!ec) {
+                begin_shutdown(fmt::format("signal {}", sig == SIGTERM ? "SIGTERM" : "SIGINT"), 0);
+            }
+        });
+        signals_ = &signals;
+        const bool dev = cl_.dev.has_value();
+        make_state_directories(dev);
+
+        server_.emplace(io_, server_options(), server_hooks());
+        // The socket first: a second daemon must stop before it touches the
+        // database. Clients that connect now wait until serving starts.
+        const std::string where = open_socket();
+        // And the state directory's lock: a daemon on another socket, or an
+        // offline rekey or restore, must not use the same database.
+        lock_state();
+
+        vault_.emplace(load_key(dev));
+        const auto& vault = *vault_;
+        if (!vault.locked()) {
+            sr::log::emit(sr::log::msg::key_not_locked,
+                          "key memory could not be locked (RLIMIT_MEMLOCK); keys may be written "
+                          "to swap");
+        }
+
+        enable_fault_injection(dev);
+
+        open_disk();
+
+        open_store(vault);
+
+        // What a rekey interrupted by a crash left undone (the key in use has
+        // just opened the database).
+        const auto finished = sr::service::finish_interrupted_rekey(config_.state_dir, vault);
+
+        const auto latest = open_checkpoints(vault);
+
+        // Everything needed is open: confine the process before any other
+        // thread starts (hardening/sandbox.hpp has the order and why).
+        const std::string sandbox = demote(where);
+
+        const auto truncated = start_trail(vault, latest);
+
+        start_service(vault, where, sandbox, truncated, finished);
+
+        start_timers();
 
         server_->start();
         sd_notifyf(0, "READY=1\nSTATUS=serving on %s\nMAINPID=%lu", where.c_str(),
@@ -627,17 +690,7 @@ public:
         server_->join();
         signals_ = nullptr;
 
-        // Every connection is closed: commit what is queued, then stop.
-        if (!store_->writer().failed()) {
-            service_->record_event("daemon.stop",
-                                   fmt::format("strongroomd stopped ({})", stop_reason_));
-        }
-        store_->stop();
-        if (!store_->writer().failed()) {
-            trail_->checkpoint_now();  // the head everything acknowledged ends at
-        }
-        sr::log::emit(sr::log::msg::stopped, fmt::format("strongroomd stopped ({})", stop_reason_));
-        return exit_code_.load();
+        return finish();
     }
 
 private:
