@@ -139,48 +139,15 @@ Service::Service(store::Store& store, ServiceOptions options)
 
 void Service::handle(const Peer& peer, protocol::Request request, Reply reply) {
     const Micros now = now_micros();
-    auto& writer = store_.writer();
-
-    // Fail closed: without an audit trail nothing is answered. While the
-    // writer is blocked (the disk full, an I/O error), the same answer names
-    // the cause, and serving resumes by itself once entries can be written.
-    if (writer.failed() || writer.blocked() != store::Writer::Trouble::none) {
-        refused_unaudited_.fetch_add(1, std::memory_order_relaxed);
-        reply(Response::failure(request.id,
-                                make_error(ErrorCode::unavailable, writer.unavailable_message())));
+    if (refused_while_unavailable(request, reply)) {
         return;
     }
-
     const Operation* op = find_operation(request.op);
     if (op == nullptr) {
-        auto audit = begin_record(peer, request.op, now);
-        audit.decision = store::Decision::deny;
-        audit.reason = "unknown operation";
-        writer.submit_audit(std::move(audit));
-        reply(Response::failure(
-            request.id,
-            make_error(ErrorCode::bad_request,
-                       fmt::format("unknown operation \"{}\"; the daemon may be older than "
-                                   "this tool",
-                                   printable(request.op, 48)))));
+        refuse_unknown(peer, request, reply, now);
         return;
     }
-
-    DaemonFacts facts;
-    facts.started_at = started_at_;
-    if (op->name == "status") {
-        facts.writer = writer.stats();
-        facts.writer_pending = writer.pending();
-        if (options_.disk != nullptr) {
-            facts.disk = options_.disk->reading();
-            facts.disk_options = options_.disk->options();
-        }
-        facts.refused_unaudited = refused_unaudited_.load(std::memory_order_relaxed);
-        if (faults::enabled()) {
-            facts.faults_injected = faults::injected();
-        }
-    }
-
+    auto& writer = store_.writer();
     if (op->mode == Mode::upload) {
         auto audit = begin_record(peer, op->name, now);
         audit.decision = store::Decision::deny;
@@ -192,68 +159,131 @@ void Service::handle(const Peer& peer, protocol::Request request, Reply reply) {
                        fmt::format("{} needs content to follow the request", op->name))));
         return;
     }
-
+    const auto facts = facts_for(*op);
     if (op->mode == Mode::read) {
-        auto audit = begin_record(peer, op->name, now);
-        Result<json::object> result = make_error(ErrorCode::internal, "not run");
-        try {
-            // Authentication from the identity cache; the handler's own reads
-            // (if any) from a reader in one snapshot.
-            const auto identities = identities_.current();
-            const auto* caller = identities->find(peer.uid);
-            LazyReader db(store_.readers());
-            Outputs outputs;
-            result = run_operation({.op = *op,
-                                    .peer = peer,
-                                    .caller = caller,
-                                    .accounts_exist = true,
-                                    .args = request.args,
-                                    .db = db,
-                                    .facts = facts,
-                                    .directory = &identities->dir},
-                                   deps_, audit, outputs);
-        } catch (const std::exception& e) {
-            audit.decision = store::Decision::error;
-            audit.reason = fmt::format("internal error: {}", e.what());
-            result = internal_error(e);
-        }
-        {
-            // A read is answered only once its audit entry is durable (and
-            // refused if it cannot be written): an answer sent first could
-            // outlive an entry lost to a full disk, a failed commit or a
-            // SIGKILL. The writer commits it with the batch it is starting
-            // now, together with every read that arrived meanwhile.
-            auto shared = std::make_shared<Result<json::object>>(std::move(result));
-            const auto id = request.id;
-            writer.submit_audit(std::move(audit), [reply, shared, id](const Status& durable) {
-                if (!durable) {
-                    reply(Response::failure(id, durable.error()));
-                    return;
-                }
-                reply(to_response(id, std::move(*shared)));
-            });
-        }
+        run_read(*op, peer, request, facts, reply, now);
         return;
     }
+    if (refused_for_space(*op, peer, request, reply, now)) {
+        return;
+    }
+    run_change(*op, peer, std::move(request), facts, std::move(reply), now);
+}
 
-    // Too little space for changes: refused at once, and audited.
-    if (options_.disk != nullptr && !options_.disk->accepting_changes()) {
-        auto audit = begin_record(peer, op->name, now);
-        if (const auto identities = identities_.current();
-            const auto* caller = identities->find(peer.uid)) {
-            audit.account_id = caller->id;
-            audit.account = caller->name;
+// Fail closed: without an audit trail nothing is answered. While the writer
+// is blocked (the disk full, an I/O error), the same answer names the cause,
+// and serving resumes by itself once entries can be written.
+bool Service::refused_while_unavailable(const protocol::Request& request, const Reply& reply) {
+    auto& writer = store_.writer();
+    if (!writer.failed() && writer.blocked() == store::Writer::Trouble::none) {
+        return false;
+    }
+    refused_unaudited_.fetch_add(1, std::memory_order_relaxed);
+    reply(Response::failure(request.id,
+                            make_error(ErrorCode::unavailable, writer.unavailable_message())));
+    return true;
+}
+
+void Service::refuse_unknown(const Peer& peer, const protocol::Request& request, const Reply& reply,
+                             Micros now) {
+    auto audit = begin_record(peer, request.op, now);
+    audit.decision = store::Decision::deny;
+    audit.reason = "unknown operation";
+    store_.writer().submit_audit(std::move(audit));
+    reply(Response::failure(request.id,
+                            make_error(ErrorCode::bad_request,
+                                       fmt::format("unknown operation \"{}\"; the daemon may be "
+                                                   "older than this tool",
+                                                   printable(request.op, 48)))));
+}
+
+DaemonFacts Service::facts_for(const Operation& op) {
+    DaemonFacts facts;
+    facts.started_at = started_at_;
+    if (op.name == "status") {
+        auto& writer = store_.writer();
+        facts.writer = writer.stats();
+        facts.writer_pending = writer.pending();
+        if (options_.disk != nullptr) {
+            facts.disk = options_.disk->reading();
+            facts.disk_options = options_.disk->options();
         }
+        facts.refused_unaudited = refused_unaudited_.load(std::memory_order_relaxed);
+        if (faults::enabled()) {
+            facts.faults_injected = faults::injected();
+        }
+    }
+    return facts;
+}
+
+void Service::run_read(const Operation& op, const Peer& peer, const protocol::Request& request,
+                       const DaemonFacts& facts, const Reply& reply, Micros now) {
+    auto& writer = store_.writer();
+    auto audit = begin_record(peer, op.name, now);
+    Result<json::object> result = make_error(ErrorCode::internal, "not run");
+    try {
+        // Authentication from the identity cache; the handler's own reads
+        // (if any) from a reader in one snapshot.
+        const auto identities = identities_.current();
+        const auto* caller = identities->find(peer.uid);
+        LazyReader db(store_.readers());
+        Outputs outputs;
+        result = run_operation({.op = op,
+                                .peer = peer,
+                                .caller = caller,
+                                .accounts_exist = true,
+                                .args = request.args,
+                                .db = db,
+                                .facts = facts,
+                                .directory = &identities->dir},
+                               deps_, audit, outputs);
+    } catch (const std::exception& e) {
         audit.decision = store::Decision::error;
-        audit.reason =
-            "refused: the state directory's file system is below "
-            "[disk] admin_space_left_mib";
-        writer.submit_audit(std::move(audit));
-        reply(Response::failure(
-            request.id, make_error(ErrorCode::unavailable, options_.disk->changes_refused())));
-        return;
+        audit.reason = fmt::format("internal error: {}", e.what());
+        result = internal_error(e);
     }
+    {
+        // A read is answered only once its audit entry is durable (and
+        // refused if it cannot be written): an answer sent first could
+        // outlive an entry lost to a full disk, a failed commit or a
+        // SIGKILL. The writer commits it with the batch it is starting
+        // now, together with every read that arrived meanwhile.
+        auto shared = std::make_shared<Result<json::object>>(std::move(result));
+        const auto id = request.id;
+        writer.submit_audit(std::move(audit), [reply, shared, id](const Status& durable) {
+            if (!durable) {
+                reply(Response::failure(id, durable.error()));
+                return;
+            }
+            reply(to_response(id, std::move(*shared)));
+        });
+    }
+}
 
+// Too little space for changes: refused at once, and audited.
+bool Service::refused_for_space(const Operation& op, const Peer& peer,
+                                const protocol::Request& request, const Reply& reply, Micros now) {
+    if (options_.disk == nullptr || options_.disk->accepting_changes()) {
+        return false;
+    }
+    auto audit = begin_record(peer, op.name, now);
+    if (const auto identities = identities_.current();
+        const auto* caller = identities->find(peer.uid)) {
+        audit.account_id = caller->id;
+        audit.account = caller->name;
+    }
+    audit.decision = store::Decision::error;
+    audit.reason =
+        "refused: the state directory's file system is below "
+        "[disk] admin_space_left_mib";
+    store_.writer().submit_audit(std::move(audit));
+    reply(Response::failure(request.id,
+                            make_error(ErrorCode::unavailable, options_.disk->changes_refused())));
+    return true;
+}
+
+void Service::run_change(const Operation& op, const Peer& peer, protocol::Request request,
+                         DaemonFacts facts, Reply reply, Micros now) {
     // A change: decided and applied on the writer thread from the database
     // itself, answered once durable.
     struct Pending {
@@ -263,12 +293,13 @@ void Service::handle(const Peer& peer, protocol::Request request, Reply reply) {
         Reply reply;
         Outputs outputs;
     };
-    auto pending = std::make_shared<Pending>(Pending{std::move(request),
-                                                     make_error(ErrorCode::internal, "not run"),
-                                                     facts, std::move(reply), Outputs{}});
-    writer.submit(
-        begin_record(peer, op->name, now),
-        [this, op, peer, pending](store::Transaction& txn, store::AuditRecord& audit) {
+    auto pending = std::make_shared<Pending>(
+        Pending{std::move(request), make_error(ErrorCode::internal, "not run"), std::move(facts),
+                std::move(reply), Outputs{}});
+    store_.writer().submit(
+        begin_record(peer, op.name, now),
+        // op is an entry of the static dispatch table: it outlives the work.
+        [this, op = &op, peer, pending](store::Transaction& txn, store::AuditRecord& audit) {
             try {
                 auto& conn = txn.connection();
                 store::AccountRepository accounts(conn);

@@ -111,6 +111,19 @@ public:
     void record_event(std::string request, std::string reason, bool wait = true);
 
 private:
+    // The steps of handle(): a refusal while nothing can be audited, an
+    // unknown operation, what status reports, a read, a change.
+    bool refused_while_unavailable(const protocol::Request& request, const Reply& reply);
+    void refuse_unknown(const Peer& peer, const protocol::Request& request, const Reply& reply,
+                        Micros now);
+    DaemonFacts facts_for(const Operation& op);
+    void run_read(const Operation& op, const Peer& peer, const protocol::Request& request,
+                  const DaemonFacts& facts, const Reply& reply, Micros now);
+    bool refused_for_space(const Operation& op, const Peer& peer, const protocol::Request& request,
+                           const Reply& reply, Micros now);
+    void run_change(const Operation& op, const Peer& peer, protocol::Request request,
+                    DaemonFacts facts, Reply reply, Micros now);
+
     store::Store& store_;
     ServiceOptions options_;
     RecordCache records_;
