@@ -16,6 +16,8 @@
 #include <fmt/format.h>
 
 #include "admin-tools/client/client.hpp"
+#include "daemon/common/fd.hpp"
+#include "daemon/common/files.hpp"
 #include "daemon/common/text.hpp"
 #include "daemon/common/version.hpp"
 #include "daemon/manual/manual.hpp"
@@ -73,19 +75,7 @@ private:
 
 // Writes all of bytes to fd (retrying short writes and EINTR).
 bool write_all(int fd, const void* data, std::size_t size) {
-    const auto* p = static_cast<const char*>(data);
-    std::size_t done = 0;
-    while (done < size) {
-        const ssize_t n = ::write(fd, p + done, size - done);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return false;
-        }
-        done += static_cast<std::size_t>(n);
-    }
-    return true;
+    return io::write_fully(fd, std::string_view(static_cast<const char*>(data), size)) == 0;
 }
 
 }  // namespace
@@ -296,17 +286,12 @@ int upload_and_print(const Global& global, std::string_view op, json::object arg
     auto response = conn->call_upload(
         op, std::move(args),
         [fd, &path](std::span<std::uint8_t> buf) -> Result<std::size_t> {
-            for (;;) {
-                const ssize_t n = ::read(fd, buf.data(), buf.size());
-                if (n >= 0) {
-                    return static_cast<std::size_t>(n);
-                }
-                if (errno != EINTR) {
-                    return make_error(
-                        ErrorCode::bad_request,
-                        fmt::format("cannot read {}: {}", path, std::strerror(errno)));
-                }
+            const ssize_t n = retry_on_eintr([&] { return ::read(fd, buf.data(), buf.size()); });
+            if (n < 0) {
+                return make_error(ErrorCode::bad_request,
+                                  fmt::format("cannot read {}: {}", path, std::strerror(errno)));
             }
+            return static_cast<std::size_t>(n);
         },
         [&progress](std::uint64_t bytes) { progress(bytes); });
     if (!use_stdin) {
@@ -325,14 +310,11 @@ Status write_new_file(const std::string& path, std::string_view content, mode_t 
     const std::string part = path + ".part";
     const int fd = ::open(part.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
     bool ok = fd >= 0;
-    std::size_t done = 0;
-    while (ok && done < content.size()) {
-        const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-        if (n < 0 && errno == EINTR) {
-            continue;
+    if (ok) {
+        if (const int err = io::write_fully(fd, content); err != 0) {
+            ok = false;
+            errno = err;
         }
-        ok = n > 0;
-        done += ok ? static_cast<std::size_t>(n) : 0;
     }
     ok = ok && ::fsync(fd) == 0;
     const int saved = errno;
@@ -425,18 +407,9 @@ int download_and_print(const Global& global, std::string_view op, json::object a
                         fmt::format("cannot write {}: {}", part, std::strerror(errno)));
                 }
             }
-            std::size_t done = 0;
-            while (done < bytes.size()) {
-                const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-                if (n < 0) {
-                    if (errno == EINTR) {
-                        continue;
-                    }
-                    return make_error(
-                        ErrorCode::bad_request,
-                        fmt::format("cannot write {}: {}", part, std::strerror(errno)));
-                }
-                done += static_cast<std::size_t>(n);
+            if (const int err = io::write_fully(fd, bytes); err != 0) {
+                return make_error(ErrorCode::bad_request,
+                                  fmt::format("cannot write {}: {}", part, std::strerror(err)));
             }
             return {};
         },

@@ -63,17 +63,9 @@ private:
 };
 
 Status write_fd(int fd, std::span<const std::uint8_t> bytes, const std::string& path) {
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-        const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            return make_error(ErrorCode::bad_request,
-                              fmt::format("cannot write {}: {}", path, std::strerror(errno)));
-        }
-        done += static_cast<std::size_t>(n);
+    if (const int err = io::write_fully(fd, bytes); err != 0) {
+        return make_error(ErrorCode::bad_request,
+                          fmt::format("cannot write {}: {}", path, std::strerror(err)));
     }
     return {};
 }
