@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -79,28 +80,13 @@ std::optional<Conveyance> parse_conveyance(std::string_view text) noexcept;
 
 }  // namespace strongroom
 
-// Formatted as their words.
-template <>
-struct fmt::formatter<strongroom::RecordState> : fmt::formatter<std::string_view> {
-    auto format(strongroom::RecordState v, format_context& ctx) const {
-        return fmt::formatter<std::string_view>::format(strongroom::to_text(v), ctx);
-    }
-};
-template <>
-struct fmt::formatter<strongroom::BatchKind> : fmt::formatter<std::string_view> {
-    auto format(strongroom::BatchKind v, format_context& ctx) const {
-        return fmt::formatter<std::string_view>::format(strongroom::to_text(v), ctx);
-    }
-};
-template <>
-struct fmt::formatter<strongroom::Conveyance> : fmt::formatter<std::string_view> {
-    auto format(strongroom::Conveyance v, format_context& ctx) const {
-        return fmt::formatter<std::string_view>::format(strongroom::to_text(v), ctx);
-    }
-};
-template <>
-struct fmt::formatter<strongroom::BatchState> : fmt::formatter<std::string_view> {
-    auto format(strongroom::BatchState v, format_context& ctx) const {
+// Formatted as their words: every type above that has a to_text.
+template <typename T>
+requires std::is_enum_v<T> && requires(T v) {
+    strongroom::to_text(v);
+}
+struct fmt::formatter<T> : fmt::formatter<std::string_view> {
+    auto format(T v, format_context& ctx) const {
         return fmt::formatter<std::string_view>::format(strongroom::to_text(v), ctx);
     }
 };

@@ -61,17 +61,8 @@ Decision authorize(const Requirement& requirement, const Subject& subject, bool 
 }
 
 std::string_view authority_text(Basis basis) noexcept {
-    switch (basis) {
-        case Basis::originator:
-            return "originator";
-        case Basis::delegation:
-            return "delegation";
-        case Basis::head_of_mission:
-            return "head-of-mission";
-        case Basis::none:
-            break;
-    }
-    return "";
+    // The same words as the conveyance recorded for a dissemination.
+    return basis == Basis::none ? std::string_view() : to_text(conveyance_of(basis));
 }
 
 Conveyance conveyance_of(Basis basis) noexcept {
