@@ -553,16 +553,22 @@ void carry_copies(Connection& conn, const Register& source, CarryReport& report)
     const auto release_known = [&conn](const Value& release) {
         return is_null(release) || exists(conn, "releases", as_int(release));
     };
+    // A copy returned or destroyed since the backup is not outstanding again,
+    // whether its record was kept or lost in between.
+    const auto close_if_closed = [&report](Carrier& c, const std::vector<Value>& have,
+                                           const std::vector<Value>& row) {
+        if (show(have[c.col("state")]) == "outstanding" &&
+            show(c.get(row, "state")) != "outstanding") {
+            c.update(row);
+            ++report.updated;
+        }
+    };
     if (const auto* t = table_of(source, "copies")) {
         Carrier c(conn, *t, {"record_id", "number"});
         Carrier lost(conn, *t, {"record_id", "number"}, "lost_copies");
         for (const auto& row : t->rows) {
             if (const auto have = c.target_row(row)) {
-                if (show((*have)[c.col("state")]) == "outstanding" &&
-                    show(c.get(row, "state")) != "outstanding") {
-                    c.update(row);
-                    ++report.updated;
-                }
+                close_if_closed(c, *have, row);
                 continue;
             }
             if (exists(conn, "records", as_int(c.get(row, "record_id")))) {
@@ -581,7 +587,9 @@ void carry_copies(Connection& conn, const Register& source, CarryReport& report)
         Carrier back(conn, *t, {"record_id", "number"}, "copies");
         for (const auto& row : t->rows) {
             if (exists(conn, "records", as_int(lost.get(row, "record_id")))) {
-                if (!back.target_row(row) && release_known(lost.get(row, "release_id"))) {
+                if (const auto have = back.target_row(row)) {
+                    close_if_closed(back, *have, row);
+                } else if (release_known(lost.get(row, "release_id"))) {
                     back.insert(row);
                     ++report.added;
                 }

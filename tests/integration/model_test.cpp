@@ -904,8 +904,11 @@ private:
                     r.state = State::destroyed;
                     r.batch = now->batch;
                 }
+                // Numbered copies are carried even for a record lost in
+                // between (its copies wait in the register to come back
+                // with it): one returned since stays returned.
+                r.outstanding = now->outstanding;
                 if (now->state != State::lost) {
-                    r.outstanding = now->outstanding;
                     r.held = now->held;
                     // Disseminations since are in the register.
                     r.received = now->received;

@@ -827,4 +827,38 @@ TEST(RestoreRegister, ACopyMadeOfARecordLostAndBroughtBackStaysInTheRegisterWith
     EXPECT_EQ(r.status, 0) << r.out << r.err;
 }
 
+TEST(RestoreRegister, ACopyReturnedBeforeItsRecordWasLostIsNotOutstandingWhenItComesBack) {
+    // Record R, copy 1 of R, backup B2 (copy 1 outstanding there), copy 1 returned,
+    // restore of an older B1 (R lost, its copy register kept), restore B2 (R back):
+    // copy 1 stays returned; the backup's older state does not reopen it.
+    Mission m;
+    add_people(m);
+    const auto early = m.out_path("b1.backup");
+    ASSERT_EQ(m.admin({"backup", "-o", early}, kOff1).status, 0);
+    const auto record = raw_data(m, "Copied, returned, lost");
+    const auto id = std::to_string(record);
+    auto r =
+        m.tool({"--json", "get", id, "-o", m.out_path("c1.txt"), "--purpose", "brief"}, kAnalyst);
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    const auto later = m.out_path("b2.backup");
+    ASSERT_EQ(m.admin({"backup", "-o", later}, kOff1).status, 0);
+    ASSERT_EQ(m.tool({"copy", "return", id, "1"}, kAnalyst).status, 0);
+
+    { auto stopped = m.stop_and_open(); }
+    ASSERT_EQ(restore(m, early).status, 0);
+    m.start();
+    { auto stopped = m.stop_and_open(); }
+    r = restore(m, later);
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    m.start();
+
+    r = m.tool({"--json", "copies", id}, kAnalyst);
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    const auto copies = r.json().at("copies").as_array();
+    ASSERT_EQ(copies.size(), 1U) << r.out;
+    EXPECT_EQ(copies[0].at("state").as_string(), "returned") << r.out;
+    EXPECT_NE(m.tool({"copy", "return", id, "1"}, kAnalyst).status, 0)
+        << "a returned copy was returned again";
+}
+
 }  // namespace strongroom::test
