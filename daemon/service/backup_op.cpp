@@ -14,8 +14,8 @@
 #include "daemon/common/fd.hpp"
 #include "daemon/common/files.hpp"
 #include "daemon/crypto/key_vault.hpp"
+#include "daemon/maintenance/backups.hpp"
 #include "daemon/protocol/args.hpp"
-#include "daemon/service/backups.hpp"
 #include "daemon/service/handlers.hpp"
 #include "daemon/service/internal.hpp"
 #include "daemon/service/service.hpp"
@@ -148,14 +148,14 @@ private:
             ::unlink((path_.string() + "-journal").c_str());
             std::string removed;
             if (key_backup_) {
-                removed = overwrite_and_remove(*key_backup_)
+                removed = maintenance::overwrite_and_remove(*key_backup_)
                               ? fmt::format("; key-store backup {} removed",
                                             key_backup_->filename().string())
                               : fmt::format("; key-store backup {} could not be removed",
                                             key_backup_->string());
             } else {
-                removed =
-                    fmt::format("; no key-store backup {} was kept", KeyBackups::name_for(taken_));
+                removed = fmt::format("; no key-store backup {} was kept",
+                                      maintenance::KeyBackups::name_for(taken_));
             }
             auto audit = failure_;
             audit.at = now_micros();
@@ -206,7 +206,7 @@ Result<json::object> handle_backup(Context& ctx) {
                             reading.free_bytes > floor ? (reading.free_bytes - floor) >> 20 : 0));
         }
     }
-    const auto name = KeyBackups::name_for(ctx.now);
+    const auto name = maintenance::KeyBackups::name_for(ctx.now);
     ctx.audit.reason = fmt::format(
         "content backup without record keys or text index; key-store backup {} until {}", name,
         format_timestamp(ctx.deps.key_backups->expiry_of(ctx.now)));

@@ -32,79 +32,6 @@ bool is_registrar(const Context& ctx) {
     return policy::has(ctx.subject.account->roles, policy::Role::registrar);
 }
 
-// The marking line of a copy. Every part of it that came from someone's
-// text is a line_field: however it was stored, it cannot break the line,
-// forge a field, or carry another copy's fingerprint.
-std::string marking_line(store::Connection& conn, const store::RecordRow& r, std::int64_t number,
-                         const std::string& holder, Micros at,
-                         const std::optional<std::string>& released_to) {
-    std::map<std::int64_t, std::string> names;
-    for (const auto& c : store::MatrixRepository(conn).compartments()) {
-        names.emplace(c.id, c.name);
-    }
-    std::string comps;
-    for (const auto id : r.compartments) {
-        comps += comps.empty() ? " // " : ", ";
-        comps += names.count(id) != 0 ? line_field(names[id]) : fmt::format("compartment#{}", id);
-    }
-    auto line = fmt::format("{}{} | record {} | registry {} | copy {} | holder {} | {}",
-                            policy::level_marking(r.level), comps, r.id,
-                            line_field(r.registry_number.value_or("none")), number,
-                            line_field(holder), format_date(at));
-    if (released_to) {
-        line += " | " + escape_controls(*released_to);
-    }
-    return line;
-}
-
-// A text copy: the marking line, the text with its fingerprint frames, the
-// marking line again.
-class MarkedText final : public ContentSource {
-public:
-    MarkedText(std::unique_ptr<ContentSource> plain, std::uint64_t token, std::string marking)
-        : plain_(std::move(plain)), inserter_(token), marking_(std::move(marking)) {
-        out_ = marking_ + "\n";
-    }
-
-    Result<std::size_t> read(std::span<std::uint8_t> buffer) override {
-        while (offset_ >= out_.size()) {
-            if (done_) {
-                return std::size_t{0};
-            }
-            out_.clear();
-            offset_ = 0;
-            in_.resize(64 * 1024);
-            auto n = plain_->read(in_);
-            if (!n) {
-                return std::move(n).error();
-            }
-            if (*n == 0) {
-                if (!inserter_.finish(out_)) {
-                    out_ += '\n';
-                }
-                out_ += marking_;
-                out_ += '\n';
-                done_ = true;
-            } else {
-                inserter_.feed(std::span<const std::uint8_t>(in_.data(), *n), out_);
-            }
-        }
-        const std::size_t n = std::min(buffer.size(), out_.size() - offset_);
-        std::memcpy(buffer.data(), out_.data() + offset_, n);
-        offset_ += n;
-        return n;
-    }
-
-private:
-    std::unique_ptr<ContentSource> plain_;
-    fingerprint::Inserter inserter_;
-    std::string marking_;
-    std::vector<std::uint8_t> in_;
-    std::string out_;
-    std::size_t offset_ = 0;
-    bool done_ = false;
-};
-
 json::object copy_json(store::Connection& conn, const store::CopyRow& c, Micros now) {
     json::object o;
     o["record"] = c.record_id;
@@ -126,46 +53,14 @@ Result<IssuedCopy> issue_copy(Context& ctx, const store::RecordRow& record,
                               const std::string& purpose,
                               const std::optional<std::string>& released_to,
                               std::optional<std::int64_t> release_id) {
-    auto& conn = ctx.conn();
-    store::CopyRepository copies(conn);
-    if (record.max_copies) {
-        if (*record.max_copies == 0) {
-            ctx.audit.reason += "; content may not leave (copy limit 0)";
-            return make_error(ErrorCode::conflict,
-                              fmt::format("record {} may not leave strongroom (its copy limit is "
-                                          "0); read its metadata with 'show'",
-                                          record.id));
-        }
-        const auto out = copies.outstanding(record.id);
-        if (!released_to && out >= *record.max_copies) {
-            ctx.audit.reason +=
-                fmt::format("; copy limit reached ({} of {} outstanding)", out, *record.max_copies);
-            return make_error(
-                ErrorCode::conflict,
-                fmt::format("record {} has {} of at most {} copies outstanding: one must be "
-                            "returned or destroyed first (see 'strongroom copies {}')",
-                            record.id, out, *record.max_copies, record.id));
-        }
-    }
-    IssuedCopy issued;
-    issued.number = copies.next_number(record.id);
-    do {
-        issued.fingerprint = crypto::random_u64() & fingerprint::kTokenMask;
-    } while (issued.fingerprint == 0 || copies.fingerprint_taken(issued.fingerprint));
-    const auto& holder = ctx.subject.account->name;
-    issued.marking = marking_line(conn, record, issued.number, holder, ctx.now, released_to);
-    store::CopyRow row;
-    row.record_id = record.id;
-    row.number = issued.number;
-    row.holder = ctx.subject.account->id;
-    row.purpose = purpose;
-    row.issued_at = ctx.now;
-    row.fingerprint = issued.fingerprint;
-    row.state = released_to ? "released" : "outstanding";
-    row.release_id = release_id;
-    copies.insert(row);
-    ctx.audit.reason += fmt::format("; copy {} issued", issued.number);
-    return issued;
+    return registry::issue_copy(ctx.conn(), record,
+                                {.holder = ctx.subject.account->id,
+                                 .holder_name = ctx.subject.account->name,
+                                 .purpose = purpose,
+                                 .at = ctx.now,
+                                 .released_to = released_to,
+                                 .release_id = release_id},
+                                ctx.audit.reason);
 }
 
 std::unique_ptr<ContentSource> copy_content(std::unique_ptr<ContentSource> plain,
@@ -173,12 +68,8 @@ std::unique_ptr<ContentSource> copy_content(std::unique_ptr<ContentSource> plain
                                             json::object& out) {
     out["copy"] = copy.number;
     out["marking"] = copy.marking;
-    if (record.is_text) {
-        out["marked"] = "inline";
-        return std::make_unique<MarkedText>(std::move(plain), copy.fingerprint, copy.marking);
-    }
-    out["marked"] = "sidecar";  // the tool writes the marking beside the file
-    return plain;
+    out["marked"] = record.is_text ? "inline" : "sidecar";  // sidecar: the tool writes it beside
+    return registry::marked_content(std::move(plain), record, copy);
 }
 
 Result<json::object> handle_copies(Context& ctx) {
@@ -220,7 +111,8 @@ Result<json::object> handle_copy_close(Context& ctx) {
     const auto id = record_id_arg(args);
     const auto number = static_cast<std::int64_t>(args.required_uint("copy", INT64_MAX));
     const auto as = args.required_string("as", 16);
-    if (as != "returned" && as != "destroyed" && as != "lost") {
+    const auto end = registry::parse_copy_end(as);
+    if (!end) {
         args.fail(make_error(ErrorCode::bad_request,
                              fmt::format("\"{}\" is not a way to close a copy: use returned, "
                                          "destroyed or lost",
@@ -231,40 +123,24 @@ Result<json::object> handle_copy_close(Context& ctx) {
     }
     ctx.audit.object = fmt::format("record:{} copy:{}", id, number);
     auto& conn = ctx.conn();
-    store::CopyRepository copies(conn);
     const auto me = ctx.subject.account->id;
-    const auto copy = copies.find(id, number);
-    const bool registrar = is_registrar(ctx);
-    if (!copy || (copy->holder != me && !registrar)) {
-        // Whether the record or the copy exists is for those who may read it.
-        const auto reader = clearance_from_db(conn, me, ctx.now);
-        const auto c = check_read(conn, id, reader);
-        if (!c.decision.allowed && !registrar) {
-            ctx.audit.reason = c.decision.reason;
-            return no_record(id);
-        }
-        if (!copy) {
-            ctx.audit.reason = "no such copy";
-            return make_error(ErrorCode::not_found,
-                              fmt::format("record {} has no copy {}", id, number));
-        }
-        ctx.audit.reason = "neither the holder nor a registrar";
-        return make_error(ErrorCode::denied,
-                          fmt::format("copy {} of record {} is held by {}: only its holder or a "
-                                      "registrar may close it",
-                                      number, id, account_name(conn, copy->holder)));
+    const auto closed =
+        registry::close_copy(conn,
+                             {.record = id,
+                              .number = number,
+                              .end = *end,
+                              .by = me,
+                              .registrar = is_registrar(ctx),
+                              .at = ctx.now},
+                             clearance_from_db(conn, me, ctx.now), ctx.audit.reason);
+    if (!closed) {
+        return closed.error();
     }
-    if (!copies.close(id, number, as, ctx.now, me)) {
-        ctx.audit.reason = "copy already " + copy->state;
-        return make_error(ErrorCode::conflict, fmt::format("copy {} of record {} is already {}",
-                                                           number, id, copy->state));
-    }
-    ctx.audit.reason = fmt::format("{}; copy {}", copy->holder == me ? "holder" : "registrar", as);
     json::object out;
     out["id"] = id;
     out["copy"] = number;
     out["state"] = as;
-    out["outstanding"] = copies.outstanding(id);
+    out["outstanding"] = closed->outstanding;
     return out;
 }
 

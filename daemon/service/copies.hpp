@@ -10,16 +10,13 @@
 #include <boost/json/object.hpp>
 
 #include "daemon/common/stream.hpp"
+#include "daemon/registry/copies.hpp"
 #include "daemon/service/operations.hpp"
 #include "daemon/store/records.hpp"
 
 namespace strongroom::service {
 
-struct IssuedCopy {
-    std::int64_t number = 0;
-    std::uint64_t fingerprint = 0;
-    std::string marking;  // the marking line
-};
+using registry::IssuedCopy;
 
 // Issues the next numbered copy of a record the caller may read, in the
 // writer's transaction: refused (conflict) when the record's copy limit is

@@ -19,6 +19,7 @@
 #include "daemon/crypto/key_vault.hpp"
 #include "daemon/policy/clearance.hpp"
 #include "daemon/protocol/args.hpp"
+#include "daemon/registry/content.hpp"
 #include "daemon/service/arguments.hpp"
 #include "daemon/service/handlers.hpp"
 #include "daemon/service/internal.hpp"
@@ -105,40 +106,6 @@ std::optional<std::size_t> certified_count(std::string_view certificate) {
 
 }  // namespace
 
-// The text ingest indexed for a record: read back from its content, since
-// the index keeps none (IndexedText gives the same prefix as at ingest).
-Result<std::string> indexed_text_of(store::RecordRepository& records, const crypto::KeyVault& vault,
-                                    const store::RecordRow& r) {
-    if (!r.is_text) {
-        return std::string();
-    }
-    const auto wrapped = records.key(r.id);
-    if (!wrapped) {
-        return make_error(ErrorCode::internal, fmt::format("record {} has no content key", r.id));
-    }
-    auto key = vault.unwrap_record_key(r.id, *wrapped);
-    if (!key) {
-        return std::move(key).error();
-    }
-    IndexedText text(kMaxIndexedText);
-    std::vector<std::uint8_t> plain;
-    for (std::int64_t i = 0; i < r.chunks && !text.full(); ++i) {
-        const auto sealed = records.chunk(r.id, static_cast<std::uint64_t>(i));
-        if (!sealed) {
-            return make_error(ErrorCode::internal,
-                              fmt::format("chunk {} of record {} is missing", i, r.id));
-        }
-        if (auto st = key->open(static_cast<std::uint64_t>(i), i + 1 == r.chunks, *sealed, plain);
-            !st) {
-            return std::move(st).error();
-        }
-        text.feed({reinterpret_cast<const char*>(plain.data()), plain.size()});
-    }
-    // r.is_text: the whole content is UTF-8, though the part read may end
-    // inside a character.
-    return text.take_prefix();
-}
-
 std::optional<std::string> disposal_blocker(store::Connection& conn, const Holds& holds,
                                             const store::RecordRow& r) {
     if (r.state != RecordState::held) {
@@ -164,7 +131,7 @@ Result<std::string> dispose_records(Context& ctx, std::int64_t batch,
     store::CopyRepository copies(conn);
     std::string lines;
     for (const auto& r : rows) {
-        auto text = indexed_text_of(records, *ctx.deps.vault, r);
+        auto text = registry::indexed_text_of(records, *ctx.deps.vault, r);
         if (!text) {
             return std::move(text).error();
         }

@@ -20,40 +20,17 @@
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <set>
-#include <unordered_map>
 
 #include "daemon/common/time.hpp"
-#include "daemon/policy/clearance.hpp"
-#include "daemon/store/accounts.hpp"
-#include "daemon/store/matrix.hpp"
+#include "daemon/registry/access.hpp"
 
 namespace strongroom::service {
 
-// The accounts and the access matrix, as loaded.
-struct Directory {
-    std::unordered_map<std::uint32_t, store::AccountRow> by_uid;
-    std::unordered_map<std::int64_t, policy::PostClearance> posts;    // by post id
-    std::unordered_map<std::int64_t, std::string> account_names;      // by account id
-    std::unordered_map<std::int64_t, policy::RoleSet> account_roles;  // by account id
-    std::unordered_map<std::int64_t, std::string> compartment_names;
-    std::unordered_map<std::string, std::int64_t> compartment_ids;
-    std::vector<store::AssignmentRow> assignments;  // not ended when loaded, by account
-    std::set<std::string> record_types;             // those with a retention schedule
-};
-
-// Loads a Directory from a connection (reader or writer).
-Directory load_directory(store::Connection& conn, Micros now);
-
-// The clearance of an account at `now` from its assignments and the posts.
-// An account holding the officer or auditor role gets no posts, whatever
-// assignments an older store still has (separation of duties).
-policy::Clearance clearance_of(const Directory& dir, std::int64_t account_id, Micros now);
-
-// The same, read from the database (on the writer, for changes), with only
-// the queries one account needs.
-policy::Clearance clearance_from_db(store::Connection& conn, std::int64_t account_id, Micros now);
-policy::PostClearance post_clearance_from_db(store::Connection& conn, const store::PostRow& post);
+using registry::clearance_from_db;
+using registry::clearance_of;
+using registry::Directory;
+using registry::load_directory;
+using registry::post_clearance_from_db;
 
 struct IdentitySnapshot {
     std::uint64_t generation = 0;

@@ -28,6 +28,7 @@
 #include "daemon/crypto/record_key.hpp"
 #include "daemon/policy/clearance.hpp"
 #include "daemon/protocol/args.hpp"
+#include "daemon/registry/content.hpp"
 #include "daemon/retention/schedule.hpp"
 #include "daemon/service/arguments.hpp"
 #include "daemon/service/handlers.hpp"
@@ -580,7 +581,7 @@ private:
     bool finished_ = false;
     std::shared_ptr<Shared> shared_;
 
-    IndexedText text_{kMaxIndexedText};
+    IndexedText text_{registry::kMaxIndexedText};
 };
 
 // The sink handed to the server: owns the IngestSink, which the writer's

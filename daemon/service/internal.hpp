@@ -89,8 +89,7 @@ boost::json::array registry_history(store::Connection& conn, const store::Record
 // "JMAC HUMINT"
 std::string compartment_names(store::Connection& conn, const std::vector<std::int64_t>& ids);
 
-// An account's name, or "account#ID" if there is no such account.
-std::string account_name(store::Connection& conn, std::int64_t id);
+using registry::account_name;
 
 // Post id → names of the accounts holding it now (suspended ones marked), sorted.
 std::map<std::int64_t, std::vector<std::string>> holders(store::Connection& conn, Micros now);

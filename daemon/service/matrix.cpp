@@ -424,11 +424,6 @@ Result<json::object> handle_post_unassign(Context& ctx) {
     return out;
 }
 
-std::string account_name(store::Connection& conn, std::int64_t id) {
-    const auto a = store::AccountRepository(conn).find(id);
-    return a ? a->name : fmt::format("account#{}", id);
-}
-
 std::map<std::int64_t, std::vector<std::string>> holders(store::Connection& conn, Micros now) {
     std::map<std::int64_t, std::vector<std::string>> out;
     store::AccountRepository accounts(conn);

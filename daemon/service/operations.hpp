@@ -28,11 +28,18 @@ namespace strongroom::store {
 class ReaderPool;
 }
 
+namespace strongroom::maintenance {
+class KeyBackups;
+}
+
+namespace strongroom::registry {
+struct Directory;
+}
+
 namespace strongroom::service {
 
-struct Directory;
+using registry::Directory;
 class RecordCache;
-class KeyBackups;
 
 // What handlers share across requests: the key vault (record keys), the
 // reader pool (content streamed after an answer) and configuration.
@@ -43,11 +50,11 @@ struct Deps {
     RecordCache* records = nullptr;               // metadata for reads; changes invalidate it
     store::TextIndexPacer* text_pacer = nullptr;  // writer thread only
     const audit::CheckpointLog* checkpoints = nullptr;
-    store::Writer* writer = nullptr;          // reads of the audit trail wait for earlier entries
-    unsigned key_backup_days = 30;            // life of a key-store backup ([retention])
-    const KeyBackups* key_backups = nullptr;  // STATE/key-backups
-    std::filesystem::path backup_tmp;         // STATE/backup-tmp: backups being written
-    const store::DiskSpace* disk = nullptr;   // space on the state directory's file system
+    store::Writer* writer = nullptr;  // reads of the audit trail wait for earlier entries
+    unsigned key_backup_days = 30;    // life of a key-store backup ([retention])
+    const maintenance::KeyBackups* key_backups = nullptr;  // STATE/key-backups
+    std::filesystem::path backup_tmp;        // STATE/backup-tmp: backups being written
+    const store::DiskSpace* disk = nullptr;  // space on the state directory's file system
 };
 
 // Facts about the running daemon that some answers include.

@@ -17,6 +17,7 @@
 #include "daemon/crypto/key_vault.hpp"
 #include "daemon/policy/clearance.hpp"
 #include "daemon/protocol/args.hpp"
+#include "daemon/registry/dissemination.hpp"
 #include "daemon/service/arguments.hpp"
 #include "daemon/service/copies.hpp"
 #include "daemon/service/handlers.hpp"
@@ -39,47 +40,6 @@ constexpr std::size_t kDefaultPage = 100;
 constexpr std::size_t kMaxExamined = 20000;
 
 }  // namespace
-
-policy::Label label_of(const store::RecordRow& r) {
-    policy::Label l;
-    l.level = r.level;
-    l.compartments = r.compartments;
-    // A product received from outside keeps originator control with its
-    // origin: the registrar who registered it is not its originator.
-    l.originator = r.origin.empty() ? r.originator : 0;
-    l.safety = r.safety;
-    return l;
-}
-
-policy::Label named_label_of(store::Connection& conn, const store::RecordRow& r) {
-    auto label = label_of(r);
-    std::map<std::int64_t, std::string> names;
-    for (const auto& comp : store::MatrixRepository(conn).compartments()) {
-        names.emplace(comp.id, comp.name);
-    }
-    for (const auto cid : label.compartments) {
-        label.compartment_names.push_back(names[cid]);
-    }
-    return label;
-}
-
-policy::Receipt receipt_of(const std::vector<store::DisseminationRow>& rows,
-                           const policy::Clearance& reader) {
-    policy::Receipt rc;
-    for (const auto& d : rows) {
-        if (d.recipient == Recipient::account(reader.account)) {
-            rc.in_person = true;
-            continue;
-        }
-        for (const auto& p : reader.posts) {
-            if (d.recipient == Recipient::post(p.id)) {
-                (d.authority == Conveyance::must_share ? rc.must_share_posts : rc.posts)
-                    .push_back(p.id);
-            }
-        }
-    }
-    return rc;
-}
 
 namespace {
 
@@ -153,26 +113,6 @@ json::object record_detail(const store::RecordRow& r, const Directory& dir,
     }
     o["disseminated"] = std::move(ds);
     return o;
-}
-
-ReadCheck check_read(store::Connection& conn, std::int64_t id, const policy::Clearance& reader) {
-    ReadCheck c;
-    store::RecordRepository records(conn);
-    c.record = records.find(id);
-    if (!c.record || c.record->state != RecordState::held) {
-        c.record.reset();
-        c.decision = policy::Decision::refuse(ErrorCode::not_found, "no such record held");
-        return c;
-    }
-    c.disseminations = records.disseminations(id);
-    c.decision =
-        policy::may_read(reader, label_of(*c.record), receipt_of(c.disseminations, reader));
-    return c;
-}
-
-Error no_record(std::int64_t id) {
-    return make_error(ErrorCode::not_found,
-                      fmt::format("no record {} (or you may not see it)", id));
 }
 
 namespace {
@@ -587,99 +527,25 @@ Result<json::object> handle_disseminate(Context& ctx) {
         return *err;
     }
     ctx.audit.object = fmt::format("record:{}", id);
-    auto& conn = ctx.conn();
-    const auto me = ctx.subject.account->id;
-    const auto caller = clearance_from_db(conn, me, ctx.now);
-    auto c = check_read(conn, id, caller);
-    // One acts only on what one may see: a caller who may not read the
-    // record (whatever authority it holds) learns nothing about it.
-    if (!c.record || !c.decision.allowed) {
-        ctx.audit.reason = c.decision.reason;
-        return no_record(id);
-    }
-    const auto label = named_label_of(conn, *c.record);
-    store::RecordRepository records(conn);
-    std::vector<std::int64_t> delegated;
-    std::string reference;
-    for (const auto& d : records.delegations_in_force("disseminate", id, ctx.now)) {
-        delegated.push_back(d.to_post);
-        for (const auto& p : caller.posts) {
-            if (p.id == d.to_post && reference.empty()) {
-                reference = d.reference;
-            }
-        }
-    }
-    const auto may = policy::may_disseminate(caller, label, delegated);
-    if (!may.allowed) {
-        ctx.audit.reason = may.reason;
-        return make_error(ErrorCode::denied, may.reason);
-    }
-    const auto authority = policy::conveyance_of(may.basis);
-    store::MatrixRepository matrix(conn);
-    std::vector<std::pair<store::PostRow, bool>> targets;
-    for (const auto& name : to) {
-        auto post = matrix.find_post(name);
-        if (!post) {
-            return make_error(ErrorCode::not_found,
-                              fmt::format("no post named {}", printable(name, 64)));
-        }
-        const auto receive = policy::may_receive(post_clearance_from_db(conn, *post), label);
-        if (!receive.allowed) {
-            ctx.audit.reason = fmt::format("{}; {}", may.reason, receive.reason);
-            return make_error(ErrorCode::denied, receive.reason);
-        }
-        targets.emplace_back(std::move(*post), false);
-    }
-    // A person receives it only if one of their posts is eligible now.
-    std::vector<store::AccountRow> people;
-    store::AccountRepository accounts(conn);
-    for (const auto& name : to_people) {
-        auto acc = accounts.find_by_name(name);
-        if (!acc || acc->suspended) {
-            return make_error(ErrorCode::not_found,
-                              fmt::format("no active account named {}", printable(name, 64)));
-        }
-        const auto their = clearance_from_db(conn, acc->id, ctx.now);
-        bool ok = false;
-        for (const auto& p : their.posts) {
-            ok = ok || policy::eligible(p, label);
-        }
-        if (!ok) {
-            const auto why = fmt::format("{} holds no post eligible for this record", name);
-            ctx.audit.reason = fmt::format("{}; {}", may.reason, why);
-            return make_error(ErrorCode::denied, why);
-        }
-        people.push_back(std::move(*acc));
-    }
-    json::array done;
-    for (const auto& acc : people) {
-        store::DisseminationRow row;
-        row.record_id = id;
-        row.recipient = Recipient::account(acc.id);
-        row.authority = authority;
-        row.reference = may.basis == policy::Basis::delegation ? reference : "";
-        row.by_account = me;
-        row.at = ctx.now;
-        const bool added = records.disseminate(row);
-        done.push_back(json::object{{"account", acc.name}, {"new", added}});
-    }
-    for (auto& [post, added] : targets) {
-        store::DisseminationRow row;
-        row.record_id = id;
-        row.recipient = Recipient::post(post.id);
-        row.authority = authority;
-        row.reference = may.basis == policy::Basis::delegation ? reference : "";
-        row.by_account = me;
-        row.at = ctx.now;
-        added = records.disseminate(row);
-        done.push_back(json::object{{"post", post.name}, {"new", added}});
+    const auto done = registry::disseminate(ctx.conn(),
+                                            {.record = id,
+                                             .posts = to,
+                                             .people = to_people,
+                                             .by = ctx.subject.account->id,
+                                             .at = ctx.now},
+                                            ctx.audit.reason);
+    if (!done) {
+        return done.error();
     }
     ctx.changed_records.push_back(id);  // its dissemination changed
-    ctx.audit.reason =
-        fmt::format("{}; to {}{}{}", may.reason, fmt::join(to, ", "),
-                    to.empty() || to_people.empty() ? "" : ", ", fmt::join(to_people, ", "));
-    return json::object{
-        {"id", id}, {"disseminated", std::move(done)}, {"authority", to_text(authority)}};
+    json::array delivered;
+    for (const auto& d : done->delivered) {
+        delivered.push_back(
+            json::object{{d.to_post ? "post" : "account", d.name}, {"new", d.added}});
+    }
+    return json::object{{"id", id},
+                        {"disseminated", std::move(delivered)},
+                        {"authority", to_text(done->authority)}};
 }
 
 Result<json::object> handle_delegate_disseminate(Context& ctx) {
@@ -688,69 +554,28 @@ Result<json::object> handle_delegate_disseminate(Context& ctx) {
     const auto to = args.required_string("to", 64);
     const auto ref = args.required_string("ref", 200);
     const auto last_day = optional_last_day(args, "until");
-    const auto& until_text = last_day.text;
-    const auto& until = last_day.end;
     if (auto err = args.finish()) {
         return *err;
     }
     ctx.audit.object = fmt::format("record:{}", id);
-    if (ref.empty()) {
-        return make_error(ErrorCode::bad_request,
-                          "a delegation needs the reference of the written delegation (--ref)");
+    const auto done = registry::delegate_dissemination(ctx.conn(),
+                                                       {.record = id,
+                                                        .to_post = to,
+                                                        .reference = ref,
+                                                        .until = last_day.end,
+                                                        .by = ctx.subject.account->id,
+                                                        .at = ctx.now},
+                                                       ctx.audit.reason);
+    if (!done) {
+        return done.error();
     }
-    auto& conn = ctx.conn();
-    const auto me = ctx.subject.account->id;
-    const auto caller = clearance_from_db(conn, me, ctx.now);
-    auto c = check_read(conn, id, caller);
-    if (!c.record || !c.decision.allowed) {
-        ctx.audit.reason = c.decision.reason;
-        return no_record(id);
-    }
-    if (label_of(*c.record).originator != me) {
-        ctx.audit.reason = "only the originator may delegate dissemination";
-        return make_error(ErrorCode::denied,
-                          "only the originator of a record may delegate its dissemination");
-    }
-    const auto post = store::MatrixRepository(conn).find_post(to);
-    if (!post) {
-        return make_error(ErrorCode::not_found, fmt::format("no post named {}", printable(to, 64)));
-    }
-    if (until && *until <= ctx.now) {
-        return make_error(ErrorCode::bad_request, "the delegation would end before it starts");
-    }
-    // A delegate disseminates only what it may read: the post must be
-    // eligible, and it receives the record with the delegation.
-    const auto receive =
-        policy::may_receive(post_clearance_from_db(conn, *post), named_label_of(conn, *c.record));
-    if (!receive.allowed) {
-        ctx.audit.reason = receive.reason;
-        return make_error(ErrorCode::denied, receive.reason);
-    }
-    store::DisseminationRow given;
-    given.record_id = id;
-    given.recipient = Recipient::post(post->id);
-    given.authority = Conveyance::originator;
-    given.reference = ref;
-    given.by_account = me;
-    given.at = ctx.now;
-    const bool newly = store::RecordRepository(conn).disseminate(given);
     ctx.changed_records.push_back(id);
-    store::DelegationRow d;
-    d.kind = "disseminate";
-    d.record_id = id;
-    d.grantor = me;
-    d.to_post = post->id;
-    d.reference = ref;
-    d.until = until;
-    d.created_at = ctx.now;
-    const auto did = store::RecordRepository(conn).insert_delegation(d);
-    ctx.audit.reason = fmt::format("originator delegates dissemination to post {} under {}", to,
-                                   printable(ref, 80));
-    return json::object{{"delegation", json::object{{"id", did},
+    const auto& until_text = last_day.text;
+    return json::object{{"delegation", json::object{{"id", done->id},
                                                     {"record", id},
                                                     {"to", to},
                                                     {"ref", ref},
-                                                    {"disseminated", newly},
+                                                    {"disseminated", done->disseminated},
                                                     {"until", until_text ? json::value(*until_text)
                                                                          : json::value(nullptr)}}}};
 }

@@ -92,11 +92,6 @@ std::optional<std::string> disposal_blocker(store::Connection& conn, const Holds
 Result<std::string> dispose_records(Context& ctx, std::int64_t batch,
                                     const std::vector<store::RecordRow>& rows, RecordState state);
 
-// The text ingest indexed for a record, read back from its content with its
-// key (the index keeps no copy): IndexedText gives the same prefix.
-Result<std::string> indexed_text_of(store::RecordRepository& records, const crypto::KeyVault& vault,
-                                    const store::RecordRow& r);
-
 // A transfer batch (state prepared) of rows with its signed transfer list;
 // returns its id.
 std::int64_t create_transfer_batch(Context& ctx, const std::vector<store::RecordRow>& rows,

@@ -24,8 +24,8 @@
 #include "daemon/common/peer.hpp"
 #include "daemon/common/stream.hpp"
 #include "daemon/common/time.hpp"
+#include "daemon/maintenance/backups.hpp"
 #include "daemon/protocol/message.hpp"
-#include "daemon/service/backups.hpp"
 #include "daemon/service/identity.hpp"
 #include "daemon/service/operations.hpp"
 #include "daemon/service/record_cache.hpp"
@@ -128,7 +128,7 @@ private:
     ServiceOptions options_;
     RecordCache records_;
     store::TextIndexPacer text_pacer_;
-    KeyBackups key_backups_;
+    maintenance::KeyBackups key_backups_;
     Deps deps_;
     Micros started_at_;
     IdentityCache identities_;

@@ -53,10 +53,10 @@
 #include "daemon/crypto/key_source.hpp"
 #include "daemon/crypto/key_vault.hpp"
 #include "daemon/log/log.hpp"
+#include "daemon/maintenance/backups.hpp"
+#include "daemon/maintenance/rekey.hpp"
+#include "daemon/maintenance/restore.hpp"
 #include "daemon/server/server.hpp"
-#include "daemon/service/backups.hpp"
-#include "daemon/service/rekey.hpp"
-#include "daemon/service/restore.hpp"
 #include "daemon/service/service.hpp"
 #include "daemon/store/audit_log.hpp"
 #include "daemon/store/disk.hpp"
@@ -272,16 +272,16 @@ public:
     int restore(const std::string& backup) {
         begin_offline("restoring");
         const auto vault = load_key(cl_.dev.has_value());
-        const sr::service::KeyBackups key_backups(config_.state_dir / "key-backups",
-                                                  config_.key_backup_days);
-        const auto report = sr::service::restore_backup(config_.state_dir, fs::absolute(backup),
-                                                        vault, key_backups, sr::now_micros());
+        const sr::maintenance::KeyBackups key_backups(config_.state_dir / "key-backups",
+                                                      config_.key_backup_days);
+        const auto report = sr::maintenance::restore_backup(config_.state_dir, fs::absolute(backup),
+                                                            vault, key_backups, sr::now_micros());
         if (!report) {
             throw Fatal(report.error().message);
         }
         const auto summary = report->summary(backup);
         {
-            std::ofstream note(config_.state_dir / sr::service::kRestoredNote, std::ios::trunc);
+            std::ofstream note(config_.state_dir / sr::maintenance::kRestoredNote, std::ios::trunc);
             note << summary << "\n";
         }
         if (const auto account = service_account()) {
@@ -313,10 +313,11 @@ public:
             throw Fatal(fmt::format("the new key: {}", key.error().message));
         }
         const sr::crypto::KeyVault next(std::move(key).value());
-        const sr::service::KeyBackups key_backups(config_.state_dir / "key-backups",
-                                                  config_.key_backup_days);
-        const auto report = sr::service::rekey_store(config_.state_dir, current, next, key_backups,
-                                                     {::getuid(), ::getpid()}, sr::now_micros());
+        const sr::maintenance::KeyBackups key_backups(config_.state_dir / "key-backups",
+                                                      config_.key_backup_days);
+        const auto report =
+            sr::maintenance::rekey_store(config_.state_dir, current, next, key_backups,
+                                         {::getuid(), ::getpid()}, sr::now_micros());
         if (!report) {
             throw Fatal(report.error().message);
         }
@@ -560,7 +561,8 @@ public:
         for (const auto& f : finished) {
             service_->record_event("rekey.finished", f);
         }
-        if (const auto note = config_.state_dir / sr::service::kRestoredNote; fs::exists(note)) {
+        if (const auto note = config_.state_dir / sr::maintenance::kRestoredNote;
+            fs::exists(note)) {
             std::ifstream in(note);
             std::string text;
             std::getline(in, text);
@@ -662,7 +664,7 @@ public:
 
         // What a rekey interrupted by a crash left undone (the key in use has
         // just opened the database).
-        const auto finished = sr::service::finish_interrupted_rekey(config_.state_dir, vault);
+        const auto finished = sr::maintenance::finish_interrupted_rekey(config_.state_dir, vault);
 
         const auto latest = open_checkpoints(vault);
 
@@ -756,8 +758,8 @@ private:
         const auto tmp = fs::path(to.string() + ".rekeying");
         const auto retired = fs::path(to.string() + ".retired");
         std::error_code ec;
-        sr::service::overwrite_and_remove(tmp);  // an interrupted run's copies of a key
-        sr::service::overwrite_and_remove(retired);
+        sr::maintenance::overwrite_and_remove(tmp);  // an interrupted run's copies of a key
+        sr::maintenance::overwrite_and_remove(retired);
         sr::Fd in(::open(from.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
         sr::Fd out(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                           existed ? (old.st_mode & 0600) : 0400));
@@ -776,7 +778,7 @@ private:
             ok = ::link(to.c_str(), retired.c_str()) == 0;
         }
         if (!ok || ::rename(tmp.c_str(), to.c_str()) != 0) {
-            sr::service::overwrite_and_remove(tmp);
+            sr::maintenance::overwrite_and_remove(tmp);
             fs::remove(retired, ec);
             throw Fatal(fmt::format(
                 "the store is rekeyed, but the new key could not be installed as {} ({}): copy "
@@ -784,7 +786,7 @@ private:
                 to.string(), std::strerror(err != 0 ? err : errno), from.string()));
         }
         if (existed) {
-            sr::service::overwrite_and_remove(retired);
+            sr::maintenance::overwrite_and_remove(retired);
         }
         sr::sync_directory(to.parent_path());
     }

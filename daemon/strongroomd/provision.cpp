@@ -36,7 +36,7 @@
 #include "daemon/crypto/hex.hpp"
 #include "daemon/crypto/key_source.hpp"
 #include "daemon/crypto/secure_buffer.hpp"
-#include "daemon/service/backups.hpp"
+#include "daemon/maintenance/backups.hpp"
 
 // Key bytes are handled here, outside strongroom::crypto (STYLE.md 5), because
 // this is a one-shot command that runs before the daemon exists: the key only
@@ -647,7 +647,7 @@ public:
         }
         for (auto it = files_.rbegin(); it != files_.rend(); ++it) {
             if (it->second) {
-                service::overwrite_and_remove(it->first);  // it held the key in the clear
+                maintenance::overwrite_and_remove(it->first);  // it held the key in the clear
             } else {
                 ::unlink(it->first.c_str());
             }
@@ -937,7 +937,7 @@ void provision(const SecureBuffer& key, const Options& o, const Sealing& how, co
     }
     // An interrupted run's staging copy: it may hold a key in the clear.
     if (occupied(staging)) {
-        service::overwrite_and_remove(staging);
+        maintenance::overwrite_and_remove(staging);
     }
     if (how.seal == Seal::file) {
         stage_key_file(key, text, staging, rollback);

@@ -1,5 +1,5 @@
 // libFuzzer target for the key-store backup file reader
-// (daemon/service/backups: KeyBackups::newest, the file restore reads).
+// (daemon/maintenance/backups: KeyBackups::newest, the file restore reads).
 //
 // The input is the body of a backup file: its lines, then optionally a NUL
 // byte and the register's JSON. The target does what a strongroomd with its
@@ -24,7 +24,7 @@
 #include "daemon/crypto/key_vault.hpp"
 #include "daemon/crypto/record_key.hpp"
 #include "daemon/crypto/secure_buffer.hpp"
-#include "daemon/service/backups.hpp"
+#include "daemon/maintenance/backups.hpp"
 #include "tests/fuzz/fuzz_util.hpp"
 
 namespace {
@@ -61,7 +61,7 @@ std::filesystem::path fresh_dir(const char* name) {
     return dir;
 }
 
-bool same(const service::KeyBackups::Content& a, const service::KeyBackups::Content& b,
+bool same(const maintenance::KeyBackups::Content& a, const maintenance::KeyBackups::Content& b,
           bool keys_only) {
     if (a.keys.size() != b.keys.size()) {
         return false;
@@ -102,8 +102,9 @@ bool same(const service::KeyBackups::Content& a, const service::KeyBackups::Cont
     return true;
 }
 
-service::KeyBackups::Content rewritten(const service::KeyBackups::Content& c, const char* dir) {
-    const service::KeyBackups backups(fresh_dir(dir), 30);
+maintenance::KeyBackups::Content rewritten(const maintenance::KeyBackups::Content& c,
+                                           const char* dir) {
+    const maintenance::KeyBackups backups(fresh_dir(dir), 30);
     backups.write(kTaken, "MISSION", c.keys, c.disposed, c.reg ? *c.reg : store::Register{},
                   vault());
     auto back = backups.newest(kNow, vault());
@@ -136,10 +137,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     const auto dir = fresh_dir("read");
     {
-        std::ofstream out(dir / service::KeyBackups::name_for(kTaken), std::ios::binary);
+        std::ofstream out(dir / maintenance::KeyBackups::name_for(kTaken), std::ios::binary);
         out.write(body.data(), static_cast<std::streamsize>(body.size()));
     }
-    const service::KeyBackups backups(dir, 30);
+    const maintenance::KeyBackups backups(dir, 30);
     const auto content = backups.newest(kNow, vault());
     if (!content) {
         if (!has_register && input.substr(0, nul).find("register") == std::string_view::npos) {

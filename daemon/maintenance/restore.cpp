@@ -1,4 +1,4 @@
-#include "daemon/service/restore.hpp"
+#include "daemon/maintenance/restore.hpp"
 
 #include <algorithm>
 #include <map>
@@ -10,8 +10,8 @@
 
 #include "daemon/audit/checkpoint.hpp"
 #include "daemon/crypto/key_vault.hpp"
-#include "daemon/service/backups.hpp"
-#include "daemon/service/retention.hpp"
+#include "daemon/maintenance/backups.hpp"
+#include "daemon/registry/content.hpp"
 #include "daemon/store/audit_log.hpp"
 #include "daemon/store/backup.hpp"
 #include "daemon/store/connection.hpp"
@@ -20,7 +20,7 @@
 #include "daemon/store/register.hpp"
 #include "daemon/store/store.hpp"
 
-namespace strongroom::service {
+namespace strongroom::maintenance {
 namespace fs = std::filesystem;
 
 namespace {
@@ -258,7 +258,7 @@ Result<RestoreReport> restore_backup(const fs::path& state, const fs::path& back
             if (const auto k = keys.find(r.id); k != keys.end()) {
                 records.put_key(r.id, *k->second);
                 ++report.keys;
-                if (auto t = indexed_text_of(records, vault, r)) {
+                if (auto t = registry::indexed_text_of(records, vault, r)) {
                     text = std::move(*t);
                 }
             } else {
@@ -354,4 +354,4 @@ Result<RestoreReport> restore_backup(const fs::path& state, const fs::path& back
     return report;
 }
 
-}  // namespace strongroom::service
+}  // namespace strongroom::maintenance

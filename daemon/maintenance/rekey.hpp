@@ -33,7 +33,7 @@ namespace strongroom::crypto {
 class KeyVault;
 }
 
-namespace strongroom::service {
+namespace strongroom::maintenance {
 
 class KeyBackups;
 
@@ -72,4 +72,4 @@ Result<RekeyReport> rekey_store(const std::filesystem::path& state, const crypto
                                 const crypto::KeyVault& next, const KeyBackups& key_backups,
                                 const RekeyActor& actor, Micros now);
 
-}  // namespace strongroom::service
+}  // namespace strongroom::maintenance

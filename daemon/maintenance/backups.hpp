@@ -44,7 +44,7 @@ namespace strongroom::crypto {
 class KeyVault;
 }
 
-namespace strongroom::service {
+namespace strongroom::maintenance {
 
 // Overwrites a regular file with zeros, syncs it and removes it; true if it
 // is gone.
@@ -95,4 +95,4 @@ private:
     unsigned days_;
 };
 
-}  // namespace strongroom::service
+}  // namespace strongroom::maintenance

@@ -31,7 +31,7 @@ namespace strongroom::crypto {
 class KeyVault;
 }
 
-namespace strongroom::service {
+namespace strongroom::maintenance {
 
 class KeyBackups;
 
@@ -63,4 +63,4 @@ Result<RestoreReport> restore_backup(const std::filesystem::path& state,
 // its next start (then removed).
 inline constexpr const char* kRestoredNote = "restored";
 
-}  // namespace strongroom::service
+}  // namespace strongroom::maintenance

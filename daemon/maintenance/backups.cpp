@@ -1,4 +1,4 @@
-#include "daemon/service/backups.hpp"
+#include "daemon/maintenance/backups.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -21,7 +21,7 @@
 #include "daemon/crypto/key_vault.hpp"
 #include "daemon/crypto/record_key.hpp"
 
-namespace strongroom::service {
+namespace strongroom::maintenance {
 namespace {
 
 constexpr Micros kDay = 86400LL * 1000000;
@@ -436,4 +436,4 @@ std::vector<std::string> KeyBackups::remove_expired(Micros now) const {
     return removed;
 }
 
-}  // namespace strongroom::service
+}  // namespace strongroom::maintenance

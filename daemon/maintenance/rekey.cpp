@@ -1,4 +1,4 @@
-#include "daemon/service/rekey.hpp"
+#include "daemon/maintenance/rekey.hpp"
 
 #include <cstdint>
 #include <cstring>
@@ -14,7 +14,7 @@
 #include "daemon/common/files.hpp"
 #include "daemon/common/text.hpp"
 #include "daemon/crypto/key_vault.hpp"
-#include "daemon/service/backups.hpp"
+#include "daemon/maintenance/backups.hpp"
 #include "daemon/store/audit_log.hpp"
 #include "daemon/store/backup.hpp"
 #include "daemon/store/maintenance.hpp"
@@ -24,7 +24,7 @@
 #include "daemon/store/store.hpp"
 #include "daemon/store/writer.hpp"
 
-namespace strongroom::service {
+namespace strongroom::maintenance {
 namespace fs = std::filesystem;
 
 namespace {
@@ -279,4 +279,4 @@ Result<RekeyReport> rekey_store(const fs::path& state, const crypto::KeyVault& c
     return report;
 }
 
-}  // namespace strongroom::service
+}  // namespace strongroom::maintenance
