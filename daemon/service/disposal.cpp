@@ -106,24 +106,6 @@ std::optional<std::size_t> certified_count(std::string_view certificate) {
 
 }  // namespace
 
-std::optional<std::string> disposal_blocker(store::Connection& conn, const Holds& holds,
-                                            const store::RecordRow& r) {
-    if (r.state != RecordState::held) {
-        return fmt::format("record {} was {}", r.id, r.state);
-    }
-    if (const auto names = holds.on(r.id, r.type); !names.empty()) {
-        std::string list;
-        for (const auto& n : names) {
-            list += (list.empty() ? "" : ", ") + n;
-        }
-        return fmt::format("record {} is under legal hold {}", r.id, list);
-    }
-    if (const auto n = store::CopyRepository(conn).outstanding(r.id); n > 0) {
-        return fmt::format("record {} has {} outstanding cop{}", r.id, n, n == 1 ? "y" : "ies");
-    }
-    return std::nullopt;
-}
-
 Result<std::string> dispose_records(Context& ctx, std::int64_t batch,
                                     const std::vector<store::RecordRow>& rows, RecordState state) {
     auto& conn = ctx.conn();
@@ -156,33 +138,10 @@ std::string sign_document(const Context& ctx, const std::string& body) {
     return body + "signature: " + to_base64(sig) + "\n";
 }
 
-DueChoice choose_due(store::Connection& conn, Micros as_of, retention::Action action,
-                     BatchKind kind, std::uint64_t limit) {
-    store::RetentionRepository retention(conn);
-    const Holds holds(retention);
-    store::RecordRepository records(conn);
-    store::DisposalRepository batches(conn);
-    DueChoice out;
-    for (auto& d : due_for(conn, as_of, action)) {
-        auto r = records.find(d.id);
-        std::optional<std::string> blocked =
-            r ? disposal_blocker(conn, holds, *r) : "record is gone";
-        if (!blocked) {
-            if (const auto open = batches.open_batch_of(d.id, kind)) {
-                blocked = fmt::format("record {} is already in {} batch {}", d.id,
-                                      kind == BatchKind::destroy ? "disposal" : "transfer", *open);
-            }
-        }
-        if (blocked) {
-            out.blockers.push_back(json::object{{"record", d.id}, {"reason", *blocked}});
-            continue;
-        }
-        if (out.rows.size() == limit) {
-            ++out.left;
-            continue;
-        }
-        out.rows.push_back(std::move(*r));
-        out.why.push_back(std::move(d.why));
+json::array blockers_json(const std::vector<retention::Blocked>& blockers) {
+    json::array out;
+    for (const auto& b : blockers) {
+        out.push_back(json::object{{"record", b.record}, {"reason", b.reason}});
     }
     return out;
 }
@@ -219,7 +178,7 @@ Result<json::object> handle_disposal_propose(Context& ctx) {
     for (const auto& r : choice.rows) {
         ids.emplace_back(r.id);
     }
-    auto& blockers = choice.blockers;
+    auto blockers = blockers_json(choice.blockers);
     const auto left = choice.left;
     json::object out;
     out["as_of"] = format_timestamp(as_of);

@@ -29,10 +29,6 @@ namespace {
 constexpr std::uint64_t kDuePage = 1000;
 constexpr std::uint64_t kMaxDuePage = 10000;
 
-std::optional<retention::Period> period_of(const std::optional<std::string>& text) {
-    return text ? retention::parse_period(*text) : std::nullopt;
-}
-
 std::optional<std::string> text_of(const std::optional<retention::Period>& p) {
     return p ? std::optional(retention::to_string(*p)) : std::nullopt;
 }
@@ -115,126 +111,7 @@ Result<retention::Schedule> read_schedule_args(const json::object& a) {
     return s;
 }
 
-// "TYPE/DATED/ID": where a page of retention due ends.
-struct DueCursor {
-    std::string type;
-    Micros dated = INT64_MIN;
-    std::int64_t id = 0;
-};
-
-struct DuePage {
-    json::array types;
-    json::array unscheduled;
-    json::array items;
-    std::optional<DueCursor> next;
-};
-
-std::optional<DueCursor> parse_cursor(const std::string& text) {
-    const auto a = text.find('/');
-    const auto b = text.rfind('/');
-    if (a == std::string::npos || a == b) {
-        return std::nullopt;
-    }
-    DueCursor c;
-    c.type = text.substr(0, a);
-    try {
-        std::size_t used = 0;
-        const auto dated_text = text.substr(a + 1, b - a - 1);
-        c.dated = std::stoll(dated_text, &used);
-        if (used != dated_text.size()) {
-            return std::nullopt;
-        }
-        const auto id_text = text.substr(b + 1);
-        c.id = std::stoll(id_text, &used);
-        if (used != id_text.size()) {
-            return std::nullopt;
-        }
-    } catch (const std::exception&) {
-        return std::nullopt;
-    }
-    return c;
-}
-
 }  // namespace
-
-retention::Schedule to_schedule(const store::ScheduleRow& row) {
-    retention::Schedule s;
-    s.type = row.type;
-    s.disposition = row.disposition == "destroy" ? retention::Disposition::destroy
-                                                 : retention::Disposition::permanent;
-    s.destroy_after = period_of(row.destroy_after);
-    s.transfer = row.transfer;
-    s.review = period_of(row.review);
-    s.review_first_year = period_of(row.review_first_year);
-    return s;
-}
-
-// "destroy 1y after cut-off, review 6m (3m in the mission's first year)"
-std::string describe(const retention::Schedule& s) {
-    std::string out =
-        s.disposition == retention::Disposition::destroy
-            ? fmt::format("destroy {} after cut-off", retention::to_string(*s.destroy_after))
-            : std::string("permanent");
-    if (s.transfer) {
-        out += ", transferred twice a year";
-    }
-    if (s.review) {
-        out += fmt::format(", review every {}", retention::to_string(*s.review));
-        if (s.review_first_year) {
-            out += fmt::format(" ({} in the mission's first year)",
-                               retention::to_string(*s.review_first_year));
-        }
-    }
-    return out;
-}
-
-Holds::Holds(store::RetentionRepository& repo) {
-    for (const auto& h : repo.holds_in_force()) {
-        if (h.type) {
-            by_type[*h.type].push_back(h.name);
-        }
-        for (const auto r : h.records) {
-            by_record[r].push_back(h.name);
-        }
-    }
-}
-
-std::vector<std::string> Holds::on(std::int64_t record, const std::string& type) const {
-    std::vector<std::string> out;
-    if (const auto t = by_type.find(type); t != by_type.end()) {
-        out.insert(out.end(), t->second.begin(), t->second.end());
-    }
-    if (const auto r = by_record.find(record); r != by_record.end()) {
-        out.insert(out.end(), r->second.begin(), r->second.end());
-    }
-    return out;
-}
-
-std::vector<DueRecord> due_for(store::Connection& conn, Micros as_of, retention::Action action) {
-    store::RetentionRepository repo(conn);
-    std::vector<DueRecord> out;
-    for (const auto& row : repo.schedules()) {
-        const auto s = to_schedule(row);
-        Micros bound = 0;
-        if (action == retention::Action::destroy &&
-            s.disposition == retention::Disposition::destroy) {
-            bound = retention::destroy_bound(*s.destroy_after, as_of);
-        } else if (action == retention::Action::transfer && s.transfer) {
-            bound = retention::transfer_point(as_of);
-        } else {
-            continue;
-        }
-        repo.held_records(s.type, {INT64_MIN, 0}, bound, false, [&](const store::HeldRecord& r) {
-            for (auto& d : retention::due(s, {r.dated, r.created_at, r.reviewed}, as_of, 0)) {
-                if (d.action == action) {
-                    out.push_back({r.id, s.type, std::move(d.why)});
-                }
-            }
-            return true;
-        });
-    }
-    return out;
-}
 
 Result<json::object> handle_retention_list(Context& ctx) {
     protocol::ArgReader args(ctx.args);
@@ -288,119 +165,20 @@ Result<json::object> reapply_schedule(Context& ctx, const json::object& stored,
 
 namespace {
 
-// What is due as of a time: per type, the counts; and a page of the due
-// records after the cursor (none when limit is 0).
-DuePage compute_due(store::Connection& conn, Micros as_of, const std::optional<DueCursor>& cursor,
-                    std::uint64_t limit) {
-    store::RetentionRepository repo(conn);
-    const Holds holds(repo);
-    const auto mission_start = repo.mission_start();
-    std::map<std::string, retention::Schedule> schedules;
-    for (const auto& row : repo.schedules()) {
-        schedules.emplace(row.type, to_schedule(row));
+json::array types_json(const std::vector<retention::TypeDue>& types) {
+    json::array out;
+    for (const auto& t : types) {
+        json::object o;
+        o["type"] = t.type;
+        o["schedule"] = t.schedule;
+        o["records"] = t.held;
+        o[t.destroys ? "destroy" : "transfer"] = t.disposal;
+        o["review"] = t.reviews;
+        o["on_hold"] = t.on_hold;
+        o["overdue"] = t.overdue;
+        out.push_back(std::move(o));
     }
-
-    DuePage page;
-    auto& types = page.types;
-    auto& unscheduled = page.unscheduled;
-    auto& items = page.items;
-    auto& next = page.next;
-    for (const auto& held_type : repo.held_types()) {
-        const std::string& type = held_type.first;  // captured below: not a structured binding
-        const auto held = held_type.second;
-        const auto it = schedules.find(type);
-        if (it == schedules.end()) {
-            unscheduled.push_back(json::object{{"type", type}, {"records", held}});
-            continue;
-        }
-        const auto& s = it->second;
-        // Destruction and transfer: a count over the index, up to a bound date.
-        std::optional<Micros> bound;
-        std::optional<Micros> overdue_bound;
-        if (s.disposition == retention::Disposition::destroy) {
-            bound = retention::destroy_bound(*s.destroy_after, as_of);
-            overdue_bound =
-                retention::destroy_bound(*s.destroy_after, as_of - retention::kOverdueAfter);
-        } else if (s.transfer) {
-            bound = retention::transfer_point(as_of);
-            overdue_bound = retention::transfer_point(as_of - retention::kOverdueAfter);
-            if (*overdue_bound == *bound) {
-                overdue_bound = retention::transfer_point(*bound - 1);
-            }
-        }
-        const auto disposal = bound ? repo.count_held(type, *bound) : 0;
-        const auto overdue = overdue_bound ? repo.count_held(type, *overdue_bound) : 0;
-        std::int64_t on_hold = 0;
-        if (holds.by_type.count(type) != 0) {
-            on_hold = disposal;
-        } else if (bound) {
-            store::RecordRepository records(conn);
-            for (const auto& [record, names] : holds.by_record) {
-                const auto r = records.find(record);
-                on_hold +=
-                    r && r->state == RecordState::held && r->type == type && r->dated < *bound ? 1
-                                                                                               : 0;
-            }
-        }
-        // Reviews, and the page of items: record by record in (dated, id) order.
-        std::int64_t reviews = 0;
-        const bool with_reviews = s.review.has_value();
-        const bool page_here = limit > 0 && !next && (!cursor || type >= cursor->type);
-        if (with_reviews || page_here) {
-            std::pair<Micros, std::int64_t> from{INT64_MIN, 0};
-            if (cursor && cursor->type == type) {
-                from = {cursor->dated, cursor->id};
-            }
-            const Micros until = with_reviews ? INT64_MAX : bound.value_or(INT64_MIN);
-            repo.held_records(
-                type, with_reviews ? std::pair<Micros, std::int64_t>{INT64_MIN, 0} : from, until,
-                with_reviews, [&](const store::HeldRecord& r) {
-                    const auto due = retention::due(s, {r.dated, r.created_at, r.reviewed}, as_of,
-                                                    mission_start);
-                    for (const auto& d : due) {
-                        reviews += d.action == retention::Action::review ? 1 : 0;
-                    }
-                    const bool after_cursor =
-                        r.dated > from.first || (r.dated == from.first && r.id > from.second);
-                    if (page_here && !next && after_cursor && !due.empty()) {
-                        if (items.size() >= limit) {
-                            // The page is full: the next starts after its last item.
-                            const auto& last = items.back().as_object();
-                            next = DueCursor{std::string(last.at("type").as_string()),
-                                             last.at("dated_micros").as_int64(),
-                                             last.at("record").as_int64()};
-                        } else {
-                            for (const auto& d : due) {
-                                json::object item;
-                                item["record"] = r.id;
-                                item["type"] = type;
-                                item["action"] = retention::to_string(d.action);
-                                item["since"] = format_date(d.since);
-                                item["overdue"] = d.since + retention::kOverdueAfter < as_of;
-                                item["why"] = d.why;
-                                item["holds"] = json::value_from(holds.on(r.id, type));
-                                item["dated_micros"] = r.dated;
-                                items.push_back(std::move(item));
-                            }
-                        }
-                    }
-                    return with_reviews || !next;
-                });
-        }
-        json::object t;
-        t["type"] = type;
-        t["schedule"] = describe(s);
-        t["records"] = held;
-        t[s.disposition == retention::Disposition::destroy ? "destroy" : "transfer"] = disposal;
-        t["review"] = reviews;
-        t["on_hold"] = on_hold;
-        t["overdue"] = overdue;
-        types.push_back(std::move(t));
-    }
-    for (auto& item : items) {
-        item.as_object().erase("dated_micros");
-    }
-    return page;
+    return out;
 }
 
 }  // namespace
@@ -410,9 +188,9 @@ Result<json::object> handle_retention_due(Context& ctx) {
     const auto as_of_day = optional_last_day(args, "as_of");
     const auto after = args.optional_string("after", 200);
     const auto limit = args.optional_uint("limit", kMaxDuePage).value_or(kDuePage);
-    std::optional<DueCursor> cursor;
+    std::optional<retention::DueCursor> cursor;
     if (after) {
-        cursor = parse_cursor(*after);
+        cursor = retention::parse_cursor(*after);
         if (!cursor) {
             args.fail(make_error(ErrorCode::bad_request,
                                  fmt::format("\"{}\" is not a page of retention due: use the "
@@ -426,22 +204,35 @@ Result<json::object> handle_retention_due(Context& ctx) {
     // As of the end of the day given (everything due on that day), or now.
     const Micros as_of = as_of_day.end ? *as_of_day.end - 1 : ctx.now;
     ctx.audit.object = "retention";
-    auto page = compute_due(ctx.conn(), as_of, cursor, limit);
-    auto& items = page.items;
-    auto& next = page.next;
-    ctx.audit.reason = fmt::format("{} due items in this page", items.size());
+    const auto page = retention::compute_due(ctx.conn(), as_of, cursor, limit);
+    ctx.audit.reason = fmt::format("{} due items in this page", page.items.size());
+    json::array unscheduled;
+    for (const auto& u : page.unscheduled) {
+        unscheduled.push_back(json::object{{"type", u.type}, {"records", u.held}});
+    }
+    json::array items;
+    for (const auto& d : page.items) {
+        json::object item;
+        item["record"] = d.record;
+        item["type"] = d.type;
+        item["action"] = retention::to_string(d.action);
+        item["since"] = format_date(d.since);
+        item["overdue"] = d.overdue;
+        item["why"] = d.why;
+        item["holds"] = json::value_from(d.holds);
+        items.push_back(std::move(item));
+    }
     json::object out;
     out["as_of"] = format_timestamp(as_of);
-    out["types"] = std::move(page.types);
-    out["unscheduled"] = std::move(page.unscheduled);
+    out["types"] = types_json(page.types);
+    out["unscheduled"] = std::move(unscheduled);
     out["due"] = std::move(items);
-    out["next"] = next ? json::value(fmt::format("{}/{}/{}", next->type, next->dated, next->id))
-                       : json::value(nullptr);
+    out["next"] = page.next ? json::value(retention::to_text(*page.next)) : json::value(nullptr);
     return out;
 }
 
 json::array retention_summary(store::Connection& conn, Micros as_of) {
-    return compute_due(conn, as_of, std::nullopt, 0).types;
+    return types_json(retention::compute_due(conn, as_of, std::nullopt, 0).types);
 }
 
 Result<json::object> handle_retention_review(Context& ctx) {

@@ -12,6 +12,7 @@
 
 #include "daemon/common/error.hpp"
 #include "daemon/common/time.hpp"
+#include "daemon/retention/due.hpp"
 #include "daemon/retention/schedule.hpp"
 #include "daemon/store/records.hpp"
 #include "daemon/store/retention.hpp"
@@ -27,46 +28,19 @@ namespace strongroom::service {
 
 struct Context;
 
-retention::Schedule to_schedule(const store::ScheduleRow& row);
-
-// "destroy 1y after cut-off, review 6m (3m in the mission's first year)"
-std::string describe(const retention::Schedule& s);
-
-// The mission's holds in force, by record and by type.
-struct Holds {
-    std::map<std::int64_t, std::vector<std::string>> by_record;
-    std::map<std::string, std::vector<std::string>> by_type;
-
-    explicit Holds(store::RetentionRepository& repo);
-    // The names of the holds on a record of a type.
-    std::vector<std::string> on(std::int64_t record, const std::string& type) const;
-};
+using retention::choose_due;
+using retention::describe;
+using retention::disposal_blocker;
+using retention::DueChoice;
+using retention::Holds;
+using retention::to_schedule;
 
 // Per record type with held records: its schedule and the counts of records
 // held, due for destruction or transfer and review, on hold and overdue.
 boost::json::array retention_summary(store::Connection& conn, Micros as_of);
 
-// A held record due for destruction, and why.
-struct DueRecord {
-    std::int64_t id = 0;
-    std::string type;
-    std::string why;
-};
-// The held records due for an action (destroy or transfer) as of a time, by
-// type, then date.
-std::vector<DueRecord> due_for(store::Connection& conn, Micros as_of, retention::Action action);
-
-// The held records due for an action that a new batch of `kind` may take:
-// at most `limit`, the others free of blockers counted as left, and each
-// blocked one named with its reason (a hold, copies out, an open batch).
-struct DueChoice {
-    std::vector<store::RecordRow> rows;
-    std::vector<std::string> why;
-    boost::json::array blockers;
-    std::size_t left = 0;
-};
-DueChoice choose_due(store::Connection& conn, Micros as_of, retention::Action action,
-                     BatchKind kind, std::uint64_t limit);
+// [{"record", "reason"}] of the records a new batch could not take.
+boost::json::array blockers_json(const std::vector<retention::Blocked>& blockers);
 
 // The arguments of a new batch (disposal propose, transfer prepare): the
 // as-of time (the end of the day given, never later than now) and how many
@@ -79,11 +53,6 @@ struct BatchRequest {
 };
 Result<BatchRequest> batch_request(Context& ctx, std::uint64_t default_limit,
                                    std::string_view what);
-
-// Why a record may not be destroyed or transferred now (not held, a legal
-// hold, outstanding copies), or nothing.
-std::optional<std::string> disposal_blocker(store::Connection& conn, const Holds& holds,
-                                            const store::RecordRow& r);
 
 // Disposes of records in a batch (state destroyed or transferred): removes
 // each one's text from the index, its key and its content, then merges the

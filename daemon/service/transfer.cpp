@@ -144,7 +144,7 @@ Result<json::object> handle_transfer_prepare(Context& ctx) {
     store::DisposalRepository batches(conn);
     auto choice = choose_due(conn, as_of, retention::Action::transfer, BatchKind::transfer, limit);
     auto& chosen = choice.rows;
-    auto& blockers = choice.blockers;
+    auto blockers = blockers_json(choice.blockers);
     const auto left = choice.left;
     if (chosen.empty()) {
         ctx.audit.reason = "nothing due for transfer";
