@@ -2,6 +2,8 @@
 // it. It transfers every permanent record to the archives and destroys all
 // the rest, under certificates, and ends with a signed statement that
 // nothing classified remains here.
+#include "daemon/retention/closure.hpp"
+
 #include <boost/json/array.hpp>
 #include <fmt/format.h>
 
@@ -18,14 +20,6 @@ namespace json = boost::json;
 namespace {
 
 constexpr std::string_view kStatementTitle = "STRONGROOM CLOSURE STATEMENT";
-
-Result<store::ClosureRow> find(store::DisposalRepository& repo, std::int64_t id) {
-    auto c = repo.find_closure(id);
-    if (!c) {
-        return make_error(ErrorCode::not_found, fmt::format("no closure {}", id));
-    }
-    return std::move(*c);
-}
 
 std::int64_t closure_arg(protocol::ArgReader& args) {
     return static_cast<std::int64_t>(args.required_uint("closure", INT64_MAX));
@@ -52,55 +46,16 @@ Result<json::object> handle_closure_prepare(Context& ctx) {
     }
     ctx.audit.object = "closure";
     auto& conn = ctx.conn();
+    auto plan = retention::plan_closure(conn, ctx.audit.reason);
+    if (!plan) {
+        return std::move(plan).error();
+    }
+    const auto& permanent = plan->permanent;
+    const auto& rest = plan->rest;
     store::DisposalRepository repo(conn);
-    if (const auto open = repo.open_closure()) {
-        return make_error(ErrorCode::conflict,
-                          fmt::format("closure {} is already prepared", open->id));
-    }
-    store::RetentionRepository retention(conn);
-    const Holds holds(retention);
-    std::map<std::string, retention::Schedule> schedules;
-    for (const auto& row : retention.schedules()) {
-        schedules.emplace(row.type, to_schedule(row));
-    }
-    store::RecordRepository records(conn);
-    std::vector<store::RecordRow> permanent;
-    std::vector<std::string> why_permanent;
-    std::vector<store::RecordRow> rest;
-    json::array blockers;
-    records.for_each_in_state(RecordState::held, [&](store::RecordRow& r) {
-        auto why = disposal_blocker(conn, holds, r);
-        if (!why) {
-            for (const auto kind : {BatchKind::destroy, BatchKind::transfer}) {
-                if (const auto b = repo.open_batch_of(r.id, kind)) {
-                    why = fmt::format("record {} is in open {} batch {}", r.id, kind, *b);
-                }
-            }
-        }
-        if (why) {
-            blockers.emplace_back(*why);
-            return;
-        }
-        const auto s = schedules.find(r.type);
-        if (s != schedules.end() && s->second.disposition == retention::Disposition::permanent) {
-            why_permanent.push_back(r.type + ": permanent, transferred at mission closure");
-            permanent.push_back(std::move(r));
-        } else {
-            rest.push_back(std::move(r));
-        }
-    });
-    if (!blockers.empty()) {
-        ctx.audit.reason = fmt::format("{} records block the closure", blockers.size());
-        std::string first(blockers.front().as_string());
-        return make_error(
-            ErrorCode::conflict,
-            fmt::format("the mission cannot be closed yet: {}{}", first,
-                        blockers.size() > 1 ? fmt::format(" (and {} more)", blockers.size() - 1)
-                                            : std::string()));
-    }
     std::optional<std::int64_t> transfer;
     if (!permanent.empty()) {
-        transfer = create_transfer_batch(ctx, permanent, why_permanent, ctx.now);
+        transfer = create_transfer_batch(ctx, permanent, plan->why_permanent, ctx.now);
     }
     std::optional<std::int64_t> disposal;
     if (!rest.empty()) {
@@ -139,8 +94,7 @@ Result<json::object> handle_closure_show(Context& ctx) {
     }
     ctx.audit.object = fmt::format("closure:{}", id);
     auto& conn = ctx.conn();
-    store::DisposalRepository repo(conn);
-    auto c = find(repo, id);
+    auto c = retention::find_closure(conn, id);
     if (!c) {
         return std::move(c).error();
     }
@@ -157,33 +111,12 @@ Result<json::object> handle_closure_approve(Context& ctx) {
     }
     ctx.audit.object = fmt::format("closure:{}", id);
     auto& conn = ctx.conn();
-    store::DisposalRepository repo(conn);
-    auto c = find(repo, id);
-    if (!c) {
-        return std::move(c).error();
+    const auto approved = retention::approve_closure(conn, id, ctx.subject.account->id,
+                                                     approver_of(ctx), ctx.now, ctx.audit.reason);
+    if (!approved) {
+        return approved.error();
     }
-    if (c->approved_by || c->completed_at) {
-        return make_error(ErrorCode::conflict, fmt::format("closure {} is already approved", id));
-    }
-    const auto me = ctx.subject.account->id;
-    if (c->proposed_by == me) {
-        return make_error(ErrorCode::conflict,
-                          fmt::format("you prepared closure {} yourself; a different registrar "
-                                      "must approve it (two-person rule)",
-                                      id));
-    }
-    const auto may = policy::may_approve(
-        approver_of(ctx), {id, c->proposed_by, c->proposed_at, policy::Role::registrar, false}, 0);
-    if (!may.allowed) {
-        ctx.audit.reason = may.reason;
-        return make_error(may.code, may.reason);
-    }
-    repo.approve_closure(id, me, ctx.now);
-    if (c->disposal_batch) {
-        repo.approve(*c->disposal_batch, me, ctx.now);
-    }
-    ctx.audit.reason = "closure approved by a second registrar";
-    return closure_json(conn, *repo.find_closure(id));
+    return closure_json(conn, *approved);
 }
 
 Result<json::object> handle_closure_complete(Context& ctx) {
@@ -195,37 +128,12 @@ Result<json::object> handle_closure_complete(Context& ctx) {
     }
     ctx.audit.object = fmt::format("closure:{}", id);
     auto& conn = ctx.conn();
-    store::DisposalRepository repo(conn);
-    auto c = find(repo, id);
+    const auto c = retention::closure_to_complete(conn, id, receipt);
     if (!c) {
-        return std::move(c).error();
+        return c.error();
     }
-    if (c->completed_at) {
-        return make_error(ErrorCode::conflict, fmt::format("closure {} is already complete", id));
-    }
-    if (!c->approved_by) {
-        return make_error(ErrorCode::conflict,
-                          fmt::format("closure {} is not approved: a registrar other than the one "
-                                      "who prepared it must approve it",
-                                      id));
-    }
-    if (c->transfer_batch && (!receipt || receipt->empty())) {
-        return make_error(ErrorCode::bad_request,
-                          "the archives' receipt for the transfer package is needed (--receipt)");
-    }
-    // Nothing may have entered since: every held record is in one of the two batches.
+    store::DisposalRepository repo(conn);
     store::RecordRepository records(conn);
-    std::size_t covered = 0;
-    for (const auto batch : {c->transfer_batch, c->disposal_batch}) {
-        covered += batch ? repo.records(*batch).size() : 0;
-    }
-    const auto held = static_cast<std::size_t>(records.count());
-    if (held != covered) {
-        return make_error(ErrorCode::conflict,
-                          fmt::format("{} records entered since closure {} was prepared; they "
-                                      "are not in its batches",
-                                      held - std::min(held, covered), id));
-    }
     json::object out;
     std::string transferred = "none";
     std::string destroyed = "none";

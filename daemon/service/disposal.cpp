@@ -19,7 +19,7 @@
 #include "daemon/crypto/key_vault.hpp"
 #include "daemon/policy/clearance.hpp"
 #include "daemon/protocol/args.hpp"
-#include "daemon/registry/content.hpp"
+#include "daemon/retention/disposal.hpp"
 #include "daemon/service/arguments.hpp"
 #include "daemon/service/handlers.hpp"
 #include "daemon/service/internal.hpp"
@@ -40,28 +40,6 @@ constexpr std::uint64_t kMaxBatch = 100000;
 
 std::int64_t batch_arg(protocol::ArgReader& args) {
     return static_cast<std::int64_t>(args.required_uint("batch", INT64_MAX));
-}
-
-Result<store::BatchRow> find_batch(store::DisposalRepository& repo, std::int64_t id,
-                                   BatchKind kind) {
-    auto b = repo.find(id);
-    if (!b || b->kind != kind) {
-        return make_error(ErrorCode::not_found, fmt::format("no {} batch {}", kind, id));
-    }
-    return std::move(*b);
-}
-
-// "1 returned, 2 destroyed" or "none".
-std::string copies_accounted(store::CopyRepository& copies, std::int64_t record) {
-    std::map<std::string, int> by_state;
-    for (const auto& c : copies.of_record(record)) {
-        ++by_state[c.state];
-    }
-    std::string out;
-    for (const auto& [state, n] : by_state) {
-        out += fmt::format("{}{} {}", out.empty() ? "" : ", ", n, state);
-    }
-    return out.empty() ? "none" : out;
 }
 
 json::object batch_json(store::Connection& conn, const store::BatchRow& b, std::size_t records) {
@@ -108,27 +86,14 @@ std::optional<std::size_t> certified_count(std::string_view certificate) {
 
 Result<std::string> dispose_records(Context& ctx, std::int64_t batch,
                                     const std::vector<store::RecordRow>& rows, RecordState state) {
-    auto& conn = ctx.conn();
-    store::RecordRepository records(conn);
-    store::CopyRepository copies(conn);
-    std::string lines;
-    for (const auto& r : rows) {
-        auto text = registry::indexed_text_of(records, *ctx.deps.vault, r);
-        if (!text) {
-            return std::move(text).error();
+    auto lines =
+        retention::dispose_records(ctx.conn(), *ctx.deps.vault, batch, rows, state, ctx.now);
+    if (lines) {
+        for (const auto& r : rows) {
+            ctx.changed_records.push_back(r.id);
         }
-        records.unindex_text(r.id, r.title, *text);
-        lines += fmt::format(
-            "record: {} | {} | {} | {} | dated {} | {} bytes | sha256 {} | copies: {}\n", r.id,
-            r.registry_number.value_or("no registry number"), policy::level_name(r.level), r.type,
-            format_date(r.dated), r.size, to_hex(r.sha256), copies_accounted(copies, r.id));
-        records.dispose(r.id, state, batch, ctx.now);
-        ctx.changed_records.push_back(r.id);
+        ctx.truncate_log = true;
     }
-    // A removal only marks entries deleted; merging the whole index drops
-    // them (and the words of the removed text) from its pages.
-    records.optimize_text_index();
-    ctx.truncate_log = true;
     return lines;
 }
 
@@ -212,41 +177,19 @@ Result<json::object> handle_disposal_approve(Context& ctx) {
     }
     ctx.audit.object = fmt::format("disposal:{}", id);
     auto& conn = ctx.conn();
-    store::DisposalRepository repo(conn);
-    auto b = find_batch(repo, id, BatchKind::destroy);
-    if (!b) {
-        return std::move(b).error();
+    const auto approved = retention::approve_disposal(conn, id, ctx.subject.account->id,
+                                                      approver_of(ctx), ctx.now, ctx.audit.reason);
+    if (!approved) {
+        return approved.error();
     }
-    if (b->state != BatchState::proposed) {
-        return make_error(ErrorCode::conflict,
-                          fmt::format("disposal batch {} is already {}", id, b->state));
-    }
-    if (b->proposed_by == ctx.subject.account->id) {
-        return make_error(ErrorCode::conflict,
-                          fmt::format("you proposed disposal batch {} yourself; a different "
-                                      "registrar must approve it (two-person rule)",
-                                      id));
-    }
-    const auto may = policy::may_approve(
-        approver_of(ctx), {id, b->proposed_by, b->proposed_at, policy::Role::registrar, false}, 0);
-    if (!may.allowed) {
-        ctx.audit.reason = may.reason;
-        return make_error(may.code, may.reason);
-    }
-    repo.approve(id, ctx.subject.account->id, ctx.now);
-    const auto n = repo.records(id).size();
-    ctx.audit.reason = fmt::format("approved the destruction of {} records", n);
-    b->state = BatchState::approved;
-    b->approved_by = ctx.subject.account->id;
-    b->approved_at = ctx.now;
-    return batch_json(conn, *b, n);
+    return batch_json(conn, approved->batch, approved->records);
 }
 
 Result<json::object> execute_disposal(Context& ctx, std::int64_t id) {
     ctx.audit.object = fmt::format("disposal:{}", id);
     auto& conn = ctx.conn();
     store::DisposalRepository repo(conn);
-    auto b = find_batch(repo, id, BatchKind::destroy);
+    auto b = retention::find_batch(conn, id, BatchKind::destroy);
     if (!b) {
         return std::move(b).error();
     }
@@ -258,28 +201,20 @@ Result<json::object> execute_disposal(Context& ctx, std::int64_t id) {
                                             id)
                               : fmt::format("disposal batch {} is already {}", id, b->state));
     }
-    store::RetentionRepository retention(conn);
-    const Holds holds(retention);
-    store::RecordRepository records(conn);
-    const auto members = repo.records(id);
-    std::vector<store::RecordRow> rows;
-    rows.reserve(members.size());
     // Everything is checked again now: a hold placed or a copy issued since
     // the approval stops the whole batch.
-    for (const auto& m : members) {
-        auto r = records.find(m.record_id);
-        if (!r) {
-            return make_error(ErrorCode::internal, fmt::format("record {} is gone", m.record_id));
-        }
-        if (auto why = disposal_blocker(conn, holds, *r)) {
-            ctx.audit.reason = *why;
-            return make_error(ErrorCode::conflict,
-                              fmt::format("disposal batch {} cannot be executed: {}; release it "
-                                          "or propose a new batch",
-                                          id, *why));
-        }
-        rows.push_back(std::move(*r));
+    auto members = retention::members_now(conn, id);
+    if (!members) {
+        return std::move(members).error();
     }
+    if (const auto& why = members->blocked) {
+        ctx.audit.reason = *why;
+        return make_error(ErrorCode::conflict,
+                          fmt::format("disposal batch {} cannot be executed: {}; release it "
+                                      "or propose a new batch",
+                                      id, *why));
+    }
+    const auto& rows = members->rows;
     const auto unrecoverable_after = ctx.now + static_cast<Micros>(ctx.deps.key_backup_days) * kDay;
     auto lines = dispose_records(ctx, id, rows, RecordState::destroyed);
     if (!lines) {
@@ -346,7 +281,7 @@ Result<json::object> handle_disposal_show(Context& ctx) {
     ctx.audit.object = fmt::format("disposal:{}", id);
     auto& conn = ctx.conn();
     store::DisposalRepository repo(conn);
-    auto b = find_batch(repo, id, BatchKind::destroy);
+    auto b = retention::find_batch(conn, id, BatchKind::destroy);
     if (!b) {
         return std::move(b).error();
     }
@@ -377,7 +312,7 @@ Result<json::object> handle_certificate_verify(Context& ctx) {
         fmt::format("{}:{}", kind == BatchKind::transfer ? "transfer" : "disposal", id);
     auto& conn = ctx.conn();
     store::DisposalRepository repo(conn);
-    auto b = find_batch(repo, id, kind);
+    auto b = retention::find_batch(conn, id, kind);
     if (!b) {
         return std::move(b).error();
     }

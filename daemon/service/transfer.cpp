@@ -13,6 +13,7 @@
 #include "daemon/common/text.hpp"
 #include "daemon/policy/clearance.hpp"
 #include "daemon/protocol/args.hpp"
+#include "daemon/retention/disposal.hpp"
 #include "daemon/service/arguments.hpp"
 #include "daemon/service/handlers.hpp"
 #include "daemon/service/internal.hpp"
@@ -56,14 +57,6 @@ json::object listed(const store::RecordRow& r) {
     o["size"] = r.size;
     o["sha256"] = to_hex(r.sha256);
     return o;
-}
-
-Result<store::BatchRow> transfer_batch(store::DisposalRepository& repo, std::int64_t id) {
-    auto b = repo.find(id);
-    if (!b || b->kind != BatchKind::transfer) {
-        return make_error(ErrorCode::not_found, fmt::format("no transfer batch {}", id));
-    }
-    return std::move(*b);
 }
 
 // The batch as the tool writes it into a bag.
@@ -125,8 +118,7 @@ std::int64_t create_transfer_batch(Context& ctx, const std::vector<store::Record
 }
 
 Result<json::object> transfer_package(Context& ctx, std::int64_t batch) {
-    store::DisposalRepository repo(ctx.conn());
-    auto b = transfer_batch(repo, batch);
+    auto b = retention::find_batch(ctx.conn(), batch, BatchKind::transfer);
     if (!b) {
         return std::move(b).error();
     }
@@ -176,8 +168,7 @@ Result<json::object> handle_transfer_show(Context& ctx) {
         return *err;
     }
     ctx.audit.object = fmt::format("transfer:{}", id);
-    store::DisposalRepository repo(ctx.conn());
-    auto b = transfer_batch(repo, id);
+    auto b = retention::find_batch(ctx.conn(), id, BatchKind::transfer);
     if (!b) {
         return std::move(b).error();
     }
@@ -220,7 +211,7 @@ Result<json::object> handle_transfer_content(Context& ctx) {
     ctx.audit.object = fmt::format("transfer:{} record:{}", id, record);
     auto& conn = ctx.conn();
     store::DisposalRepository repo(conn);
-    auto b = transfer_batch(repo, id);
+    auto b = retention::find_batch(conn, id, BatchKind::transfer);
     if (!b) {
         return std::move(b).error();
     }
@@ -276,7 +267,7 @@ Result<json::object> confirm_transfer(Context& ctx, std::int64_t id, const std::
     }
     auto& conn = ctx.conn();
     store::DisposalRepository repo(conn);
-    auto b = transfer_batch(repo, id);
+    auto b = retention::find_batch(conn, id, BatchKind::transfer);
     if (!b) {
         return std::move(b).error();
     }
@@ -284,22 +275,16 @@ Result<json::object> confirm_transfer(Context& ctx, std::int64_t id, const std::
         return make_error(ErrorCode::conflict,
                           fmt::format("transfer batch {} is already {}", id, b->state));
     }
-    store::RetentionRepository retention(conn);
-    const Holds holds(retention);
-    store::RecordRepository records(conn);
-    std::vector<store::RecordRow> rows;
-    for (const auto& m : repo.records(id)) {
-        auto r = records.find(m.record_id);
-        if (!r) {
-            return make_error(ErrorCode::internal, fmt::format("record {} is gone", m.record_id));
-        }
-        if (auto why = disposal_blocker(conn, holds, *r)) {
-            ctx.audit.reason = *why;
-            return make_error(ErrorCode::conflict,
-                              fmt::format("transfer batch {} cannot be confirmed: {}", id, *why));
-        }
-        rows.push_back(std::move(*r));
+    auto members = retention::members_now(conn, id);
+    if (!members) {
+        return std::move(members).error();
     }
+    if (const auto& why = members->blocked) {
+        ctx.audit.reason = *why;
+        return make_error(ErrorCode::conflict,
+                          fmt::format("transfer batch {} cannot be confirmed: {}", id, *why));
+    }
+    const auto& rows = members->rows;
     auto lines = dispose_records(ctx, id, rows, RecordState::transferred);
     if (!lines) {
         return std::move(lines).error();

@@ -8,71 +8,18 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include "daemon/store/accounts.hpp"
 #include "daemon/store/copies.hpp"
 #include "daemon/store/disposal.hpp"
 #include "daemon/store/records.hpp"
 #include "daemon/store/retention.hpp"
-#include "daemon/store/store.hpp"
-#include "tests/support/temp_store.hpp"
+#include "tests/unit/retention/scratch.hpp"
 
 namespace strongroom::retention {
 namespace {
 
-constexpr Micros kDay = 86400LL * 1000000;
-constexpr Micros kNow = 20000 * kDay;  // 2024-10-04
-
-struct Scratch {
-    test::ScratchDir dir;
-    crypto::KeyVault vault = test::make_vault();
-    store::Store store{test::store_options(dir.path()), vault, true};
-    store::Connection& conn = store.writer_connection();
-    std::int64_t clerk = 0;
-
-    Scratch() {
-        store::NewAccount a;
-        a.name = "clerk";
-        a.uid = 5000;
-        a.at = 1;
-        clerk = store::AccountRepository(conn).insert(a);
-        store::RetentionRepository repo(conn);
-        store::ScheduleRow raw;
-        raw.type = "raw-data";
-        raw.disposition = "destroy";
-        raw.destroy_after = "1y";
-        repo.put_schedule(raw);
-        store::ScheduleRow product;
-        product.type = "intelligence-product";
-        product.disposition = "permanent";
-        product.transfer = true;
-        repo.put_schedule(product);
-    }
-
-    std::int64_t record(const std::string& type, Micros dated) {
-        store::RecordRepository r(conn);
-        store::RecordRow row;
-        row.title = "t";
-        row.type = type;
-        row.originator = clerk;
-        row.created_at = dated;
-        row.dated = dated;
-        const auto id = r.insert(row);
-        r.finish(id, 1, 1, std::vector<std::uint8_t>(32, 7), true, std::nullopt);
-        return id;
-    }
-
-    void hold(const std::string& name, std::vector<std::int64_t> records,
-              std::optional<std::string> type = std::nullopt) {
-        store::HoldRow h;
-        h.name = name;
-        h.reason = "inquiry";
-        h.type = std::move(type);
-        h.records = std::move(records);
-        h.placed_by = clerk;
-        h.placed_at = kNow - kDay;
-        store::RetentionRepository(conn).insert_hold(h);
-    }
-};
+using test::kDay;
+using test::kNow;
+using test::Scratch;
 
 std::set<std::int64_t> ids(const std::vector<DueRecord>& due) {
     std::set<std::int64_t> out;
@@ -112,7 +59,7 @@ TEST(Due, AHoldOrAnOutstandingCopyBlocksDisposalAndABatchTakesItsLimit) {  // ru
     store::CopyRow c;
     c.record_id = copied;
     c.number = 1;
-    c.holder = s.clerk;
+    c.holder = s.first;
     c.purpose = "brief";
     c.issued_at = kNow - kDay;
     c.fingerprint = 77;
@@ -131,7 +78,7 @@ TEST(Due, AHoldOrAnOutstandingCopyBlocksDisposalAndABatchTakesItsLimit) {  // ru
     // A record already in an open batch of the kind is not taken twice.
     store::DisposalRepository batches(s.conn);
     const auto batch =
-        batches.insert(BatchKind::destroy, BatchState::proposed, kNow, s.clerk, kNow);
+        batches.insert(BatchKind::destroy, BatchState::proposed, kNow, s.first, kNow);
     batches.add_record(batch, a, "due");
     const auto again = choose_due(s.conn, kNow, Action::destroy, BatchKind::destroy, 10);
     ASSERT_EQ(again.rows.size(), 1U);
