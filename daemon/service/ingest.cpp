@@ -29,6 +29,7 @@
 #include "daemon/policy/clearance.hpp"
 #include "daemon/protocol/args.hpp"
 #include "daemon/registry/content.hpp"
+#include "daemon/registry/entry.hpp"
 #include "daemon/retention/schedule.hpp"
 #include "daemon/service/arguments.hpp"
 #include "daemon/service/handlers.hpp"
@@ -51,25 +52,9 @@ namespace {
 constexpr std::size_t kSpillBytes = 512 * 1024;
 constexpr std::size_t kMaxCompartments = 32;
 
-struct IngestArgs {
-    std::string title;
-    policy::Level level = 0;
-    std::vector<std::string> compartments;  // sorted, unique
-    std::string type;
-    Micros dated = 0;
-    std::optional<std::string> as_post;
-    bool safety = false;
-    std::optional<std::int64_t> max_copies;
-    std::string filename;
-    // receive: a product from outside, registered by a registrar and
-    // disseminated to the named posts under the authority of its receipt.
-    std::optional<std::string> origin;
-    std::vector<std::string> to_posts;
-};
-
-Result<IngestArgs> read_ingest_args(const json::object& a, Micros now, bool receive) {
+Result<registry::Entry> read_ingest_args(const json::object& a, Micros now, bool receive) {
     protocol::ArgReader args(a);
-    IngestArgs in;
+    registry::Entry in;
     if (receive) {
         in.origin = args.required_string("from", 200);
         in.to_posts = args.string_list("to", 64, 64);
@@ -123,58 +108,6 @@ Result<IngestArgs> read_ingest_args(const json::object& a, Micros now, bool rece
     return in;
 }
 
-Error unknown_type(const std::string& type, const std::set<std::string>& known) {
-    std::string list;
-    for (const auto& t : known) {
-        list += (list.empty() ? "" : ", ") + t;
-    }
-    return make_error(
-        ErrorCode::bad_request,
-        fmt::format("no retention schedule for record type \"{}\"{}{}", printable(type, 64),
-                    list.empty() ? "" : ": use one of ",
-                    list.empty() ? std::string(" (see strongroom-admin retention list)") : list));
-}
-
-// Checks the label against a clearance; the compartments are resolved by
-// name with `find` (name → id). Returns the label or a refusal.
-template <typename Find>
-Result<policy::Label> check_label(const IngestArgs& in, const policy::Clearance& clearance,
-                                  Find&& find, std::optional<std::int64_t> as_post,
-                                  std::string& reason) {
-    policy::Label label;
-    label.level = in.level;
-    label.originator = clearance.account;
-    label.safety = in.safety;
-    std::vector<std::pair<std::int64_t, std::string>> named;
-    for (const auto& name : in.compartments) {
-        const auto id = find(name);
-        if (!id) {
-            reason = "unknown compartment " + name;
-            return make_error(ErrorCode::not_found,
-                              fmt::format("no compartment named {}", printable(name, 64)));
-        }
-        named.emplace_back(*id, name);
-    }
-    std::sort(named.begin(), named.end());
-    for (auto& [id, name] : named) {
-        label.compartments.push_back(id);
-        label.compartment_names.push_back(std::move(name));
-    }
-    if (in.origin) {
-        // Received from outside: originator control stays with the origin,
-        // and the registrar need not be cleared for what they register.
-        label.originator = 0;
-        reason = "registrar registers a product received from outside";
-        return label;
-    }
-    const auto d = policy::may_label(clearance, label, as_post);
-    reason = d.reason;
-    if (!d.allowed) {
-        return make_error(d.code, d.reason);
-    }
-    return label;
-}
-
 // Sealed content handed to the writer but not yet written: an upload faster
 // than the writer waits here (on its server thread) rather than queueing its
 // content in memory. Two spills of sealed chunks (each chunk has its tag).
@@ -195,7 +128,7 @@ struct Shared {
 
 class IngestSink final : public ContentSink {
 public:
-    IngestSink(store::Store& store, const Deps& deps, const Peer& peer, IngestArgs args,
+    IngestSink(store::Store& store, const Deps& deps, const Peer& peer, registry::Entry args,
                store::AuditRecord audit, Reply reply, std::uint64_t request_id)
         : store_(store),
           deps_(deps),
@@ -411,91 +344,20 @@ private:
             return refuse(make_error(ErrorCode::denied, "your account is not active"),
                           "account not active at the end of the upload");
         }
-        store::MatrixRepository matrix(conn);
-        const auto clearance = clearance_from_db(conn, caller->id, now);
-        std::optional<std::int64_t> as_post;
-        if (args_.as_post) {
-            const auto p = matrix.find_post(*args_.as_post);
-            if (!p) {
-                return refuse(make_error(ErrorCode::not_found,
-                                         fmt::format("no post named {}", *args_.as_post)),
-                              "unknown post");
-            }
-            as_post = p->id;
-        }
-        if (!store::RetentionRepository(conn).schedule(args_.type)) {
-            return refuse(unknown_type(args_.type, {}), "unknown record type");
-        }
-        if (store::DisposalRepository(conn).any_closure()) {
-            return refuse(make_error(ErrorCode::conflict,
-                                     "the mission is closed or being closed: nothing more is "
-                                     "stored here"),
-                          "mission closed or being closed");
-        }
         std::string reason;
-        auto label = check_label(
-            args_, clearance,
-            [&matrix](const std::string& name) -> std::optional<std::int64_t> {
-                const auto c = matrix.find_compartment(name);
-                return c ? std::optional(c->id) : std::nullopt;
-            },
-            as_post, reason);
-        if (!label) {
-            return refuse(std::move(label).error(), reason);
+        const auto entered = registry::enter_record(conn, args_, caller->id,
+                                                    clearance_from_db(conn, caller->id, now),
+                                                    {.size = size_,
+                                                     .chunks = chunks,
+                                                     .digest = digest,
+                                                     .is_text = is_text,
+                                                     .written_ahead = shared_->record_id},
+                                                    deps_.mission_code, now, reason);
+        if (!entered) {
+            return refuse(entered.error(), reason);
         }
-        // A received product goes only to posts eligible for it.
-        std::vector<store::PostRow> recipients;
-        for (const auto& name : args_.to_posts) {
-            auto post = matrix.find_post(name);
-            if (!post) {
-                return refuse(make_error(ErrorCode::not_found,
-                                         fmt::format("no post named {}", printable(name, 64))),
-                              "unknown post " + name);
-            }
-            const auto receive = policy::may_receive(post_clearance_from_db(conn, *post), *label);
-            if (!receive.allowed) {
-                return refuse(
-                    make_error(ErrorCode::denied, fmt::format("post {}: {}", name, receive.reason)),
-                    fmt::format("post {}: {}", name, receive.reason));
-            }
-            recipients.push_back(std::move(*post));
-        }
+        const auto id = entered->id;
         store::RecordRepository records(conn);
-        store::RecordRow row;
-        row.title = args_.title;
-        row.level = args_.level;
-        row.type = args_.type;
-        row.dated = args_.dated;
-        row.originator = caller->id;
-        row.origin_post = as_post;
-        row.safety = args_.safety;
-        row.max_copies = args_.max_copies;
-        row.filename = args_.filename;
-        row.origin = args_.origin.value_or("");
-        row.created_at = now;
-        row.compartments = label->compartments;
-        std::optional<std::string> registry;
-        if (args_.level > policy::kUnclassified) {
-            const auto year = std::stoll(format_date(now).substr(0, 4));
-            registry = fmt::format("{}/{}/{:06}", deps_.mission_code, year,
-                                   records.next_registry_sequence(year));
-        }
-        std::int64_t id = shared_->record_id;
-        if (id == 0) {
-            // Nothing was written ahead: the row goes in whole, once.
-            row.size = static_cast<std::int64_t>(size_);
-            row.chunks = static_cast<std::int64_t>(chunks);
-            row.sha256.assign(digest.begin(), digest.end());
-            row.is_text = is_text;
-            row.registry_number = registry;
-            id = records.insert_held(row);
-        } else {
-            // The row written ahead held the chunks; it gets its real
-            // metadata now that the label has been checked.
-            records.update_metadata(id, row);
-            records.finish(id, static_cast<std::int64_t>(size_), static_cast<std::int64_t>(chunks),
-                           digest, is_text, registry);
-        }
         for (std::size_t i = 0; i < sealed.size(); ++i) {
             records.put_chunk(id, first + i, sealed[i]);
         }
@@ -507,51 +369,33 @@ private:
         }
         json::object out;
         out["id"] = id;
-        out["registry_number"] = registry ? json::value(*registry) : json::value(nullptr);
+        out["registry_number"] = entered->registry_number ? json::value(*entered->registry_number)
+                                                          : json::value(nullptr);
         out["level"] = policy::level_name(args_.level);
         out["size"] = size_;
         out["text"] = is_text;
         if (args_.origin) {
             json::array to;
-            for (const auto& post : recipients) {
-                store::DisseminationRow d;
-                d.record_id = id;
-                d.recipient = Recipient::post(post.id);
-                d.authority = Conveyance::receipt;
-                d.by_account = caller->id;
-                d.at = now;
-                records.disseminate(d);
-                to.emplace_back(post.name);
+            for (const auto& post : entered->received_by) {
+                to.emplace_back(post);
             }
             out["origin"] = *args_.origin;
             out["disseminated_to"] = std::move(to);
-            reason += fmt::format("; from {}, to {}", printable(*args_.origin, 60),
-                                  fmt::join(args_.to_posts, ", "));
         }
         if (args_.safety) {
-            // Must-share (rule 5): to the security focal point, whatever the
-            // compartments.
-            if (const auto sfp = matrix.post_with_authority("security-focal-point")) {
-                store::DisseminationRow d;
-                d.record_id = id;
-                d.recipient = Recipient::post(sfp->id);
-                d.authority = Conveyance::must_share;
-                d.at = now;
-                records.disseminate(d);
-                out["must_share"] = sfp->name;
-                if (sfp->level < args_.level) {
+            if (const auto& sfp = entered->focal_point) {
+                out["must_share"] = *sfp;
+                if (entered->focal_point_level < args_.level) {
                     out["warning"] = fmt::format(
                         "post {} has received the record but holds only {}: it cannot read it "
                         "until a technical officer raises the post's level",
-                        sfp->name, policy::level_name(sfp->level));
+                        *sfp, policy::level_name(entered->focal_point_level));
                 }
-                reason += "; must-share to " + sfp->name;
             } else {
                 out["must_share"] = nullptr;
                 out["warning"] =
                     "no post holds the security-focal-point authority: a technical "
                     "officer must create one; the record has not reached it";
-                reason += "; must-share: no security focal point post exists";
             }
         }
         audit.object = fmt::format("record:{}", id);
@@ -563,7 +407,7 @@ private:
     store::Store& store_;
     const Deps& deps_;
     Peer peer_;
-    IngestArgs args_;
+    registry::Entry args_;
     store::AuditRecord audit_;
     Reply reply_;
     std::uint64_t request_id_;
@@ -681,10 +525,10 @@ Result<std::unique_ptr<ContentSink>> Service::upload(const Peer& peer, protocol:
         }
     }
     if (dir.record_types.count(args->type) == 0) {
-        return refuse(unknown_type(args->type, dir.record_types), "unknown record type");
+        return refuse(registry::unknown_type(args->type, dir.record_types), "unknown record type");
     }
     std::string reason;
-    auto label = check_label(
+    auto label = registry::check_label(
         *args, clearance,
         [&dir](const std::string& name) -> std::optional<std::int64_t> {
             const auto it = dir.compartment_ids.find(name);
