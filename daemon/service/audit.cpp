@@ -35,36 +35,61 @@ audit::Checkpoint current_head(store::Connection& conn, Micros now) {
     return c;
 }
 
-}  // namespace
-
-std::vector<SigningKey> signing_keys(store::Connection& conn, const crypto::KeyVault& vault) {
-    std::vector<SigningKey> out;
-    out.push_back({0, vault.signing_key().public_key(), 0});
-    auto retired = store::RetiredKeyRepository(conn).all();
-    for (auto it = retired.rbegin(); it != retired.rend(); ++it) {
-        SigningKey k{it->epoch, {}, it->retired_at, it->first_seq, it->last_seq};
-        // Only a row whose sealed key opens is the daemon's own: its public
-        // key, range and time are bound to it.
-        if (vault.retired_audit_mac(it->binding(), it->audit_key).ok() &&
-            it->signing_public.size() == k.key.size()) {
-            std::copy(it->signing_public.begin(), it->signing_public.end(), k.key.begin());
-            out.push_back(k);
-        }
+// The answer's account of a checkpoint someone gave.
+json::object given_json(const audit::GivenCheckpoint& judged) {
+    json::object given;
+    given["sequence"] = judged.checkpoint.seq;
+    given["time"] = format_timestamp(judged.checkpoint.at);
+    given["signature_valid"] = judged.signature_valid;
+    if (judged.retired_epoch) {
+        given["signed_by_retired_key"] = *judged.retired_epoch;
     }
+    return given;
+}
+
+// The caller's connection and up to three readers free right now (one per
+// core), for verifying ranges of the chain side by side.
+std::vector<store::Connection*> with_free_readers(Context& ctx, store::Connection& own,
+                                                  std::vector<store::ReaderLease>& extra) {
+    std::vector<store::Connection*> conns{&own};
+    const unsigned cores = std::max(1U, std::thread::hardware_concurrency());
+    extra.reserve(std::min(cores, 4U));
+    while (conns.size() < std::min(cores, 4U)) {
+        auto lease = ctx.deps.readers->try_lease();
+        if (!lease) {
+            break;
+        }
+        extra.push_back(std::move(*lease));
+        conns.push_back(&extra.back().connection());
+    }
+    return conns;
+}
+
+json::object verify_json(const audit::VerifyResult& r, const std::vector<std::string>& problems,
+                         const audit::CheckpointLog* file) {
+    json::object out;
+    out["intact"] = r.intact && problems.empty();
+    out["entries"] = r.entries;
+    out["first_bad"] = r.first_bad ? json::value(*r.first_bad) : json::value(nullptr);
+    json::array all;
+    if (!r.problem.empty()) {
+        all.emplace_back(r.problem);
+    }
+    for (const auto& p : problems) {
+        all.emplace_back(p);
+    }
+    out["problems"] = std::move(all);
+    json::object cps;
+    cps["checked"] = r.checkpoints_checked;
+    cps["latest"] = r.latest_checkpoint;
+    if (file != nullptr) {
+        cps["file"] = file->path().string();
+    }
+    out["checkpoints"] = std::move(cps);
     return out;
 }
 
-std::optional<SigningKey> signed_by(const std::vector<SigningKey>& keys, std::string_view body,
-                                    const crypto::Ed25519Key::Signature& signature) {
-    for (const auto& k : keys) {
-        if (crypto::Ed25519Key::verify(
-                k.key, {reinterpret_cast<const std::uint8_t*>(body.data()), body.size()},
-                signature)) {
-            return k;
-        }
-    }
-    return std::nullopt;
-}
+}  // namespace
 
 Result<json::object> handle_audit_verify(Context& ctx) {
     protocol::ArgReader args(ctx.args);
@@ -87,87 +112,27 @@ Result<json::object> handle_audit_verify(Context& ctx) {
     // request's connection, the others on readers free right now.
     store::Connection& own =
         ctx.conn_after_audit();  // leased before any other, so this cannot deadlock
-    const auto retired = store::RetiredKeyRepository(own).all();
     json::object given;
     if (external) {
-        auto parsed = audit::parse_signed_checkpoint(*external);
-        if (!parsed) {
-            return std::move(parsed).error();
+        auto judged = audit::judge_checkpoint(own, *ctx.deps.vault, *external);
+        if (!judged) {
+            return std::move(judged).error();
         }
-        const auto by =
-            signed_by(signing_keys(own, *ctx.deps.vault), parsed->body, parsed->signature);
-        given["sequence"] = parsed->checkpoint.seq;
-        given["time"] = format_timestamp(parsed->checkpoint.at);
-        // A retired key signed only what came before its retirement.
-        const bool in_its_time =
-            !by || by->epoch == 0 ||
-            (parsed->checkpoint.seq <= by->last_seq && parsed->checkpoint.at <= by->retired_at);
-        given["signature_valid"] = by.has_value() && in_its_time;
-        if (by && by->epoch != 0) {
-            given["signed_by_retired_key"] = by->epoch;
-        }
-        if (by && !in_its_time) {
-            problems.push_back(fmt::format(
-                "the checkpoint given is signed with retired key {} but is of entry {} or a time "
-                "after that key's retirement (entries {} to {}, retired {})",
-                by->epoch, parsed->checkpoint.seq, by->first_seq, by->last_seq,
-                format_timestamp(by->retired_at)));
-        } else if (!by) {
-            problems.push_back(
-                "the checkpoint given was not signed by this strongroom's key (or was altered)");
+        given = given_json(*judged);
+        if (judged->problem) {
+            problems.push_back(*judged->problem);
         } else {
-            checkpoints.push_back(parsed->checkpoint);
+            checkpoints.push_back(judged->checkpoint);
         }
     }
     std::vector<store::ReaderLease> extra;
-    const unsigned cores = std::max(1U, std::thread::hardware_concurrency());
-    while (extra.size() + 1 < std::min(cores, 4U)) {
-        auto lease = ctx.deps.readers->try_lease();
-        if (!lease) {
-            break;
-        }
-        extra.push_back(std::move(*lease));
+    const auto conns = with_free_readers(ctx, own, extra);
+    const auto verified = audit::verify_chain(conns, *ctx.deps.vault, checkpoints);
+    if (!verified) {
+        return verified.error();
     }
-    // Each worker has its own MACs: the current key's and one per retired
-    // key, for the entries chained under it.
-    const std::size_t n = extra.size() + 1;
-    std::vector<crypto::HmacSha256> macs;
-    macs.reserve(n * (retired.size() + 1));
-    std::vector<std::vector<audit::RetiredMac>> retired_macs(n);
-    std::vector<audit::VerifyWorker> workers;
-    for (std::size_t i = 0; i < n; ++i) {
-        for (const auto& k : retired) {
-            auto mac = ctx.deps.vault->retired_audit_mac(k.binding(), k.audit_key);
-            if (!mac) {
-                return std::move(mac).error();
-            }
-            macs.push_back(std::move(*mac));
-            retired_macs[i].push_back({k.first_seq, k.last_seq, &macs.back()});
-        }
-        macs.push_back(ctx.deps.vault->audit_mac());
-        workers.push_back(
-            {i == 0 ? &own : &extra[i - 1].connection(), &macs.back(), retired_macs[i]});
-    }
-    const auto r = audit::verify(workers, checkpoints);
-    json::object out;
-    out["intact"] = r.intact && problems.empty();
-    out["entries"] = r.entries;
-    out["first_bad"] = r.first_bad ? json::value(*r.first_bad) : json::value(nullptr);
-    json::array all;
-    if (!r.problem.empty()) {
-        all.emplace_back(r.problem);
-    }
-    for (const auto& p : problems) {
-        all.emplace_back(p);
-    }
-    out["problems"] = std::move(all);
-    json::object cps;
-    cps["checked"] = r.checkpoints_checked;
-    cps["latest"] = r.latest_checkpoint;
-    if (ctx.deps.checkpoints != nullptr) {
-        cps["file"] = ctx.deps.checkpoints->path().string();
-    }
-    out["checkpoints"] = std::move(cps);
+    const auto& r = *verified;
+    auto out = verify_json(r, problems, ctx.deps.checkpoints);
     if (external) {
         out["given_checkpoint"] = std::move(given);
     }

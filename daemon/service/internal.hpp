@@ -13,6 +13,7 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
+#include "daemon/audit/keys.hpp"
 #include "daemon/common/error.hpp"
 #include "daemon/common/peer.hpp"
 #include "daemon/common/stream.hpp"
@@ -94,19 +95,9 @@ using registry::account_name;
 // Post id → names of the accounts holding it now (suspended ones marked), sorted.
 std::map<std::int64_t, std::vector<std::string>> holders(store::Connection& conn, Micros now);
 
-// The keys that sign certificates and checkpoints: the current one first
-// (epoch 0), then those retired by rekeys, newest first (audit.cpp).
-struct SigningKey {
-    std::int64_t epoch = 0;
-    crypto::Ed25519Key::PublicKey key{};
-    Micros retired_at = 0;
-    std::int64_t first_seq = 0;  // a retired key's audit entries
-    std::int64_t last_seq = 0;
-};
-std::vector<SigningKey> signing_keys(store::Connection& conn, const crypto::KeyVault& vault);
-// The key among keys whose signature of body this is, if any.
-std::optional<SigningKey> signed_by(const std::vector<SigningKey>& keys, std::string_view body,
-                                    const crypto::Ed25519Key::Signature& signature);
+using audit::signed_by;
+using audit::signing_keys;
+using audit::SigningKey;
 
 protocol::Response to_response(std::uint64_t id, Result<boost::json::object>&& result);
 Error internal_error(const std::exception& e);
