@@ -104,6 +104,56 @@ Result<Members> members_now(store::Connection& conn, std::int64_t batch) {
     return out;
 }
 
+namespace {
+
+// The batch's records now, or the refusal "CANNOT: BLOCKER[ADVICE]".
+Result<Ready> ready(store::Connection& conn, store::BatchRow batch, std::string_view cannot,
+                    std::string_view advice, std::string& why) {
+    auto members = members_now(conn, batch.id);
+    if (!members) {
+        return std::move(members).error();
+    }
+    if (const auto& blocked = members->blocked) {
+        why = *blocked;
+        return make_error(ErrorCode::conflict, fmt::format("{}: {}{}", cannot, *blocked, advice));
+    }
+    return Ready{std::move(batch), std::move(members->rows)};
+}
+
+}  // namespace
+
+Result<Ready> disposal_to_execute(store::Connection& conn, std::int64_t id, std::string& why) {
+    auto b = find_batch(conn, id, BatchKind::destroy);
+    if (!b) {
+        return std::move(b).error();
+    }
+    if (b->state != BatchState::approved) {
+        return make_error(ErrorCode::conflict,
+                          b->state == BatchState::proposed
+                              ? fmt::format("disposal batch {} is not approved yet: a registrar "
+                                            "other than its proposer must approve it",
+                                            id)
+                              : fmt::format("disposal batch {} is already {}", id, b->state));
+    }
+    // Everything is checked again now: a hold placed or a copy issued since
+    // the approval stops the whole batch.
+    return ready(conn, std::move(*b), fmt::format("disposal batch {} cannot be executed", id),
+                 "; release it or propose a new batch", why);
+}
+
+Result<Ready> transfer_to_confirm(store::Connection& conn, std::int64_t id, std::string& why) {
+    auto b = find_batch(conn, id, BatchKind::transfer);
+    if (!b) {
+        return std::move(b).error();
+    }
+    if (b->state != BatchState::prepared) {
+        return make_error(ErrorCode::conflict,
+                          fmt::format("transfer batch {} is already {}", id, b->state));
+    }
+    return ready(conn, std::move(*b), fmt::format("transfer batch {} cannot be confirmed", id), "",
+                 why);
+}
+
 Result<std::string> dispose_records(store::Connection& conn, const crypto::KeyVault& vault,
                                     std::int64_t batch, const std::vector<store::RecordRow>& rows,
                                     RecordState state, Micros at) {

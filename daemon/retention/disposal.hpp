@@ -56,6 +56,16 @@ struct Members {
 };
 Result<Members> members_now(store::Connection& conn, std::int64_t batch);
 
+// A batch ready to be carried out now, and its records: a destruction batch
+// approved, or a transfer batch prepared, none of whose records is blocked
+// (refused, conflict, naming the first blocked one; `why` gets the blocker).
+struct Ready {
+    store::BatchRow batch;
+    std::vector<store::RecordRow> rows;
+};
+Result<Ready> disposal_to_execute(store::Connection& conn, std::int64_t id, std::string& why);
+Result<Ready> transfer_to_confirm(store::Connection& conn, std::int64_t id, std::string& why);
+
 // Disposes of a batch's records (state destroyed or transferred): removes
 // each one's text from the index, its key and its content, then merges the
 // index. Returns the certificate's record lines, one per record:

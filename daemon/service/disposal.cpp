@@ -168,33 +168,13 @@ Result<json::object> handle_disposal_approve(Context& ctx) {
 Result<json::object> execute_disposal(Context& ctx, std::int64_t id) {
     ctx.audit.object = fmt::format("disposal:{}", id);
     auto& conn = ctx.conn();
+    auto ready = retention::disposal_to_execute(conn, id, ctx.audit.reason);
+    if (!ready) {
+        return std::move(ready).error();
+    }
+    const auto& b = ready->batch;
+    const auto& rows = ready->rows;
     store::DisposalRepository repo(conn);
-    auto b = retention::find_batch(conn, id, BatchKind::destroy);
-    if (!b) {
-        return std::move(b).error();
-    }
-    if (b->state != BatchState::approved) {
-        return make_error(ErrorCode::conflict,
-                          b->state == BatchState::proposed
-                              ? fmt::format("disposal batch {} is not approved yet: a registrar "
-                                            "other than its proposer must approve it",
-                                            id)
-                              : fmt::format("disposal batch {} is already {}", id, b->state));
-    }
-    // Everything is checked again now: a hold placed or a copy issued since
-    // the approval stops the whole batch.
-    auto members = retention::members_now(conn, id);
-    if (!members) {
-        return std::move(members).error();
-    }
-    if (const auto& why = members->blocked) {
-        ctx.audit.reason = *why;
-        return make_error(ErrorCode::conflict,
-                          fmt::format("disposal batch {} cannot be executed: {}; release it "
-                                      "or propose a new batch",
-                                      id, *why));
-    }
-    const auto& rows = members->rows;
     const auto unrecoverable_after = ctx.now + static_cast<Micros>(ctx.deps.key_backup_days) * kDay;
     auto lines = dispose_records(ctx, id, rows, RecordState::destroyed);
     if (!lines) {
@@ -204,9 +184,9 @@ Result<json::object> execute_disposal(Context& ctx, std::int64_t id) {
         "{}\nmission: {}\nbatch: {}\nas of: {}\nproposed: {} {}\napproved: {} {}\nexecuted: {} "
         "{}\nmethod: record key destroyed; content and text index entries overwritten "
         "(secure_delete) and freed\nno backup can yield these records after: {}\nrecords: {}\n{}",
-        kDestructionTitle, ctx.deps.mission_code, id, format_date(b->as_of),
-        account_name(conn, b->proposed_by), format_timestamp(b->proposed_at),
-        account_name(conn, *b->approved_by), format_timestamp(*b->approved_at),
+        kDestructionTitle, ctx.deps.mission_code, id, format_date(b.as_of),
+        account_name(conn, b.proposed_by), format_timestamp(b.proposed_at),
+        account_name(conn, *b.approved_by), format_timestamp(*b.approved_at),
         account_name(conn, ctx.subject.account->id), format_timestamp(ctx.now),
         format_timestamp(unrecoverable_after), rows.size(), *lines);
     const auto certificate = sign_document(ctx, body);

@@ -266,25 +266,13 @@ Result<json::object> confirm_transfer(Context& ctx, std::int64_t id, const std::
         }
     }
     auto& conn = ctx.conn();
+    auto ready = retention::transfer_to_confirm(conn, id, ctx.audit.reason);
+    if (!ready) {
+        return std::move(ready).error();
+    }
+    const auto& b = ready->batch;
+    const auto& rows = ready->rows;
     store::DisposalRepository repo(conn);
-    auto b = retention::find_batch(conn, id, BatchKind::transfer);
-    if (!b) {
-        return std::move(b).error();
-    }
-    if (b->state != BatchState::prepared) {
-        return make_error(ErrorCode::conflict,
-                          fmt::format("transfer batch {} is already {}", id, b->state));
-    }
-    auto members = retention::members_now(conn, id);
-    if (!members) {
-        return std::move(members).error();
-    }
-    if (const auto& why = members->blocked) {
-        ctx.audit.reason = *why;
-        return make_error(ErrorCode::conflict,
-                          fmt::format("transfer batch {} cannot be confirmed: {}", id, *why));
-    }
-    const auto& rows = members->rows;
     auto lines = dispose_records(ctx, id, rows, RecordState::transferred);
     if (!lines) {
         return std::move(lines).error();
@@ -294,8 +282,8 @@ Result<json::object> confirm_transfer(Context& ctx, std::int64_t id, const std::
                          "confirmed: {} {}\nmethod: transferred to the archives; local record key "
                          "destroyed; content and text index entries overwritten (secure_delete) "
                          "and freed\nrecords: {}\n{}",
-                         kCertificateTitle, ctx.deps.mission_code, id, format_date(b->as_of),
-                         account_name(conn, b->proposed_by), format_timestamp(b->proposed_at),
+                         kCertificateTitle, ctx.deps.mission_code, id, format_date(b.as_of),
+                         account_name(conn, b.proposed_by), format_timestamp(b.proposed_at),
                          receipt, account_name(conn, ctx.subject.account->id),
                          format_timestamp(ctx.now), rows.size(), *lines));
     repo.set_receipt(id, receipt);

@@ -77,6 +77,28 @@ RunResult restore(Mission& m, const std::string& backup, const RunOptions& optio
     return run({daemon_path(), "--dev", m.state().string(), "--restore", backup}, options);
 }
 
+// Stops the daemon, restores the backup and starts it again.
+RunResult restore_and_start(Mission& m, const std::string& backup) {
+    { auto stopped = m.stop_and_open(); }
+    auto r = restore(m, backup);
+    m.start();
+    return r;
+}
+
+// A numbered copy of a record, issued to a reader: its number.
+std::int64_t get_copy(Mission& m, const std::string& id, const std::string& file) {
+    auto r = m.tool({"--json", "get", id, "-o", m.out_path(file), "--purpose", "brief"}, kAnalyst);
+    EXPECT_EQ(r.status, 0) << r.out << r.err;
+    return r.status == 0 ? r.json().at("copy").as_int64() : 0;
+}
+
+// A record's copies as the analyst lists them.
+boost::json::array copies_of(Mission& m, const std::string& id) {
+    auto r = m.tool({"--json", "copies", id}, kAnalyst);
+    EXPECT_EQ(r.status, 0) << r.out << r.err;
+    return r.status == 0 ? r.json().at("copies").as_array() : boost::json::array();
+}
+
 std::vector<std::int64_t> batch_items(Mission& m, std::int64_t batch) {
     auto r = m.admin({"--json", "disposal", "show", std::to_string(batch)}, kAuditor);
     EXPECT_EQ(r.status, 0) << r.err;
@@ -837,26 +859,18 @@ TEST(RestoreRegister, ACopyReturnedBeforeItsRecordWasLostIsNotOutstandingWhenItC
     ASSERT_EQ(m.admin({"backup", "-o", early}, kOff1).status, 0);
     const auto record = raw_data(m, "Copied, returned, lost");
     const auto id = std::to_string(record);
-    auto r =
-        m.tool({"--json", "get", id, "-o", m.out_path("c1.txt"), "--purpose", "brief"}, kAnalyst);
-    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    EXPECT_EQ(get_copy(m, id, "c1.txt"), 1);
     const auto later = m.out_path("b2.backup");
     ASSERT_EQ(m.admin({"backup", "-o", later}, kOff1).status, 0);
     ASSERT_EQ(m.tool({"copy", "return", id, "1"}, kAnalyst).status, 0);
 
-    { auto stopped = m.stop_and_open(); }
-    ASSERT_EQ(restore(m, early).status, 0);
-    m.start();
-    { auto stopped = m.stop_and_open(); }
-    r = restore(m, later);
+    ASSERT_EQ(restore_and_start(m, early).status, 0);
+    const auto r = restore_and_start(m, later);
     ASSERT_EQ(r.status, 0) << r.out << r.err;
-    m.start();
 
-    r = m.tool({"--json", "copies", id}, kAnalyst);
-    ASSERT_EQ(r.status, 0) << r.out << r.err;
-    const auto copies = r.json().at("copies").as_array();
-    ASSERT_EQ(copies.size(), 1U) << r.out;
-    EXPECT_EQ(copies[0].at("state").as_string(), "returned") << r.out;
+    const auto copies = copies_of(m, id);
+    ASSERT_EQ(copies.size(), 1U);
+    EXPECT_EQ(copies[0].at("state").as_string(), "returned");
     EXPECT_NE(m.tool({"copy", "return", id, "1"}, kAnalyst).status, 0)
         << "a returned copy was returned again";
 }

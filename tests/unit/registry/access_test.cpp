@@ -16,10 +16,7 @@
 namespace strongroom::registry {
 namespace {
 
-using test::kConfidential;
-using test::kNow;
-using test::kStrictly;
-using test::Registry;
+using namespace test;  // the scratch registry and its constants
 
 bool reads(Registry& r, std::int64_t account, std::int64_t record) {
     return check_read(r.conn, record, clearance_from_db(r.conn, account, kNow)).decision.allowed;
@@ -55,9 +52,7 @@ TEST(Access, ClearanceComesFromPostsAndEndsWithTheAssignment) {  // rule 2
 
 TEST(Access, AClassifiedRecordNeedsEligibilityAndReceipt) {  // rule 3
     Registry r;
-    const auto colleague = r.account("cid", 5005, 0);
-    store::MatrixRepository(r.conn).insert_assignment(r.analysts, colleague, 1, std::nullopt,
-                                                      r.off);
+    const auto colleague = r.second_analyst();
     const auto theirs = r.record(colleague, kConfidential, {r.jmac});
     // Eligible, but it was not disseminated to the post: refused.
     const auto before = check_read(r.conn, theirs, clearance_from_db(r.conn, r.ana, kNow));

@@ -19,10 +19,7 @@
 namespace strongroom::registry {
 namespace {
 
-using test::kConfidential;
-using test::kNow;
-using test::kStrictly;
-using test::Registry;
+using namespace test;  // the scratch registry and its constants
 
 CopyRequest by(std::int64_t holder, const std::string& name) {
     CopyRequest c;
@@ -100,9 +97,7 @@ TEST(Copies, ALimitOfZeroKeepsTheContentInside) {  // rule 8
 
 TEST(Copies, OnlyTheHolderOrARegistrarClosesACopyAndOnlyOnce) {  // rules 7 and 8
     Registry r;
-    const auto colleague = r.account("cid", 5005, 0);
-    store::MatrixRepository(r.conn).insert_assignment(r.analysts, colleague, 1, std::nullopt,
-                                                      r.off);
+    const auto colleague = r.second_analyst();
     const auto id = r.record(r.ana, kConfidential, {r.jmac});
     r.disseminate_to_post(id, r.analysts);
     std::string why;

@@ -14,31 +14,13 @@
 namespace strongroom::registry {
 namespace {
 
-using test::kConfidential;
-using test::kNow;
-using test::kStrictly;
-using test::Registry;
+using namespace test;  // the scratch registry and its constants
 
 // A second analyst on the same post, and a head of mission cleared for JMAC.
 struct Mission : Registry {
-    std::int64_t cid = account("cid", 5005, 0);
-    std::int64_t hom_post = 0;
-    std::int64_t hom = account("hom", 5006, 0);
+    std::int64_t cid = second_analyst();
 
-    Mission() {
-        store::MatrixRepository m(conn);
-        m.insert_assignment(analysts, cid, 1, std::nullopt, off);
-        hom_post =
-            m.insert_post("head-of-mission", kStrictly, "head-of-mission", 1, off, std::nullopt);
-        store::GrantRow g;
-        g.post_id = hom_post;
-        g.compartment_id = jmac;
-        g.level = kStrictly;
-        g.granted_at = 1;
-        g.granted_by = off;
-        m.put_grant(g);
-        m.insert_assignment(hom_post, hom, 1, std::nullopt, off);
-    }
+    Mission() { add_head_of_mission(); }
 
     Result<Dissemination> pass(std::int64_t record, std::int64_t by, std::vector<std::string> posts,
                                std::vector<std::string> people, std::string& why) {

@@ -17,10 +17,7 @@
 namespace strongroom::registry {
 namespace {
 
-using test::kConfidential;
-using test::kNow;
-using test::kStrictly;
-using test::Registry;
+using namespace test;  // the scratch registry and its constants
 
 struct Desk : Registry {
     Desk() {

@@ -17,15 +17,33 @@ Registry::Registry() {
     jmac = m.insert_compartment("JMAC", "joint mission analysis", 1, off);
     analysts = m.insert_post("jmac-analyst", kStrictly, "", 1, off, std::nullopt);
     liaison = m.insert_post("liaison", kConfidential, "", 1, off, std::nullopt);
+    grant_jmac(analysts);
+    m.insert_assignment(analysts, ana, 1, std::nullopt, off);
+    m.insert_assignment(liaison, ben, 1, std::nullopt, off);
+}
+
+void Registry::grant_jmac(std::int64_t post) {
     store::GrantRow g;
-    g.post_id = analysts;
+    g.post_id = post;
     g.compartment_id = jmac;
     g.level = kStrictly;
     g.granted_at = 1;
     g.granted_by = off;
-    m.put_grant(g);
-    m.insert_assignment(analysts, ana, 1, std::nullopt, off);
-    m.insert_assignment(liaison, ben, 1, std::nullopt, off);
+    store::MatrixRepository(conn).put_grant(g);
+}
+
+std::int64_t Registry::second_analyst() {
+    const auto id = account("cid", 5005, 0);
+    store::MatrixRepository(conn).insert_assignment(analysts, id, 1, std::nullopt, off);
+    return id;
+}
+
+void Registry::add_head_of_mission() {
+    store::MatrixRepository m(conn);
+    hom = account("hom", 5006, 0);
+    hom_post = m.insert_post("head-of-mission", kStrictly, "head-of-mission", 1, off, std::nullopt);
+    grant_jmac(hom_post);
+    m.insert_assignment(hom_post, hom, 1, std::nullopt, off);
 }
 
 std::int64_t Registry::account(const std::string& name, std::uint32_t uid, std::uint32_t roles) {

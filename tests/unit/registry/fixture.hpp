@@ -34,6 +34,8 @@ struct Registry {
     std::int64_t ben = 0;       // liaison officer, on post liaison
     std::int64_t reg = 0;       // registrar, no post
     std::int64_t off = 0;       // officer, no post
+    std::int64_t hom_post = 0;  // head-of-mission, JMAC at strictly confidential
+    std::int64_t hom = 0;       // its holder
 
     Registry();
 
@@ -45,8 +47,13 @@ struct Registry {
                         const std::string& title = "Harbour");
     store::RecordRow row(std::int64_t id);
     void disseminate_to_post(std::int64_t record, std::int64_t post);
+    // Another analyst on jmac-analyst ("cid"): a reader, not the originator.
+    std::int64_t second_analyst();
+    // Creates the head of mission's post, cleared for JMAC, and its holder.
+    void add_head_of_mission();
 
 private:
+    void grant_jmac(std::int64_t post);  // JMAC at strictly confidential
     int numbered_ = 0;
 };
 

@@ -14,28 +14,10 @@
 namespace strongroom::registry {
 namespace {
 
-using test::kConfidential;
-using test::kNow;
-using test::kStrictly;
-using test::Registry;
+using namespace test;  // the scratch registry and its constants
 
 struct Mission : Registry {
-    std::int64_t hom_post = 0;
-    std::int64_t hom = account("hom", 5006, 0);
-
-    Mission() {
-        store::MatrixRepository m(conn);
-        hom_post =
-            m.insert_post("head-of-mission", kStrictly, "head-of-mission", 1, off, std::nullopt);
-        store::GrantRow g;
-        g.post_id = hom_post;
-        g.compartment_id = jmac;
-        g.level = kStrictly;
-        g.granted_at = 1;
-        g.granted_by = off;
-        m.put_grant(g);
-        m.insert_assignment(hom_post, hom, 1, std::nullopt, off);
-    }
+    Mission() { add_head_of_mission(); }
 
     ReleaseRequest to_unct(std::int64_t record, std::int64_t by) {
         return {.record = record,
