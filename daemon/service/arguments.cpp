@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "daemon/common/text.hpp"
+#include "daemon/service/operations.hpp"
 
 namespace strongroom::service {
 
@@ -49,6 +50,17 @@ LastDay optional_last_day(protocol::ArgReader& args, std::string_view key) {
         }
     }
     return out;
+}
+
+std::optional<Error> sole_id(Context& ctx, std::string_view key, std::string_view kind,
+                             std::int64_t& id) {
+    protocol::ArgReader args(ctx.args);
+    id = static_cast<std::int64_t>(args.required_uint(key, INT64_MAX));
+    if (auto err = args.finish()) {
+        return err;
+    }
+    ctx.audit.object = fmt::format("{}:{}", kind, id);
+    return std::nullopt;
 }
 
 }  // namespace strongroom::service

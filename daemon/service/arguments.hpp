@@ -3,10 +3,12 @@
 // which reports the first one at finish(). Internal to the service.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "daemon/common/error.hpp"
 #include "daemon/common/time.hpp"
 #include "daemon/policy/clearance.hpp"
 #include "daemon/protocol/args.hpp"
@@ -27,5 +29,12 @@ struct LastDay {
     std::optional<Micros> end;
 };
 LastDay optional_last_day(protocol::ArgReader& args, std::string_view key);
+
+struct Context;
+
+// The one argument of a request about one object: its id under `key` (and
+// no other argument). Once read, the audit entry names the object "KIND:ID".
+std::optional<Error> sole_id(Context& ctx, std::string_view key, std::string_view kind,
+                             std::int64_t& id);
 
 }  // namespace strongroom::service

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "daemon/protocol/args.hpp"
+#include "daemon/service/arguments.hpp"
 #include "daemon/service/handlers.hpp"
 #include "daemon/service/internal.hpp"
 #include "daemon/service/retention.hpp"
@@ -87,12 +88,10 @@ Result<json::object> handle_closure_prepare(Context& ctx) {
 }
 
 Result<json::object> handle_closure_show(Context& ctx) {
-    protocol::ArgReader args(ctx.args);
-    const auto id = closure_arg(args);
-    if (auto err = args.finish()) {
+    std::int64_t id = 0;
+    if (auto err = sole_id(ctx, "closure", "closure", id)) {
         return *err;
     }
-    ctx.audit.object = fmt::format("closure:{}", id);
     auto& conn = ctx.conn();
     auto c = retention::find_closure(conn, id);
     if (!c) {
@@ -104,12 +103,10 @@ Result<json::object> handle_closure_show(Context& ctx) {
 }
 
 Result<json::object> handle_closure_approve(Context& ctx) {
-    protocol::ArgReader args(ctx.args);
-    const auto id = closure_arg(args);
-    if (auto err = args.finish()) {
+    std::int64_t id = 0;
+    if (auto err = sole_id(ctx, "closure", "closure", id)) {
         return *err;
     }
-    ctx.audit.object = fmt::format("closure:{}", id);
     auto& conn = ctx.conn();
     const auto approved = retention::approve_closure(conn, id, ctx.subject.account->id,
                                                      approver_of(ctx), ctx.now, ctx.audit.reason);

@@ -16,6 +16,7 @@
 #include "daemon/crypto/record_key.hpp"
 #include "daemon/policy/clearance.hpp"
 #include "daemon/protocol/args.hpp"
+#include "daemon/service/arguments.hpp"
 #include "daemon/service/handlers.hpp"
 #include "daemon/service/internal.hpp"
 #include "daemon/service/records.hpp"
@@ -73,12 +74,10 @@ std::unique_ptr<ContentSource> copy_content(std::unique_ptr<ContentSource> plain
 }
 
 Result<json::object> handle_copies(Context& ctx) {
-    protocol::ArgReader args(ctx.args);
-    const auto id = record_id_arg(args);
-    if (auto err = args.finish()) {
+    std::int64_t id = 0;
+    if (auto err = sole_id(ctx, "id", "record", id)) {
         return *err;
     }
-    ctx.audit.object = fmt::format("record:{}", id);
     auto& conn = ctx.conn();
     if (!is_registrar(ctx)) {
         const auto reader = clearance_from_db(conn, ctx.subject.account->id, ctx.now);

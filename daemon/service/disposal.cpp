@@ -150,12 +150,10 @@ Result<json::object> handle_disposal_propose(Context& ctx) {
 }
 
 Result<json::object> handle_disposal_approve(Context& ctx) {
-    protocol::ArgReader args(ctx.args);
-    const auto id = batch_arg(args);
-    if (auto err = args.finish()) {
+    std::int64_t id = 0;
+    if (auto err = sole_id(ctx, "batch", "disposal", id)) {
         return *err;
     }
-    ctx.audit.object = fmt::format("disposal:{}", id);
     auto& conn = ctx.conn();
     const auto approved = retention::approve_disposal(conn, id, ctx.subject.account->id,
                                                       approver_of(ctx), ctx.now, ctx.audit.reason);
@@ -233,12 +231,10 @@ Result<json::object> handle_disposal_list(Context& ctx) {
 }
 
 Result<json::object> handle_disposal_show(Context& ctx) {
-    protocol::ArgReader args(ctx.args);
-    const auto id = batch_arg(args);
-    if (auto err = args.finish()) {
+    std::int64_t id = 0;
+    if (auto err = sole_id(ctx, "batch", "disposal", id)) {
         return *err;
     }
-    ctx.audit.object = fmt::format("disposal:{}", id);
     auto& conn = ctx.conn();
     store::DisposalRepository repo(conn);
     auto b = retention::find_batch(conn, id, BatchKind::destroy);

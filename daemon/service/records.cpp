@@ -164,12 +164,10 @@ std::int64_t record_id_arg(protocol::ArgReader& args) {
 }
 
 Result<json::object> handle_show(Context& ctx) {
-    protocol::ArgReader args(ctx.args);
-    const auto id = record_id_arg(args);
-    if (auto err = args.finish()) {
+    std::int64_t id = 0;
+    if (auto err = sole_id(ctx, "id", "record", id)) {
         return *err;
     }
-    ctx.audit.object = fmt::format("record:{}", id);
     const auto stamp = cache_stamp(ctx);
     const auto reader = clearance_of(*ctx.directory, ctx.subject.account->id, ctx.now);
     auto c = check_read_cached(ctx, id, reader, stamp);

@@ -50,10 +50,6 @@ json::object release_json(store::Connection& conn, const store::ReleaseRow& r) {
     return o;
 }
 
-std::int64_t request_arg(protocol::ArgReader& args) {
-    return static_cast<std::int64_t>(args.required_uint("request", INT64_MAX));
-}
-
 }  // namespace
 
 Result<json::object> handle_release_request(Context& ctx) {
@@ -100,12 +96,10 @@ Result<json::object> handle_release_request(Context& ctx) {
 }
 
 Result<json::object> handle_release_approve(Context& ctx) {
-    protocol::ArgReader args(ctx.args);
-    const auto q = request_arg(args);
-    if (auto err = args.finish()) {
+    std::int64_t q = 0;
+    if (auto err = sole_id(ctx, "request", "release", q)) {
         return *err;
     }
-    ctx.audit.object = fmt::format("release:{}", q);
     auto& conn = ctx.conn();
     const auto approved = registry::approve_release(conn, q, ctx.subject.account->id, ctx.now,
                                                     ctx.audit.object, ctx.audit.reason);
@@ -116,12 +110,10 @@ Result<json::object> handle_release_approve(Context& ctx) {
 }
 
 Result<json::object> handle_release_issue(Context& ctx) {
-    protocol::ArgReader args(ctx.args);
-    const auto q = request_arg(args);
-    if (auto err = args.finish()) {
+    std::int64_t q = 0;
+    if (auto err = sole_id(ctx, "request", "release", q)) {
         return *err;
     }
-    ctx.audit.object = fmt::format("release:{}", q);
     auto& conn = ctx.conn();
     const auto release = registry::release_to_issue(conn, q, ctx.subject.account->id, ctx.now,
                                                     ctx.audit.object, ctx.audit.reason);

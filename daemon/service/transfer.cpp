@@ -162,12 +162,10 @@ Result<json::object> handle_transfer_prepare(Context& ctx) {
 }
 
 Result<json::object> handle_transfer_show(Context& ctx) {
-    protocol::ArgReader args(ctx.args);
-    const auto id = batch_arg(args);
-    if (auto err = args.finish()) {
+    std::int64_t id = 0;
+    if (auto err = sole_id(ctx, "batch", "transfer", id)) {
         return *err;
     }
-    ctx.audit.object = fmt::format("transfer:{}", id);
     auto b = retention::find_batch(ctx.conn(), id, BatchKind::transfer);
     if (!b) {
         return std::move(b).error();
