@@ -681,46 +681,63 @@ Register read_register(Connection& conn) {
     return r;
 }
 
-CarryReport carry_register(Connection& conn, const Register& source) {
-    CarryReport report;
-    RecordRepository records(conn);
-    HoldTriggersAside triggers(conn);
+namespace {
 
-    if (const auto* t = table_of(source, "accounts")) {
-        carry_named(conn, *t, {"name", "uid"}, report);
-    }
-    if (const auto* t = table_of(source, "compartments")) {
-        carry_named(conn, *t, {"name"}, report);
-    }
-    if (const auto* t = table_of(source, "posts")) {
-        carry_named(conn, *t, {"name", "authority"}, report);
-    }
-    if (source_is_newer(conn, source)) {
-        carry_access(conn, source, report);
-    }
-    if (const auto* t = table_of(source, "matrix_changes")) {
-        carry_history(conn, *t, report);
-    }
-    if (const auto* t = table_of(source, "batches")) {
-        Carrier c(conn, *t, {"id"});
-        for (const auto& row : t->rows) {
-            if (const auto have = c.target_row(row)) {
-                if ((*have)[c.col("kind")] != c.get(row, "kind")) {
-                    throw RegisterConflict(fmt::format(
-                        "{} is a {} batch in the register but a {} batch in the backup: the "
-                        "backup is not of this strongroom's history",
-                        c.describe(row), show(c.get(row, "kind")), show((*have)[c.col("kind")])));
-                }
-                if (batch_rank(c.get(row, "state")) > batch_rank((*have)[c.col("state")])) {
-                    c.update(row);
-                    ++report.updated;
-                }
-                continue;
+// Rows of a table keyed by `key`: one the target lacks is added; one it has
+// is brought up to the source's when `ahead` (source row, target row) says
+// the source's is further along (a batch executed, a closure completed).
+template <typename Ahead>
+void carry_ranked(Connection& conn, const TableRows& t, std::vector<std::string> key,
+                  CarryReport& report, Ahead&& ahead) {
+    Carrier c(conn, t, std::move(key));
+    for (const auto& row : t.rows) {
+        if (const auto have = c.target_row(row)) {
+            if (ahead(c, row, *have)) {
+                c.update(row);
+                ++report.updated;
             }
-            c.insert(row);
-            ++report.added;
+            continue;
+        }
+        c.insert(row);
+        ++report.added;
+    }
+}
+
+// Rows about a record (keyed by `key`), added when the target lacks them
+// and holds the record: one whose record the backup lacks and that was not
+// disposed of is not in the register any more (its id stays reserved).
+void carry_of_records(Connection& conn, const Register& source, std::string_view table,
+                      std::vector<std::string> key, CarryReport& report) {
+    if (const auto* t = table_of(source, table)) {
+        Carrier c(conn, *t, std::move(key));
+        for (const auto& row : t->rows) {
+            if (!c.target_row(row) && exists(conn, "records", as_int(c.get(row, "record_id")))) {
+                c.insert(row);
+                ++report.added;
+            }
         }
     }
+}
+
+void carry_batches(Connection& conn, const TableRows& t, CarryReport& report) {
+    carry_ranked(
+        conn, t, {"id"}, report,
+        [](const Carrier& c, const std::vector<Value>& row, const std::vector<Value>& have) {
+            if (have[c.col("kind")] != c.get(row, "kind")) {
+                throw RegisterConflict(fmt::format(
+                    "{} is a {} batch in the register but a {} batch in the backup: the "
+                    "backup is not of this strongroom's history",
+                    c.describe(row), show(c.get(row, "kind")), show(have[c.col("kind")])));
+            }
+            return batch_rank(c.get(row, "state")) > batch_rank(have[c.col("state")]);
+        });
+}
+
+// The register's records: one the target holds that the register says was
+// disposed of is disposed of again; one it lacks goes in as a stub (unless
+// its registry number is another's), and one still lost stays lost.
+void carry_records(Connection& conn, const Register& source, CarryReport& report) {
+    RecordRepository records(conn);
     if (const auto* t = table_of(source, "records")) {
         Carrier c(conn, *t, {"id"});
         for (const auto& row : t->rows) {
@@ -750,15 +767,7 @@ CarryReport carry_register(Connection& conn, const Register& source) {
             ++report.stubs;
         }
     }
-    if (const auto* t = table_of(source, "record_compartments")) {
-        Carrier c(conn, *t, {"record_id", "compartment_id"});
-        for (const auto& row : t->rows) {
-            if (!c.target_row(row) && exists(conn, "records", as_int(c.get(row, "record_id")))) {
-                c.insert(row);
-                ++report.added;
-            }
-        }
-    }
+    carry_of_records(conn, source, "record_compartments", {"record_id", "compartment_id"}, report);
     if (const auto* t = table_of(source, "lost_records")) {
         // Lost still: a record the backup holds is back.
         Carrier c(conn, *t, {"id"});
@@ -769,17 +778,12 @@ CarryReport carry_register(Connection& conn, const Register& source) {
             }
         }
     }
-    if (const auto* t = table_of(source, "batch_records")) {
-        Carrier c(conn, *t, {"batch_id", "record_id"});
-        for (const auto& row : t->rows) {
-            // A record the backup lacks and that was not disposed of is not
-            // in the register any more (its id stays reserved).
-            if (!c.target_row(row) && exists(conn, "records", as_int(c.get(row, "record_id")))) {
-                c.insert(row);
-                ++report.added;
-            }
-        }
-    }
+    carry_of_records(conn, source, "batch_records", {"batch_id", "record_id"}, report);
+}
+
+// Legal holds: one released since stays released; one in force may not
+// take the name of another the backup has in force.
+void carry_holds(Connection& conn, const Register& source, CarryReport& report) {
     if (const auto* t = table_of(source, "holds")) {
         Carrier c(conn, *t, {"id"});
         for (const auto& row : t->rows) {
@@ -804,64 +808,12 @@ CarryReport carry_register(Connection& conn, const Register& source) {
             ++report.added;
         }
     }
-    if (const auto* t = table_of(source, "hold_records")) {
-        Carrier c(conn, *t, {"record_id", "hold_id"});
-        for (const auto& row : t->rows) {
-            if (!c.target_row(row) && exists(conn, "records", as_int(c.get(row, "record_id")))) {
-                c.insert(row);
-                ++report.added;
-            }
-        }
-    }
-    if (const auto* t = table_of(source, "closures")) {
-        Carrier c(conn, *t, {"id"});
-        const auto rank = [&c](const std::vector<Value>& row) {
-            return !is_null(row[c.col("completed_at")])  ? 2
-                   : !is_null(row[c.col("approved_at")]) ? 1
-                                                         : 0;
-        };
-        for (const auto& row : t->rows) {
-            if (const auto have = c.target_row(row)) {
-                if (rank(row) > rank(*have)) {
-                    c.update(row);
-                    ++report.updated;
-                }
-                continue;
-            }
-            c.insert(row);
-            ++report.added;
-        }
-    }
-    carry_releases(conn, source, report);
-    carry_copies(conn, source, report);
-    for (const auto* name : {"delegations", "disseminations"}) {
-        if (const auto* t = table_of(source, name)) {
-            carry_history(conn, *t, report);
-        }
-    }
-    if (const auto* t = table_of(source, "registry_sequence")) {
-        Carrier c(conn, *t, {"year"});
-        for (const auto& row : t->rows) {
-            if (const auto have = c.target_row(row)) {
-                if (as_int(c.get(row, "last")) > as_int((*have)[c.col("last")])) {
-                    c.update(row);
-                    ++report.updated;
-                }
-                continue;
-            }
-            c.insert(row);
-            ++report.added;
-        }
-    }
-    if (const auto* t = table_of(source, "retired_keys")) {
-        Carrier c(conn, *t, {"epoch"});
-        for (const auto& row : t->rows) {
-            if (!c.target_row(row)) {
-                c.insert(row);
-                ++report.added;
-            }
-        }
-    }
+    carry_of_records(conn, source, "hold_records", {"record_id", "hold_id"}, report);
+}
+
+// The highest id of each kind the register knows, so that none is handed
+// out again.
+void carry_reserved(Connection& conn, const Register& source) {
     for (const auto& [table, id] : source.reserved) {
         if (std::find(kReservedTables.begin(), kReservedTables.end(), table) ==
             kReservedTables.end()) {
@@ -872,6 +824,64 @@ CarryReport carry_register(Connection& conn, const Register& source) {
         }
         reserve_ids(conn, table, id);
     }
+}
+
+}  // namespace
+
+CarryReport carry_register(Connection& conn, const Register& source) {
+    CarryReport report;
+    HoldTriggersAside triggers(conn);
+
+    if (const auto* t = table_of(source, "accounts")) {
+        carry_named(conn, *t, {"name", "uid"}, report);
+    }
+    if (const auto* t = table_of(source, "compartments")) {
+        carry_named(conn, *t, {"name"}, report);
+    }
+    if (const auto* t = table_of(source, "posts")) {
+        carry_named(conn, *t, {"name", "authority"}, report);
+    }
+    if (source_is_newer(conn, source)) {
+        carry_access(conn, source, report);
+    }
+    if (const auto* t = table_of(source, "matrix_changes")) {
+        carry_history(conn, *t, report);
+    }
+    if (const auto* t = table_of(source, "batches")) {
+        carry_batches(conn, *t, report);
+    }
+    carry_records(conn, source, report);
+    carry_holds(conn, source, report);
+    if (const auto* t = table_of(source, "closures")) {
+        const auto rank = [](const Carrier& c, const std::vector<Value>& row) {
+            return !is_null(row[c.col("completed_at")])  ? 2
+                   : !is_null(row[c.col("approved_at")]) ? 1
+                                                         : 0;
+        };
+        carry_ranked(conn, *t, {"id"}, report,
+                     [&rank](const Carrier& c, const auto& row, const auto& have) {
+                         return rank(c, row) > rank(c, have);
+                     });
+    }
+    carry_releases(conn, source, report);
+    carry_copies(conn, source, report);
+    for (const auto* name : {"delegations", "disseminations"}) {
+        if (const auto* t = table_of(source, name)) {
+            carry_history(conn, *t, report);
+        }
+    }
+    if (const auto* t = table_of(source, "registry_sequence")) {
+        carry_ranked(conn, *t, {"year"}, report,
+                     [](const Carrier& c, const auto& row, const auto& have) {
+                         return as_int(c.get(row, "last")) > as_int(have[c.col("last")]);
+                     });
+    }
+    if (const auto* t = table_of(source, "retired_keys")) {
+        carry_ranked(conn, *t, {"epoch"}, report,
+                     [](const Carrier&, const auto&, const auto&) { return false; });
+    }
+    carry_reserved(conn, source);
+    RecordRepository records(conn);
     for (const auto id : source.held) {
         if (!records.find(id)) {
             report.lost.push_back(id);
