@@ -400,6 +400,58 @@ void mirror_row(Carrier& c, const std::vector<Value>& row, CarryReport& report) 
     ++report.added;
 }
 
+// Posts as the source has them. An authority moved from one post to
+// another is cleared first, so that no two posts hold it on the way.
+void carry_posts(Connection& conn, const TableRows& t, CarryReport& report) {
+    Carrier c(conn, t, {"id"});
+    std::vector<const std::vector<Value>*> changed;
+    for (const auto& row : t.rows) {
+        if (const auto have = c.target_row(row); have && *have != row) {
+            changed.push_back(&row);
+            if ((*have)[c.col("authority")] != c.get(row, "authority")) {
+                auto cleared = *have;
+                cleared[c.col("authority")] = std::string();
+                c.update(cleared);
+            }
+        }
+    }
+    for (const auto* row : changed) {
+        c.update(*row);
+        ++report.access;
+    }
+}
+
+// The access matrix exactly as the source has it: grants added or changed,
+// and those the source lacks withdrawn.
+void carry_grants(Connection& conn, const Register& source, CarryReport& report) {
+    const auto* grants = table_of(source, "grants");
+    std::set<std::pair<std::int64_t, std::int64_t>> granted;
+    if (grants != nullptr) {
+        Carrier c(conn, *grants, {"post_id", "compartment_id"});
+        for (const auto& row : grants->rows) {
+            granted.emplace(as_int(c.get(row, "post_id")), as_int(c.get(row, "compartment_id")));
+            mirror_row(c, row, report);
+        }
+    }
+    {
+        std::vector<std::pair<std::int64_t, std::int64_t>> withdrawn;
+        Prepared s(conn, "SELECT post_id, compartment_id FROM grants");
+        while (s.step()) {
+            std::pair<std::int64_t, std::int64_t> key{s.integer(0), s.integer(1)};
+            if (granted.count(key) == 0) {
+                withdrawn.push_back(key);
+            }
+        }
+        for (const auto& [post, compartment] : withdrawn) {
+            Prepared d(conn, "DELETE FROM grants WHERE post_id = ?1 AND compartment_id = ?2");
+            d.bind(1, Value{post});
+            d.bind(2, Value{compartment});
+            d.step();
+            ++report.access;
+        }
+    }
+}
+
 // Who may do and read what, as the source has it (issue 13): a restore
 // brings back content and the register, never the access of the past. An
 // account suspended, an assignment ended, a grant withdrawn or lowered, a
@@ -433,24 +485,7 @@ void carry_access(Connection& conn, const Register& source, CarryReport& report)
         }
     }
     if (const auto* t = table_of(source, "posts")) {
-        Carrier c(conn, *t, {"id"});
-        // An authority moved from one post to another: cleared first, so that
-        // no two posts hold it on the way.
-        std::vector<const std::vector<Value>*> changed;
-        for (const auto& row : t->rows) {
-            if (const auto have = c.target_row(row); have && *have != row) {
-                changed.push_back(&row);
-                if ((*have)[c.col("authority")] != c.get(row, "authority")) {
-                    auto cleared = *have;
-                    cleared[c.col("authority")] = std::string();
-                    c.update(cleared);
-                }
-            }
-        }
-        for (const auto* row : changed) {
-            c.update(*row);
-            ++report.access;
-        }
+        carry_posts(conn, *t, report);
     }
     if (assignments != nullptr) {
         Carrier c(conn, *assignments, {"id"});
@@ -459,33 +494,7 @@ void carry_access(Connection& conn, const Register& source, CarryReport& report)
             ++report.added;
         }
     }
-    // The access matrix exactly as the source has it.
-    const auto* grants = table_of(source, "grants");
-    std::set<std::pair<std::int64_t, std::int64_t>> granted;
-    if (grants != nullptr) {
-        Carrier c(conn, *grants, {"post_id", "compartment_id"});
-        for (const auto& row : grants->rows) {
-            granted.emplace(as_int(c.get(row, "post_id")), as_int(c.get(row, "compartment_id")));
-            mirror_row(c, row, report);
-        }
-    }
-    {
-        std::vector<std::pair<std::int64_t, std::int64_t>> withdrawn;
-        Prepared s(conn, "SELECT post_id, compartment_id FROM grants");
-        while (s.step()) {
-            std::pair<std::int64_t, std::int64_t> key{s.integer(0), s.integer(1)};
-            if (granted.count(key) == 0) {
-                withdrawn.push_back(key);
-            }
-        }
-        for (const auto& [post, compartment] : withdrawn) {
-            Prepared d(conn, "DELETE FROM grants WHERE post_id = ?1 AND compartment_id = ?2");
-            d.bind(1, Value{post});
-            d.bind(2, Value{compartment});
-            d.step();
-            ++report.access;
-        }
-    }
+    carry_grants(conn, source, report);
     // Changes waiting for a second person: one decided since is not pending
     // again (it cannot be approved twice, nor a withdrawn one approved).
     if (const auto* t = table_of(source, "pending")) {
