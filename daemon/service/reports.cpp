@@ -242,6 +242,68 @@ std::string compartment_names(store::Connection& conn, const std::vector<std::in
     return Names(conn).compartments(ids);
 }
 
+namespace {
+
+// One row per registry event of each record (held, disposed of or lost),
+// in the order of the ids.
+json::array registry_rows(store::Connection& conn, const std::vector<std::int64_t>& ids) {
+    store::RecordRepository records(conn);
+    Names names(conn);
+    json::array rows;
+    for (const auto id : ids) {
+        auto r = records.find(id);
+        std::vector<Event> events;
+        if (!r) {
+            const auto lost = store::find_lost(conn, id);
+            if (!lost) {
+                continue;
+            }
+            std::tie(r, events) = lost_entry(names, *lost);
+        } else if (r->state == RecordState::uploading) {
+            continue;
+        } else {
+            events = registry_events(conn, names, *r);
+        }
+        const auto comps = names.compartments(r->compartments);
+        for (const auto& e : events) {
+            json::object row;
+            row["record"] = r->id;
+            row["registry_number"] = r->registry_number.value_or("");
+            row["title"] = r->title;
+            row["level"] = r->level >= 0 ? json::value(policy::level_name(r->level)) : "";
+            row["compartments"] = comps;
+            row["at"] = format_timestamp(e.at);
+            row["event"] = e.event;
+            row["by"] = e.by;
+            row["party"] = e.party;
+            row["authority"] = e.authority;
+            row["reference"] = e.reference;
+            row["copy"] = e.copy ? json::value(*e.copy) : json::value(nullptr);
+            row["detail"] = e.detail;
+            rows.push_back(std::move(row));
+        }
+    }
+    return rows;
+}
+
+json::array registry_columns() {
+    return columns({{"record", "Record"},
+                    {"registry_number", "Registry number"},
+                    {"title", "Title"},
+                    {"level", "Level"},
+                    {"compartments", "Compartments"},
+                    {"at", "When (UTC)"},
+                    {"event", "Event"},
+                    {"by", "By"},
+                    {"party", "To / holder / from"},
+                    {"authority", "Authority"},
+                    {"reference", "Reference"},
+                    {"copy", "Copy"},
+                    {"detail", "Detail"}});
+}
+
+}  // namespace
+
 Result<json::object> handle_report_registry(Context& ctx) {
     protocol::ArgReader args(ctx.args);
     const auto record = args.optional_uint("record", INT64_MAX);
@@ -280,59 +342,13 @@ Result<json::object> handle_report_registry(Context& ctx) {
         ids.resize(kRecordsPerPage);
         next = ids.back();
     }
-    Names names(conn);
-    json::array rows;
-    for (const auto id : ids) {
-        auto r = records.find(id);
-        std::vector<Event> events;
-        if (!r) {
-            const auto lost = store::find_lost(conn, id);
-            if (!lost) {
-                continue;
-            }
-            std::tie(r, events) = lost_entry(names, *lost);
-        } else if (r->state == RecordState::uploading) {
-            continue;
-        } else {
-            events = registry_events(conn, names, *r);
-        }
-        const auto comps = names.compartments(r->compartments);
-        for (const auto& e : events) {
-            json::object row;
-            row["record"] = r->id;
-            row["registry_number"] = r->registry_number.value_or("");
-            row["title"] = r->title;
-            row["level"] = r->level >= 0 ? json::value(policy::level_name(r->level)) : "";
-            row["compartments"] = comps;
-            row["at"] = format_timestamp(e.at);
-            row["event"] = e.event;
-            row["by"] = e.by;
-            row["party"] = e.party;
-            row["authority"] = e.authority;
-            row["reference"] = e.reference;
-            row["copy"] = e.copy ? json::value(*e.copy) : json::value(nullptr);
-            row["detail"] = e.detail;
-            rows.push_back(std::move(row));
-        }
-    }
+    auto rows = registry_rows(conn, ids);
     ctx.audit.reason = fmt::format("{} records, {} registry events", ids.size(), rows.size());
     auto out = report_head(ctx, "registry", "Registry of records", scope);
     out["group"] = "record";
     out["group_columns"] =
         json::array{"record", "registry_number", "level", "compartments", "title"};
-    out["columns"] = columns({{"record", "Record"},
-                              {"registry_number", "Registry number"},
-                              {"title", "Title"},
-                              {"level", "Level"},
-                              {"compartments", "Compartments"},
-                              {"at", "When (UTC)"},
-                              {"event", "Event"},
-                              {"by", "By"},
-                              {"party", "To / holder / from"},
-                              {"authority", "Authority"},
-                              {"reference", "Reference"},
-                              {"copy", "Copy"},
-                              {"detail", "Detail"}});
+    out["columns"] = registry_columns();
     out["rows"] = std::move(rows);
     out["next"] = next ? json::value(*next) : json::value(nullptr);
     return out;
