@@ -30,7 +30,7 @@
 namespace {
 
 namespace crypto = strongroom::crypto;
-namespace service = strongroom::service;
+namespace maintenance = strongroom::maintenance;
 namespace store = strongroom::store;
 using strongroom::Micros;
 using strongroom::fuzz::broken;
