@@ -192,95 +192,102 @@ Status Writer::error_for(Trouble trouble, const std::string& reason, bool change
 
 void Writer::run() {
     std::deque<Item> batch;
-    for (;;) {
-        {
-            std::unique_lock lock(mutex_);
-            busy_ = false;
-            idle_.notify_all();
-            if (!held_.empty()) {
-                // Blocked: try again after the back-off (at once when
-                // stopping), with whatever arrived meanwhile.
-                if (!stopping_) {
-                    sleep_ = Sleep::idle;
-                    wake_.wait_for(lock, backoff_, [this] { return stopping_; });
-                    sleep_ = Sleep::awake;
-                }
-                heartbeat_.store(now_micros());
-                batch.swap(queue_);
-                durable_waiting_ = 0;
-                urgent_ = false;
-                busy_ = true;
-                if (blocked_ > 0) {
-                    space_.notify_all();
-                }
-            } else {
-                // Wake at least every second so the heartbeat shows the thread is alive.
-                while (queue_.empty() && !stopping_) {
-                    sleep_ = Sleep::idle;
-                    wake_.wait_for(lock, std::chrono::seconds(1));
-                    sleep_ = Sleep::awake;
-                    heartbeat_.store(now_micros());
-                }
-                if (queue_.empty() && stopping_) {
-                    return;
-                }
-                // Only audit records of reads (their answers are already sent):
-                // gather more for up to the commit window since the last commit,
-                // so that a commit carries many of them. Anyone waiting for an
-                // acknowledgement ends the wait.
-                if (durable_waiting_ == 0 && !urgent_ && !stopping_ && queue_.size() < max_batch_) {
-                    sleep_ = Sleep::gathering;
-                    wake_.wait_until(lock, last_commit_ + kAuditWindow, [this] {
-                        return durable_waiting_ > 0 || urgent_ || stopping_ ||
-                               queue_.size() >= max_batch_;
-                    });
-                    sleep_ = Sleep::awake;
-                }
-                urgent_ = false;
-                if (queue_.size() <= max_batch_) {
-                    // Everything: a swap, so that submitters never wait on the
-                    // lock while a large batch is moved.
-                    batch.swap(queue_);
-                    durable_waiting_ = 0;
-                } else {
-                    for (std::size_t i = 0; i < max_batch_; ++i) {
-                        durable_waiting_ -= queue_.front().done ? 1 : 0;
-                        batch.push_back(std::move(queue_.front()));
-                        queue_.pop_front();
-                    }
-                }
-                busy_ = true;
-                if (blocked_ > 0) {
-                    space_.notify_all();
-                }
-            }
-        }
+    while (take_next(batch)) {
         heartbeat_.store(now_micros());
-        if (failed()) {
-            fail("an earlier commit failed", batch);
-        } else if (!held_.empty()) {
-            const bool done = retry_held(batch);
-            bool stopping = false;
-            {
-                std::lock_guard lock(mutex_);
-                stopping = stopping_;
-            }
-            if (!done && stopping) {
-                // Nothing more can be done: what is held is lost, and said so.
-                const auto lost = held_.size();
-                {
-                    std::lock_guard lock(mutex_);
-                    settled_ += lost;
-                    stats_.held = 0;
-                }
-                held_.clear();
-                report(TroubleReport::Event::lost, blocked(),
-                       "stopping while audit entries could not be written", 0, lost);
-            }
-        } else {
-            commit_batch(batch);
-        }
+        carry_out(batch);
         batch.clear();
+    }
+}
+
+bool Writer::take_next(std::deque<Item>& batch) {
+    std::unique_lock lock(mutex_);
+    busy_ = false;
+    idle_.notify_all();
+    if (!held_.empty()) {
+        take_after_backoff(lock, batch);
+    } else {
+        // Wake at least every second so the heartbeat shows the thread is alive.
+        while (queue_.empty() && !stopping_) {
+            sleep_ = Sleep::idle;
+            wake_.wait_for(lock, std::chrono::seconds(1));
+            sleep_ = Sleep::awake;
+            heartbeat_.store(now_micros());
+        }
+        if (queue_.empty() && stopping_) {
+            return false;
+        }
+        // Only audit records of reads (their answers are already sent):
+        // gather more for up to the commit window since the last commit,
+        // so that a commit carries many of them. Anyone waiting for an
+        // acknowledgement ends the wait.
+        if (durable_waiting_ == 0 && !urgent_ && !stopping_ && queue_.size() < max_batch_) {
+            sleep_ = Sleep::gathering;
+            wake_.wait_until(lock, last_commit_ + kAuditWindow, [this] {
+                return durable_waiting_ > 0 || urgent_ || stopping_ || queue_.size() >= max_batch_;
+            });
+            sleep_ = Sleep::awake;
+        }
+        urgent_ = false;
+        if (queue_.size() <= max_batch_) {
+            // Everything: a swap, so that submitters never wait on the
+            // lock while a large batch is moved.
+            batch.swap(queue_);
+            durable_waiting_ = 0;
+        } else {
+            for (std::size_t i = 0; i < max_batch_; ++i) {
+                durable_waiting_ -= queue_.front().done ? 1 : 0;
+                batch.push_back(std::move(queue_.front()));
+                queue_.pop_front();
+            }
+        }
+    }
+    busy_ = true;
+    if (blocked_ > 0) {
+        space_.notify_all();
+    }
+    return true;
+}
+
+void Writer::take_after_backoff(std::unique_lock<std::mutex>& lock, std::deque<Item>& batch) {
+    // Blocked: try again after the back-off (at once when stopping), with
+    // whatever arrived meanwhile.
+    if (!stopping_) {
+        sleep_ = Sleep::idle;
+        wake_.wait_for(lock, backoff_, [this] { return stopping_; });
+        sleep_ = Sleep::awake;
+    }
+    heartbeat_.store(now_micros());
+    batch.swap(queue_);
+    durable_waiting_ = 0;
+    urgent_ = false;
+}
+
+void Writer::carry_out(std::deque<Item>& batch) {
+    if (failed()) {
+        fail("an earlier commit failed", batch);
+        return;
+    }
+    if (held_.empty()) {
+        commit_batch(batch);
+        return;
+    }
+    const bool done = retry_held(batch);
+    bool stopping = false;
+    {
+        std::lock_guard lock(mutex_);
+        stopping = stopping_;
+    }
+    if (!done && stopping) {
+        // Nothing more can be done: what is held is lost, and said so.
+        const auto lost = held_.size();
+        {
+            std::lock_guard lock(mutex_);
+            settled_ += lost;
+            stats_.held = 0;
+        }
+        held_.clear();
+        report(TroubleReport::Event::lost, blocked(),
+               "stopping while audit entries could not be written", 0, lost);
     }
 }
 

@@ -200,6 +200,14 @@ private:
     void enqueue(AuditRecord audit, Work work, Done done, bool audited);
     bool run_works(Transaction& txn, std::deque<Item>& batch, bool savepoints);
     void run();
+    // Waits for the next batch and moves it out of the queue (all of it, or
+    // max_batch_ items); false once stopping with nothing left.
+    bool take_next(std::deque<Item>& batch);
+    // While entries are held, the back-off before they are tried again.
+    void take_after_backoff(std::unique_lock<std::mutex>& lock, std::deque<Item>& batch);
+    // Commits a batch, or retries what is held with it, or refuses it after
+    // an earlier failure.
+    void carry_out(std::deque<Item>& batch);
     // One transaction for the batch: nothing on success, else the failure
     // (rolled back, the chain put back).
     std::optional<Failure> attempt(std::deque<Item>& batch, bool& truncate_log);
