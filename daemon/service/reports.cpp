@@ -218,6 +218,18 @@ std::pair<std::optional<store::RecordRow>, std::vector<Event>> lost_entry(
     return {std::move(r), std::move(ev)};
 }
 
+// An event's fields, in the order every registry listing shows them.
+void add_event(json::object& o, const Event& e) {
+    o["at"] = format_timestamp(e.at);
+    o["event"] = e.event;
+    o["by"] = e.by;
+    o["party"] = e.party;
+    o["authority"] = e.authority;
+    o["reference"] = e.reference;
+    o["copy"] = e.copy ? json::value(*e.copy) : json::value(nullptr);
+    o["detail"] = e.detail;
+}
+
 }  // namespace
 
 json::array registry_history(store::Connection& conn, const store::RecordRow& r) {
@@ -225,14 +237,7 @@ json::array registry_history(store::Connection& conn, const store::RecordRow& r)
     json::array out;
     for (const auto& e : registry_events(conn, names, r)) {
         json::object o;
-        o["at"] = format_timestamp(e.at);
-        o["event"] = e.event;
-        o["by"] = e.by;
-        o["party"] = e.party;
-        o["authority"] = e.authority;
-        o["reference"] = e.reference;
-        o["copy"] = e.copy ? json::value(*e.copy) : json::value(nullptr);
-        o["detail"] = e.detail;
+        add_event(o, e);
         out.push_back(std::move(o));
     }
     return out;
@@ -272,14 +277,7 @@ json::array registry_rows(store::Connection& conn, const std::vector<std::int64_
             row["title"] = r->title;
             row["level"] = r->level >= 0 ? json::value(policy::level_name(r->level)) : "";
             row["compartments"] = comps;
-            row["at"] = format_timestamp(e.at);
-            row["event"] = e.event;
-            row["by"] = e.by;
-            row["party"] = e.party;
-            row["authority"] = e.authority;
-            row["reference"] = e.reference;
-            row["copy"] = e.copy ? json::value(*e.copy) : json::value(nullptr);
-            row["detail"] = e.detail;
+            add_event(row, e);
             rows.push_back(std::move(row));
         }
     }

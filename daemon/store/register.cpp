@@ -743,8 +743,9 @@ void carry_batches(Connection& conn, const TableRows& t, CarryReport& report) {
 }
 
 // The register's records: one the target holds that the register says was
-// disposed of is disposed of again; one it lacks goes in as a stub (unless
-// its registry number is another's), and one still lost stays lost.
+// disposed of is disposed of again; one it lacks goes in as its register
+// entry without content (refused if its registry number is another
+// record's), and one still lost stays lost.
 void carry_records(Connection& conn, const Register& source, CarryReport& report) {
     RecordRepository records(conn);
     if (const auto* t = table_of(source, "records")) {
