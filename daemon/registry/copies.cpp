@@ -167,14 +167,14 @@ std::optional<CopyEnd> parse_copy_end(std::string_view text) noexcept {
 }
 
 Result<ClosedCopy> close_copy(store::Connection& conn, const CopyClosing& closing,
-                              const policy::Clearance& closer, std::string& why) {
+                              std::string& why) {
     store::CopyRepository copies(conn);
     const auto id = closing.record;
     const auto number = closing.number;
     const auto copy = copies.find(id, number);
     if (!copy || (copy->holder != closing.by && !closing.registrar)) {
         // Whether the record or the copy exists is for those who may read it.
-        const auto c = check_read(conn, id, closer);
+        const auto c = check_read(conn, id, clearance_from_db(conn, closing.by, closing.at));
         if (!c.decision.allowed && !closing.registrar) {
             why = c.decision.reason;
             return no_record(id);

@@ -74,6 +74,6 @@ struct ClosedCopy {
 // the closer may not read it and is not a registrar; otherwise refused when
 // the copy does not exist, is someone else's, or is already closed.
 Result<ClosedCopy> close_copy(store::Connection& conn, const CopyClosing& closing,
-                              const policy::Clearance& closer, std::string& why);
+                              std::string& why);
 
 }  // namespace strongroom::registry

@@ -123,15 +123,14 @@ Result<json::object> handle_copy_close(Context& ctx) {
     ctx.audit.object = fmt::format("record:{} copy:{}", id, number);
     auto& conn = ctx.conn();
     const auto me = ctx.subject.account->id;
-    const auto closed =
-        registry::close_copy(conn,
-                             {.record = id,
-                              .number = number,
-                              .end = *end,
-                              .by = me,
-                              .registrar = is_registrar(ctx),
-                              .at = ctx.now},
-                             clearance_from_db(conn, me, ctx.now), ctx.audit.reason);
+    const auto closed = registry::close_copy(conn,
+                                             {.record = id,
+                                              .number = number,
+                                              .end = *end,
+                                              .by = me,
+                                              .registrar = is_registrar(ctx),
+                                              .at = ctx.now},
+                                             ctx.audit.reason);
     if (!closed) {
         return closed.error();
     }

@@ -39,7 +39,7 @@ Result<ClosedCopy> close(Registry& r, std::int64_t record, std::int64_t number, 
                        .by = closer,
                        .registrar = registrar,
                        .at = kNow},
-                      clearance_from_db(r.conn, closer, kNow), why);
+                      why);
 }
 
 TEST(Copies, NumbersAreHandedOutInTurnAndNeverAgain) {  // rule 8
